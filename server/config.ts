@@ -1,0 +1,104 @@
+import path from 'node:path'
+
+/** Every setting Skaits reads, typed. Nothing else in the code reads `process.env`. */
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  clickhouse:
+    | { kind: 'embedded'; path: string }
+    | { kind: 'server'; url: string; username: string; password: string; database: string }
+  /** Number of reverse proxies in front of Skaits whose `X-Forwarded-For` entries are trusted. */
+  trustProxy: number
+  sites: string[]
+  apiKey: string | undefined
+  retentionMonths: number
+  timezone: string
+  respectGpc: boolean
+  flushIntervalMs: number
+  batchMaxEvents: number
+  bufferMaxEvents: number
+  sessionIdleMs: number
+  sessionMax: number
+  logLevel: string
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './data')
+  const url = env.CLICKHOUSE_URL?.trim()
+  const timezone = env.TIMEZONE || 'UTC'
+  assertTimezone(timezone)
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir,
+    clickhouse: url
+      ? {
+          kind: 'server',
+          url,
+          username: env.CLICKHOUSE_USER || 'default',
+          password: env.CLICKHOUSE_PASSWORD || '',
+          database: env.CLICKHOUSE_DATABASE || 'default',
+        }
+      : { kind: 'embedded', path: path.join(dataDir, 'clickhouse') },
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    sites: list(env.SKAITS_SITES),
+    apiKey: env.SKAITS_API_KEY || undefined,
+    retentionMonths: int(env, 'RETENTION_MONTHS', 25, 1, 1200),
+    timezone,
+    respectGpc: bool(env, 'RESPECT_GPC', true),
+    flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+    batchMaxEvents: int(env, 'BATCH_MAX_EVENTS', 5000, 1, 1_000_000),
+    bufferMaxEvents: int(env, 'BUFFER_MAX_EVENTS', 100_000, 1, 10_000_000),
+    sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    sessionMax: int(env, 'SESSION_MAX', 1_000_000, 100, 100_000_000),
+    logLevel: env.LOG_LEVEL || 'info',
+  }
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+  }
+  return n
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`)
+}
+
+function trustProxy(raw: string | undefined): number {
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return 0
+  if (raw === 'true') return 1
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > 10) {
+    throw new ConfigError(`TRUST_PROXY must be false, true or the number of proxies (0-10), got "${raw}"`)
+  }
+  return n
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function assertTimezone(tz: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz })
+  } catch {
+    throw new ConfigError(`TIMEZONE must be an IANA time zone such as Europe/Riga, got "${tz}"`)
+  }
+}
