@@ -5,6 +5,8 @@ import type { Config } from '../config.ts'
 
 export type Db = ClickHouseClient
 
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
 /**
  * The one place a ClickHouse client is made: embedded chDB under DATA_DIR by default,
  * a ClickHouse server when CLICKHOUSE_URL is set. Everything else speaks the same client API.
@@ -22,7 +24,10 @@ export function createDb(config: Pick<Config, 'clickhouse'>): Db {
     })
   }
   mkdirSync(ch.path, { recursive: true, mode: 0o700 })
-  return createClient({ connection: createChdbConnection({ path: ch.path }) })
+  // chdb declares its Connection against @clickhouse/client-common, whose types
+  // @clickhouse/client no longer shares; the runtime interface is the same.
+  const connection = createChdbConnection({ path: ch.path }) as unknown as ClientConnection
+  return createClient({ connection })
 }
 
 /** UInt64 arrives as a number from chDB and as a string from a server; counts fit in a double. */

@@ -1,0 +1,93 @@
+import type { SaltStore } from '../privacy/salts.ts'
+import { visitorHash } from '../privacy/visitor-hash.ts'
+import type { Sessions, Hit } from '../sessions/sessions.ts'
+import type { Sites } from '../sites/sites.ts'
+import { eventRow, type EventBuffer } from './buffer.ts'
+import { pagePath } from './page-path.ts'
+import type { IncomingEvent } from './schema.ts'
+
+/** What the request carried besides the body; lives only for this call. */
+export interface RequestFacts {
+  address: string | undefined
+  userAgent: string
+  gpc: boolean
+}
+
+export type Outcome =
+  | { status: 'accepted'; sites: string[] }
+  | { status: 'dropped'; reason: 'gpc' }
+  | { status: 'unknown_site'; domains: string[] }
+  | { status: 'busy' }
+
+export interface IngestCounters {
+  accepted: number
+  dropped: Record<string, number>
+}
+
+/** Visit dimensions read from the request when a visit starts (enrichment adds more). */
+export type VisitDimensions = (event: IncomingEvent, facts: RequestFacts, page: string) => [string, string][]
+
+/**
+ * Enrich in memory → session increments → buffer. The address is used for the visitor hash
+ * here and goes no further: nothing returned or buffered contains it.
+ */
+export class Ingestor {
+  readonly counters: IngestCounters = { accepted: 0, dropped: {} }
+
+  constructor(
+    private deps: {
+      sites: Sites
+      salts: SaltStore
+      sessions: Sessions
+      buffer: EventBuffer
+      respectGpc: boolean
+      clock: () => number
+      visitDimensions: VisitDimensions
+    },
+  ) {}
+
+  ingest(event: IncomingEvent, facts: RequestFacts): Outcome {
+    const { sites, salts, sessions, buffer, clock } = this.deps
+    if (facts.gpc && this.deps.respectGpc) return this.drop('gpc')
+    const known = event.domains.filter((d) => sites.get(d))
+    if (!known.length) {
+      this.count('unknown_site')
+      return { status: 'unknown_site', domains: event.domains }
+    }
+    if (!buffer.hasRoom()) {
+      this.count('buffer_full')
+      return { status: 'busy' }
+    }
+    const now = clock()
+    const page = pagePath(event.url, event.hashMode)
+    const hit = toHit(event, page)
+    const today = salts.current(now)
+    const yesterday = salts.previous(now)
+    const address = facts.address ?? ''
+    for (const site of known) {
+      const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
+      const previousKey = yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
+      const cells = sessions.record(key, previousKey, hit, now, () => this.deps.visitDimensions(event, facts, page))
+      if (cells.length) buffer.push(eventRow(site, now, today.day, key, cells))
+    }
+    this.counters.accepted++
+    return { status: 'accepted', sites: known }
+  }
+
+  private drop(reason: 'gpc'): Outcome {
+    this.count(reason)
+    return { status: 'dropped', reason }
+  }
+
+  private count(reason: string): void {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1
+  }
+}
+
+function toHit(event: IncomingEvent, page: string): Hit {
+  if (event.name === 'pageview') return { kind: 'pageview', page, props: event.props }
+  if (event.name === 'engagement') {
+    return { kind: 'engagement', page, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
+  }
+  return { kind: 'custom', name: event.name, page, props: event.props }
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod'
+
+/** Control characters (C0, DEL, C1): never valid in anything Skaits stores. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, `longer than ${max} characters`)
+    .refine((s) => !CONTROL.test(s), 'contains control characters')
+
+const httpUrl = text(2000).refine((s) => {
+  try {
+    const u = new URL(s)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}, 'not an http(s) URL')
+
+const propValue = z.union([text(2000), z.number().finite(), z.boolean()])
+
+const props = z
+  .record(text(300).refine((k) => k.length > 0, 'empty property name'), propValue)
+  .refine((p) => Object.keys(p).length <= 30, 'more than 30 properties')
+
+/** `p` may be an object or, as older Plausible scripts send it, a JSON string of one. */
+const propsField = z.union([
+  props,
+  text(4096).transform((s, ctx) => {
+    try {
+      const parsed = props.safeParse(JSON.parse(s))
+      if (parsed.success) return parsed.data
+    } catch {}
+    ctx.addIssue({ code: 'custom', message: 'not a JSON object of properties' })
+    return z.NEVER
+  }),
+])
+
+const optional = <T extends z.ZodType>(t: T) => t.nullish()
+
+/**
+ * The Plausible Events API body, short or long keys. `e` and `sd` carry an engagement
+ * event's engaged milliseconds and maximum scroll depth.
+ */
+const wire = z.object({
+  n: optional(text(120)),
+  name: optional(text(120)),
+  u: optional(httpUrl),
+  url: optional(httpUrl),
+  d: optional(text(1000)),
+  domain: optional(text(1000)),
+  r: optional(text(2000)),
+  referrer: optional(text(2000)),
+  w: optional(z.number().int().min(0).max(100_000)),
+  screen_width: optional(z.number().int().min(0).max(100_000)),
+  p: optional(propsField),
+  props: optional(propsField),
+  h: optional(z.union([z.literal(0), z.literal(1), z.boolean()])),
+  hashMode: optional(z.union([z.literal(0), z.literal(1), z.boolean()])),
+  e: optional(z.number().int().min(0).max(86_400_000)),
+  sd: optional(z.number().int().min(0).max(100)),
+})
+
+export interface IncomingEvent {
+  name: string
+  url: URL
+  domains: string[]
+  referrer: string | undefined
+  screenWidth: number | undefined
+  props: [string, string][]
+  hashMode: boolean
+  engagedMs: number
+  scrollDepth: number | undefined
+}
+
+export type ParseResult = { ok: true; event: IncomingEvent } | { ok: false; reason: string }
+
+export function parseEvent(body: unknown): ParseResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, reason: 'the body must be a JSON object' }
+  }
+  const r = wire.safeParse(body)
+  if (!r.success) {
+    const issue = r.error.issues[0]!
+    return { ok: false, reason: `${issue.path.join('.') || 'body'}: ${issue.message}` }
+  }
+  const w = r.data
+  const name = w.n ?? w.name
+  const url = w.u ?? w.url
+  const domain = w.d ?? w.domain
+  if (!name) return { ok: false, reason: 'n (name): required' }
+  if (!url) return { ok: false, reason: 'u (url): required' }
+  if (!domain) return { ok: false, reason: 'd (domain): required' }
+  const domains = domain
+    .split(',')
+    .map((s) => normalizeDomain(s))
+    .filter(Boolean)
+  if (!domains.length || domains.length > 10) return { ok: false, reason: 'd (domain): one to ten domains' }
+  const p = w.p ?? w.props ?? {}
+  return {
+    ok: true,
+    event: {
+      name,
+      url: new URL(url),
+      domains,
+      referrer: (w.r ?? w.referrer) || undefined,
+      screenWidth: w.w ?? w.screen_width ?? undefined,
+      props: Object.entries(p).map(([k, v]) => [k, String(v)]),
+      hashMode: Boolean(w.h ?? w.hashMode),
+      engagedMs: w.e ?? 0,
+      scrollDepth: w.sd ?? undefined,
+    },
+  }
+}
+
+/** Lower-case, no scheme, no trailing dot, no leading `www.`. */
+export function normalizeDomain(raw: string): string {
+  return raw
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .replace(/\.$/, '')
+    .replace(/^www\./, '')
+}

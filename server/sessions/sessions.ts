@@ -1,0 +1,222 @@
+import { CellSet, negate, TOTAL, type Cell, type Increments } from './cells.ts'
+
+export const DIM = {
+  page: 'event:page',
+  name: 'event:name',
+  entryPage: 'visit:entry_page',
+  exitPage: 'visit:exit_page',
+  propPrefix: 'event:props:',
+} as const
+
+export type Hit =
+  | { kind: 'pageview'; page: string; props: ReadonlyArray<readonly [string, string]> }
+  | { kind: 'custom'; name: string; page: string; props: ReadonlyArray<readonly [string, string]> }
+  | { kind: 'engagement'; page: string; engagedMs: number; scrollDepth: number | undefined }
+
+/**
+ * What the session map remembers about one visit, in memory only, for at most the idle time.
+ * Everything the aggregates need was already written as increments when it happened.
+ */
+interface Visit {
+  start: number
+  last: number
+  pageviews: number
+  events: number
+  /** whole seconds already added to the aggregates */
+  duration: number
+  entry: string
+  exit: string
+  /** visit dimensions fixed at the visit's first pageview (source, device, country, …) */
+  dims: ReadonlyArray<readonly [string, string]>
+  /** pages seen in this visit: whether engagement was reported, and the deepest scroll */
+  pages: Map<string, { engaged: boolean; scroll: number }>
+}
+
+/** Pages remembered per visit; beyond it a page counts as new to the visit (bounded memory). */
+const MAX_PAGES_PER_VISIT = 200
+
+/**
+ * The in-memory session map: visits decided by a keyed visitor hash and an idle timeout,
+ * never persisted. `record` turns one event into the cells it adds.
+ */
+export class Sessions {
+  private visits = new Map<string, Visit>()
+
+  constructor(
+    private idleMs: number,
+    private max: number,
+  ) {}
+
+  get size(): number {
+    return this.visits.size
+  }
+
+  /** Visits seen within `windowMs` of `now` (the "current visitors" figure). */
+  activeSince(now: number, windowMs: number): number {
+    let n = 0
+    for (const v of this.visits.values()) if (now - v.last <= windowMs) n++
+    return n
+  }
+
+  /**
+   * Records one event of the visitor `key` (with `previousKey`, yesterday's hash of the same
+   * visitor while a visit may cross midnight) and returns the cells it adds.
+   * `visitDims` is only read when the event starts a visit.
+   */
+  record(
+    key: string,
+    previousKey: string | undefined,
+    hit: Hit,
+    now: number,
+    visitDims: () => ReadonlyArray<readonly [string, string]>,
+  ): Cell[] {
+    const cells = new CellSet()
+    let visit = this.take(key, now) ?? (previousKey ? this.take(previousKey, now) : undefined)
+    if (hit.kind === 'pageview') {
+      if (visit) this.continueVisit(visit, hit.page, now, cells)
+      else visit = this.startVisit(hit.page, now, visitDims(), cells)
+      addEventRows(cells, 'pageview', hit.page, hit.props)
+    } else if (hit.kind === 'custom') {
+      if (visit) {
+        this.extend(visit, now, cells, { events: 1 })
+        visit.events++
+      } else {
+        cells.add(TOTAL, '', { events: 1 }, true)
+      }
+      addEventRows(cells, hit.name, hit.page, hit.props)
+    } else {
+      if (visit) this.extend(visit, now, cells, {})
+      this.engage(visit, hit, cells)
+    }
+    if (visit) this.put(key, visit)
+    return cells.cells()
+  }
+
+  private startVisit(page: string, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
+    const visit: Visit = {
+      start: now,
+      last: now,
+      pageviews: 1,
+      events: 1,
+      duration: 0,
+      entry: page,
+      exit: page,
+      dims,
+      pages: new Map([[page, { engaged: false, scroll: -1 }]]),
+    }
+    const inc = { visits: 1, pageviews: 1, bounces: 1, events: 1 }
+    cells.add(TOTAL, '', inc, true)
+    cells.add(DIM.entryPage, page, inc, true)
+    for (const [d, v] of dims) cells.add(d, v, inc, true)
+    // Visitors cannot be taken out of a sketch when the exit page moves, so exit rows carry no uniques.
+    cells.add(DIM.exitPage, page, inc)
+    cells.add(DIM.page, page, { visits: 1, entries: 1, exits: 1, bounces: 1 })
+    return visit
+  }
+
+  private continueVisit(visit: Visit, page: string, now: number, cells: CellSet): void {
+    const wasBounce = visit.pageviews === 1
+    const before = visitTotals(visit)
+    const delta = this.advance(visit, now)
+    visit.pageviews++
+    visit.events++
+    const inc: Partial<Increments> = { pageviews: 1, events: 1, duration: delta, bounces: wasBounce ? -1 : 0 }
+    cells.add(TOTAL, '', inc, true)
+    cells.add(DIM.entryPage, visit.entry, inc, true)
+    for (const [d, v] of visit.dims) cells.add(d, v, inc, true)
+    // The exit page moves with the visitor: the whole visit leaves the old exit row.
+    cells.add(DIM.exitPage, visit.exit, negate(before))
+    cells.add(DIM.exitPage, page, visitTotals(visit))
+    cells.add(DIM.page, visit.exit, { exits: -1 })
+    cells.add(DIM.page, page, { exits: 1 })
+    if (wasBounce) cells.add(DIM.page, visit.entry, { bounces: -1 })
+    if (!visit.pages.has(page)) {
+      if (visit.pages.size < MAX_PAGES_PER_VISIT) visit.pages.set(page, { engaged: false, scroll: -1 })
+      cells.add(DIM.page, page, { visits: 1 })
+    }
+    visit.exit = page
+  }
+
+  /** A non-pageview event inside a visit: the visit lasts longer. */
+  private extend(visit: Visit, now: number, cells: CellSet, extra: Partial<Increments>): void {
+    const delta = this.advance(visit, now)
+    const inc = { ...extra, duration: delta }
+    if (!delta && !extra.events) return
+    const uniq = Boolean(extra.events)
+    cells.add(TOTAL, '', inc, uniq)
+    cells.add(DIM.entryPage, visit.entry, inc, uniq)
+    for (const [d, v] of visit.dims) cells.add(d, v, inc, uniq)
+    cells.add(DIM.exitPage, visit.exit, inc)
+  }
+
+  /** Engaged time is summed; scroll depth keeps the maximum per visit and page. */
+  private engage(visit: Visit | undefined, hit: Extract<Hit, { kind: 'engagement' }>, cells: CellSet): void {
+    let seen = visit?.pages.get(hit.page)
+    if (!seen) {
+      seen = { engaged: false, scroll: -1 }
+      if (visit && visit.pages.size < MAX_PAGES_PER_VISIT) visit.pages.set(hit.page, seen)
+    }
+    const inc: Partial<Increments> = { engaged_ms: hit.engagedMs }
+    if (!seen.engaged) {
+      inc.engaged_n = 1
+      seen.engaged = true
+    }
+    if (hit.scrollDepth !== undefined && hit.scrollDepth > seen.scroll) {
+      inc.scroll_sum = hit.scrollDepth - Math.max(seen.scroll, 0)
+      if (seen.scroll < 0) inc.scroll_n = 1
+      seen.scroll = hit.scrollDepth
+    }
+    cells.add(TOTAL, '', inc)
+    cells.add(DIM.page, hit.page, inc)
+  }
+
+  /** Moves the visit's clock to `now`; returns the whole seconds to add to its duration. */
+  private advance(visit: Visit, now: number): number {
+    if (now > visit.last) visit.last = now
+    const duration = Math.floor((visit.last - visit.start) / 1000)
+    const delta = duration - visit.duration
+    visit.duration = duration
+    return delta
+  }
+
+  private take(key: string, now: number): Visit | undefined {
+    const visit = this.visits.get(key)
+    if (!visit) return undefined
+    this.visits.delete(key)
+    return now - visit.last > this.idleMs ? undefined : visit
+  }
+
+  private put(key: string, visit: Visit): void {
+    // Re-inserting keeps the Map in least-recently-seen order, so eviction reads from the front.
+    this.visits.set(key, visit)
+    if (this.visits.size > this.max) this.evict(this.visits.size - this.max)
+  }
+
+  private evict(n: number): void {
+    for (const key of this.visits.keys()) {
+      if (n-- <= 0) break
+      this.visits.delete(key)
+    }
+  }
+
+  /** Forgets visits idle for longer than the timeout (they are already fully counted). */
+  sweep(now: number): number {
+    let removed = 0
+    for (const [key, visit] of this.visits) {
+      if (now - visit.last <= this.idleMs) break
+      this.visits.delete(key)
+      removed++
+    }
+    return removed
+  }
+}
+
+function visitTotals(v: Visit): Partial<Increments> {
+  return { visits: 1, pageviews: v.pageviews, bounces: v.pageviews === 1 ? 1 : 0, duration: v.duration, events: v.events }
+}
+
+function addEventRows(cells: CellSet, name: string, page: string, props: ReadonlyArray<readonly [string, string]>): void {
+  cells.add(DIM.name, name, { events: 1 }, true)
+  cells.add(DIM.page, page, name === 'pageview' ? { pageviews: 1, events: 1 } : { events: 1 }, true)
+  for (const [k, v] of props) cells.add(DIM.propPrefix + k, v, { events: 1 }, true)
+}

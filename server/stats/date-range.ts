@@ -1,0 +1,84 @@
+import { addDays, dayOf, isValidDay } from '../time.ts'
+
+export interface DayRange {
+  from: string
+  to: string
+}
+
+/** Resolves a Plausible `date_range` to inclusive calendar days in the reporting time zone. */
+export function resolveDateRange(
+  range: string | [string, string],
+  now: number,
+  tz: string,
+  siteCreatedAt: number,
+): DayRange | { error: string } {
+  const today = dayOf(now, tz)
+  if (Array.isArray(range)) {
+    const [from, to] = range.map((d) => d.slice(0, 10)) as [string, string]
+    if (!isValidDay(from) || !isValidDay(to)) return { error: 'date_range: not a valid calendar date' }
+    if (from > to) return { error: 'date_range: the first date is after the second' }
+    if (from < addDays(to, -3700)) return { error: 'date_range: at most ten years at once' }
+    return { from, to }
+  }
+  const [y, m] = today.split('-').map(Number) as [number, number]
+  const monthStart = (monthsBack: number) => {
+    const d = new Date(Date.UTC(y, m - 1 - monthsBack, 1))
+    return d.toISOString().slice(0, 10)
+  }
+  if (range === 'day' || range === 'today') return { from: today, to: today }
+  if (range === 'yesterday') return { from: addDays(today, -1), to: addDays(today, -1) }
+  if (range === 'month') return { from: monthStart(0), to: today }
+  if (range === 'year') return { from: `${y}-01-01`, to: today }
+  if (range === 'all') {
+    const created = dayOf(siteCreatedAt, tz)
+    return { from: created < today ? created : today, to: today }
+  }
+  const days = /^(\d+)d$/.exec(range)
+  if (days) {
+    const n = Number(days[1])
+    if (n < 1 || n > 3700) return { error: 'date_range: from 1d to 3700d' }
+    return { from: addDays(today, -(n - 1)), to: today }
+  }
+  const months = /^(\d+)mo$/.exec(range)
+  if (months) {
+    const n = Number(months[1])
+    if (n < 1 || n > 120) return { error: 'date_range: from 1mo to 120mo' }
+    return { from: monthStart(n - 1), to: today }
+  }
+  return { error: `date_range: unknown value "${range}"` }
+}
+
+export type Granularity = 'hour' | 'day' | 'week' | 'month'
+
+/** Every bucket label of a range, for `include.time_labels` and for filling gaps. */
+export function timeLabels(range: DayRange, granularity: Granularity): string[] {
+  const labels: string[] = []
+  if (granularity === 'hour') {
+    for (let d = range.from; d <= range.to; d = addDays(d, 1)) {
+      for (let h = 0; h < 24; h++) labels.push(`${d} ${h < 10 ? '0' : ''}${h}:00:00`)
+    }
+    return labels
+  }
+  const seen = new Set<string>()
+  for (let d = range.from; d <= range.to; d = addDays(d, 1)) {
+    const label = granularity === 'day' ? d : granularity === 'month' ? `${d.slice(0, 7)}-01` : monday(d)
+    if (!seen.has(label)) {
+      seen.add(label)
+      labels.push(label)
+    }
+  }
+  return labels
+}
+
+function monday(day: string): string {
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay()
+  return addDays(day, -((weekday + 6) % 7))
+}
+
+/** `time` picks a granularity that suits the range, as Plausible's dashboard does. */
+export function autoGranularity(range: DayRange): Granularity {
+  const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1
+  if (days <= 1) return 'hour'
+  if (days <= 92) return 'day'
+  return 'month'
+}

@@ -1,0 +1,162 @@
+import { autoGranularity, type DayRange, type Granularity } from './date-range.ts'
+import { TIME_DIMENSIONS, type Filter, type LeafOperator, type Metric, type QueryRequest, type TimeDimension } from './request.ts'
+
+/** Dimensions whose rows are events on a page (page metrics). */
+const PAGE_DIMENSIONS = ['event:page', 'event:section']
+/** Dimensions fixed once per visit at its start (or, for the exit page, moved as it goes). */
+export const VISIT_DIMENSIONS = [
+  'visit:entry_page',
+  'visit:exit_page',
+  'visit:source',
+  'visit:referrer',
+  'visit:channel',
+  'visit:utm_source',
+  'visit:utm_medium',
+  'visit:utm_campaign',
+  'visit:utm_content',
+  'visit:utm_term',
+  'visit:browser',
+  'visit:browser_version',
+  'visit:os',
+  'visit:os_version',
+  'visit:device',
+  'visit:country',
+  'visit:isp',
+]
+
+type Kind = 'total' | 'page' | 'event' | 'visit'
+
+function kindOf(dimension: string): Kind | undefined {
+  if (dimension === '') return 'total'
+  if (PAGE_DIMENSIONS.includes(dimension)) return 'page'
+  if (dimension === 'event:name' || /^event:props:[^\s]{1,300}$/.test(dimension)) return 'event'
+  if (VISIT_DIMENSIONS.includes(dimension)) return 'visit'
+  return undefined
+}
+
+const METRICS_BY_KIND: Record<Kind, readonly Metric[]> = {
+  total: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page', 'scroll_depth', 'events'],
+  page: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'time_on_page', 'scroll_depth', 'events'],
+  event: ['visitors', 'events'],
+  visit: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events'],
+}
+
+/** Metrics that cannot be summed over several values of a dimension without double counting. */
+function nonAdditive(kind: Kind): readonly Metric[] {
+  if (kind === 'visit') return ['visitors']
+  return ['visitors', 'visits', 'views_per_visit']
+}
+
+export interface Plan {
+  site: string
+  range: DayRange
+  /** the one stored dimension the rows come from ('' = site totals) */
+  dimension: string
+  kind: Kind
+  /** whether rows are grouped by that dimension's value */
+  byValue: boolean
+  granularity: Granularity | undefined
+  metrics: Metric[]
+  /** the request's dimensions, in order, for shaping the response */
+  dimensions: string[]
+  filter: Filter | undefined
+  orderBy: [string, 'asc' | 'desc'][]
+  limit: number
+  offset: number
+}
+
+export class PlanError extends Error {}
+
+const CROSS_TAB =
+  'Skaits keeps no cross-tabulations, by design: every count is stored for one dimension alone ' +
+  '(DESIGN.md, privacy contract item 5)'
+
+export function plan(req: QueryRequest, site: string, range: DayRange): Plan {
+  const timeDims = req.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
+  const otherDims = req.dimensions.filter((d) => !timeDims.includes(d))
+  for (const d of timeDims) {
+    if (!(TIME_DIMENSIONS as readonly string[]).includes(d)) throw new PlanError(`unknown dimension "${d}"`)
+  }
+  if (timeDims.length > 1) throw new PlanError('at most one time dimension')
+  if (new Set(req.dimensions).size !== req.dimensions.length) throw new PlanError('a dimension is listed twice')
+  if (otherDims.length > 1) {
+    throw new PlanError(`${CROSS_TAB}, so ${otherDims[0]} cannot be broken down by ${otherDims[1]}`)
+  }
+  const grouped = otherDims[0]
+  const filterDims = [...new Set(req.filters.flatMap(leafDimensions))]
+  for (const d of [...(grouped ? [grouped] : []), ...filterDims]) {
+    if (!kindOf(d)) throw new PlanError(`unknown dimension "${d}"`)
+  }
+  if (filterDims.length > 1) {
+    throw new PlanError(`${CROSS_TAB}, so ${filterDims[0]} and ${filterDims[1]} cannot be filtered together`)
+  }
+  const filtered = filterDims[0]
+  if (grouped && filtered && grouped !== filtered) {
+    throw new PlanError(`${CROSS_TAB}, so ${grouped} cannot be filtered by ${filtered}`)
+  }
+  const dimension = grouped ?? filtered ?? ''
+  const kind = kindOf(dimension)!
+  const allowed = METRICS_BY_KIND[kind]
+  for (const m of req.metrics) {
+    if (!allowed.includes(m)) {
+      throw new PlanError(`metric ${m} is not available ${dimension ? `with ${dimension}` : 'for the site total'}; available: ${allowed.join(', ')}`)
+    }
+  }
+  if (dimension === 'visit:exit_page' && req.metrics.includes('visitors')) {
+    throw new PlanError(
+      'metric visitors is not available with visit:exit_page: a visitor cannot be taken out of a unique count when ' +
+        'their exit page moves; use visits (unique exits)',
+    )
+  }
+  const filter: Filter | undefined = req.filters.length > 1 ? ['and', req.filters] : req.filters[0]
+  if (filter && !grouped && !isSingleValue(filter)) {
+    const bad = req.metrics.filter((m) => nonAdditive(kind).includes(m))
+    if (bad.length) {
+      throw new PlanError(
+        `${bad.join(', ')} over several values of ${dimension} would count a visitor more than once; ` +
+          `add ${dimension} to dimensions, or filter with "is" on a single value`,
+      )
+    }
+  }
+  const time = timeDims[0] as TimeDimension | undefined
+  const granularity = time === undefined ? undefined : time === 'time' ? autoGranularity(range) : (time.slice(5) as Granularity)
+  const orderBy = req.order_by ?? defaultOrder(req.metrics, time, grouped)
+  for (const [key] of orderBy) {
+    if (!(req.metrics as string[]).includes(key) && !req.dimensions.includes(key)) {
+      throw new PlanError(`order_by: ${key} is neither a requested metric nor a dimension`)
+    }
+  }
+  return {
+    site,
+    range,
+    dimension,
+    kind,
+    byValue: Boolean(grouped),
+    granularity,
+    metrics: req.metrics,
+    dimensions: req.dimensions,
+    filter,
+    orderBy,
+    limit: req.pagination.limit,
+    offset: req.pagination.offset,
+  }
+}
+
+function defaultOrder(metrics: Metric[], time: string | undefined, grouped: string | undefined): [string, 'asc' | 'desc'][] {
+  const order: [string, 'asc' | 'desc'][] = []
+  if (time) order.push([time, 'asc'])
+  if (grouped) order.push([metrics[0]!, 'desc'], [grouped, 'asc'])
+  return order
+}
+
+function leafDimensions(f: Filter): string[] {
+  if (f[0] === 'and' || f[0] === 'or') return (f[1] as Filter[]).flatMap(leafDimensions)
+  if (f[0] === 'not') return leafDimensions(f[1] as Filter)
+  return [f[1] as string]
+}
+
+function isSingleValue(f: Filter): boolean {
+  return f[0] === 'is' && (f[2] as string[]).length === 1
+}
+
+export type { LeafOperator }

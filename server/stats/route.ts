@@ -1,0 +1,70 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { bearerToken, keyMatches } from '../auth/api-key.ts'
+import type { Db } from '../db/client.ts'
+import type { Logger } from '../log.ts'
+import { errorText } from '../ingest/buffer.ts'
+import { normalizeDomain } from '../ingest/schema.ts'
+import type { Sites } from '../sites/sites.ts'
+import { resolveDateRange } from './date-range.ts'
+import { plan, PlanError } from './plan.ts'
+import { queryRequest } from './request.ts'
+import { runQuery } from './run.ts'
+
+export interface StatsDeps {
+  db: Db
+  sites: Sites
+  apiKey: string | undefined
+  timezone: string
+  clock: () => number
+  log: Logger
+}
+
+/** `POST /api/v2/query`: the Plausible Stats API v2 request and response shape. */
+export function statsRoute(deps: StatsDeps) {
+  const app = new Hono()
+  app.post(
+    '/api/v2/query',
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413) }),
+    async (c) => {
+      const token = bearerToken(c.req.header('authorization'))
+      if (!deps.apiKey) {
+        return c.json({ error: 'the Stats API is off: set SKAITS_API_KEY to enable it' }, 401)
+      }
+      if (!token || !keyMatches(token, deps.apiKey)) {
+        return c.json({ error: 'missing or invalid API key (Authorization: Bearer <key>)' }, 401)
+      }
+      let body: unknown
+      try {
+        body = await c.req.json()
+      } catch {
+        return c.json({ error: 'the body is not valid JSON' }, 400)
+      }
+      const parsed = queryRequest.safeParse(body)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!
+        return c.json({ error: `${issue.path.join('.') || 'body'}: ${issue.message}` }, 400)
+      }
+      const req = parsed.data
+      const site = deps.sites.get(normalizeDomain(req.site_id))
+      if (!site) return c.json({ error: `site ${req.site_id} does not exist on this server` }, 404)
+      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
+      if ('error' in range) return c.json({ error: range.error }, 400)
+      try {
+        const p = plan(req, site.domain, range)
+        return c.json(await runQuery(deps.db, p, req, deps.timezone))
+      } catch (err) {
+        if (err instanceof PlanError) return c.json({ error: err.message }, 400)
+        if (isRegexError(err)) return c.json({ error: 'filters: a "matches" pattern is not a valid regular expression' }, 400)
+        deps.log.error({ err: errorText(err) }, 'stats query failed')
+        return c.json({ error: 'the query failed; see the server log' }, 500)
+      }
+    },
+  )
+  return app
+}
+
+function isRegexError(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code
+  return code === '427' || /Pattern '.*' failed|regexp|re2|regular expression/i.test(errorText(err))
+}
