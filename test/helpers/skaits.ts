@@ -1,0 +1,159 @@
+import { serve, type ServerType } from '@hono/node-server'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { createSkaits, type Skaits } from '../../server/app.ts'
+import { loadConfig } from '../../server/config.ts'
+import { createDb, type Db } from '../../server/db/client.ts'
+
+export const API_KEY = 'test-key'
+
+export function tempDir(prefix = 'skaits-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix))
+}
+
+export interface RunningSkaits {
+  url: string
+  skaits: Skaits
+  db: Db
+  logs: string[]
+  stop(): Promise<void>
+}
+
+/** The real app and the real embedded ClickHouse in this process, over real HTTP on 127.0.0.1. */
+export async function startInProcess(options: {
+  dataDir: string
+  env?: Record<string, string>
+  clock?: () => number
+}): Promise<RunningSkaits> {
+  const config = loadConfig({
+    DATA_DIR: options.dataDir,
+    SKAITS_SITES: 'example.lv',
+    SKAITS_API_KEY: API_KEY,
+    TRUST_PROXY: '1',
+    FLUSH_INTERVAL_MS: '50',
+    ...options.env,
+  })
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk))
+      cb()
+    },
+  })
+  const log = pino({ level: 'info' }, sink)
+  const db = createDb(config)
+  const skaits = await createSkaits(config, db, log, { clock: options.clock, start: true })
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: skaits.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    skaits,
+    db,
+    logs,
+    async stop() {
+      await new Promise<void>((r) => server.close(() => r()))
+      await skaits.drain()
+      await db.close()
+    },
+  }
+}
+
+export interface SpawnedSkaits {
+  url: string
+  proc: ChildProcessWithoutNullStreams
+  output(): string
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** The real server as a separate process (`server/main.ts`), as `npm start` runs it. */
+export async function spawnServer(env: Record<string, string>): Promise<SpawnedSkaits> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SKAITS_SITES: 'example.lv',
+      SKAITS_API_KEY: API_KEY,
+      TRUST_PROXY: '1',
+      ...env,
+    },
+  })
+  let out = ''
+  proc.stdout.on('data', (d) => (out += d))
+  proc.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000)
+    const onData = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(Number(m[1]))
+      }
+    }
+    proc.stdout.on('data', onData)
+    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${out}`)))
+  })
+  return {
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null) proc.kill(signal)
+      return exited
+    },
+  }
+}
+
+export interface EventOptions {
+  ip?: string
+  ua?: string
+  headers?: Record<string, string>
+}
+
+export async function sendEvent(url: string, body: unknown, o: EventOptions = {}): Promise<Response> {
+  return fetch(`${url}/api/event`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'text/plain',
+      'user-agent': o.ua ?? 'Mozilla/5.0 test',
+      ...(o.ip ? { 'x-forwarded-for': o.ip } : {}),
+      ...o.headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+export async function query(url: string, body: Record<string, unknown>): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}/api/v2/query`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ site_id: 'example.lv', ...body }),
+  })
+  return { status: res.status, json: await res.json() }
+}
+
+/** Metrics of a query without dimensions, as an object. */
+export async function totals(url: string, metrics: string[], dateRange: unknown = 'day', filters: unknown[] = []) {
+  const { status, json } = await query(url, { metrics, date_range: dateRange, filters })
+  if (status !== 200) throw new Error(`query failed ${status}: ${JSON.stringify(json)}`)
+  const row = json.results[0]?.metrics ?? metrics.map(() => 0)
+  return Object.fromEntries(metrics.map((m, i) => [m, row[i]]))
+}
+
+/** A breakdown as { value: { metric: n } }. */
+export async function breakdown(url: string, dimension: string, metrics: string[], dateRange: unknown = 'day') {
+  const { status, json } = await query(url, { metrics, date_range: dateRange, dimensions: [dimension] })
+  if (status !== 200) throw new Error(`query failed ${status}: ${JSON.stringify(json)}`)
+  return Object.fromEntries(
+    json.results.map((r: any) => [r.dimensions[0], Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]]))]),
+  )
+}
