@@ -89,13 +89,12 @@ export class SaltStore {
       { keepFrom },
     )
     if (Number(onDisk[0]?.n ?? 0) > 0) {
-      // A synchronous mutation rewrites the parts without the old rows; the old parts are
-      // removed once `old_parts_lifetime` (1 s on this table) has passed.
-      await this.db.command({
-        query: 'ALTER TABLE salts DELETE WHERE day < {keepFrom:Date}',
-        query_params: { keepFrom },
-        clickhouse_settings: { mutations_sync: '2' },
-      })
+      // TRUNCATE removes the table's files at once; a DELETE mutation would leave the old
+      // part (with the salt in it) on disk until ClickHouse's cleanup ran, tens of seconds later.
+      // The salts still needed are written straight back.
+      await this.db.command({ query: 'TRUNCATE TABLE salts' })
+      for (const day of this.salts.keys()) this.unpersisted.add(day)
+      await this.settle()
     }
     return destroyed
   }

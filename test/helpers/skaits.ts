@@ -29,6 +29,8 @@ export async function startInProcess(options: {
   dataDir: string
   env?: Record<string, string>
   clock?: () => number
+  /** start the flush and maintenance timers (default true) */
+  timers?: boolean
 }): Promise<RunningSkaits> {
   const config = loadConfig({
     DATA_DIR: options.dataDir,
@@ -47,7 +49,7 @@ export async function startInProcess(options: {
   })
   const log = pino({ level: 'info' }, sink)
   const db = createDb(config)
-  const skaits = await createSkaits(config, db, log, { clock: options.clock, start: true })
+  const skaits = await createSkaits(config, db, log, { clock: options.clock, start: options.timers ?? true })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: skaits.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
   })

@@ -1,0 +1,397 @@
+// The tracker in real Chromium against a capture server: exact payloads, SPA navigation,
+// engaged time, scroll depth, custom events, clicks, opt-out signals, consent mode, and
+// proof that nothing is stored in the browser.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/chromium.ts'
+import { queueStub, startCapture, startSite, trackerPage, type Capture, type Captured, type Site, type TrackerPageOptions } from '../helpers/pages.ts'
+import { buildTracker } from '../../tracker/build.ts'
+
+const viewport = { width: 1000, height: 700 }
+let browser: Browser
+let capture: Capture
+let site: Site
+
+type Session = { context: BrowserContext; page: Page; problems: string[]; apiRequests: string[]; done: boolean }
+const sessions: Session[] = []
+
+beforeAll(async () => {
+  const { code } = await buildTracker({ write: false })
+  ;[capture, site, browser] = await Promise.all([startCapture(code), startSite(), launchChromium()])
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await Promise.all([capture?.close(), site?.close()])
+})
+
+beforeEach(() => capture.clear())
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) if (!s.done) await finish(s)
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Serves a tracker page at `path` (on site.test) and opens it in a fresh browser context. */
+async function open(
+  path: string,
+  options: Omit<TrackerPageOptions, 'statsOrigin'> = {},
+  { init, referer, origin }: { init?: () => void; referer?: string; origin?: string } = {},
+): Promise<Session> {
+  site.page(path.replace(/[?#].*/, ''), trackerPage({ statsOrigin: capture.origin, ...options }))
+  const context = await browser.newContext({ viewport })
+  const page = await context.newPage()
+  const session: Session = { context, page, problems: [], apiRequests: [], done: false }
+  sessions.push(session)
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') session.problems.push(`${m.type()}: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => session.problems.push(String(e)))
+  page.on('request', (r) => {
+    if (r.url().includes('/api/event')) session.apiRequests.push(r.url())
+  })
+  if (init) await page.addInitScript(init)
+  await page.goto((origin ?? site.origin) + path, referer ? { referer } : {})
+  await page.waitForFunction(() => typeof (window as { skaits?: { allow?: unknown } }).skaits?.allow === 'function')
+  return session
+}
+
+/** Asserts the browser holds nothing and the page logged nothing, then closes the context. */
+async function finish(s: Session) {
+  s.done = true
+  expect(await s.context.cookies()).toEqual([])
+  expect(
+    await s.page.evaluate(async () => ({
+      local: localStorage.length,
+      session: sessionStorage.length,
+      idb: (await indexedDB.databases()).length,
+      cookie: document.cookie,
+    })),
+  ).toEqual({ local: 0, session: 0, idb: 0, cookie: '' })
+  expect(s.problems).toEqual([])
+  await s.context.close()
+}
+
+/** Events whose page URL is under `prefix` on the site. */
+const under = (prefix: string, n?: string) => (e: Captured) =>
+  String(e.u).startsWith(site.origin + prefix) && (n === undefined || e.n === n)
+
+const pageview = (path: string, extra: object = {}) => ({
+  n: 'pageview',
+  u: site.origin + path,
+  d: 'site.test',
+  r: null,
+  w: viewport.width,
+  ...extra,
+})
+
+/** Stubs what headless Chromium cannot do for real: hiding a tab and losing focus. */
+async function setVisibility(page: Page, visible: boolean, focused = visible) {
+  await page.evaluate(
+    ([visible, focused]) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => !visible })
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (visible ? 'visible' : 'hidden') })
+      document.hasFocus = () => focused!
+      window.dispatchEvent(new Event(focused ? 'focus' : 'blur'))
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+    },
+    [visible, focused],
+  )
+}
+
+describe('pageviews', () => {
+  it('sends a pageview on load with u, d, r, w as text/plain', async () => {
+    await open('/load/', { attrs: { automation: true } }, { referer: 'http://ref.test/from?q=1' })
+    const [got] = await capture.waitFor(1, under('/load/'))
+    // The tracker sends document.referrer as is; the server keeps only its host.
+    expect(got).toEqual(pageview('/load/', { r: 'http://ref.test/from?q=1' }))
+    expect(capture.contentTypes[0]).toBe('text/plain;charset=UTF-8')
+  })
+
+  it('sends a pageview per SPA navigation (pushState, popstate), none for replaceState to the same path', async () => {
+    const { page } = await open('/spa/', { attrs: { automation: true } })
+    await capture.waitFor(1, under('/spa/', 'pageview'))
+    await page.evaluate(() => history.pushState({}, '', '/spa/a?x=1#top'))
+    await capture.waitFor(2, under('/spa/', 'pageview'))
+    await page.evaluate(() => history.pushState({}, '', '/spa/b'))
+    await capture.waitFor(3, under('/spa/', 'pageview'))
+    await page.evaluate(() => history.back())
+    await capture.waitFor(4, under('/spa/', 'pageview'))
+    await page.evaluate(() => {
+      history.replaceState({ s: 1 }, '', location.pathname + '?changed=1')
+      location.hash = '#not-a-page'
+      history.pushState({}, '', location.pathname)
+    })
+    await sleep(400)
+    expect(capture.events.filter(under('/spa/', 'pageview'))).toEqual([
+      pageview('/spa/'),
+      pageview('/spa/a?x=1'),
+      pageview('/spa/b'),
+      pageview('/spa/a?x=1'),
+    ])
+    await page.evaluate(() => history.replaceState({}, '', '/spa/c'))
+    const views = await capture.waitFor(5, under('/spa/', 'pageview'))
+    expect(views[4]).toEqual(pageview('/spa/c'))
+    // Each SPA pageview is preceded by the engagement of the page it leaves.
+    const order = capture.events.filter(under('/spa/')).map((e) => `${e.n} ${String(e.u).slice(site.origin.length)}`)
+    expect(order).toEqual([
+      'pageview /spa/',
+      'engagement /spa/',
+      'pageview /spa/a?x=1',
+      'engagement /spa/a?x=1',
+      'pageview /spa/b',
+      'engagement /spa/b',
+      'pageview /spa/a?x=1',
+      'engagement /spa/a?x=1',
+      'pageview /spa/c',
+    ])
+  })
+
+  it('treats hash changes as pages with data-hash and sends h:1', async () => {
+    const { page } = await open('/hash/#/home', { attrs: { automation: true, hash: true } })
+    await capture.waitFor(1, under('/hash/', 'pageview'))
+    await page.evaluate(() => (location.hash = '#/about'))
+    await capture.waitFor(2, under('/hash/', 'pageview'))
+    await page.evaluate(() => history.back())
+    await capture.waitFor(3, under('/hash/', 'pageview'))
+    await sleep(300)
+    expect(capture.events.filter(under('/hash/', 'pageview'))).toEqual([
+      pageview('/hash/#/home', { h: 1 }),
+      pageview('/hash/#/about', { h: 1 }),
+      pageview('/hash/#/home', { h: 1 }),
+    ])
+    expect(capture.events.filter(under('/hash/', 'engagement')).every((e) => e.h === 1)).toBe(true)
+  })
+
+  it('skips paths matching data-exclude globs, with their engagement', async () => {
+    const { page } = await open('/ex/', { attrs: { automation: true, exclude: '/ex/admin/**, /ex/preview/*' } })
+    await capture.waitFor(1, under('/ex/'))
+    for (const path of ['/ex/admin/', '/ex/admin/users/1', '/ex/preview/x', '/ex/preview/x/y', '/ex/blog']) {
+      await page.evaluate((p) => history.pushState({}, '', p), path)
+      await sleep(150)
+    }
+    await capture.waitFor(3, under('/ex/', 'pageview'))
+    await sleep(300)
+    expect(capture.events.filter(under('/ex/', 'pageview'))).toEqual([
+      pageview('/ex/'),
+      pageview('/ex/preview/x/y'),
+      pageview('/ex/blog'),
+    ])
+    expect(capture.events.filter(under('/ex/', 'engagement')).map((e) => e.u)).toEqual([
+      site.origin + '/ex/',
+      site.origin + '/ex/preview/x/y',
+    ])
+  })
+
+  it('sends nothing on a page loaded at an excluded path, custom events included', async () => {
+    const s = await open('/ex2/admin/', { attrs: { automation: true, exclude: '/ex2/admin/**' } })
+    await s.page.evaluate(() => (window as unknown as { skaits: (n: string) => void }).skaits('Custom'))
+    await finish(s)
+    await sleep(400)
+    expect(s.apiRequests).toEqual([])
+    expect(capture.events.filter(under('/ex2/'))).toEqual([])
+  })
+})
+
+describe('engagement', () => {
+  it('counts only visible and focused time, as deltas, with the cumulative max scroll depth', async () => {
+    const { page } = await open('/eng/', { attrs: { automation: true }, height: 5000 })
+    const started = Date.now() // the tracker started a few ms earlier, during page load
+    await capture.waitFor(1, under('/eng/', 'pageview'))
+    await page.evaluate(() => scrollTo(0, 1050)) // bottom at 1750 of 5000 = 35 %
+    await sleep(1500)
+    let engagedMs = Date.now() - started
+    await setVisibility(page, false)
+    const [first] = await capture.waitFor(1, under('/eng/', 'engagement'))
+
+    await sleep(1000) // hidden: not counted
+    let stretch = Date.now()
+    let secondMs = 0
+    await setVisibility(page, true)
+    await page.evaluate(() => scrollTo(0, 3000)) // bottom at 3700 = 74 %
+    await sleep(800)
+    secondMs += Date.now() - stretch
+    await setVisibility(page, true, false)
+    await sleep(1000) // visible but unfocused: not counted
+    stretch = Date.now()
+    await setVisibility(page, true, true)
+    await page.evaluate(() => scrollTo(0, 0)) // the max stays 74 %
+    await sleep(700)
+    secondMs += Date.now() - stretch
+    engagedMs += secondMs
+    await setVisibility(page, false)
+    const [, second] = await capture.waitFor(2, under('/eng/', 'engagement'))
+
+    const base = { n: 'engagement', u: site.origin + '/eng/', d: 'site.test', r: null, w: viewport.width }
+    expect(first).toEqual({ ...base, e: expect.any(Number), sd: 35 })
+    expect(second).toEqual({ ...base, e: expect.any(Number), sd: 74 })
+    expect(Number.isInteger(first!.e) && Number.isInteger(second!.e)).toBe(true)
+    const total = (first!.e as number) + (second!.e as number)
+    expect(Math.abs(total - engagedMs)).toBeLessThanOrEqual(engagedMs * 0.2)
+    // Neither the hidden second nor the unfocused second leaked in.
+    expect(Math.abs((second!.e as number) - secondMs)).toBeLessThanOrEqual(secondMs * 0.2)
+
+    // Nothing new to report: no event on another hide or on pagehide.
+    await setVisibility(page, false)
+    await page.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide')))
+    await sleep(400)
+    expect(capture.events.filter(under('/eng/', 'engagement'))).toHaveLength(2)
+  })
+
+  it('reports a short page as fully read and sends engagement when the tab closes', async () => {
+    const s = await open('/short/', { attrs: { automation: true } })
+    await capture.waitFor(1, under('/short/'))
+    await sleep(300)
+    await finish(s) // closing the context fires pagehide
+    const [, engagement] = await capture.waitFor(2, under('/short/'))
+    expect(engagement).toMatchObject({ n: 'engagement', sd: 100 })
+    expect(engagement!.e as number).toBeGreaterThan(200)
+  })
+})
+
+describe('custom events and clicks', () => {
+  it('sends queued and live custom events with props and runs the callback', async () => {
+    const head = `${queueStub}<script>skaits('Queued', { props: { step: 1 } })</script>`
+    const { page } = await open('/custom/', { attrs: { automation: true }, head })
+    await capture.waitFor(2, under('/custom/'))
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const w = window as unknown as { skaits: (n: string, o?: object) => void }
+          w.skaits('Signup', { props: { plan: 'pro' }, callback: resolve })
+          w.skaits('Plain')
+        }),
+    )
+    await capture.waitFor(4, under('/custom/'))
+    expect(capture.events.filter(under('/custom/'))).toEqual([
+      pageview('/custom/'),
+      pageview('/custom/', { n: 'Queued', p: { step: 1 } }),
+      pageview('/custom/', { n: 'Signup', p: { plan: 'pro' } }),
+      pageview('/custom/', { n: 'Plain' }),
+    ])
+  })
+
+  const links =
+    '<a id="out" href="http://other.test/page?x=1">out</a> <a id="local" href="/clicks/next">local</a> ' +
+    '<a id="pdf" href="/files/report.pdf">pdf</a> <a id="zip" href="http://cdn.test/a.ZIP"><b>zip</b></a> ' +
+    '<a id="txt" href="/files/notes.txt">txt</a> <a id="mail" href="mailto:a@b.test">mail</a>' +
+    // Keep the browser on this page: no navigation, nothing contacted.
+    '<script>for (const t of ["click","auxclick"]) addEventListener(t, (e) => e.preventDefault())</script>'
+
+  async function clickAll(page: Page) {
+    for (const id of ['out', 'local', 'pdf', 'zip', 'txt', 'mail']) await page.click('#' + id)
+    await page.click('#out', { button: 'middle' })
+    await page.click('#out', { button: 'right' })
+  }
+
+  it('counts outbound links and downloads when enabled', async () => {
+    const { page } = await open('/clicks/', { attrs: { automation: true, outbound: true, downloads: true }, body: links })
+    await capture.waitFor(1, under('/clicks/'))
+    await clickAll(page)
+    await capture.waitFor(6, under('/clicks/'))
+    await sleep(300)
+    const ev = (n: string, url: string) => pageview('/clicks/', { n, p: { url } })
+    expect(capture.events.filter(under('/clicks/'))).toEqual([
+      pageview('/clicks/'),
+      ev('Outbound Link: Click', 'http://other.test/page?x=1'),
+      ev('File Download', site.origin + '/files/report.pdf'),
+      ev('File Download', 'http://cdn.test/a.ZIP'),
+      ev('File Download', site.origin + '/files/notes.txt'),
+      ev('Outbound Link: Click', 'http://other.test/page?x=1'),
+    ])
+  })
+
+  it('uses the data-downloads extension list', async () => {
+    const { page } = await open('/clicks2/', { attrs: { automation: true, downloads: 'txt, zip' }, body: links })
+    await capture.waitFor(1, under('/clicks2/'))
+    await clickAll(page)
+    await capture.waitFor(3, under('/clicks2/'))
+    await sleep(300)
+    expect(capture.events.filter(under('/clicks2/')).map((e) => [e.n, (e.p as { url?: string })?.url])).toEqual([
+      ['pageview', undefined],
+      ['File Download', 'http://cdn.test/a.ZIP'],
+      ['File Download', site.origin + '/files/notes.txt'],
+    ])
+  })
+
+  it('counts no clicks when not enabled', async () => {
+    const { page } = await open('/clicks3/', { attrs: { automation: true }, body: links })
+    await capture.waitFor(1, under('/clicks3/'))
+    await clickAll(page)
+    await sleep(400)
+    expect(capture.events.filter(under('/clicks3/'))).toEqual([pageview('/clicks3/')])
+  })
+})
+
+describe('opt-out, consent and refusals', () => {
+  async function expectSilence(s: Session, prefix: string) {
+    await s.page.evaluate(() => {
+      const w = window as unknown as { skaits: (n: string) => void }
+      w.skaits('Custom')
+      history.pushState({}, '', location.pathname + 'next')
+    })
+    await finish(s) // pagehide would send an engagement
+    await sleep(400)
+    expect(s.apiRequests).toEqual([])
+    expect(capture.events.filter((e) => String(e.u).includes(prefix))).toEqual([])
+  }
+
+  it('sends nothing with navigator.globalPrivacyControl', async () => {
+    const init = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
+    await expectSilence(await open('/gpc/', { attrs: { automation: true } }, { init }), '/gpc/')
+  })
+
+  it('sends nothing under navigator.webdriver without data-automation', async () => {
+    const s = await open('/bot/')
+    expect(await s.page.evaluate(() => navigator.webdriver)).toBe(true)
+    await expectSilence(s, '/bot/')
+  })
+
+  it('sends nothing on localhost or 127.0.0.1', async () => {
+    const port = new URL(site.origin).port
+    for (const host of ['localhost', '127.0.0.1']) {
+      const prefix = `/local-${host}/`
+      await expectSilence(await open(prefix, { attrs: { automation: true } }, { origin: `http://${host}:${port}` }), prefix)
+    }
+  })
+
+  it('holds everything in memory until skaits.allow() in consent mode', async () => {
+    const s = await open('/consent/', { attrs: { automation: true, 'require-consent': true } })
+    const skaits = (name: string) =>
+      s.page.evaluate((n) => (window as unknown as { skaits: (n: string) => void }).skaits(n), name)
+    await skaits('Before')
+    await s.page.evaluate(() => history.pushState({}, '', '/consent/b'))
+    await sleep(400)
+    expect(s.apiRequests).toEqual([])
+    await s.page.evaluate(() => (window as unknown as { skaits: { allow(): void } }).skaits.allow())
+    await skaits('After')
+    await capture.waitFor(5, under('/consent/'))
+    expect(capture.events.filter(under('/consent/')).map((e) => `${e.n} ${String(e.u).slice(site.origin.length)}`)).toEqual([
+      'pageview /consent/',
+      'Before /consent/',
+      'engagement /consent/',
+      'pageview /consent/b',
+      'After /consent/b',
+    ])
+  })
+})
+
+describe('transport', () => {
+  it('falls back to fetch keepalive when sendBeacon is missing or refuses', async () => {
+    for (const [prefix, init] of [
+      ['/nobeacon/', () => Object.defineProperty(Navigator.prototype, 'sendBeacon', { value: undefined })],
+      ['/falsebeacon/', () => Object.defineProperty(Navigator.prototype, 'sendBeacon', { value: () => false })],
+    ] as const) {
+      await open(prefix, { attrs: { automation: true } }, { init })
+      const [got] = await capture.waitFor(1, under(prefix))
+      expect(got).toEqual(pageview(prefix))
+    }
+  })
+
+  it('posts to data-api when given', async () => {
+    const s = await open('/api/', { attrs: { automation: true, api: capture.origin + '/api/event?via=data-api' } })
+    await capture.waitFor(1, under('/api/'))
+    expect(s.apiRequests).toEqual([capture.origin + '/api/event?via=data-api'])
+  })
+})
