@@ -16,7 +16,11 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
     '/api/event',
     bodyLimit({
       maxSize: MAX_EVENT_BYTES,
-      onError: (c) => c.json({ error: 'payload_too_large', message: `events are at most ${MAX_EVENT_BYTES} bytes` }, 413),
+      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+      onError: (c) =>
+        c.json({ error: 'payload_too_large', message: `events are at most ${MAX_EVENT_BYTES} bytes` }, 413, {
+          Connection: 'close',
+        }),
     }),
     async (c) => {
       if (options.isShuttingDown()) return c.json({ error: 'shutting_down', message: 'try again shortly' }, 503)

@@ -25,7 +25,7 @@ export function statsRoute(deps: StatsDeps) {
   const app = new Hono()
   app.post(
     '/api/v2/query',
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413) }),
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' }) }),
     async (c) => {
       const token = bearerToken(c.req.header('authorization'))
       if (!deps.apiKey) {

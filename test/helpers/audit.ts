@@ -1,0 +1,47 @@
+import { queryRows, type Db } from '../../server/db/client.ts'
+
+export interface TableInfo {
+  name: string
+  engine: string
+  create_table_query: string
+}
+
+export async function tables(db: Db): Promise<TableInfo[]> {
+  return queryRows<TableInfo>(
+    db,
+    `SELECT name, engine, create_table_query FROM system.tables WHERE database = currentDatabase() ORDER BY name`,
+  )
+}
+
+/** Rows in any table, any column rendered as text, that contain `needle`. */
+export async function findInAnyColumn(db: Db, needle: string): Promise<string[]> {
+  const hits: string[] = []
+  const cols = await queryRows<{ table: string; name: string; type: string }>(
+    db,
+    `SELECT c.table AS table, c.name AS name, c.type AS type FROM system.columns c
+     JOIN system.tables t ON t.database = c.database AND t.name = c.table
+     WHERE c.database = currentDatabase() AND t.engine NOT IN ('Null', 'MaterializedView')`,
+  )
+  for (const c of cols) {
+    if (c.type.startsWith('AggregateFunction')) continue
+    const rows = await queryRows<{ n: number }>(
+      db,
+      `SELECT count() AS n FROM ${quote(c.table)} WHERE positionCaseInsensitive(toString(${quote(c.name)}), {needle:String}) > 0`,
+      { needle },
+    )
+    if (Number(rows[0]!.n) > 0) hits.push(`${c.table}.${c.name}`)
+  }
+  return hits
+}
+
+function quote(identifier: string): string {
+  return '`' + identifier.replace(/`/g, '``') + '`'
+}
+
+/** The TTL interval of a table's CREATE statement in hours, or undefined when it has none. */
+export function ttlHours(createTableQuery: string): number | undefined {
+  const m = /\bTTL\b.*?toInterval(Hour|Day|Month|Year)\((\d+)\)/.exec(createTableQuery)
+  if (!m) return undefined
+  const n = Number(m[2])
+  return { Hour: n, Day: n * 24, Month: n * 24 * 31, Year: n * 24 * 366 }[m[1] as 'Hour' | 'Day' | 'Month' | 'Year']
+}
