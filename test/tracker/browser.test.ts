@@ -1,6 +1,10 @@
 // The tracker in real Chromium against a capture server: exact payloads, SPA navigation,
 // engaged time, scroll depth, custom events, clicks, opt-out signals, consent mode, and
 // proof that nothing is stored in the browser.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium } from '../helpers/chromium.ts'
@@ -39,7 +43,7 @@ async function open(
   options: Omit<TrackerPageOptions, 'statsOrigin'> = {},
   { init, referer, origin }: { init?: () => void; referer?: string; origin?: string } = {},
 ): Promise<Session> {
-  site.page(path.replace(/[?#].*/, ''), trackerPage({ statsOrigin: capture.origin, ...options }))
+  if (path) site.page(path.replace(/[?#].*/, ''), trackerPage({ statsOrigin: capture.origin, ...options }))
   const context = await browser.newContext({ viewport })
   const page = await context.newPage()
   const session: Session = { context, page, problems: [], apiRequests: [], done: false }
@@ -353,6 +357,17 @@ describe('opt-out, consent and refusals', () => {
     for (const host of ['localhost', '127.0.0.1']) {
       const prefix = `/local-${host}/`
       await expectSilence(await open(prefix, { attrs: { automation: true } }, { origin: `http://${host}:${port}` }), prefix)
+    }
+  })
+
+  it('sends nothing from a file: page', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skaits-file-'))
+    try {
+      const file = join(dir, 'page.html')
+      await writeFile(file, trackerPage({ statsOrigin: capture.origin, attrs: { automation: true } }))
+      await expectSilence(await open('', {}, { origin: pathToFileURL(file).href }), dir)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 
