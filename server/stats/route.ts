@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { bearerToken, keyMatches } from '../auth/api-key.ts'
+import { limitBody } from '../http/body-limit.ts'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import { errorText } from '../ingest/buffer.ts'
@@ -25,7 +25,7 @@ export function statsRoute(deps: StatsDeps) {
   const app = new Hono()
   app.post(
     '/api/v2/query',
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' }) }),
+    limitBody(64 * 1024, (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' })),
     async (c) => {
       const token = bearerToken(c.req.header('authorization'))
       if (!deps.apiKey) {
