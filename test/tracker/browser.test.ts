@@ -333,7 +333,7 @@ describe('opt-out, consent and refusals', () => {
     await s.page.evaluate(() => {
       const w = window as unknown as { skaits: (n: string) => void }
       w.skaits('Custom')
-      history.pushState({}, '', location.pathname + 'next')
+      if (location.protocol != 'file:') history.pushState({}, '', location.pathname + 'next')
     })
     await finish(s) // pagehide would send an engagement
     await sleep(400)

@@ -1,0 +1,139 @@
+// Skaits browser tracker. Every byte ships to every visitor, so this file trades a little
+// elegance for size: one closure, short locals, bare globals, no classes, no polyfills.
+// It reads and writes no cookie or storage of any kind (see tracker/README.md).
+
+type Props = Record<string, unknown>
+declare global {
+  interface Window {
+    skaits?: Skaits
+  }
+}
+type Options = { props?: Props; callback?: () => void }
+export type Skaits = ((name: string, options?: Options) => void) & { allow: () => void; q?: ArrayLike<unknown>[] }
+
+const d = document
+const n = navigator as Navigator & { globalPrivacyControl?: boolean }
+const l = location
+const h = history
+const script = d.currentScript as HTMLScriptElement
+const ds = script.dataset
+const api: string | URL = ds.api || new URL('/api/event', script.src)
+// `h: 1` is only sent in hash mode; undefined keys vanish from JSON.stringify.
+const hash = 'hash' in ds ? 1 : undefined
+// Globs to one regex: `**` any depth, `*` within a segment, everything else literal.
+const excluded = RegExp(
+  '^(' +
+    (ds.exclude || '')
+      .replace(/[^\w*/, ]/g, '\\$&')
+      .replace(/\*\*?/g, (m) => (m[1] ? '.*' : '[^/]*'))
+      .replace(/ *, */g, '|') +
+    ')$',
+)
+const downloads =
+  'downloads' in ds &&
+  RegExp('\\.(' + (ds.downloads || 'pdf,zip,rar,7z,gz,dmg,exe,msi,apk,docx?,xlsx?,pptx?,csv,txt,mp[34]').replace(/ *, */g, '|') + ')$', 'i')
+const off =
+  // protocol + hostname, e.g. "https:example.lv"; an empty hostname is also a local page.
+  /^file|:(localhost|\[::1\]|)$|:127\./.test(l.protocol + l.hostname) ||
+  (n.webdriver && !('automation' in ds)) ||
+  n.globalPrivacyControl
+// Consent mode keeps bodies in this array (memory only) until skaits.allow().
+let held: string[] | 0 | false = 'requireConsent' in ds && []
+
+// Page state: the key of the current page and its URL; whether it sends nothing (opted out
+// or excluded; set before the first pageview so its engage() call is silent); engaged ms
+// not yet reported, when the current engaged stretch began (0 = not engaged), the deepest
+// scroll so far and the depth last reported. The numbers start undefined to save bytes:
+// pageview() zeroes them before anything reads them.
+let page: string
+let pageUrl: string
+let skip: unknown = 1
+let engaged: number
+let since: number
+let depth: number
+let sentDepth: number
+
+// Without hash routing the fragment is dropped: it can carry tokens and is not a page.
+const href = () => l.href.replace(hash ? '' : /#.*/, '')
+
+const post = (body: string) => {
+  n.sendBeacon?.(api, body) || fetch(api, { method: 'POST', body, keepalive: true }).catch(() => 0)
+}
+
+// `extra` adds keys or overrides `u`: { p } for props, { u, e, sd } for engagement.
+const send = (name: string, extra?: object) => {
+  if (skip) return
+  const body = JSON.stringify({ n: name, u: href(), d: ds.domain, r: d.referrer || null, w: innerWidth, h: hash, ...extra })
+  held ? held.push(body) : post(body)
+}
+
+const scrolled = () => {
+  const v = Math.min(100, (((scrollY + innerHeight) * 100) / d.documentElement.scrollHeight + 0.5) | 0)
+  if (v > depth) depth = v
+}
+
+const tick = () => {
+  const now = Date.now()
+  if (since) engaged += now - since
+  since = !d.hidden && d.hasFocus() ? now : 0
+}
+
+const engage = () => {
+  tick()
+  scrolled()
+  if (engaged || depth != sentDepth) {
+    send('engagement', { u: pageUrl, e: engaged, sd: depth })
+    engaged = 0
+    sentDepth = depth
+  }
+}
+
+const pageview = () => {
+  const key = l.pathname + (hash ? l.hash : '')
+  if (key != page) {
+    engage()
+    page = key
+    pageUrl = href()
+    engaged = depth = sentDepth = 0
+    ;(skip = off || excluded.test(l.pathname)) || send('pageview')
+  }
+}
+
+const skaits = ((name: string, o: Options = {}) => {
+  send(name, { p: o.props })
+  o.callback?.()
+}) as Skaits
+skaits.allow = () => {
+  held && held.forEach(post)
+  held = 0
+}
+
+const queue = window.skaits?.q
+window.skaits = skaits
+pageview()
+queue?.forEach((args) => skaits(...(args as Parameters<Skaits>)))
+
+for (const k of ['pushState', 'replaceState'] as const) {
+  const f = h[k]
+  h[k] = (...a: Parameters<History['pushState']>) => {
+    f.apply(h, a)
+    pageview()
+  }
+}
+addEventListener('popstate', pageview)
+if (hash) addEventListener('hashchange', pageview)
+addEventListener('scroll', scrolled)
+addEventListener('pagehide', engage)
+for (const k of ['focus', 'blur', 'visibilitychange']) addEventListener(k, () => (d.hidden ? engage() : tick()))
+
+for (const k of ['click', 'auxclick'])
+  d.addEventListener(k, (e) => {
+    const a = (e.target as Element).closest('a')
+    const name =
+      a &&
+      (e as MouseEvent).button < 2 &&
+      (downloads && downloads.test(a.pathname)
+        ? 'File Download'
+        : 'outbound' in ds && a.host && a.host != l.host && 'Outbound Link: Click')
+    name && send(name, { p: { url: a.href } })
+  })
