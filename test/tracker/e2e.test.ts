@@ -96,6 +96,22 @@ describe('tracker → server → Stats API', () => {
     expect(engaged.results[0]!.metrics[0]).not.toBeNull()
   })
 
+  it('counts hash-routed pages when data-hash is on', async () => {
+    site.page('/app', trackerPage({ statsOrigin: stats, attrs: { automation: true, hash: true } }))
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${site.origin}/app#/inbox`)
+    await page.waitForFunction(() => typeof (window as { skaits?: { allow?: unknown } }).skaits?.allow === 'function')
+    await page.evaluate(() => (location.hash = '#/settings'))
+    await waitForPageviews(6) // 4 from the test before
+    await context.close()
+    const pages = await siteQuery({ metrics: ['pageviews'], dimensions: ['event:page'], filters: [['contains', 'event:page', ['/app']]] })
+    expect(pages.results).toEqual([
+      { metrics: [1], dimensions: ['/app#/inbox'] },
+      { metrics: [1], dimensions: ['/app#/settings'] },
+    ])
+  })
+
   it('serves /t.js compressed, cacheable and revalidated by ETag', async () => {
     const res = await fetch(`${server.url}/t.js`, { headers: { 'accept-encoding': 'br' } })
     expect(res.status).toBe(200)
