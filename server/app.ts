@@ -10,6 +10,7 @@ import { SaltStore } from './privacy/salts.ts'
 import { Maintenance } from './rollup/rollup.ts'
 import { scriptRoute } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
+import { sitesRoute } from './sites/route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
 import { systemClock, type Clock } from './time.ts'
@@ -70,6 +71,7 @@ export async function createSkaits(
   app.notFound((c) => c.json({ error: 'not found' }, 404))
   app.route('/', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))
+  app.route('/', sitesRoute({ db, sites, apiKey: config.apiKey, timezone: config.timezone, clock }))
   app.route('/', statsRoute({ db, sites, apiKey: config.apiKey, timezone: config.timezone, clock, log }))
   app.get('/healthz', async (c) => {
     const ok = await db.ping().then((r) => r.success, () => false)

@@ -1,6 +1,6 @@
 import type { SaltStore } from '../privacy/salts.ts'
 import { visitorHash } from '../privacy/visitor-hash.ts'
-import type { Sessions, Hit } from '../sessions/sessions.ts'
+import type { Hit, Place, Sessions } from '../sessions/sessions.ts'
 import type { Sites } from '../sites/sites.ts'
 import { eventRow, type EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
@@ -60,11 +60,11 @@ export class Ingestor {
     }
     const now = clock()
     const page = pagePath(event.url, event.hashMode)
-    const hit = toHit(event, page)
     const today = salts.current(now)
     const yesterday = salts.previous(now)
     const address = facts.address ?? ''
     for (const site of known) {
+      const hit = toHit(event, { page, section: sites.get(site)!.sectionOf(page) })
       const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
       const previousKey = yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
       const cells = sessions.record(key, previousKey, hit, now, () => this.deps.visitDimensions(event, facts, page))
@@ -84,10 +84,10 @@ export class Ingestor {
   }
 }
 
-function toHit(event: IncomingEvent, page: string): Hit {
-  if (event.name === 'pageview') return { kind: 'pageview', page, props: event.props }
+function toHit(event: IncomingEvent, place: Place): Hit {
+  if (event.name === 'pageview') return { kind: 'pageview', ...place, props: event.props }
   if (event.name === 'engagement') {
-    return { kind: 'engagement', page, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
+    return { kind: 'engagement', ...place, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
   }
-  return { kind: 'custom', name: event.name, page, props: event.props }
+  return { kind: 'custom', name: event.name, ...place, props: event.props }
 }

@@ -2,16 +2,23 @@ import { CellSet, negate, TOTAL, type Cell, type Increments } from './cells.ts'
 
 export const DIM = {
   page: 'event:page',
+  section: 'event:section',
   name: 'event:name',
   entryPage: 'visit:entry_page',
   exitPage: 'visit:exit_page',
   propPrefix: 'event:props:',
 } as const
 
+/** A page and the site section it belongs to; every page row is mirrored on its section row. */
+export interface Place {
+  page: string
+  section: string
+}
+
 export type Hit =
-  | { kind: 'pageview'; page: string; props: ReadonlyArray<readonly [string, string]> }
-  | { kind: 'custom'; name: string; page: string; props: ReadonlyArray<readonly [string, string]> }
-  | { kind: 'engagement'; page: string; engagedMs: number; scrollDepth: number | undefined }
+  | ({ kind: 'pageview'; props: ReadonlyArray<readonly [string, string]> } & Place)
+  | ({ kind: 'custom'; name: string; props: ReadonlyArray<readonly [string, string]> } & Place)
+  | ({ kind: 'engagement'; engagedMs: number; scrollDepth: number | undefined } & Place)
 
 /**
  * What the session map remembers about one visit, in memory only, for at most the idle time.
@@ -24,12 +31,14 @@ interface Visit {
   events: number
   /** whole seconds already added to the aggregates */
   duration: number
-  entry: string
-  exit: string
+  entry: Place
+  exit: Place
   /** visit dimensions fixed at the visit's first pageview (source, device, country, …) */
   dims: ReadonlyArray<readonly [string, string]>
   /** pages seen in this visit: whether engagement was reported, and the deepest scroll */
   pages: Map<string, { engaged: boolean; scroll: number }>
+  /** sections seen in this visit (a visit counts once per section) */
+  sections: Set<string>
 }
 
 /** Pages remembered per visit; beyond it a page counts as new to the visit (bounded memory). */
@@ -73,9 +82,9 @@ export class Sessions {
     const cells = new CellSet()
     let visit = this.take(key, now) ?? (previousKey ? this.take(previousKey, now) : undefined)
     if (hit.kind === 'pageview') {
-      if (visit) this.continueVisit(visit, hit.page, now, cells)
-      else visit = this.startVisit(hit.page, now, visitDims(), cells)
-      addEventRows(cells, 'pageview', hit.page, hit.props)
+      if (visit) this.continueVisit(visit, hit, now, cells)
+      else visit = this.startVisit(hit, now, visitDims(), cells)
+      addEventRows(cells, 'pageview', hit, hit.props)
     } else if (hit.kind === 'custom') {
       if (visit) {
         this.extend(visit, now, cells, { events: 1 })
@@ -83,7 +92,7 @@ export class Sessions {
       } else {
         cells.add(TOTAL, '', { events: 1 }, true)
       }
-      addEventRows(cells, hit.name, hit.page, hit.props)
+      addEventRows(cells, hit.name, hit, hit.props)
     } else {
       if (visit) this.extend(visit, now, cells, {})
       this.engage(visit, hit, cells)
@@ -92,29 +101,30 @@ export class Sessions {
     return cells.cells()
   }
 
-  private startVisit(page: string, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
+  private startVisit(place: Place, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
     const visit: Visit = {
       start: now,
       last: now,
       pageviews: 1,
       events: 1,
       duration: 0,
-      entry: page,
-      exit: page,
+      entry: place,
+      exit: place,
       dims,
-      pages: new Map([[page, { engaged: false, scroll: -1 }]]),
+      pages: new Map([[place.page, { engaged: false, scroll: -1 }]]),
+      sections: new Set([place.section]),
     }
     const inc = { visits: 1, pageviews: 1, bounces: 1, events: 1 }
     cells.add(TOTAL, '', inc, true)
-    cells.add(DIM.entryPage, page, inc, true)
+    cells.add(DIM.entryPage, place.page, inc, true)
     for (const [d, v] of dims) cells.add(d, v, inc, true)
     // Visitors cannot be taken out of a sketch when the exit page moves, so exit rows carry no uniques.
-    cells.add(DIM.exitPage, page, inc)
-    cells.add(DIM.page, page, { visits: 1, entries: 1, exits: 1, bounces: 1 })
+    cells.add(DIM.exitPage, place.page, inc)
+    onPage(cells, place, { visits: 1, entries: 1, exits: 1, bounces: 1 })
     return visit
   }
 
-  private continueVisit(visit: Visit, page: string, now: number, cells: CellSet): void {
+  private continueVisit(visit: Visit, place: Place, now: number, cells: CellSet): void {
     const wasBounce = visit.pageviews === 1
     const before = visitTotals(visit)
     const delta = this.advance(visit, now)
@@ -122,19 +132,23 @@ export class Sessions {
     visit.events++
     const inc: Partial<Increments> = { pageviews: 1, events: 1, duration: delta, bounces: wasBounce ? -1 : 0 }
     cells.add(TOTAL, '', inc, true)
-    cells.add(DIM.entryPage, visit.entry, inc, true)
+    cells.add(DIM.entryPage, visit.entry.page, inc, true)
     for (const [d, v] of visit.dims) cells.add(d, v, inc, true)
     // The exit page moves with the visitor: the whole visit leaves the old exit row.
-    cells.add(DIM.exitPage, visit.exit, negate(before))
-    cells.add(DIM.exitPage, page, visitTotals(visit))
-    cells.add(DIM.page, visit.exit, { exits: -1 })
-    cells.add(DIM.page, page, { exits: 1 })
-    if (wasBounce) cells.add(DIM.page, visit.entry, { bounces: -1 })
-    if (!visit.pages.has(page)) {
-      if (visit.pages.size < MAX_PAGES_PER_VISIT) visit.pages.set(page, { engaged: false, scroll: -1 })
-      cells.add(DIM.page, page, { visits: 1 })
+    cells.add(DIM.exitPage, visit.exit.page, negate(before))
+    cells.add(DIM.exitPage, place.page, visitTotals(visit))
+    onPage(cells, visit.exit, { exits: -1 })
+    onPage(cells, place, { exits: 1 })
+    if (wasBounce) onPage(cells, visit.entry, { bounces: -1 })
+    if (!visit.pages.has(place.page)) {
+      if (visit.pages.size < MAX_PAGES_PER_VISIT) visit.pages.set(place.page, { engaged: false, scroll: -1 })
+      cells.add(DIM.page, place.page, { visits: 1 })
     }
-    visit.exit = page
+    if (!visit.sections.has(place.section)) {
+      if (visit.sections.size < MAX_PAGES_PER_VISIT) visit.sections.add(place.section)
+      cells.add(DIM.section, place.section, { visits: 1 })
+    }
+    visit.exit = place
   }
 
   /** A non-pageview event inside a visit: the visit lasts longer. */
@@ -144,9 +158,9 @@ export class Sessions {
     if (!delta && !extra.events) return
     const uniq = Boolean(extra.events)
     cells.add(TOTAL, '', inc, uniq)
-    cells.add(DIM.entryPage, visit.entry, inc, uniq)
+    cells.add(DIM.entryPage, visit.entry.page, inc, uniq)
     for (const [d, v] of visit.dims) cells.add(d, v, inc, uniq)
-    cells.add(DIM.exitPage, visit.exit, inc)
+    cells.add(DIM.exitPage, visit.exit.page, inc)
   }
 
   /** Engaged time is summed; scroll depth keeps the maximum per visit and page. */
@@ -167,7 +181,7 @@ export class Sessions {
       seen.scroll = hit.scrollDepth
     }
     cells.add(TOTAL, '', inc)
-    cells.add(DIM.page, hit.page, inc)
+    onPage(cells, hit, inc)
   }
 
   /** Moves the visit's clock to `now`; returns the whole seconds to add to its duration. */
@@ -215,8 +229,14 @@ function visitTotals(v: Visit): Partial<Increments> {
   return { visits: 1, pageviews: v.pageviews, bounces: v.pageviews === 1 ? 1 : 0, duration: v.duration, events: v.events }
 }
 
-function addEventRows(cells: CellSet, name: string, page: string, props: ReadonlyArray<readonly [string, string]>): void {
+/** A page row and the same increments on its section's row. */
+function onPage(cells: CellSet, place: Place, inc: Partial<Increments>, uniq = false): void {
+  cells.add(DIM.page, place.page, inc, uniq)
+  cells.add(DIM.section, place.section, inc, uniq)
+}
+
+function addEventRows(cells: CellSet, name: string, place: Place, props: ReadonlyArray<readonly [string, string]>): void {
   cells.add(DIM.name, name, { events: 1 }, true)
-  cells.add(DIM.page, page, name === 'pageview' ? { pageviews: 1, events: 1 } : { events: 1 }, true)
+  onPage(cells, place, name === 'pageview' ? { pageviews: 1, events: 1 } : { events: 1 }, true)
   for (const [k, v] of props) cells.add(DIM.propPrefix + k, v, { events: 1 }, true)
 }

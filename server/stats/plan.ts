@@ -1,3 +1,4 @@
+import type { Site } from '../sites/sites.ts'
 import { autoGranularity, type DayRange, type Granularity } from './date-range.ts'
 import { TIME_DIMENSIONS, type Filter, type LeafOperator, type Metric, type QueryRequest, type TimeDimension } from './request.ts'
 
@@ -71,7 +72,7 @@ const CROSS_TAB =
   'Skaits keeps no cross-tabulations, by design: every count is stored for one dimension alone ' +
   '(DESIGN.md, privacy contract item 5)'
 
-export function plan(req: QueryRequest, site: string, range: DayRange): Plan {
+export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>, range: DayRange): Plan {
   const timeDims = req.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
   const otherDims = req.dimensions.filter((d) => !timeDims.includes(d))
   for (const d of timeDims) {
@@ -118,6 +119,16 @@ export function plan(req: QueryRequest, site: string, range: DayRange): Plan {
       )
     }
   }
+  const since = site.settings.sectionsSince
+  if (dimension === 'event:section' && since && range.from < since) {
+    const bad = req.metrics.filter((m) => ['visitors', 'visits', 'views_per_visit'].includes(m))
+    if (bad.length) {
+      throw new PlanError(
+        `${bad.join(', ')} per section are known from ${since} on, when the section rules last changed; ` +
+          'pageviews, bounce rate, time on page and scroll depth were relabeled for all history',
+      )
+    }
+  }
   const time = timeDims[0] as TimeDimension | undefined
   const granularity = time === undefined ? undefined : time === 'time' ? autoGranularity(range) : (time.slice(5) as Granularity)
   const orderBy = req.order_by ?? defaultOrder(req.metrics, time, grouped)
@@ -127,7 +138,7 @@ export function plan(req: QueryRequest, site: string, range: DayRange): Plan {
     }
   }
   return {
-    site,
+    site: site.domain,
     range,
     dimension,
     kind,

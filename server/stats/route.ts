@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { bearerToken, keyMatches } from '../auth/api-key.ts'
+import { requireApiKey } from '../auth/require-key.ts'
 import { limitBody } from '../http/body-limit.ts'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
@@ -26,14 +26,8 @@ export function statsRoute(deps: StatsDeps) {
   app.post(
     '/api/v2/query',
     limitBody(64 * 1024, (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' })),
+    requireApiKey(deps.apiKey),
     async (c) => {
-      const token = bearerToken(c.req.header('authorization'))
-      if (!deps.apiKey) {
-        return c.json({ error: 'the Stats API is off: set SKAITS_API_KEY to enable it' }, 401)
-      }
-      if (!token || !keyMatches(token, deps.apiKey)) {
-        return c.json({ error: 'missing or invalid API key (Authorization: Bearer <key>)' }, 401)
-      }
       let body: unknown
       try {
         body = await c.req.json()
@@ -51,7 +45,7 @@ export function statsRoute(deps: StatsDeps) {
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
       if ('error' in range) return c.json({ error: range.error }, 400)
       try {
-        const p = plan(req, site.domain, range)
+        const p = plan(req, site, range)
         return c.json(await runQuery(deps.db, p, req, deps.timezone))
       } catch (err) {
         if (err instanceof PlanError) return c.json({ error: err.message }, 400)

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
 import { Sessions, type Hit } from '../../server/sessions/sessions.ts'
 
-const pv = (page: string): Hit => ({ kind: 'pageview', page, props: [] })
+const section = (page: string) => page.split('/')[1] || '/'
+const pv = (page: string): Hit => ({ kind: 'pageview', page, section: section(page), props: [] })
 const noDims = () => [] as [string, string][]
 
 /** Sums cells into rows, as the aggregate tables do. */
@@ -70,7 +71,7 @@ describe('sessions as increments', () => {
   it('sums engaged time and keeps the deepest scroll once per visit and page', () => {
     const s = new Sessions(30 * 60_000, 1000)
     const rows = fold(s.record('v', undefined, pv('/a'), 0, noDims))
-    const engage = (ms: number, sd: number, t: number): Hit => ({ kind: 'engagement', page: '/a', engagedMs: ms, scrollDepth: sd })
+    const engage = (ms: number, sd: number, t: number): Hit => ({ kind: 'engagement', page: '/a', section: 'a', engagedMs: ms, scrollDepth: sd })
     fold(s.record('v', undefined, engage(3000, 40, 0), 3000, noDims), rows)
     fold(s.record('v', undefined, engage(2000, 80, 0), 9000, noDims), rows)
     fold(s.record('v', undefined, engage(1000, 60, 0), 12_000, noDims), rows)
@@ -82,7 +83,16 @@ describe('sessions as increments', () => {
     const s = new Sessions(30 * 60_000, 1000)
     const cells = s.record('v', undefined, pv('/a'), 0, noDims)
     const uniq = Object.fromEntries(cells.map((c) => [c.dimension, c.uniq]))
-    expect(uniq).toEqual({ '': 1, 'visit:entry_page': 1, 'visit:exit_page': 0, 'event:page': 1, 'event:name': 1 })
+    expect(uniq).toEqual({ '': 1, 'visit:entry_page': 1, 'visit:exit_page': 0, 'event:page': 1, 'event:section': 1, 'event:name': 1 })
+  })
+
+  it('mirrors page rows on their section and counts a visit once per section', () => {
+    const s = new Sessions(30 * 60_000, 1000)
+    const rows = fold(s.record('v', undefined, pv('/blog/a'), 0, noDims))
+    fold(s.record('v', undefined, pv('/blog/b'), 1000, noDims), rows)
+    fold(s.record('v', undefined, pv('/shop/x'), 2000, noDims), rows)
+    expect(rows.get('event:section=blog')).toEqual({ pageviews: 2, events: 2, visits: 1, entries: 1, exits: 0, bounces: 0 })
+    expect(rows.get('event:section=shop')).toEqual({ pageviews: 1, events: 1, visits: 1, exits: 1 })
   })
 
   it('forgets idle visits and evicts the least recently seen beyond the maximum', () => {

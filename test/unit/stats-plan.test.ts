@@ -5,6 +5,7 @@ import { queryRequest } from '../../server/stats/request.ts'
 
 const NOW = Date.parse('2026-11-22T10:00:00Z')
 const range = { from: '2026-11-16', to: '2026-11-22' }
+const SITE = { domain: 'example.lv', settings: { sections: [], sectionsSince: '2026-11-20' } }
 const req = (body: Record<string, unknown>) => queryRequest.parse({ site_id: 'example.lv', date_range: '7d', ...body })
 
 describe('date ranges', () => {
@@ -38,11 +39,11 @@ describe('date ranges', () => {
 
 describe('query plan: one dimension at a time', () => {
   it('groups by a dimension, optionally over time', () => {
-    const p = plan(req({ metrics: ['visitors'], dimensions: ['time:day', 'event:page'] }), 'example.lv', range)
+    const p = plan(req({ metrics: ['visitors'], dimensions: ['time:day', 'event:page'] }), SITE, range)
     expect(p).toMatchObject({ dimension: 'event:page', byValue: true, granularity: 'day', kind: 'page' })
   })
   it('reads a filtered dimension from its own rows', () => {
-    const p = plan(req({ metrics: ['pageviews'], filters: [['contains', 'event:page', ['/blog']]] }), 'example.lv', range)
+    const p = plan(req({ metrics: ['pageviews'], filters: [['contains', 'event:page', ['/blog']]] }), SITE, range)
     expect(p).toMatchObject({ dimension: 'event:page', byValue: false })
   })
   const refusals: [string, Record<string, unknown>, RegExp][] = [
@@ -56,11 +57,17 @@ describe('query plan: one dimension at a time', () => {
     ['order by something not asked for', { metrics: ['visitors'], order_by: [['pageviews', 'desc']] }, /order_by/],
   ]
   it.each(refusals)('refuses %s', (_name, body, message) => {
-    expect(() => plan(req(body), 'example.lv', range)).toThrowError(PlanError)
-    expect(() => plan(req(body), 'example.lv', range)).toThrowError(message)
+    expect(() => plan(req(body), SITE, range)).toThrowError(PlanError)
+    expect(() => plan(req(body), SITE, range)).toThrowError(message)
+  })
+  it('refuses section visitors from before the section rules changed, but not pageviews', () => {
+    const early = { from: '2026-11-10', to: '2026-11-22' }
+    expect(() => plan(req({ metrics: ['visitors'], dimensions: ['event:section'] }), SITE, early)).toThrowError(/known from 2026-11-20/)
+    expect(() => plan(req({ metrics: ['pageviews', 'time_on_page'], dimensions: ['event:section'] }), SITE, early)).not.toThrow()
+    expect(() => plan(req({ metrics: ['visitors'], dimensions: ['event:section'] }), SITE, { from: '2026-11-20', to: '2026-11-22' })).not.toThrow()
   })
   it('allows additive metrics over several values and visits over several sources', () => {
-    expect(() => plan(req({ metrics: ['pageviews', 'time_on_page'], filters: [['is', 'event:page', ['/a', '/b']]] }), 'example.lv', range)).not.toThrow()
-    expect(() => plan(req({ metrics: ['visits', 'bounce_rate'], filters: [['is_not', 'visit:entry_page', ['/']]] }), 'example.lv', range)).not.toThrow()
+    expect(() => plan(req({ metrics: ['pageviews', 'time_on_page'], filters: [['is', 'event:page', ['/a', '/b']]] }), SITE, range)).not.toThrow()
+    expect(() => plan(req({ metrics: ['visits', 'bounce_rate'], filters: [['is_not', 'visit:entry_page', ['/']]] }), SITE, range)).not.toThrow()
   })
 })

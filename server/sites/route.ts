@@ -1,0 +1,39 @@
+import { Hono } from 'hono'
+import { requireApiKey } from '../auth/require-key.ts'
+import type { Db } from '../db/client.ts'
+import { normalizeDomain } from '../ingest/schema.ts'
+import { relabelSections } from '../sections/relabel.ts'
+import { sectionRules } from '../sections/rules.ts'
+import { addDays, dayOf } from '../time.ts'
+import type { Sites } from './sites.ts'
+
+/** Site settings over HTTP, for the admin key. Sections now; more settings come with accounts. */
+export function sitesRoute(deps: { db: Db; sites: Sites; apiKey: string | undefined; timezone: string; clock: () => number }) {
+  const app = new Hono()
+  app.use('/api/sites/*', requireApiKey(deps.apiKey))
+
+  app.get('/api/sites/:domain/sections', (c) => {
+    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
+    if (!site) return c.json({ error: 'no such site' }, 404)
+    return c.json({ rules: site.settings.sections, since: site.settings.sectionsSince ?? null })
+  })
+
+  /** Replaces the rules; new events follow them at once and history is relabeled. */
+  app.put('/api/sites/:domain/sections', async (c) => {
+    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
+    if (!site) return c.json({ error: 'no such site' }, 404)
+    const body = await c.req.json().catch(() => undefined)
+    const parsed = sectionRules.safeParse((body as { rules?: unknown } | undefined)?.rules)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      return c.json({ error: `rules.${issue.path.join('.')}: ${issue.message}`, example: { rules: [{ match: '/blog/**', section: 'Blog' }] } }, 400)
+    }
+    const now = deps.clock()
+    const since = addDays(dayOf(now, deps.timezone), 1)
+    const updated = await deps.sites.updateSettings(site.domain, { ...site.settings, sections: parsed.data, sectionsSince: since }, now)
+    const cutoff = Math.floor(now / 3_600_000) * 3600
+    const { pages } = await relabelSections(deps.db, site.domain, updated.sectionOf, cutoff, since, deps.timezone)
+    return c.json({ rules: parsed.data, since, relabeled: { pages, before: new Date(cutoff * 1000).toISOString() } })
+  })
+  return app
+}
