@@ -70,7 +70,8 @@ export async function load(url: string, o: { durationS: number; connections: num
             ...req,
             headers: {
               'content-type': 'text/plain',
-              'user-agent': `Mozilla/5.0 (bench ${n % 1000})`,
+              // A real browser's User-Agent (made-up ones are dropped as bots), varied per visitor.
+              'user-agent': `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${120 + (n % 12)}.0.${n % 1000}.0 Safari/537.36`,
               'x-forwarded-for': `198.51.${(n >> 8) & 255}.${n & 255}`,
             },
             body: JSON.stringify({ n: 'pageview', u: `https://example.lv${page}?q=${n}`, d: 'example.lv', r: 'https://www.google.com/', w: 1280 }),

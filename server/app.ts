@@ -2,6 +2,9 @@ import { Hono } from 'hono'
 import type { Config } from './config.ts'
 import type { Db } from './db/client.ts'
 import { applyRetention, migrate } from './db/migrate.ts'
+import { CountryLookup } from './enrich/country.ts'
+import { Enricher } from './enrich/enricher.ts'
+import { IspLookup } from './enrich/isp.ts'
 import { EventBuffer } from './ingest/buffer.ts'
 import { Ingestor } from './ingest/ingestor.ts'
 import { ingestRoute } from './ingest/route.ts'
@@ -22,6 +25,7 @@ export interface Skaits {
   sessions: Sessions
   sites: Sites
   ingestor: Ingestor
+  enricher: Enricher
   maintenance: Maintenance
   /** Stops taking events, inserts everything buffered, stops timers. Does not close the client. */
   drain(): Promise<void>
@@ -49,6 +53,18 @@ export async function createSkaits(
   await salts.load()
   const sessions = new Sessions(config.sessionIdleMs, config.sessionMax)
   const buffer = new EventBuffer(db, config, log, clock)
+  const countries = await CountryLookup.open(config.geoipDb)
+  const isps = config.isp.enabled
+    ? await IspLookup.create({
+        servers: config.isp.dnsServers.length ? config.isp.dnsServers : undefined,
+        timeoutMs: config.isp.timeoutMs,
+        concurrency: config.isp.concurrency,
+        cacheSize: config.isp.cacheSize,
+        cacheTtlMs: 24 * 3_600_000,
+        ispDbFile: config.isp.db,
+      })
+    : undefined
+  const enricher = new Enricher(countries, isps)
   const ingestor = new Ingestor({
     sites,
     salts,
@@ -56,7 +72,7 @@ export async function createSkaits(
     buffer,
     respectGpc: config.respectGpc,
     clock,
-    visitDimensions: () => [],
+    enricher,
   })
   const maintenance = new Maintenance({ db, salts, buffer, sessions, clock, tz: config.timezone, log })
   // A failure is logged and retried by the timer; it must not keep the server from starting.
@@ -90,10 +106,12 @@ export async function createSkaits(
     sessions,
     sites,
     ingestor,
+    enricher,
     maintenance,
     async drain() {
       shuttingDown = true
       maintenance.stop()
+      enricher.close()
       await buffer.close()
     },
   }

@@ -21,6 +21,18 @@ export interface Config {
   sessionIdleMs: number
   sessionMax: number
   logLevel: string
+  /** a MaxMind GeoLite2/GeoIP2 country or city database instead of the bundled CC0 one */
+  geoipDb: string | undefined
+  isp: {
+    /** reverse DNS (default) or off */
+    enabled: boolean
+    /** a MaxMind ISP, Domain or ASN database answering instead of DNS */
+    db: string | undefined
+    dnsServers: string[]
+    timeoutMs: number
+    concurrency: number
+    cacheSize: number
+  }
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +69,15 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     sessionMax: int(env, 'SESSION_MAX', 1_000_000, 100, 100_000_000),
     logLevel: env.LOG_LEVEL || 'info',
+    geoipDb: env.GEOIP_DB || undefined,
+    isp: {
+      enabled: ispLookup(env.ISP_LOOKUP),
+      db: env.ISP_DB || undefined,
+      dnsServers: list(env.DNS_SERVERS),
+      timeoutMs: int(env, 'ISP_TIMEOUT_MS', 500, 10, 10_000),
+      concurrency: int(env, 'ISP_CONCURRENCY', 32, 1, 1000),
+      cacheSize: int(env, 'ISP_CACHE_SIZE', 100_000, 100, 10_000_000),
+    },
   }
 }
 
@@ -86,6 +107,12 @@ function trustProxy(raw: string | undefined): number {
     throw new ConfigError(`TRUST_PROXY must be false, true or the number of proxies (0-10), got "${raw}"`)
   }
   return n
+}
+
+function ispLookup(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'dns' || raw === 'on') return true
+  if (raw === 'off') return false
+  throw new ConfigError(`ISP_LOOKUP must be dns or off, got "${raw}"`)
 }
 
 function list(raw: string | undefined): string[] {

@@ -54,6 +54,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Special-purpose ranges (IANA registries) have no country. Whois-derived databases still map
  * some of them (the bundled one says 192.168.0.0/16 is in Australia), so they are cut here.
+ * No `::ffff:0:0/96` entry: BlockList matches IPv4 addresses against IPv4-mapped rules, so it
+ * would hide every IPv4 address.
  */
 const notRouted = new BlockList()
 for (const [network, bits] of [
@@ -75,7 +77,6 @@ for (const [network, bits] of [
 }
 for (const [network, bits] of [
   ['::', 127], // unspecified and loopback
-  ['::ffff:0:0', 96], // IPv4-mapped: callers pass the IPv4 form
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard-only
   ['2001:db8::', 32], // documentation

@@ -1,3 +1,4 @@
+import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
 import type { SaltStore } from '../privacy/salts.ts'
 import { visitorHash } from '../privacy/visitor-hash.ts'
 import type { Hit, Place, Sessions } from '../sessions/sessions.ts'
@@ -7,15 +8,13 @@ import { pagePath } from './page-path.ts'
 import type { IncomingEvent } from './schema.ts'
 
 /** What the request carried besides the body; lives only for this call. */
-export interface RequestFacts {
-  address: string | undefined
-  userAgent: string
+export interface RequestFacts extends EnrichFacts {
   gpc: boolean
 }
 
 export type Outcome =
   | { status: 'accepted'; sites: string[] }
-  | { status: 'dropped'; reason: 'gpc' }
+  | { status: 'dropped'; reason: 'gpc' | 'bot' }
   | { status: 'unknown_site'; domains: string[] }
   | { status: 'busy' }
 
@@ -23,9 +22,6 @@ export interface IngestCounters {
   accepted: number
   dropped: Record<string, number>
 }
-
-/** Visit dimensions read from the request when a visit starts (enrichment adds more). */
-export type VisitDimensions = (event: IncomingEvent, facts: RequestFacts, page: string) => [string, string][]
 
 /**
  * Enrich in memory → session increments → buffer. The address is used for the visitor hash
@@ -42,13 +38,14 @@ export class Ingestor {
       buffer: EventBuffer
       respectGpc: boolean
       clock: () => number
-      visitDimensions: VisitDimensions
+      enricher: Enricher
     },
   ) {}
 
   ingest(event: IncomingEvent, facts: RequestFacts): Outcome {
     const { sites, salts, sessions, buffer, clock } = this.deps
     if (facts.gpc && this.deps.respectGpc) return this.drop('gpc')
+    if (this.deps.enricher.isBot(facts)) return this.drop('bot')
     const known = event.domains.filter((d) => sites.get(d))
     if (!known.length) {
       this.count('unknown_site')
@@ -67,14 +64,26 @@ export class Ingestor {
       const hit = toHit(event, { page, section: sites.get(site)!.sectionOf(page) })
       const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
       const previousKey = yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
-      const cells = sessions.record(key, previousKey, hit, now, () => this.deps.visitDimensions(event, facts, page))
+      let isp: Promise<string> | undefined
+      const cells = sessions.record(key, previousKey, hit, now, () => {
+        const visit = this.deps.enricher.visitDimensions(event, facts, site)
+        isp = visit.isp
+        return visit.dims
+      })
       if (cells.length) buffer.push(eventRow(site, now, today.day, key, cells))
+      if (isp) void isp.then((domain) => this.addIsp(site, key, today.day, domain))
     }
     this.counters.accepted++
     return { status: 'accepted', sites: known }
   }
 
-  private drop(reason: 'gpc'): Outcome {
+  /** The DNS answer came after the visit started: the visit so far moves onto its ISP row. */
+  private addIsp(site: string, key: string, day: string, domain: string): void {
+    const cells = this.deps.sessions.addVisitDimension(key, 'visit:isp', domain)
+    if (cells.length) this.deps.buffer.push(eventRow(site, this.deps.clock(), day, key, cells))
+  }
+
+  private drop(reason: 'gpc' | 'bot'): Outcome {
     this.count(reason)
     return { status: 'dropped', reason }
   }

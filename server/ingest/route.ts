@@ -55,6 +55,7 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
       const outcome = ingestor.ingest(parsed.event, {
         address: clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), options.trustProxy),
         userAgent: (c.req.header('user-agent') ?? '').slice(0, 1000),
+        header: (name) => c.req.header(name),
         gpc: c.req.header('sec-gpc') === '1',
       })
       switch (outcome.status) {

@@ -20,7 +20,7 @@ export function addressPrefix(ip: string): string {
 }
 
 /** The eight 16-bit groups of a valid IPv6 address, `::` expanded, a dotted IPv4 tail split in two. */
-function ipv6Groups(ip: string): number[] {
+export function ipv6Groups(ip: string): number[] {
   const zone = ip.indexOf('%')
   const text = zone >= 0 ? ip.slice(0, zone) : ip
   const [head = '', tail] = text.split('::')

@@ -34,7 +34,7 @@ interface Visit {
   entry: Place
   exit: Place
   /** visit dimensions fixed at the visit's first pageview (source, device, country, …) */
-  dims: ReadonlyArray<readonly [string, string]>
+  dims: (readonly [string, string])[]
   /** pages seen in this visit: whether engagement was reported, and the deepest scroll */
   pages: Map<string, { engaged: boolean; scroll: number }>
   /** sections seen in this visit (a visit counts once per section) */
@@ -110,7 +110,7 @@ export class Sessions {
       duration: 0,
       entry: place,
       exit: place,
-      dims,
+      dims: [...dims],
       pages: new Map([[place.page, { engaged: false, scroll: -1 }]]),
       sections: new Set([place.section]),
     }
@@ -211,6 +211,20 @@ export class Sessions {
       if (n-- <= 0) break
       this.visits.delete(key)
     }
+  }
+
+  /**
+   * Adds a visit dimension learned after the visit started (the ISP domain, which needs a DNS
+   * answer): the visit so far is written to the new row at once, and later increments go
+   * there as for any other visit dimension. Returns no cells when the visit is gone.
+   */
+  addVisitDimension(key: string, dimension: string, value: string): Cell[] {
+    const visit = this.visits.get(key)
+    if (!visit || visit.dims.some(([d]) => d === dimension)) return []
+    visit.dims.push([dimension, value])
+    const cells = new CellSet()
+    cells.add(dimension, value, visitTotals(visit), true)
+    return cells.cells()
   }
 
   /** Forgets visits idle for longer than the timeout (they are already fully counted). */

@@ -12,6 +12,15 @@ import { createDb, type Db } from '../../server/db/client.ts'
 
 export const API_KEY = 'test-key'
 
+/** A current desktop Chrome; made-up User-Agents are rightly dropped as bots. */
+export const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
+/** Real-looking browser User-Agents that differ by `n` (to make distinct visitors). */
+export function browserUA(n: number): string {
+  return `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${120 + (n % 12)}.0.${n}.0 Safari/537.36`
+}
+
 export function tempDir(prefix = 'skaits-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix))
 }
@@ -126,7 +135,7 @@ export async function sendEvent(url: string, body: unknown, o: EventOptions = {}
     method: 'POST',
     headers: {
       'content-type': 'text/plain',
-      'user-agent': o.ua ?? 'Mozilla/5.0 test',
+      'user-agent': o.ua ?? CHROME_UA,
       ...(o.ip ? { 'x-forwarded-for': o.ip } : {}),
       ...o.headers,
     },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { breakdown, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
+import { breakdown, browserUA, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
 
 /**
  * 200 visitors (distinct address/User-Agent pairs) in four groups of 50, at known times:
@@ -23,7 +23,7 @@ let server: RunningSkaits
 
 async function visitor(i: number) {
   const start = BASE + i * 1000
-  const who = { ip: `198.51.100.${i}`, ua: `Mozilla/5.0 (visitor ${i % 7})` }
+  const who = { ip: `198.51.100.${i}`, ua: browserUA(i % 7) }
   const at = async (offsetS: number, body: Record<string, unknown>) => {
     now = start + offsetS * 1000
     const res = await sendEvent(server.url, { d: 'example.lv', ...body }, who)

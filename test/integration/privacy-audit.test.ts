@@ -3,7 +3,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Db } from '../../server/db/client.ts'
 import { findInAnyColumn, tables, ttlHours } from '../helpers/audit.ts'
-import { sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { browserUA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const SENTINELS = ['203.0.113.77', '2001:db8:abcd:12:3456::77']
 /** Other spellings of the same addresses that a careless log or column could hold. */
@@ -19,7 +19,7 @@ describe('privacy audit', () => {
     const pages = ['/', '/a', '/b']
     for (const ip of SENTINELS) {
       for (const [i, page] of pages.entries()) {
-        const who = { ip, ua: `Mozilla/5.0 sentinel ${i % 2}` }
+        const who = { ip, ua: browserUA(i % 2) }
         expect((await sendEvent(server.url, { n: 'pageview', u: `https://example.lv${page}?ip=${ip}`, d: 'example.lv', r: `https://ref.example/${ip}` }, who)).status).toBe(202)
         await sendEvent(server.url, { n: 'engagement', u: `https://example.lv${page}`, d: 'example.lv', e: 1000, sd: 50 }, who)
         await sendEvent(server.url, { n: 'Signup', u: `https://example.lv${page}`, d: 'example.lv', p: { plan: 'x' } }, who)

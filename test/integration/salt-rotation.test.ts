@@ -14,7 +14,7 @@ let now = at(yesterday, '20:00')
 let server: RunningSkaits
 
 const pageview = (ip: string, path = '/') =>
-  sendEvent(server.url, { n: 'pageview', u: `https://example.lv${path}`, d: 'example.lv' }, { ip, ua: 'Mozilla/5.0 same' })
+  sendEvent(server.url, { n: 'pageview', u: `https://example.lv${path}`, d: 'example.lv' }, { ip })
 
 function grepDataDir(needle: string): string {
   try {

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createDb } from '../../server/db/client.ts'
-import { sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { browserUA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const dataDir = tempDir()
 let server: SpawnedSkaits | undefined
@@ -21,7 +21,7 @@ describe('SIGTERM', () => {
     const sender = async (n: number) => {
       for (let i = 0; !stop && i < 5000; i++) {
         try {
-          const res = await sendEvent(url, { n: 'pageview', u: `https://example.lv/p${i % 5}`, d: 'example.lv' }, { ip: `198.51.100.${n}`, ua: `ua ${i % 50}` })
+          const res = await sendEvent(url, { n: 'pageview', u: `https://example.lv/p${i % 5}`, d: 'example.lv' }, { ip: `198.51.100.${n}`, ua: browserUA(i % 50) })
           if (res.status === 202) accepted++
           else refused++
           await res.arrayBuffer()

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchChromium, statsHost } from '../helpers/chromium.ts'
 import { startSite, trackerPage, queueStub, type Site } from '../helpers/pages.ts'
-import { spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 let server: SpawnedSkaits
 let browser: Browser
@@ -61,7 +61,7 @@ describe('tracker → server → Stats API', () => {
         body: '<h1>shop</h1>',
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser.newContext({ userAgent: CHROME_UA })
     const page = await context.newPage()
     const problems: string[] = []
     page.on('console', (m) => {
@@ -98,7 +98,7 @@ describe('tracker → server → Stats API', () => {
 
   it('counts hash-routed pages when data-hash is on', async () => {
     site.page('/app', trackerPage({ statsOrigin: stats, attrs: { automation: true, hash: true } }))
-    const context = await browser.newContext()
+    const context = await browser.newContext({ userAgent: CHROME_UA })
     const page = await context.newPage()
     await page.goto(`${site.origin}/app#/inbox`)
     await page.waitForFunction(() => typeof (window as { skaits?: { allow?: unknown } }).skaits?.allow === 'function')

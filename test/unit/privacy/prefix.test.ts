@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { BlockList } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { addressPrefix } from '../../../server/privacy/prefix.ts'
+import { addressPrefix, ipv6Groups } from '../../../server/privacy/prefix.ts'
 
 describe('addressPrefix', () => {
   it('cuts IPv4 to its /24', () => {
@@ -59,6 +59,14 @@ describe('addressPrefix', () => {
       expect(list.check(`${a}.${b}.${c}.${d}`, 'ipv4')).toBe(true)
       expect(addressPrefix(`${a}.${b}.${c}.${(d! + 1) % 256}`)).toBe(prefix)
     }
+  })
+
+  it('expands IPv6 text to its eight groups', () => {
+    expect(ipv6Groups('2001:db8::1')).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])
+    expect(ipv6Groups('::')).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+    expect(ipv6Groups('1:2:3:4:5:6:7::')).toEqual([1, 2, 3, 4, 5, 6, 7, 0])
+    expect(ipv6Groups('64:ff9b::192.0.2.33')).toEqual([0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x0221])
+    expect(ipv6Groups('fe80::1:2%eth0')).toEqual([0xfe80, 0, 0, 0, 0, 0, 1, 2])
   })
 
   it('refuses non-addresses without echoing them', () => {

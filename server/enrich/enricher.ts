@@ -1,0 +1,81 @@
+import type { IncomingEvent } from '../ingest/schema.ts'
+import { isBot } from './bots.ts'
+import type { CountryLookup } from './country.ts'
+import { parseDevice } from './devices.ts'
+import type { IspLookup } from './isp.ts'
+import { classifySource } from './sources.ts'
+
+/** What enrichment reads from the request; gone when the request is. */
+export interface RequestFacts {
+  address: string | undefined
+  userAgent: string
+  header: (name: string) => string | undefined
+}
+
+export interface VisitDimensions {
+  dims: [string, string][]
+  /** the ISP domain when it is not cached yet: added to the visit when DNS answers */
+  isp?: Promise<string>
+}
+
+/**
+ * Turns a request into the visit dimensions fixed at a visit's start, in memory, reduced to
+ * what is stored: a source host, a browser family and major version, a country code, an ISP
+ * domain. The address itself is only passed to the country and ISP lookups.
+ */
+export class Enricher {
+  constructor(
+    private countries: CountryLookup | undefined,
+    private isps: IspLookup | undefined,
+  ) {}
+
+  isBot(facts: RequestFacts): boolean {
+    return isBot(facts.userAgent, facts.header)
+  }
+
+  visitDimensions(event: IncomingEvent, facts: RequestFacts, site: string): VisitDimensions {
+    const dims: [string, string][] = []
+    const add = (dimension: string, value: string | undefined) => {
+      if (value) dims.push([`visit:${dimension}`, value])
+    }
+    const source = classifySource(event.url, event.referrer, site)
+    add('source', source.source)
+    add('referrer', source.referrer)
+    add('channel', source.channel)
+    add('utm_source', source.utm_source)
+    add('utm_medium', source.utm_medium)
+    add('utm_campaign', source.utm_campaign)
+    add('utm_content', source.utm_content)
+    add('utm_term', source.utm_term)
+    const device = parseDevice(
+      facts.userAgent,
+      {
+        ua: facts.header('sec-ch-ua'),
+        mobile: facts.header('sec-ch-ua-mobile'),
+        platform: facts.header('sec-ch-ua-platform'),
+        platformVersion: facts.header('sec-ch-ua-platform-version'),
+        fullVersionList: facts.header('sec-ch-ua-full-version-list'),
+      },
+      event.screenWidth,
+    )
+    add('browser', device.browser)
+    add('browser_version', device.browser_version)
+    add('os', device.os)
+    add('os_version', device.os_version)
+    add('device', device.device)
+    const address = facts.address
+    if (!address) return { dims }
+    add('country', this.countries?.country(address))
+    if (!this.isps) return { dims }
+    const cached = this.isps.cached(address)
+    if (cached) {
+      add('isp', cached)
+      return { dims }
+    }
+    return { dims, isp: this.isps.lookup(address) }
+  }
+
+  close(): void {
+    this.isps?.close()
+  }
+}
