@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { BROWSERS } from '../test/unit/enrich/user-agents.ts'
+
+const USER_AGENTS = [...new Set(BROWSERS.filter((b) => !b.hints).map((b) => b.ua))]
 
 export const ROOT = path.resolve(import.meta.dirname, '..')
 
@@ -70,8 +73,8 @@ export async function load(url: string, o: { durationS: number; connections: num
             ...req,
             headers: {
               'content-type': 'text/plain',
-              // A real browser's User-Agent (made-up ones are dropped as bots), varied per visitor.
-              'user-agent': `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${120 + (n % 12)}.0.${n % 1000}.0 Safari/537.36`,
+              // Real browsers' User-Agents (made-up ones are dropped as bots); the address makes each visitor distinct.
+              'user-agent': USER_AGENTS[n % USER_AGENTS.length]!,
               'x-forwarded-for': `198.51.${(n >> 8) & 255}.${n & 255}`,
             },
             body: JSON.stringify({ n: 'pageview', u: `https://example.lv${page}?q=${n}`, d: 'example.lv', r: 'https://www.google.com/', w: 1280 }),

@@ -26,7 +26,7 @@ export interface VisitDimensions {
 export class Enricher {
   constructor(
     private countries: CountryLookup | undefined,
-    private isps: IspLookup | undefined,
+    readonly isps: IspLookup | undefined,
   ) {}
 
   isBot(facts: RequestFacts): boolean {

@@ -47,6 +47,8 @@ export async function startInProcess(options: {
     SKAITS_API_KEY: API_KEY,
     TRUST_PROXY: '1',
     FLUSH_INTERVAL_MS: '50',
+    // Tests never ask the machine's resolvers; the enrichment test runs its own DNS server.
+    ISP_LOOKUP: 'off',
     ...options.env,
   })
   const logs: string[] = []
@@ -94,6 +96,7 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
       SKAITS_SITES: 'example.lv',
       SKAITS_API_KEY: API_KEY,
       TRUST_PROXY: '1',
+      ISP_LOOKUP: 'off',
       ...env,
     },
   })
