@@ -1,4 +1,14 @@
 import { Hono } from 'hono'
+import { Admin } from './admin/service.ts'
+import { adminRoute } from './admin/route.ts'
+import { Access } from './auth/access.ts'
+import { loadLocalToken } from './auth/local-token.ts'
+import { checkPasswordPolicy } from './auth/password.ts'
+import { authenticate, type AuthEnv } from './auth/principal.ts'
+import { authRoute } from './auth/route.ts'
+import { ConfigError } from './config.ts'
+import { securityHeaders } from './http/security.ts'
+import { pagesRoute } from './pages/route.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/client.ts'
 import { applyRetention, migrate } from './db/migrate.ts'
@@ -13,17 +23,19 @@ import { SaltStore } from './privacy/salts.ts'
 import { Maintenance } from './rollup/rollup.ts'
 import { scriptRoute } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
-import { sitesRoute } from './sites/route.ts'
+import { sectionsRoute } from './sites/route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
 import { systemClock, type Clock } from './time.ts'
 
 export interface Skaits {
-  app: Hono
+  app: Hono<AuthEnv>
   buffer: EventBuffer
   salts: SaltStore
   sessions: Sessions
   sites: Sites
+  access: Access
+  admin: Admin
   ingestor: Ingestor
   enricher: Enricher
   maintenance: Maintenance
@@ -78,8 +90,24 @@ export async function createSkaits(
   // A failure is logged and retried by the timer; it must not keep the server from starting.
   await maintenance.run().catch(() => {})
 
+  const access = new Access(db, clock, config.sessionDays * 86_400_000)
+  await access.load()
+  if (config.admin && !access.ownerByEmail(config.admin.email)) {
+    const problem = checkPasswordPolicy(config.admin.password)
+    if (problem) throw new ConfigError(`SKAITS_ADMIN_PASSWORD: ${problem}`)
+    const owner = await access.createOwner(config.admin.email, config.admin.password)
+    log.info({ owner: owner.id }, 'owner created from SKAITS_ADMIN_EMAIL')
+  }
+  const localToken = loadLocalToken(config.dataDir)
+  const admin = new Admin({ db, sites, access, clock })
+
   let shuttingDown = false
-  const app = new Hono()
+  const app = new Hono<AuthEnv>()
+  // The ingest route and the tracker are the hot path and carry no credentials or pages.
+  const open = (path: string) => path === '/api/event' || path === '/t.js'
+  app.use('*', securityHeaders({ frameAncestors: config.frameAncestors, skip: open }))
+  const auth = authenticate({ access, bootstrapKey: config.apiKey, localToken, trustProxy: config.trustProxy > 0 })
+  app.use('*', (c, next) => (open(c.req.path) ? next() : auth(c, next)))
   app.onError((err, c) => {
     log.error({ err: err.message.slice(0, 300), path: c.req.path }, 'unhandled error')
     return c.json({ error: 'internal error' }, 500)
@@ -87,8 +115,11 @@ export async function createSkaits(
   app.notFound((c) => c.json({ error: 'not found' }, 404))
   app.route('/', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))
-  app.route('/', sitesRoute({ db, sites, apiKey: config.apiKey, timezone: config.timezone, clock }))
-  app.route('/', statsRoute({ db, sites, apiKey: config.apiKey, timezone: config.timezone, clock, log }))
+  app.route('/', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
+  app.route('/', adminRoute(admin))
+  app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock }))
+  app.route('/', pagesRoute({ access, sites }))
+  app.route('/', statsRoute({ db, sites, timezone: config.timezone, clock, log }))
   app.get('/healthz', async (c) => {
     const ok = await db.ping().then((r) => r.success, () => false)
     return c.json({ status: ok ? 'ok' : 'clickhouse unavailable' }, ok ? 200 : 503)
@@ -105,6 +136,8 @@ export async function createSkaits(
     salts,
     sessions,
     sites,
+    access,
+    admin,
     ingestor,
     enricher,
     maintenance,

@@ -21,6 +21,11 @@ export interface Config {
   sessionIdleMs: number
   sessionMax: number
   logLevel: string
+  /** owner created at start when missing (headless setup) */
+  admin: { email: string; password: string } | undefined
+  sessionDays: number
+  /** origins allowed to embed shared dashboards in a frame; empty: none */
+  frameAncestors: string[]
   /** a MaxMind GeoLite2/GeoIP2 country or city database instead of the bundled CC0 one */
   geoipDb: string | undefined
   isp: {
@@ -69,6 +74,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     sessionMax: int(env, 'SESSION_MAX', 1_000_000, 100, 100_000_000),
     logLevel: env.LOG_LEVEL || 'info',
+    admin: adminAccount(env),
+    sessionDays: int(env, 'SESSION_DAYS', 30, 1, 365),
+    frameAncestors: list(env.FRAME_ANCESTORS),
     geoipDb: env.GEOIP_DB || undefined,
     isp: {
       enabled: ispLookup(env.ISP_LOOKUP),
@@ -107,6 +115,14 @@ function trustProxy(raw: string | undefined): number {
     throw new ConfigError(`TRUST_PROXY must be false, true or the number of proxies (0-10), got "${raw}"`)
   }
   return n
+}
+
+function adminAccount(env: Env): Config['admin'] {
+  const email = env.SKAITS_ADMIN_EMAIL
+  const password = env.SKAITS_ADMIN_PASSWORD
+  if (!email && !password) return undefined
+  if (!email || !password) throw new ConfigError('set both SKAITS_ADMIN_EMAIL and SKAITS_ADMIN_PASSWORD, or neither')
+  return { email, password }
 }
 
 function ispLookup(raw: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { requireApiKey } from '../auth/require-key.ts'
+import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import type { Db } from '../db/client.ts'
 import { normalizeDomain } from '../ingest/schema.ts'
 import { relabelSections } from '../sections/relabel.ts'
@@ -7,10 +7,10 @@ import { sectionRules } from '../sections/rules.ts'
 import { addDays, dayOf } from '../time.ts'
 import type { Sites } from './sites.ts'
 
-/** Site settings over HTTP, for the admin key. Sections now; more settings come with accounts. */
-export function sitesRoute(deps: { db: Db; sites: Sites; apiKey: string | undefined; timezone: string; clock: () => number }) {
-  const app = new Hono()
-  app.use('/api/sites/*', requireApiKey(deps.apiKey))
+/** A site's section rules, for owners and the admin credentials. */
+export function sectionsRoute(deps: { db: Db; sites: Sites; timezone: string; clock: () => number }) {
+  const app = new Hono<AuthEnv>()
+  app.use('/api/sites/:domain/sections', requireManager())
 
   app.get('/api/sites/:domain/sections', (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))

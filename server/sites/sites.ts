@@ -18,6 +18,20 @@ export interface Site {
 
 const DEFAULTS: SiteSettings = { sections: [] }
 
+export class SiteError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(message)
+  }
+}
+
+/** A host name: letters, digits, hyphens and dots, with a dot, at most 253 characters. */
+export function isDomain(d: string): boolean {
+  return d.length <= 253 && /^(?=.*\.)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$/.test(d)
+}
+
 /** The sites whose events are counted, cached in memory for the ingest hot path. */
 export class Sites {
   private byDomain = new Map<string, Site>()
@@ -47,7 +61,39 @@ export class Sites {
     return updated
   }
 
-  private async write(s: Site, now: number): Promise<void> {
+  /** Adds one site; a domain that is already a site is an error. */
+  async add(domain: string, now = Date.now()): Promise<Site> {
+    const d = normalizeDomain(domain)
+    if (!isDomain(d)) throw new SiteError(`"${domain}" is not a domain name`)
+    if (this.byDomain.has(d)) throw new SiteError(`${d} is already a site`, 409)
+    const s = site(d, now, DEFAULTS)
+    await this.write(s, now)
+    return s
+  }
+
+  /** Forgets a site (its counts are deleted separately). */
+  async remove(domain: string, now = Date.now()): Promise<Site> {
+    const s = this.byDomain.get(domain)
+    if (!s) throw new SiteError(`no site ${domain}`, 404)
+    await this.write(s, now, 1)
+    this.byDomain.delete(domain)
+    return s
+  }
+
+  /** The same site under a new domain, settings and creation date kept (counts move separately). */
+  async rename(from: string, to: string, now = Date.now()): Promise<Site> {
+    const s = this.byDomain.get(from)
+    const d = normalizeDomain(to)
+    if (!s) throw new SiteError(`no site ${from}`, 404)
+    if (!isDomain(d)) throw new SiteError(`"${to}" is not a domain name`)
+    if (this.byDomain.has(d)) throw new SiteError(`${d} is already a site`, 409)
+    const renamed = site(d, s.createdAt, s.settings)
+    await this.write(renamed, now)
+    await this.remove(from, now + 1)
+    return renamed
+  }
+
+  private async write(s: Site, now: number, deleted: 0 | 1 = 0): Promise<void> {
     await this.db.insert({
       table: 'sites',
       values: [
@@ -55,13 +101,13 @@ export class Sites {
           domain: s.domain,
           created_at: Math.floor(s.createdAt / 1000),
           updated_at: new Date(now).toISOString().replace('T', ' ').replace('Z', ''),
-          deleted: 0,
+          deleted,
           settings: JSON.stringify(s.settings),
         },
       ],
       format: 'JSONEachRow',
     })
-    this.byDomain.set(s.domain, s)
+    if (!deleted) this.byDomain.set(s.domain, s)
   }
 
   get(domain: string): Site | undefined {

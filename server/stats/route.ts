@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { requireApiKey } from '../auth/require-key.ts'
+import { canRead, type AuthEnv } from '../auth/principal.ts'
 import { limitBody } from '../http/body-limit.ts'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
@@ -14,7 +14,6 @@ import { runQuery } from './run.ts'
 export interface StatsDeps {
   db: Db
   sites: Sites
-  apiKey: string | undefined
   timezone: string
   clock: () => number
   log: Logger
@@ -22,12 +21,13 @@ export interface StatsDeps {
 
 /** `POST /api/v2/query`: the Plausible Stats API v2 request and response shape. */
 export function statsRoute(deps: StatsDeps) {
-  const app = new Hono()
+  const app = new Hono<AuthEnv>()
   app.post(
     '/api/v2/query',
     limitBody(64 * 1024, (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' })),
-    requireApiKey(deps.apiKey),
     async (c) => {
+      const principal = c.get('principal')
+      if (!principal) return c.json({ error: 'missing or invalid credentials (Authorization: Bearer <API key>, or log in)' }, 401)
       let body: unknown
       try {
         body = await c.req.json()
@@ -42,6 +42,7 @@ export function statsRoute(deps: StatsDeps) {
       const req = parsed.data
       const site = deps.sites.get(normalizeDomain(req.site_id))
       if (!site) return c.json({ error: `site ${req.site_id} does not exist on this server` }, 404)
+      if (!canRead(principal, site.domain)) return c.json({ error: `this credential cannot read ${site.domain}` }, 403)
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
       if ('error' in range) return c.json({ error: range.error }, 400)
       try {

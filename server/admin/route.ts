@@ -1,0 +1,68 @@
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import { AccessError } from '../auth/access.ts'
+import { requireManager, type AuthEnv } from '../auth/principal.ts'
+import { readBody } from '../auth/route.ts'
+import { SiteError } from '../sites/sites.ts'
+import type { Admin } from './service.ts'
+
+const optionalPassword = z.string().max(1024).optional()
+
+/** Sites, API keys, owners and shared links, for owners and the admin credentials. */
+export function adminRoute(admin: Admin) {
+  const app = new Hono<AuthEnv>()
+  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/shares', '/api/shares/*']) {
+    app.use(path, requireManager())
+  }
+  const run = async (c: Context, work: () => unknown, status: 200 | 201 = 200) => {
+    try {
+      return c.json((await work()) as object, status)
+    } catch (err) {
+      if (err instanceof AccessError || err instanceof SiteError) return c.json({ error: err.message }, err.status)
+      if (err instanceof z.ZodError) return c.json({ error: `${err.issues[0]!.path.join('.') || 'body'}: ${err.issues[0]!.message}` }, 400)
+      throw err
+    }
+  }
+
+  app.get('/api/sites', (c) => run(c, () => admin.sitesList()))
+  app.post('/api/sites', async (c) => {
+    const body = await readBody(c)
+    return run(c, () => admin.sitesAdd(z.object({ domain: z.string().max(253) }).parse(body).domain), 201)
+  })
+  app.patch('/api/sites/:domain', async (c) => {
+    const body = await readBody(c)
+    return run(c, () => admin.sitesRename(c.req.param('domain'), z.object({ domain: z.string().max(253) }).parse(body).domain))
+  })
+  app.delete('/api/sites/:domain', (c) => run(c, () => admin.sitesRemove(c.req.param('domain'))))
+
+  app.get('/api/keys', (c) => run(c, () => admin.keysList()))
+  app.post('/api/keys', async (c) => {
+    const body = await readBody(c)
+    return run(c, () => {
+      const b = z.object({ name: z.string().max(100), sites: z.array(z.string().max(253)).max(1000).default([]) }).parse(body)
+      return admin.keysCreate(b.name, b.sites)
+    }, 201)
+  })
+  app.delete('/api/keys/:id', (c) => run(c, () => admin.keysRevoke(c.req.param('id'))))
+
+  app.get('/api/owners', (c) => run(c, () => admin.ownersList()))
+  app.post('/api/owners', async (c) => {
+    const body = await readBody(c)
+    const p = c.get('principal')
+    return run(c, () => {
+      const b = z.object({ email: z.string().max(320), password: optionalPassword }).parse(body)
+      return admin.ownersAdd(b.email, b.password, p?.kind === 'owner' ? p.owner.id : 'admin')
+    }, 201)
+  })
+
+  app.get('/api/shares', (c) => run(c, () => admin.sharesList(c.req.query('site'))))
+  app.post('/api/shares', async (c) => {
+    const body = await readBody(c)
+    return run(c, () => {
+      const b = z.object({ site: z.string().max(253), name: z.string().max(100).default(''), password: optionalPassword }).parse(body)
+      return admin.sharesCreate(b.site, b.name, b.password)
+    }, 201)
+  })
+  app.delete('/api/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))
+  return app
+}

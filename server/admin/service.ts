@@ -1,0 +1,106 @@
+import type { Access, ApiKey, Owner, Share } from '../auth/access.ts'
+import { AccessError } from '../auth/access.ts'
+import { checkPasswordPolicy } from '../auth/password.ts'
+import type { Db } from '../db/client.ts'
+import { deleteSiteData, renameSiteData } from '../sites/data.ts'
+import { normalizeDomain } from '../ingest/schema.ts'
+import { SiteError, type Site, type Sites } from '../sites/sites.ts'
+
+/** What a listing shows of each thing: never a hash, never a secret. */
+export const view = {
+  site: (s: Site) => ({ domain: s.domain, created_at: new Date(s.createdAt).toISOString(), sections: s.settings.sections.length }),
+  key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, created_at: new Date(k.createdAt).toISOString() }),
+  share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), created_at: new Date(s.createdAt).toISOString() }),
+  owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
+}
+
+/**
+ * Managing sites, keys, owners and shared links: one implementation behind the HTTP API and
+ * the CLI (which uses it directly when no server holds the data directory).
+ */
+export class Admin {
+  constructor(private deps: { db: Db; sites: Sites; access: Access; clock: () => number }) {}
+
+  sitesList() {
+    return this.deps.sites.list().sort((a, b) => a.domain.localeCompare(b.domain)).map(view.site)
+  }
+
+  async sitesAdd(domain: string) {
+    return view.site(await this.deps.sites.add(domain, this.deps.clock()))
+  }
+
+  async sitesRename(from: string, to: string) {
+    const site = this.site(from)
+    const renamed = await this.deps.sites.rename(site.domain, to, this.deps.clock())
+    await renameSiteData(this.deps.db, site.domain, renamed.domain)
+    for (const share of this.deps.access.listShares(site.domain)) await this.deps.access.revokeShare(share.id)
+    return view.site(renamed)
+  }
+
+  /** Removes a site with all its counts, and revokes its shared links. */
+  async sitesRemove(domain: string) {
+    const site = this.site(domain)
+    await this.deps.sites.remove(site.domain, this.deps.clock())
+    await deleteSiteData(this.deps.db, site.domain)
+    await this.deps.access.forgetSite(site.domain)
+    return view.site(site)
+  }
+
+  async keysCreate(name: string, sites: string[]) {
+    if (!name.trim() || name.length > 100) throw new AccessError('a key needs a name of 1 to 100 characters')
+    const domains = sites.map((s) => this.site(s).domain)
+    const { key, apiKey } = await this.deps.access.createKey(name.trim(), domains)
+    return { ...view.key(apiKey), key }
+  }
+
+  keysList() {
+    return this.deps.access.listKeys().map(view.key)
+  }
+
+  async keysRevoke(id: string) {
+    return view.key(await this.deps.access.revokeKey(id))
+  }
+
+  /** With a password the owner exists at once; without, an invitation link is made. */
+  async ownersAdd(email: string, password: string | undefined, invitedBy: string) {
+    if (password !== undefined) {
+      const problem = checkPasswordPolicy(password)
+      if (problem) throw new AccessError(problem)
+      return { owner: view.owner(await this.deps.access.createOwner(email, password)) }
+    }
+    const { token, expiresAt } = await this.deps.access.invite(email, invitedBy)
+    return { invitation: { email: normalizeEmailForView(email), token, path: `/invite/${token}`, expires_at: new Date(expiresAt).toISOString() } }
+  }
+
+  ownersList() {
+    return this.deps.access.listOwners().map(view.owner)
+  }
+
+  async sharesCreate(site: string, name: string, password: string | undefined) {
+    const s = this.site(site)
+    if (password !== undefined) {
+      const problem = checkPasswordPolicy(password)
+      if (problem) throw new AccessError(problem)
+    }
+    const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password)
+    return { ...view.share(share), token, path: `/share/${token}` }
+  }
+
+  sharesList(site?: string) {
+    return this.deps.access.listShares(site ? this.site(site).domain : undefined).map(view.share)
+  }
+
+  async sharesRevoke(id: string) {
+    return view.share(await this.deps.access.revokeShare(id))
+  }
+
+  private site(domain: string): Site {
+    const s = this.deps.sites.get(normalizeDomain(domain))
+    if (!s) throw new SiteError(`no site ${domain}`, 404)
+    return s
+  }
+}
+
+function normalizeEmailForView(email: string): string {
+  return email.trim().toLowerCase()
+}

@@ -1,0 +1,141 @@
+import { Hono, type Context } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { z } from 'zod'
+import { addressPrefix } from '../privacy/prefix.ts'
+import { clientAddress } from '../ingest/client-address.ts'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { isSecureRequest } from '../http/security.ts'
+import type { Logger } from '../log.ts'
+import { AccessError, normalizeEmail, type Access } from './access.ts'
+import { checkPasswordPolicy } from './password.ts'
+import { SESSION_COOKIE, type AuthEnv } from './principal.ts'
+import { FailureLimiter } from './rate-limit.ts'
+
+const credentials = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) })
+
+/** Reads a JSON body or an HTML form alike (the setup and login pages post forms). */
+export async function readBody(c: Context): Promise<Record<string, unknown>> {
+  const type = c.req.header('content-type') ?? ''
+  if (type.includes('application/x-www-form-urlencoded') || type.includes('multipart/form-data')) {
+    return Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, String(v)]))
+  }
+  const json = await c.req.json().catch(() => undefined)
+  return json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
+}
+
+const isForm = (c: Context) => (c.req.header('content-type') ?? '').includes('form')
+
+export interface AuthRouteDeps {
+  access: Access
+  log: Logger
+  trustProxy: number
+  sessionDays: number
+  clock: () => number
+}
+
+/** Setup of the first owner, login, logout, password change and accepting an invitation. */
+export function authRoute(deps: AuthRouteDeps) {
+  const { access, log } = deps
+  const byNetwork = new FailureLimiter({ max: 20, windowMs: 15 * 60_000, maxKeys: 10_000, clock: deps.clock })
+  const byAccount = new FailureLimiter({ max: 5, windowMs: 15 * 60_000, maxKeys: 10_000, clock: deps.clock })
+  const app = new Hono<AuthEnv>()
+
+  const startSession = async (c: Context, ownerId: string) => {
+    const { token, expiresAt } = await access.createSession(ownerId)
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: isSecureRequest(c, { trustProxy: deps.trustProxy > 0 }),
+      path: '/',
+      expires: new Date(expiresAt),
+    })
+  }
+  const done = (c: Context, body: object, status: 200 | 201 = 200) => (isForm(c) ? c.redirect('/', 303) : c.json(body, status))
+
+  app.get('/api/setup', (c) => c.json({ needed: access.ownerCount() === 0 }))
+
+  app.post('/api/setup', async (c) => {
+    if (access.ownerCount() > 0) return c.json({ error: 'setup is done: log in instead' }, 409)
+    const parsed = credentials.safeParse(await readBody(c))
+    if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
+    const problem = checkPasswordPolicy(parsed.data.password)
+    if (problem) return c.json({ error: problem }, 400)
+    const owner = await access.createOwner(parsed.data.email, parsed.data.password)
+    log.info({ owner: owner.id }, 'first owner created')
+    await startSession(c, owner.id)
+    return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
+  })
+
+  app.post('/api/login', async (c) => {
+    const parsed = credentials.safeParse(await readBody(c))
+    if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
+    const address = clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
+    // Limits are keyed by the network (/24, /48) and the account, never by a full address.
+    const network = address ? `net:${addressPrefix(address)}` : 'net:unknown'
+    const account = `account:${normalizeEmail(parsed.data.email)}`
+    const wait = Math.max(byNetwork.retryAfterMs(network), byAccount.retryAfterMs(account))
+    if (wait > 0) {
+      return c.json({ error: 'too many failed logins; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+    }
+    const owner = await access.verifyLogin(parsed.data.email, parsed.data.password)
+    if (!owner) {
+      byNetwork.fail(network)
+      byAccount.fail(account)
+      return c.json({ error: 'wrong email or password' }, 401)
+    }
+    byAccount.reset(account)
+    await startSession(c, owner.id)
+    return done(c, { owner: { id: owner.id, email: owner.email } })
+  })
+
+  app.post('/api/logout', async (c) => {
+    const p = c.get('principal')
+    const token = getCookie(c, SESSION_COOKIE)
+    if (p?.kind === 'owner' && token) await access.revokeSession(token)
+    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    return isForm(c) ? c.redirect('/', 303) : c.json({ ok: true })
+  })
+
+  app.get('/api/me', (c) => {
+    const p = c.get('principal')
+    if (p?.kind !== 'owner') return c.json({ error: 'not logged in' }, 401)
+    return c.json({ id: p.owner.id, email: p.owner.email })
+  })
+
+  app.post('/api/password', async (c) => {
+    const p = c.get('principal')
+    if (p?.kind !== 'owner') return c.json({ error: 'log in first' }, 401)
+    const body = z.object({ current: z.string().max(1024), next: z.string().max(1024) }).safeParse(await readBody(c))
+    if (!body.success) return c.json({ error: 'send current and next passwords' }, 400)
+    const problem = checkPasswordPolicy(body.data.next)
+    if (problem) return c.json({ error: problem }, 400)
+    try {
+      await access.changePassword(p.owner.id, body.data.current, body.data.next, p.sessionHash)
+    } catch (err) {
+      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      throw err
+    }
+    return c.json({ ok: true, note: 'your other sessions were logged out' })
+  })
+
+  app.get('/api/invitations/:token', (c) => {
+    const inv = access.invitation(c.req.param('token'))
+    return inv ? c.json(inv) : c.json({ error: 'this invitation is not valid (used, revoked or expired)' }, 404)
+  })
+
+  app.post('/api/invitations/:token', async (c) => {
+    const body = await readBody(c)
+    const password = typeof body.password === 'string' ? body.password : ''
+    const problem = checkPasswordPolicy(password)
+    if (problem) return c.json({ error: problem }, 400)
+    try {
+      const owner = await access.acceptInvitation(c.req.param('token'), password)
+      await startSession(c, owner.id)
+      return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
+    } catch (err) {
+      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      throw err
+    }
+  })
+  return app
+}

@@ -1,0 +1,35 @@
+import { queryRows, type Db } from '../db/client.ts'
+
+/** Tables holding a site's counts, keyed by its domain in the `site` column. */
+export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']
+
+/** Deletes every count of a site, synchronously. */
+export async function deleteSiteData(db: Db, site: string): Promise<void> {
+  for (const table of SITE_DATA_TABLES) {
+    await db.command({
+      query: `ALTER TABLE ${table} DELETE WHERE site = {site:String}`,
+      query_params: { site },
+      clickhouse_settings: { mutations_sync: '2' },
+    })
+  }
+}
+
+/** Moves a site's counts to a new domain: copied under the new name, then deleted under the old. */
+export async function renameSiteData(db: Db, from: string, to: string): Promise<void> {
+  for (const table of SITE_DATA_TABLES) {
+    const columns = (
+      await queryRows<{ name: string }>(
+        db,
+        'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY position',
+        { table },
+      )
+    ).map((c) => c.name)
+    // Table and column names come from ClickHouse's own catalogue; values are parameters.
+    const select = columns.map((c) => (c === 'site' ? '{to:String} AS site' : `\`${c}\``)).join(', ')
+    await db.command({
+      query: `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT ${select} FROM ${table} WHERE site = {from:String}`,
+      query_params: { from, to },
+    })
+  }
+  await deleteSiteData(db, from)
+}
