@@ -1,11 +1,12 @@
 import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { createSkaits } from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig, type Config } from './config.ts'
 import { createDb } from './db/client.ts'
+import { announceServer, withdrawServer } from './cli/server-file.ts'
 import { createLogger } from './log.ts'
 
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (err) {
@@ -20,6 +21,9 @@ const db = createDb(config)
 const skaits = await createSkaits(config, db, log, { start: true })
 
 const server = serve({ fetch: skaits.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
+  // The CLI finds the server through this file and talks to it on loopback.
+  const local = ['0.0.0.0', '::'].includes(info.address) ? '127.0.0.1' : info.address
+  announceServer(config.dataDir, `http://${local.includes(':') ? `[${local}]` : local}:${info.port}`)
   log.info(
     { port: info.port, host: info.address, storage: config.clickhouse.kind, sites: skaits.sites.list().length },
     `skaits listening on http://${info.address}:${info.port}`,
@@ -39,6 +43,7 @@ async function shutdown(signal: string): Promise<void> {
   await skaits.drain()
   await skaits.salts.settle().catch(() => {})
   await db.close()
+  withdrawServer(config.dataDir)
   log.info({ inserted: skaits.buffer.stats.inserted }, 'stopped')
   process.exit(0)
 }

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { Admin } from '../admin/service.ts'
+import { Access, AccessError } from '../auth/access.ts'
+import { LOCAL_TOKEN_FILE } from '../auth/local-token.ts'
+import { ConfigError, loadConfig } from '../config.ts'
+import { createDb } from '../db/client.ts'
+import { migrate } from '../db/migrate.ts'
+import { SiteError, Sites } from '../sites/sites.ts'
+import { runningServer } from './server-file.ts'
+
+const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
+
+  sites list
+  sites add <domain>
+  sites rename <domain> <new-domain>
+  sites remove <domain>                 deletes the site and all its counts
+  keys list
+  keys create --name <name> [--sites a.lv,b.lv]
+  keys revoke <id>
+  owners list
+  owners add <email> [--password-stdin]  without a password: prints an invitation link
+  shares list [--site <domain>]
+  shares create --site <domain> [--name <name>] [--password-stdin]
+  shares revoke <id>
+
+With a server running on DATA_DIR the CLI asks it (with the admin token kept in
+DATA_DIR/${LOCAL_TOKEN_FILE}); otherwise it opens the data itself.
+Exit codes: 0 done, 1 refused (not found, already exists, invalid), 2 usage, 3 storage or server unreachable.`
+
+class UsageError extends Error {}
+
+/** One CLI command as an HTTP call, or as a call on the Admin service. */
+interface Operation {
+  http: { method: string; path: string; body?: unknown }
+  direct: (admin: Admin) => Promise<unknown> | unknown
+}
+
+function operation(args: string[], o: { name?: string; sites?: string; site?: string; password?: string }): Operation {
+  const [noun, verb, a, b] = args
+  const need = (v: string | undefined, what: string) => {
+    if (!v) throw new UsageError(`${noun} ${verb} needs ${what}`)
+    return v
+  }
+  const enc = encodeURIComponent
+  switch (`${noun} ${verb}`) {
+    case 'sites list':
+      return { http: { method: 'GET', path: '/api/sites' }, direct: (x) => x.sitesList() }
+    case 'sites add': {
+      const domain = need(a, 'a domain')
+      return { http: { method: 'POST', path: '/api/sites', body: { domain } }, direct: (x) => x.sitesAdd(domain) }
+    }
+    case 'sites rename': {
+      const [from, to] = [need(a, 'the current domain'), need(b, 'the new domain')]
+      return { http: { method: 'PATCH', path: `/api/sites/${enc(from)}`, body: { domain: to } }, direct: (x) => x.sitesRename(from, to) }
+    }
+    case 'sites remove': {
+      const domain = need(a, 'a domain')
+      return { http: { method: 'DELETE', path: `/api/sites/${enc(domain)}` }, direct: (x) => x.sitesRemove(domain) }
+    }
+    case 'keys list':
+      return { http: { method: 'GET', path: '/api/keys' }, direct: (x) => x.keysList() }
+    case 'keys create': {
+      const name = need(o.name, '--name')
+      const sites = o.sites ? o.sites.split(',').map((s) => s.trim()).filter(Boolean) : []
+      return { http: { method: 'POST', path: '/api/keys', body: { name, sites } }, direct: (x) => x.keysCreate(name, sites) }
+    }
+    case 'keys revoke': {
+      const id = need(a, 'a key id')
+      return { http: { method: 'DELETE', path: `/api/keys/${enc(id)}` }, direct: (x) => x.keysRevoke(id) }
+    }
+    case 'owners list':
+      return { http: { method: 'GET', path: '/api/owners' }, direct: (x) => x.ownersList() }
+    case 'owners add': {
+      const email = need(a, 'an email address')
+      return {
+        http: { method: 'POST', path: '/api/owners', body: { email, password: o.password } },
+        direct: (x) => x.ownersAdd(email, o.password, 'cli'),
+      }
+    }
+    case 'shares list':
+      return { http: { method: 'GET', path: `/api/shares${o.site ? `?site=${enc(o.site)}` : ''}` }, direct: (x) => x.sharesList(o.site) }
+    case 'shares create': {
+      const site = need(o.site, '--site')
+      const name = o.name ?? ''
+      return {
+        http: { method: 'POST', path: '/api/shares', body: { site, name, password: o.password } },
+        direct: (x) => x.sharesCreate(site, name, o.password),
+      }
+    }
+    case 'shares revoke': {
+      const id = need(a, 'a shared link id')
+      return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
+    }
+  }
+  throw new UsageError(noun ? `unknown command: ${args.slice(0, 2).join(' ')}` : 'no command given')
+}
+
+class Refused extends Error {}
+class Unreachable extends Error {}
+
+async function viaServer(url: string, token: string, op: Operation): Promise<unknown> {
+  let res: Response
+  try {
+    res = await fetch(url + op.http.path, {
+      method: op.http.method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: op.http.body === undefined ? undefined : JSON.stringify(op.http.body),
+    })
+  } catch {
+    throw new Unreachable(`the server at ${url} does not answer`)
+  }
+  const json = (await res.json().catch(() => ({}))) as { error?: string }
+  if (res.status >= 500) throw new Unreachable(`the server failed: ${json.error ?? res.status}`)
+  if (!res.ok) throw new Refused(json.error ?? `refused (${res.status})`)
+  return json
+}
+
+async function direct(op: Operation): Promise<unknown> {
+  const config = loadConfig()
+  const db = createDb(config)
+  try {
+    await migrate(db)
+    const sites = new Sites(db)
+    await sites.load()
+    const access = new Access(db, Date.now, config.sessionDays * 86_400_000)
+    await access.load()
+    return await op.direct(new Admin({ db, sites, access, clock: Date.now }))
+  } catch (err) {
+    if (err instanceof AccessError || err instanceof SiteError) throw new Refused(err.message)
+    throw new Unreachable(`cannot open the data: ${err instanceof Error ? err.message : String(err)}`)
+  } finally {
+    await db.close().catch(() => {})
+  }
+}
+
+function readPasswordFromStdin(): string {
+  const input = readFileSync(0, 'utf8')
+  return input.replace(/\r?\n$/, '')
+}
+
+function printHuman(result: unknown): void {
+  const rows = Array.isArray(result) ? result : [result]
+  if (!rows.length) return console.log('(none)')
+  for (const row of rows) {
+    console.log(
+      Object.entries(row as Record<string, unknown>)
+        .map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+        .join('  '),
+    )
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        name: { type: 'string' },
+        sites: { type: 'string' },
+        site: { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (err) {
+    console.error(`skaits: ${(err as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help || !positionals.length) {
+    console.log(USAGE)
+    return values.help ? 0 : 2
+  }
+  try {
+    const password = values['password-stdin'] ? readPasswordFromStdin() : undefined
+    const op = operation(positionals, { name: values.name, sites: values.sites, site: values.site, password })
+    const config = loadConfig()
+    const url = runningServer(config.dataDir)
+    const result = url ? await viaServer(url, readFileSync(path.join(config.dataDir, LOCAL_TOKEN_FILE), 'utf8').trim(), op) : await direct(op)
+    if (values.json) console.log(JSON.stringify(result))
+    else printHuman(result)
+    return 0
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (values.json) console.log(JSON.stringify({ error: message }))
+    else console.error(`skaits: ${message}`)
+    if (err instanceof UsageError) {
+      if (!values.json) console.error(`\n${USAGE}`)
+      return 2
+    }
+    if (err instanceof ConfigError) return 2
+    if (err instanceof Refused) return 1
+    return 3
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))
