@@ -119,7 +119,8 @@ export async function createSkaits(
   app.route('/', adminRoute(admin))
   app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock }))
   app.route('/', pagesRoute({ access, sites }))
-  app.route('/', statsRoute({ db, sites, timezone: config.timezone, clock, log }))
+  const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
+  app.route('/', statsRoute({ db, sites, timezone: config.timezone, clock, log, activeVisits }))
   app.get('/healthz', async (c) => {
     const ok = await db.ping().then((r) => r.success, () => false)
     return c.json({ status: ok ? 'ok' : 'clickhouse unavailable' }, ok ? 200 : 503)

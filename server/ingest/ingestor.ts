@@ -69,7 +69,7 @@ export class Ingestor {
         const visit = this.deps.enricher.visitDimensions(event, facts, site)
         isp = visit.isp
         return visit.dims
-      })
+      }, site)
       if (cells.length) buffer.push(eventRow(site, now, today.day, key, cells))
       if (isp) void isp.then((domain) => this.addIsp(site, key, today.day, domain))
     }

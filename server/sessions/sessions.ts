@@ -25,6 +25,7 @@ export type Hit =
  * Everything the aggregates need was already written as increments when it happened.
  */
 interface Visit {
+  site: string
   start: number
   last: number
   pageviews: number
@@ -60,10 +61,12 @@ export class Sessions {
     return this.visits.size
   }
 
-  /** Visits seen within `windowMs` of `now` (the "current visitors" figure). */
-  activeSince(now: number, windowMs: number): number {
+  /** A site's visits seen within `windowMs` of `now` (the "current visitors" figure). */
+  activeSince(site: string, now: number, windowMs: number): number {
     let n = 0
-    for (const v of this.visits.values()) if (now - v.last <= windowMs) n++
+    // The map is in least-recently-seen order: walk from the newest end would need an index; a
+    // full walk over at most SESSION_MAX entries is fine for a figure read every few seconds.
+    for (const v of this.visits.values()) if (v.site === site && now - v.last <= windowMs) n++
     return n
   }
 
@@ -78,12 +81,13 @@ export class Sessions {
     hit: Hit,
     now: number,
     visitDims: () => ReadonlyArray<readonly [string, string]>,
+    site = '',
   ): Cell[] {
     const cells = new CellSet()
     let visit = this.take(key, now) ?? (previousKey ? this.take(previousKey, now) : undefined)
     if (hit.kind === 'pageview') {
       if (visit) this.continueVisit(visit, hit, now, cells)
-      else visit = this.startVisit(hit, now, visitDims(), cells)
+      else visit = this.startVisit(site, hit, now, visitDims(), cells)
       addEventRows(cells, 'pageview', hit, hit.props)
     } else if (hit.kind === 'custom') {
       if (visit) {
@@ -101,8 +105,9 @@ export class Sessions {
     return cells.cells()
   }
 
-  private startVisit(place: Place, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
+  private startVisit(site: string, place: Place, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
     const visit: Visit = {
+      site,
       start: now,
       last: now,
       pageviews: 1,

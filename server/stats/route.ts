@@ -12,6 +12,8 @@ import { queryRequest } from './request.ts'
 import { runQuery } from './run.ts'
 
 export interface StatsDeps {
+  /** visits of a site seen in the last `windowMs` (from the in-memory session map) */
+  activeVisits: (site: string, windowMs: number) => number
   db: Db
   sites: Sites
   timezone: string
@@ -56,6 +58,15 @@ export function statsRoute(deps: StatsDeps) {
       }
     },
   )
+  /** Current visitors: visits active in the last 5 minutes, as Plausible's realtime endpoint. */
+  app.get('/api/v1/stats/realtime/visitors', (c) => {
+    const principal = c.get('principal')
+    if (!principal) return c.json({ error: 'missing or invalid credentials' }, 401)
+    const site = deps.sites.get(normalizeDomain(c.req.query('site_id') ?? ''))
+    if (!site) return c.json({ error: 'no such site (site_id)' }, 404)
+    if (!canRead(principal, site.domain)) return c.json({ error: `this credential cannot read ${site.domain}` }, 403)
+    return c.json(deps.activeVisits(site.domain, 5 * 60_000))
+  })
   return app
 }
 

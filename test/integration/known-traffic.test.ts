@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { breakdown, browserUA, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
+import { API_KEY, breakdown, browserUA, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
 
 /**
  * 200 visitors (distinct address/User-Agent pairs) in four groups of 50, at known times:
@@ -110,6 +110,15 @@ describe('known traffic in, exact numbers out', () => {
 
   it('reports the hand-computed visitors, visits, pageviews, bounce rate, durations and time on page', async () => {
     await expectKnownNumbers(server.url)
+  })
+
+  it('reports current visitors (visits active in the last 5 minutes) from memory', async () => {
+    const realtime = (url: string) =>
+      fetch(`${url}/api/v1/stats/realtime/visitors?site_id=example.lv`, { headers: { authorization: `Bearer ${API_KEY}` } })
+    expect(await (await realtime(server.url)).json()).toBe(200)
+    now += 10 * 60_000
+    expect(await (await realtime(server.url)).json()).toBe(0)
+    expect((await fetch(`${server.url}/api/v1/stats/realtime/visitors?site_id=example.lv`)).status).toBe(401)
   })
 
   it('reports the same numbers after a restart on the same data directory', async () => {
