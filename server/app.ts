@@ -6,6 +6,7 @@ import { loadLocalToken } from './auth/local-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
 import { authenticate, type AuthEnv } from './auth/principal.ts'
 import { authRoute } from './auth/route.ts'
+import { shareUnlockRoute } from './auth/share-unlock.ts'
 import { ConfigError } from './config.ts'
 import { securityHeaders } from './http/security.ts'
 import { pagesRoute } from './pages/route.ts'
@@ -109,7 +110,8 @@ export async function createSkaits(
   const auth = authenticate({ access, bootstrapKey: config.apiKey, localToken, trustProxy: config.trustProxy > 0 })
   app.use('*', (c, next) => (open(c.req.path) ? next() : auth(c, next)))
   app.onError((err, c) => {
-    log.error({ err: err.message.slice(0, 300), path: c.req.path }, 'unhandled error')
+    // The route pattern, not the path: paths like /share/<token> carry secrets.
+    log.error({ err: err.message.slice(0, 300), route: c.req.routePath }, 'unhandled error')
     return c.json({ error: 'internal error' }, 500)
   })
   app.notFound((c) => c.json({ error: 'not found' }, 404))
@@ -118,6 +120,7 @@ export async function createSkaits(
   app.route('/', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
   app.route('/', adminRoute(admin))
   app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock }))
+  app.route('/', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
   app.route('/', pagesRoute({ access, sites }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
   app.route('/', statsRoute({ db, sites, timezone: config.timezone, clock, log, activeVisits }))

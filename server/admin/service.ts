@@ -33,7 +33,7 @@ export class Admin {
     const site = this.site(from)
     const renamed = await this.deps.sites.rename(site.domain, to, this.deps.clock())
     await renameSiteData(this.deps.db, site.domain, renamed.domain)
-    for (const share of this.deps.access.listShares(site.domain)) await this.deps.access.revokeShare(share.id)
+    await this.deps.access.renameSite(site.domain, renamed.domain)
     return view.site(renamed)
   }
 

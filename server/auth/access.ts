@@ -139,12 +139,34 @@ export class Access {
   }
 
   async createOwner(email: string, password: string): Promise<Owner> {
+    const passwordHash = await hashPassword(password)
+    return this.exclusive(() => this.insertOwner(email, passwordHash))
+  }
+
+  /** The first owner, unless one appeared meanwhile (two setup forms sent at once). */
+  async createFirstOwner(email: string, password: string): Promise<Owner> {
+    const passwordHash = await hashPassword(password)
+    return this.exclusive(() => {
+      if (this.owners.size > 0) throw new AccessError('setup is done: log in instead', 409)
+      return this.insertOwner(email, passwordHash)
+    })
+  }
+
+  /** Checks and writes run one at a time: a check may not be overtaken across an await. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  private async insertOwner(email: string, passwordHash: string): Promise<Owner> {
     const e = normalizeEmail(email)
     if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError('not an email address')
     if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
-    const owner: Owner = { id: randomUUID(), email: e, passwordHash: await hashPassword(password), createdAt: this.clock() }
-    await this.writeOwner(owner, 0)
+    const owner: Owner = { id: randomUUID(), email: e, passwordHash, createdAt: this.clock() }
     this.owners.set(owner.id, owner)
+    await this.writeOwner(owner, 0)
     return owner
   }
 
@@ -199,12 +221,15 @@ export class Access {
   }
 
   async acceptInvitation(token: string, password: string): Promise<Owner> {
-    const inv = this.invitations.get(tokenHash(token))
-    if (!inv || inv.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
-    const owner = await this.createOwner(inv.email, password)
-    await this.writeInvitation(inv, 1)
-    this.invitations.delete(inv.tokenHash)
-    return owner
+    const passwordHash = await hashPassword(password)
+    return this.exclusive(async () => {
+      const inv = this.invitations.get(tokenHash(token))
+      if (!inv || inv.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
+      this.invitations.delete(inv.tokenHash)
+      const owner = await this.insertOwner(inv.email, passwordHash)
+      await this.writeInvitation(inv, 1)
+      return owner
+    })
   }
 
   private async writeInvitation(inv: Invitation, used: 0 | 1): Promise<void> {
@@ -364,9 +389,35 @@ export class Access {
     })
   }
 
-  /** Removes a deleted site's keys limits and shares. */
+  /**
+   * A removed site takes its shared links with it, and keys limited to it lose it (a key
+   * limited to it alone is revoked): a site re-created under the name later is a new site.
+   */
   async forgetSite(site: string): Promise<void> {
     for (const share of this.listShares(site)) await this.revokeShare(share.id)
+    for (const key of this.listKeys()) {
+      if (!key.sites.includes(site)) continue
+      const rest = key.sites.filter((s) => s !== site)
+      if (!rest.length) await this.revokeKey(key.id)
+      else await this.updateKey({ ...key, sites: rest })
+    }
+  }
+
+  /** Keys and shared links follow a renamed site. */
+  async renameSite(from: string, to: string): Promise<void> {
+    for (const key of this.listKeys()) {
+      if (key.sites.includes(from)) await this.updateKey({ ...key, sites: key.sites.map((s) => (s === from ? to : s)) })
+    }
+    for (const share of this.listShares(from)) {
+      const moved = { ...share, site: to }
+      this.shares.set(share.tokenHash, moved)
+      await this.writeShare(moved, 0)
+    }
+  }
+
+  private async updateKey(key: ApiKey): Promise<void> {
+    this.keys.set(key.keyHash, key)
+    await this.writeKey(key, 0)
   }
 
   private async insert(table: string, row: Record<string, unknown>): Promise<void> {

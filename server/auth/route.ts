@@ -17,7 +17,8 @@ const credentials = z.object({ email: z.string().min(3).max(320), password: z.st
 export async function readBody(c: Context): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? ''
   if (type.includes('application/x-www-form-urlencoded') || type.includes('multipart/form-data')) {
-    return Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, String(v)]))
+    const form = await c.req.parseBody().catch(() => ({}))
+    return Object.fromEntries(Object.entries(form).map(([k, v]) => [k, String(v)]))
   }
   const json = await c.req.json().catch(() => undefined)
   return json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
@@ -60,7 +61,13 @@ export function authRoute(deps: AuthRouteDeps) {
     if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
     const problem = checkPasswordPolicy(parsed.data.password)
     if (problem) return c.json({ error: problem }, 400)
-    const owner = await access.createOwner(parsed.data.email, parsed.data.password)
+    let owner
+    try {
+      owner = await access.createFirstOwner(parsed.data.email, parsed.data.password)
+    } catch (err) {
+      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      throw err
+    }
     log.info({ owner: owner.id }, 'first owner created')
     await startSession(c, owner.id)
     return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
@@ -77,12 +84,12 @@ export function authRoute(deps: AuthRouteDeps) {
     if (wait > 0) {
       return c.json({ error: 'too many failed logins; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
     }
+    // Counted before the slow check, so parallel guesses cannot all slip under the limit;
+    // a successful login clears the account's count.
+    byNetwork.fail(network)
+    byAccount.fail(account)
     const owner = await access.verifyLogin(parsed.data.email, parsed.data.password)
-    if (!owner) {
-      byNetwork.fail(network)
-      byAccount.fail(account)
-      return c.json({ error: 'wrong email or password' }, 401)
-    }
+    if (!owner) return c.json({ error: 'wrong email or password' }, 401)
     byAccount.reset(account)
     await startSession(c, owner.id)
     return done(c, { owner: { id: owner.id, email: owner.email } })
@@ -109,8 +116,13 @@ export function authRoute(deps: AuthRouteDeps) {
     if (!body.success) return c.json({ error: 'send current and next passwords' }, 400)
     const problem = checkPasswordPolicy(body.data.next)
     if (problem) return c.json({ error: problem }, 400)
+    // Someone holding a stolen session may not guess the current password at leisure.
+    const wait = byAccount.retryAfterMs(`password:${p.owner.id}`)
+    if (wait > 0) return c.json({ error: 'too many wrong passwords; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+    byAccount.fail(`password:${p.owner.id}`)
     try {
       await access.changePassword(p.owner.id, body.data.current, body.data.next, p.sessionHash)
+      byAccount.reset(`password:${p.owner.id}`)
     } catch (err) {
       if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
       throw err

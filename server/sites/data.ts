@@ -25,7 +25,9 @@ export async function renameSiteData(db: Db, from: string, to: string): Promise<
       )
     ).map((c) => c.name)
     // Table and column names come from ClickHouse's own catalogue; values are parameters.
-    const select = columns.map((c) => (c === 'site' ? '{to:String} AS site' : `\`${c}\``)).join(', ')
+    // INSERT … SELECT is positional; the new domain must not be aliased `site`, or the WHERE
+    // below would read the alias and copy nothing.
+    const select = columns.map((c) => (c === 'site' ? '{to:String} AS new_site' : `\`${c}\``)).join(', ')
     await db.command({
       query: `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT ${select} FROM ${table} WHERE site = {from:String}`,
       query_params: { from, to },

@@ -42,9 +42,11 @@ export function statsRoute(deps: StatsDeps) {
         return c.json({ error: `${issue.path.join('.') || 'body'}: ${issue.message}` }, 400)
       }
       const req = parsed.data
-      const site = deps.sites.get(normalizeDomain(req.site_id))
+      const domain = normalizeDomain(req.site_id)
+      // Permission first: a key or shared link learns nothing about sites outside its reach.
+      if (!canRead(principal, domain)) return c.json({ error: `this credential cannot read ${domain}` }, 403)
+      const site = deps.sites.get(domain)
       if (!site) return c.json({ error: `site ${req.site_id} does not exist on this server` }, 404)
-      if (!canRead(principal, site.domain)) return c.json({ error: `this credential cannot read ${site.domain}` }, 403)
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
       if ('error' in range) return c.json({ error: range.error }, 400)
       try {
@@ -62,9 +64,10 @@ export function statsRoute(deps: StatsDeps) {
   app.get('/api/v1/stats/realtime/visitors', (c) => {
     const principal = c.get('principal')
     if (!principal) return c.json({ error: 'missing or invalid credentials' }, 401)
-    const site = deps.sites.get(normalizeDomain(c.req.query('site_id') ?? ''))
+    const domain = normalizeDomain(c.req.query('site_id') ?? '')
+    if (!canRead(principal, domain)) return c.json({ error: `this credential cannot read ${domain}` }, 403)
+    const site = deps.sites.get(domain)
     if (!site) return c.json({ error: 'no such site (site_id)' }, 404)
-    if (!canRead(principal, site.domain)) return c.json({ error: `this credential cannot read ${site.domain}` }, 403)
     return c.json(deps.activeVisits(site.domain, 5 * 60_000))
   })
   return app
