@@ -1,8 +1,6 @@
 import { Hono } from 'hono'
-import { setCookie } from 'hono/cookie'
 import type { Access } from '../auth/access.ts'
-import { SHARE_COOKIE, type AuthEnv } from '../auth/principal.ts'
-import { readBody } from '../auth/route.ts'
+import type { AuthEnv } from '../auth/principal.ts'
 import type { Sites } from '../sites/sites.ts'
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
@@ -74,12 +72,5 @@ export function pagesRoute(deps: { access: Access; sites: Sites }) {
     return c.html(page(`Statistics of ${share.site}`, `<p>Read-only statistics of ${esc(share.site)}.</p>`))
   })
 
-  app.post('/share/:token/unlock', async (c) => {
-    const body = await readBody(c)
-    const token = await deps.access.unlockShare(c.req.param('token'), typeof body.password === 'string' ? body.password : '')
-    if (!token) return c.json({ error: 'wrong password, or the link is not valid' }, 401)
-    setCookie(c, SHARE_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: 12 * 3600 })
-    return (c.req.header('content-type') ?? '').includes('form') ? c.redirect(`/share/${c.req.param('token')}`, 303) : c.json({ token })
-  })
   return app
 }

@@ -1,0 +1,224 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { build } from 'vite'
+import { loadConfig } from '../server/config.ts'
+import { createDb } from '../server/db/client.ts'
+import { migrate } from '../server/db/migrate.ts'
+import { Sites } from '../server/sites/sites.ts'
+import { addDays, dayOf } from '../server/time.ts'
+import { launchChromium } from '../test/helpers/chromium.ts'
+import { ROOT, startProcess } from './lib.ts'
+import { countRows, seedYear } from './seed.ts'
+
+/**
+ * The dashboard's first view of 30 days against a year of synthetic aggregates for a site with
+ * 100,000 pageviews a day: the real server on the seeded data directory, the real dashboard in
+ * Chromium, timed from navigation until every number is on screen. The baseline, measured in
+ * the same run, is the same API queries sent straight from Node (no browser, no rendering).
+ * Bounded: the seed takes under a minute, each view a second or two; a timer stops it all.
+ * The last line printed is JSON.
+ */
+const SITE = 'bench.lv'
+const DAYS = 365
+const PAGEVIEWS_PER_DAY = 100_000
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const KEY = 'bench-key'
+const OWNER = { email: 'bench@example.lv', password: 'a long bench passphrase' }
+
+setTimeout(() => {
+  console.error('bench/dashboard: timed out after 10 minutes')
+  process.exit(1)
+}, 10 * 60_000).unref()
+
+interface Asked {
+  label: string
+  body: string
+  ms: number
+}
+
+interface View {
+  ms: number
+  requests: number
+  api: Asked[]
+}
+
+/** Opens the dashboard in a fresh context (no HTTP cache) and waits until all numbers are shown. */
+async function firstView(page: Page, url: string): Promise<View> {
+  const api: Asked[] = []
+  let requests = 0
+  page.on('request', () => requests++)
+  page.on('requestfinished', (r) => {
+    const u = new URL(r.url())
+    if (!u.pathname.startsWith('/api/')) return
+    const body = r.postData() ?? ''
+    const timing = r.timing()
+    api.push({ label: describe(u, body), body, ms: Math.round(timing.responseEnd) })
+  })
+  const started = performance.now()
+  await page.goto(`${url}/?site=${SITE}`)
+  // On screen: the top row, the chart and every panel the window shows (the others load as
+  // they are scrolled to).
+  await page.waitForFunction(
+    () => {
+      const values = [...document.querySelectorAll('.top .value')].map((e) => e.textContent)
+      const panels = [...document.querySelectorAll('.panel-body')].filter((p) => p.getBoundingClientRect().top < window.innerHeight)
+      return (
+        values.length === 7 &&
+        values.every((v) => v && v !== '…') &&
+        document.querySelector('.chart .u-over') !== null &&
+        document.querySelector('.realtime')?.textContent !== '' &&
+        panels.length > 0 &&
+        panels.every((p) => p.querySelector('table, .na, .refused') !== null || /No data/.test(p.textContent ?? ''))
+      )
+    },
+    null,
+    { polling: 'raf', timeout: 30_000 },
+  )
+  const ms = performance.now() - started
+  if (process.env.BENCH_TRACE) {
+    const entries = await page.evaluate(() =>
+      [
+        ...performance.getEntriesByType('navigation'),
+        ...performance.getEntriesByType('resource'),
+      ].map((e) => [e.name.replace(/^https?:\/\/[^/]+/, '').slice(0, 50), Math.round(e.startTime), Math.round((e as PerformanceResourceTiming).responseStart), Math.round((e as PerformanceResourceTiming).responseEnd)]),
+    )
+    for (const e of entries) console.log('  trace', e.join('\t'))
+    console.log('  trace done at', Math.round(ms))
+  }
+  const refused = await page.locator('.refused').allTextContents()
+  if (refused.length) throw new Error(`the dashboard showed errors: ${refused.join(' | ')}`)
+  return { ms, requests, api }
+}
+
+function describe(u: URL, body: string): string {
+  if (!body) return `GET ${u.pathname}`
+  const q = JSON.parse(body) as { dimensions?: string[]; date_range: unknown; metrics: string[] }
+  const range = Array.isArray(q.date_range) ? `${q.date_range[0]}…${q.date_range[1]}` : String(q.date_range)
+  return `${(q.dimensions ?? []).join(' ') || 'totals'} · ${range} · ${q.metrics.length} metrics`
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+// BENCH_DATA_DIR keeps the seeded data between runs (seeded once, never deleted).
+const kept = process.env.BENCH_DATA_DIR
+const dataDir = kept ?? mkdtempSync(path.join(tmpdir(), 'skaits-bench-dashboard-'))
+try {
+  // 1. A year of aggregates, ending yesterday (today is the live, unrolled day).
+  const today = dayOf(Date.now(), 'UTC')
+  const from = addDays(today, -DAYS)
+  const seedStarted = performance.now()
+  const db = createDb(loadConfig({ DATA_DIR: dataDir }))
+  await migrate(db)
+  const sites = new Sites(db)
+  await sites.load()
+  const fresh = !sites.get(SITE)
+  if (fresh) await sites.add(SITE, Date.parse(`${from}T00:00:00Z`))
+  const seeded = fresh
+    ? await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY })
+    : await countRows(db, SITE)
+  await db.close()
+  const seedS = (performance.now() - seedStarted) / 1000
+  console.log(
+    `seeded ${DAYS} days (${from} … ${addDays(today, -1)}) in ${seedS.toFixed(1)} s: ${seeded.pageviews.toLocaleString('en')} pageviews, ` +
+      `counts_hourly ${seeded.counts_hourly.toLocaleString('en')} rows, visitors_daily ${seeded.visitors_daily.toLocaleString('en')}, ` +
+      `visitors_hourly ${seeded.visitors_hourly.toLocaleString('en')}`,
+  )
+
+  // 2. The current dashboard, and the real server on that data.
+  await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
+  const server = await startProcess('server/main.ts', {
+    DATA_DIR: dataDir,
+    SKAITS_API_KEY: KEY,
+    SKAITS_ADMIN_EMAIL: OWNER.email,
+    SKAITS_ADMIN_PASSWORD: OWNER.password,
+    ISP_LOOKUP: 'off',
+    LOG_LEVEL: 'info',
+  })
+  const browser = await launchChromium()
+  try {
+    const login = await fetch(`${server.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(OWNER),
+    })
+    const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
+    if (!session) throw new Error(`login failed: ${login.status}`)
+
+    // 3. First views: the first one meets a cold server; each opens a fresh browser context
+    //    (empty cache, as a first visit). Then the owner's morning visit: a new tab in a browser
+    //    that has the (immutable) assets cached already.
+    const newContext = async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } })
+      await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
+      return context
+    }
+    const views: View[] = []
+    for (let i = 0; i <= RUNS; i++) {
+      const context = await newContext()
+      views.push(await firstView(await context.newPage(), server.url))
+      await context.close()
+    }
+    const [cold, ...warm] = views
+    const last = warm.at(-1)!
+    const returning = await newContext()
+    await (await returning.newPage()).goto(`${server.url}/?site=${SITE}`)
+    const cached: View[] = []
+    for (let i = 0; i < RUNS; i++) {
+      const page = await returning.newPage()
+      cached.push(await firstView(page, server.url))
+      await page.close()
+    }
+    await returning.close()
+
+    // 4. Baseline: the same queries, straight from Node, all at once.
+    const direct: number[] = []
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now()
+      await Promise.all(
+        last.api.map(async (a) => {
+          const res = a.body
+            ? await fetch(`${server.url}/api/v2/query`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: a.body })
+            : await fetch(`${server.url}/api/v1/stats/realtime/visitors?site_id=${SITE}`, { headers: { authorization: `Bearer ${KEY}` } })
+          if (!res.ok) throw new Error(`${a.label}: ${res.status} ${await res.text()}`)
+          await res.arrayBuffer()
+        }),
+      )
+      direct.push(performance.now() - started)
+    }
+
+    console.log('\nAPI requests of one first view (30 days), as the dashboard sends them:')
+    console.log(`${'query'.padEnd(62)} ${'ms'.padStart(6)}`)
+    for (const a of [...last.api].sort((x, y) => y.ms - x.ms)) console.log(`${a.label.padEnd(62)} ${String(a.ms).padStart(6)}`)
+    const firstViewMs = median(warm.map((v) => v.ms))
+    const apiOnlyMs = median(direct)
+    console.log('\n| | ms | requests (all / API) |')
+    console.log('|---|---|---|')
+    console.log(`| first view, cold server | ${cold!.ms.toFixed(0)} | ${cold!.requests} / ${cold!.api.length} |`)
+    console.log(`| first view, median of ${RUNS} | ${firstViewMs.toFixed(0)} | ${last.requests} / ${last.api.length} |`)
+    const cachedMs = median(cached.map((v) => v.ms))
+    console.log(`| first view, assets cached (new tab), median of ${RUNS} | ${cachedMs.toFixed(0)} | ${cached.at(-1)!.requests} / ${cached.at(-1)!.api.length} |`)
+    console.log(`| baseline: the same API queries from Node, median of ${RUNS} | ${apiOnlyMs.toFixed(0)} | ${last.api.length} |`)
+    console.log(
+      JSON.stringify({
+        first_view_ms: Math.round(firstViewMs),
+        first_view_cold_ms: Math.round(cold!.ms),
+        first_view_cached_ms: Math.round(cachedMs),
+        requests: last.requests,
+        api_requests: last.api.length,
+        api_only_ms: Math.round(apiOnlyMs),
+        ratio: Number((firstViewMs / apiOnlyMs).toFixed(2)),
+        goal_ms: 1000,
+        seed_s: Number(seedS.toFixed(1)),
+        pageviews_per_day: PAGEVIEWS_PER_DAY,
+        counts_hourly_rows: seeded.counts_hourly,
+      }),
+    )
+  } finally {
+    await browser.close()
+    await server.stop()
+  }
+} finally {
+  if (!kept) rmSync(dataDir, { recursive: true, force: true })
+}

@@ -1,0 +1,28 @@
+/** What the server tells the page at load, in `<meta name="skaits-boot">` (no inline script: CSP). */
+export interface Boot {
+  /** app: an owner is logged in; share: a shared link's read-only view; the rest are forms */
+  mode: 'app' | 'share' | 'setup' | 'login' | 'unlock'
+  lang: Lang
+  /** today (YYYY-MM-DD) and the current hour in the server's TIMEZONE: ranges are its days */
+  today: string
+  hour: number
+  email?: string
+  sites: BootSite[]
+  share?: { site: string; password: boolean }
+}
+
+export type Lang = 'en' | 'lv'
+
+export interface BootSite {
+  domain: string
+  /** the day the site was added ("all time" starts there) */
+  created: string
+  /** per-section visits and visitors are known from this day on (section rules changed) */
+  sectionsSince?: string
+}
+
+export function readBoot(doc: Document): Boot {
+  const raw = doc.querySelector('meta[name="skaits-boot"]')?.getAttribute('content')
+  if (!raw) throw new Error('the page carries no skaits-boot data')
+  return JSON.parse(raw) as Boot
+}

@@ -1,0 +1,131 @@
+import type uPlot from 'uplot'
+import { fill, h } from './dom.ts'
+import { dayLabel, exact, monthLabel, short } from './format.ts'
+import { t } from './i18n.ts'
+import type { Granularity } from './periods.ts'
+
+export interface Series {
+  /** bucket labels as the Stats API writes them ("2026-11-05", "2026-11-05 14:00:00") */
+  labels: string[]
+  /** null: a bucket still in the future */
+  values: (number | null)[]
+}
+
+export interface ChartData {
+  granularity: Granularity
+  metricLabel: string
+  current: Series
+  previous?: Series
+}
+
+/** uPlot is its own file, fetched at start while the first queries are being answered. */
+const uPlotLoading = import('uplot')
+
+const toTs = (label: string) => Date.parse(`${label.replace(' ', 'T')}${label.length === 10 ? 'T00:00:00' : ''}Z`) / 1000
+
+/** The Stats API's label of the bucket starting at `ts` (labels are wall-clock times, read as UTC). */
+function labelOf(ts: number, g: Granularity): string {
+  const iso = new Date(ts * 1000).toISOString()
+  return g === 'hour' ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso.slice(0, 10)
+}
+
+/** A bucket label for people: "14:00", "5 Nov 2026", "Nov 2026". */
+export function bucketText(label: string, g: Granularity, withYear = true): string {
+  if (g === 'hour') return `${withYear ? `${dayLabel(label.slice(0, 10))} ` : ''}${label.slice(11, 16)}`
+  if (g === 'month') return monthLabel(label)
+  return dayLabel(label, withYear)
+}
+
+function colors() {
+  const css = getComputedStyle(document.documentElement)
+  const v = (name: string) => css.getPropertyValue(name).trim()
+  return { accent: v('--accent'), fill: v('--accent-fill'), faint: v('--faint'), text: v('--muted'), grid: v('--grid') }
+}
+
+/**
+ * The main chart: the chosen metric over the range, the previous period faint and dashed
+ * behind it (aligned bucket by bucket), exact numbers on hover. Redraws at the container's width.
+ */
+export async function drawChart(host: HTMLElement, data: ChartData): Promise<() => void> {
+  const { default: UPlot } = await uPlotLoading
+  const c = colors()
+  const xs = data.current.labels.map(toTs)
+  const prev = data.previous ? xs.map((_, i) => data.previous!.values[i] ?? null) : xs.map(() => null)
+  const tip = h('div', { class: 'tip', role: 'status', hidden: true })
+  const g = data.granularity
+  const fewPoints = xs.length <= 2
+
+  const opts: uPlot.Options = {
+    width: Math.max(host.clientWidth, 200),
+    height: host.clientWidth < 600 ? 200 : 260,
+    tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+    legend: { show: false },
+    // Room on the right for the last label.
+    padding: [8, 24, 0, 0],
+    select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+    cursor: { y: false, drag: { x: false, y: false }, points: { size: 7 } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    axes: [
+      {
+        stroke: c.text,
+        grid: { show: false },
+        ticks: { show: false },
+        // Labels at data points only, as many as fit: bucket labels are calendar units.
+        splits: (u) => {
+          const every = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(u.width / 80))))
+          return xs.filter((_, i) => i % every === 0)
+        },
+        values: (_u, splits) => splits.map((ts) => bucketText(labelOf(ts, g), g, false)),
+      },
+      {
+        stroke: c.text,
+        size: 48,
+        grid: { stroke: c.grid, width: 1 },
+        ticks: { show: false },
+        values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? short(v) : '')),
+      },
+    ],
+    series: [
+      {},
+      { label: t('previous'), stroke: c.faint, width: 1.5, dash: [5, 4], points: { show: fewPoints } },
+      { label: data.metricLabel, stroke: c.accent, fill: c.fill, width: 2, points: { show: fewPoints } },
+    ],
+    hooks: {
+      setCursor: [
+        (u) => {
+          const i = u.cursor.idx
+          if (i === null || i === undefined) {
+            tip.hidden = true
+            return
+          }
+          const label = data.current.labels[i]!
+          const cur = data.current.values[i]
+          const prevLabel = data.previous?.labels[i]
+          const prevValue = data.previous?.values[i]
+          fill(
+            tip,
+            h('div', { class: 'tip-now' }, h('b', null, bucketText(label, g)), h('span', null, `${data.metricLabel}: ${cur === null || cur === undefined ? '—' : exact(cur)}`)),
+            prevLabel ? h('div', { class: 'tip-prev' }, h('b', null, bucketText(prevLabel, g)), h('span', null, prevValue === null || prevValue === undefined ? '—' : exact(prevValue))) : null,
+          )
+          tip.hidden = false
+          const x = u.valToPos(xs[i]!, 'x')
+          const left = Math.min(Math.max(0, x - 80), u.over.clientWidth - 170)
+          tip.style.left = `${left}px`
+        },
+      ],
+    },
+  }
+  host.replaceChildren()
+  const plot = new UPlot(opts, [xs, prev, data.current.values], host)
+  plot.over.append(tip)
+  plot.over.addEventListener('mouseleave', () => (tip.hidden = true))
+  const resize = new ResizeObserver(() => {
+    const w = Math.max(host.clientWidth, 200)
+    if (w !== plot.width) plot.setSize({ width: w, height: w < 600 ? 200 : 260 })
+  })
+  resize.observe(host)
+  return () => {
+    resize.disconnect()
+    plot.destroy()
+  }
+}

@@ -1,0 +1,403 @@
+import { ApiError, query, type QueryBody } from './api.ts'
+import { $, h, fill } from './dom.ts'
+import { exact, metricValue } from './format.ts'
+import { dimLabel, getLang, t, withFilter, type Key } from './i18n.ts'
+import { apiFilters, metricAvailable, panelAvailable, type Context, type Filter, type Metric } from './model.ts'
+import type { Range } from './periods.ts'
+
+export interface View {
+  id: string
+  title: Key
+  dim: string
+  metrics: Metric[]
+  /** the panel's own filter on its dimension (e.g. custom events without pageviews) */
+  filters?: unknown[]
+  /** column headings that differ from the metric's (exit pages count exits) */
+  labels?: Partial<Record<Metric, Key>>
+}
+
+export interface PanelDef {
+  id: string
+  title: Key
+  views: View[]
+}
+
+const traffic: Metric[] = ['visitors', 'visits', 'bounce_rate']
+const utm = (name: string): View => ({ id: name, title: name as Key, dim: `visit:${name}`, metrics: traffic })
+
+export const PANELS: PanelDef[] = [
+  { id: 'sections', title: 'sections', views: [{ id: 'sections', title: 'sections', dim: 'event:section', metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'] }] },
+  {
+    id: 'pages',
+    title: 'pages',
+    views: [
+      { id: 'pages', title: 'top_pages', dim: 'event:page', metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'] },
+      { id: 'entry', title: 'entry_pages', dim: 'visit:entry_page', metrics: ['visitors', 'visits', 'bounce_rate', 'visit_duration'] },
+      { id: 'exit', title: 'exit_pages', dim: 'visit:exit_page', metrics: ['visits', 'pageviews'], labels: { visits: 'col_exits' } },
+    ],
+  },
+  {
+    id: 'sources',
+    title: 'sources',
+    views: [
+      { id: 'source', title: 'sources', dim: 'visit:source', metrics: traffic },
+      { id: 'channel', title: 'channels', dim: 'visit:channel', metrics: traffic },
+      { id: 'referrer', title: 'referrers', dim: 'visit:referrer', metrics: traffic },
+      utm('utm_medium'),
+      utm('utm_source'),
+      utm('utm_campaign'),
+      utm('utm_content'),
+      utm('utm_term'),
+    ],
+  },
+  { id: 'countries', title: 'countries', views: [{ id: 'country', title: 'countries', dim: 'visit:country', metrics: ['visitors', 'visits'] }] },
+  { id: 'isp', title: 'isp', views: [{ id: 'isp', title: 'isp', dim: 'visit:isp', metrics: ['visitors', 'visits', 'visit_duration'] }] },
+  {
+    id: 'devices',
+    title: 'devices',
+    views: [
+      { id: 'browser', title: 'browsers', dim: 'visit:browser', metrics: ['visitors', 'visits'] },
+      { id: 'os', title: 'os', dim: 'visit:os', metrics: ['visitors', 'visits'] },
+      { id: 'device', title: 'screen', dim: 'visit:device', metrics: ['visitors', 'visits'] },
+    ],
+  },
+  {
+    id: 'events',
+    title: 'events_panel',
+    views: [{ id: 'events', title: 'events_panel', dim: 'event:name', metrics: ['visitors', 'events'], filters: [['is_not', 'event:name', ['pageview']]] }],
+  },
+]
+
+/** Tabs beyond this many go into a menu (the UTM tabs of the sources panel). */
+const TABS_SHOWN = 3
+const TOP_ROWS = 9
+
+export interface PanelEnv {
+  site: string
+  range: Range
+  filter: Filter | undefined
+  ctx: Context
+  setFilter(f: Filter | undefined): void
+}
+
+/** The view each panel shows; kept in memory only (no browser storage). */
+const chosen = new Map<string, string>()
+
+interface Rows {
+  metrics: Metric[]
+  rows: { value: string; metrics: (number | null)[] }[]
+  total: number
+}
+
+export function metricsOf(view: View, ctx: Context): Metric[] {
+  return view.metrics.filter((m) => metricAvailable(m, view.dim, ctx))
+}
+
+export function panelQuery(view: View, env: PanelEnv, o: { limit: number; offset?: number; search?: string }): QueryBody {
+  const own = [...(view.filters ?? [])]
+  if (o.search) own.push(['matches', view.dim, [`(?i)${o.search.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`]])
+  return {
+    site_id: env.site,
+    metrics: metricsOf(view, env.ctx),
+    date_range: env.range.apiRange,
+    dimensions: [view.dim],
+    filters: apiFilters(env.filter, own),
+    pagination: { limit: o.limit, offset: o.offset ?? 0 },
+    ...(o.offset !== undefined ? { include: { total_rows: true } } : {}),
+  }
+}
+
+async function loadRows(view: View, env: PanelEnv, o: { limit: number; offset?: number; search?: string }): Promise<Rows> {
+  const body = panelQuery(view, env, o)
+  const answer = await query(body)
+  return {
+    metrics: body.metrics as Metric[],
+    rows: answer.results.map((r) => ({ value: r.dimensions[0] ?? '', metrics: r.metrics })),
+    total: answer.meta.total_rows ?? answer.results.length,
+  }
+}
+
+const regionNames = new Map<string, Intl.DisplayNames>()
+
+/** How a value reads: countries by name in the dashboard's language; everything else as stored. */
+export function valueText(dim: string, value: string): string {
+  if (dim === 'visit:country' && /^[A-Z]{2}$/.test(value)) {
+    let names = regionNames.get(getLang())
+    if (!names) regionNames.set(getLang(), (names = new Intl.DisplayNames([getLang()], { type: 'region' })))
+    return names.of(value) ?? value
+  }
+  return value
+}
+
+function headings(view: View, metrics: Metric[]): HTMLTableRowElement {
+  return h(
+    'tr',
+    null,
+    h('th', { scope: 'col' }, dimLabel(view.dim)),
+    metrics.map((m, i) => h('th', { scope: 'col', class: i >= 2 ? 'num extra' : 'num' }, t(view.labels?.[m] ?? (`col_${m}` as Key)))),
+  )
+}
+
+function rowsTable(view: View, data: Rows, env: PanelEnv): HTMLTableElement {
+  const max = Math.max(1, ...data.rows.map((r) => r.metrics[0] ?? 0))
+  const active = env.filter?.dim === view.dim ? env.filter.value : undefined
+  return h(
+    'table',
+    { class: 'rows' },
+    h('thead', null, headings(view, data.metrics)),
+    h(
+      'tbody',
+      null,
+      data.rows.map((r) => {
+        const bar = h('span', { class: 'bar', 'aria-hidden': 'true' })
+        bar.style.width = `${(100 * (r.metrics[0] ?? 0)) / max}%`
+        const text = valueText(view.dim, r.value)
+        const isActive = active === r.value
+        return h(
+          'tr',
+          { class: isActive ? 'active' : null },
+          h(
+            'td',
+            { class: 'label' },
+            bar,
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'pick',
+                title: isActive ? t('removeFilter') : t('filterBy', { v: text }),
+                'data-value': r.value,
+                onclick: () => env.setFilter(isActive ? undefined : { dim: view.dim, value: r.value }),
+              },
+              text,
+            ),
+          ),
+          r.metrics.map((v, i) =>
+            h('td', { class: i >= 2 ? 'num extra' : 'num', title: v === null ? null : exact(v) }, metricValue(data.metrics[i]!, v)),
+          ),
+        )
+      }),
+    ),
+  )
+}
+
+function explain(err: unknown): HTMLElement {
+  const message = err instanceof Error ? err.message : String(err)
+  return h('p', { class: 'refused', role: 'note' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: message }) : t('error', { m: message }))
+}
+
+/** Notes on metrics the model cannot give for this range (section visitors before a rule change). */
+function droppedNote(view: View, env: PanelEnv): HTMLElement | null {
+  const dropped = view.metrics.filter((m) => !metricAvailable(m, view.dim, env.ctx))
+  if (!dropped.length || view.dim !== 'event:section' || !env.ctx.sectionsSince) return null
+  return h('p', { class: 'note' }, t('sectionsSince', { m: dropped.map((m) => t(`col_${m}` as Key)).join(', '), day: env.ctx.sectionsSince }))
+}
+
+/** Panels below the fold ask for their numbers when they come near the screen. */
+const whenSeen = new Map<Element, () => void>()
+const observer =
+  typeof IntersectionObserver === 'undefined'
+    ? undefined
+    : new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            if (!e.isIntersecting) continue
+            observer!.unobserve(e.target)
+            whenSeen.get(e.target)?.()
+            whenSeen.delete(e.target)
+          }
+        },
+        { rootMargin: '150px 0px' },
+      )
+
+/**
+ * Loads at once the panels already on (or near) the screen, without waiting for the observer's
+ * first callback (which comes only after the first frame is painted).
+ */
+export function loadPanelsInView(): void {
+  const limit = window.innerHeight + 150
+  for (const [el, load] of whenSeen) {
+    if (el.getBoundingClientRect().top > limit) continue
+    observer?.unobserve(el)
+    whenSeen.delete(el)
+    load()
+  }
+}
+
+/** Stops waiting for panels that a new render replaced. */
+export function forgetPanels(): void {
+  for (const el of whenSeen.keys()) observer?.unobserve(el)
+  whenSeen.clear()
+}
+
+export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
+  const panel = h('section', { class: 'card panel', id: `panel-${def.id}`, 'aria-labelledby': `h-${def.id}` })
+  let seen = !observer
+  const draw = () => {
+    const view = def.views.find((v) => v.id === chosen.get(def.id)) ?? def.views[0]!
+    const available = panelAvailable(view.dim, env.filter)
+    const body = h('div', { class: 'panel-body', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('loading')))
+    const pick = (v: View) => {
+      chosen.set(def.id, v.id)
+      draw()
+      $<HTMLElement>(`#panel-${def.id} [data-view="${v.id}"]`)?.focus()
+    }
+    const tabs = def.views.length > 1 ? viewTabs(def, view, pick) : null
+    const csv = h('button', { type: 'button', class: 'link', disabled: !available, title: t('csvTitle', { panel: t(view.title) }), onclick: () => void downloadCsv(view, env) }, t('csv'))
+    const more = h('button', { type: 'button', class: 'link', disabled: !available, onclick: () => openDetails(view, env) }, t('details'))
+    fill(
+      panel,
+      h('header', null, h('h2', { id: `h-${def.id}` }, t(def.views.length > 1 ? view.title : def.title)), tabs),
+      droppedNote(view, env),
+      body,
+      h('footer', null, more, csv),
+    )
+    if (!available) {
+      fill(body, h('p', { class: 'na', role: 'note' }, withFilter('crossTab', env.filter!.dim)))
+      return
+    }
+    const load = () =>
+      loadRows(view, env, { limit: TOP_ROWS }).then(
+        (data) => fill(body, data.rows.length ? rowsTable(view, data, env) : h('p', { class: 'muted' }, t('noData'))),
+        (err: unknown) => fill(body, explain(err)),
+      )
+    if (seen) return void load()
+    whenSeen.set(panel, () => {
+      seen = true
+      void load()
+    })
+    observer!.observe(panel)
+  }
+  draw()
+  return panel
+}
+
+function viewTabs(def: PanelDef, current: View, pick: (v: View) => void): HTMLElement {
+  const shown = def.views.slice(0, TABS_SHOWN)
+  const rest = def.views.slice(TABS_SHOWN)
+  return h(
+    'div',
+    { class: 'tabs', role: 'tablist', 'aria-label': t(def.title) },
+    shown.map((v) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          'data-view': v.id,
+          'aria-selected': String(v === current),
+          tabindex: v === current ? '0' : '-1',
+          onclick: () => pick(v),
+          onkeydown: (e: KeyboardEvent) => {
+            const i = shown.indexOf(v) + (e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0)
+            if (i !== shown.indexOf(v) && shown[(i + shown.length) % shown.length]) pick(shown[(i + shown.length) % shown.length]!)
+          },
+        },
+        t(v.title),
+      ),
+    ),
+    rest.length
+      ? h(
+          'select',
+          {
+            class: 'tab-menu' + (rest.includes(current) ? ' on' : ''),
+            'aria-label': 'UTM',
+            'data-view': rest.includes(current) ? current.id : 'utm',
+            onchange: (e: Event) => {
+              const v = rest.find((x) => x.id === (e.target as HTMLSelectElement).value)
+              if (v) pick(v)
+            },
+          },
+          h('option', { value: '', selected: !rest.includes(current) }, 'UTM'),
+          rest.map((v) => h('option', { value: v.id, selected: v === current }, t(v.title))),
+        )
+      : null,
+  )
+}
+
+/** The full list of a panel's view, searchable, 100 rows a page. */
+export function openDetails(view: View, env: PanelEnv): void {
+  const PAGE = 100
+  let search = ''
+  let offset = 0
+  let timer: number | undefined
+  const list = h('div', { class: 'details-list', 'aria-live': 'polite' })
+  const count = h('span', { class: 'muted' })
+  const more = h('button', { type: 'button', hidden: true, onclick: () => void load(true) }, t('more'))
+  const input = h('input', {
+    type: 'search',
+    placeholder: t('search'),
+    'aria-label': t('search'),
+    oninput: () => {
+      clearTimeout(timer)
+      timer = window.setTimeout(() => {
+        search = input.value.trim()
+        void load(false)
+      }, 250)
+    },
+  })
+  const dialog = h(
+    'dialog',
+    { class: 'details', 'aria-labelledby': 'details-title' },
+    h(
+      'header',
+      null,
+      h('h2', { id: 'details-title' }, t(view.title)),
+      h('button', { type: 'button', class: 'link', onclick: () => void downloadCsv(view, env) }, t('csv')),
+      h('button', { type: 'button', class: 'close', 'aria-label': t('close'), onclick: () => dialog.close() }, '×'),
+    ),
+    h('div', { class: 'details-search' }, input, count),
+    list,
+    more,
+  )
+  let shown: Rows | undefined
+  const load = async (append: boolean) => {
+    offset = append ? offset + PAGE : 0
+    try {
+      const data = await loadRows(view, env, { limit: PAGE, offset, search })
+      shown = append && shown ? { ...data, rows: [...shown.rows, ...data.rows] } : data
+      fill(list, shown.rows.length ? rowsTable(view, shown, { ...env, setFilter: (f) => (dialog.close(), env.setFilter(f)) }) : h('p', { class: 'muted' }, t('noData')))
+      count.textContent = t('rows', { n: exact(data.total) })
+      more.hidden = shown.rows.length >= data.total
+    } catch (err) {
+      fill(list, explain(err))
+    }
+  }
+  // Escape in a search field only clears it; here it closes the list, as everywhere else.
+  dialog.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      dialog.close()
+    }
+  })
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+  input.focus()
+  void load(false)
+}
+
+/** CSV of a view for the chosen range: the Stats API's rows, as it answers them. */
+export function toCsv(header: string[], rows: (string | number | null)[][]): string {
+  const cell = (v: string | number | null) => {
+    const s = v === null ? '' : String(v)
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n'
+}
+
+export async function downloadCsv(view: View, env: PanelEnv): Promise<void> {
+  const body = panelQuery(view, env, { limit: 10_000 })
+  const answer = await query(body)
+  const header = [view.dim.slice(view.dim.indexOf(':') + 1), ...body.metrics]
+  const csv = toCsv(
+    header,
+    answer.results.map((r) => [r.dimensions[0] ?? '', ...r.metrics]),
+  )
+  const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }))
+  const a = h('a', { href: url, download: `${env.site}-${view.id}-${env.range.from}-${env.range.to}.csv`, hidden: true })
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}

@@ -1,0 +1,128 @@
+/** Date ranges of the dashboard, resolved to calendar days of the server's time zone. */
+
+export const PERIODS = ['day', 'yesterday', '7d', '30d', 'month', 'lastmonth', '12mo', 'all', 'custom'] as const
+export type Period = (typeof PERIODS)[number]
+export type Granularity = 'hour' | 'day' | 'month'
+
+export interface DayRange {
+  from: string
+  to: string
+}
+
+export interface Range extends DayRange {
+  period: Period
+  granularity: Granularity
+  /** what the Stats API is asked: a named range where it has one, else the two days */
+  apiRange: string | [string, string]
+}
+
+export function addDays(day: string, n: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number]
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10)
+}
+
+function lastDayOfMonth(y: number, m0: number): number {
+  return new Date(Date.UTC(y, m0 + 1, 0)).getUTCDate()
+}
+
+/** The same day `n` months later, clamped to the month's end; a month's last day stays last. */
+export function addMonths(day: string, n: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number]
+  const target = new Date(Date.UTC(y, m - 1 + n, 1))
+  const ty = target.getUTCFullYear()
+  const tm = target.getUTCMonth()
+  const last = lastDayOfMonth(ty, tm)
+  const dd = d === lastDayOfMonth(y, m - 1) ? last : Math.min(d, last)
+  return `${ty}-${String(tm + 1).padStart(2, '0')}-${String(dd).padStart(2, '0')}`
+}
+
+export function daysIn(r: DayRange): number {
+  return Math.round((Date.parse(r.to) - Date.parse(r.from)) / 86_400_000) + 1
+}
+
+/** Hourly for a day, daily up to a quarter, monthly beyond (as the Stats API's `time`). */
+export function granularityOf(r: DayRange): Granularity {
+  const days = daysIn(r)
+  if (days <= 1) return 'hour'
+  if (days <= 92) return 'day'
+  return 'month'
+}
+
+export const isDay = (s: string | null | undefined): s is string =>
+  Boolean(s && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s))
+
+/**
+ * A period on `today`. `all` starts at the site's creation; `custom` needs both days (else
+ * it falls back to 30 days).
+ */
+export function resolvePeriod(period: Period, today: string, o: { created?: string; from?: string; to?: string } = {}): Range {
+  const range = (from: string, to: string, apiRange: Range['apiRange'], p: Period = period): Range => ({
+    period: p,
+    from,
+    to,
+    apiRange,
+    granularity: p === '12mo' ? 'month' : granularityOf({ from, to }),
+  })
+  const monthStart = `${today.slice(0, 8)}01`
+  switch (period) {
+    case 'day':
+      return range(today, today, 'day')
+    case 'yesterday': {
+      const y = addDays(today, -1)
+      return range(y, y, 'yesterday')
+    }
+    case '7d':
+      return range(addDays(today, -6), today, '7d')
+    case '30d':
+      return range(addDays(today, -29), today, '30d')
+    case 'month':
+      return range(monthStart, today, 'month')
+    case 'lastmonth': {
+      const from = addMonths(monthStart, -1)
+      const to = addDays(monthStart, -1)
+      return range(from, to, [from, to])
+    }
+    case '12mo':
+      return range(addMonths(monthStart, -11), today, '12mo')
+    case 'all': {
+      const from = o.created && o.created < today ? o.created : today
+      return range(from, today, 'all')
+    }
+    case 'custom': {
+      if (!isDay(o.from) || !isDay(o.to)) return resolvePeriod('30d', today)
+      const [from, to] = o.from <= o.to ? [o.from, o.to] : [o.to, o.from]
+      return range(from, to, [from, to])
+    }
+  }
+}
+
+/**
+ * The period compared against: just before, as long (monthly ranges and last month: as many
+ * months, so their buckets line up); `all` has none. It always ends the day before the range
+ * starts, so one query can read both.
+ */
+export function previousRange(r: Range): DayRange | undefined {
+  if (r.period === 'all') return undefined
+  if (r.granularity === 'month' || r.period === 'lastmonth') return { from: addMonths(r.from, -monthsSpanned(r)), to: addDays(r.from, -1) }
+  return { from: addDays(r.from, -daysIn(r)), to: addDays(r.from, -1) }
+}
+
+function monthsSpanned(r: DayRange): number {
+  const [fy, fm] = r.from.split('-').map(Number) as [number, number]
+  const [ty, tm] = r.to.split('-').map(Number) as [number, number]
+  return (ty - fy) * 12 + (tm - fm) + 1
+}
+
+/** Every bucket label of a range, as the Stats API writes them (for days the API has none of). */
+export function bucketLabels(r: DayRange, g: Granularity): string[] {
+  const out: string[] = []
+  if (g === 'hour') {
+    for (let d = r.from; d <= r.to; d = addDays(d, 1)) for (let h = 0; h < 24; h++) out.push(`${d} ${String(h).padStart(2, '0')}:00:00`)
+    return out
+  }
+  for (let d = r.from; d <= r.to; d = addDays(d, 1)) {
+    const label = g === 'day' ? d : `${d.slice(0, 7)}-01`
+    if (out.at(-1) !== label) out.push(label)
+  }
+  return out
+}

@@ -1,0 +1,57 @@
+import type { Boot, Lang } from './boot.ts'
+import type { Filter } from './model.ts'
+import { PERIODS, isDay, type Period } from './periods.ts'
+
+export const CHART_METRICS = ['visitors', 'visits', 'pageviews'] as const
+export type ChartMetric = (typeof CHART_METRICS)[number]
+
+/** Everything a view depends on; all of it lives in the URL, so a view can be bookmarked. */
+export interface State {
+  site: string
+  period: Period
+  from?: string
+  to?: string
+  filter?: Filter
+  metric: ChartMetric
+  /** only when the URL names one */
+  lang?: Lang
+}
+
+export function readState(search: string, boot: Boot): State {
+  const q = new URLSearchParams(search)
+  const sites = boot.sites.map((s) => s.domain)
+  const asked = q.get('site')
+  const site = asked && sites.includes(asked) ? asked : (sites[0] ?? '')
+  const p = q.get('period')
+  const period: Period = (PERIODS as readonly string[]).includes(p ?? '') ? (p as Period) : '30d'
+  const state: State = { site, period, metric: 'visitors' }
+  if (period === 'custom') {
+    const from = q.get('from')
+    const to = q.get('to')
+    if (isDay(from) && isDay(to)) Object.assign(state, { from, to })
+    else state.period = '30d'
+  }
+  const f = q.get('f')
+  const eq = f?.indexOf('=') ?? -1
+  if (f && eq > 0) state.filter = { dim: f.slice(0, eq), value: f.slice(eq + 1) }
+  const m = q.get('metric')
+  if ((CHART_METRICS as readonly string[]).includes(m ?? '')) state.metric = m as ChartMetric
+  const lang = q.get('lang')
+  if (lang === 'lv' || lang === 'en') state.lang = lang
+  return state
+}
+
+export function writeState(s: State, share: boolean): string {
+  const q = new URLSearchParams()
+  if (!share && s.site) q.set('site', s.site)
+  if (s.period !== '30d') q.set('period', s.period)
+  if (s.period === 'custom' && s.from && s.to) {
+    q.set('from', s.from)
+    q.set('to', s.to)
+  }
+  if (s.filter) q.set('f', `${s.filter.dim}=${s.filter.value}`)
+  if (s.metric !== 'visitors') q.set('metric', s.metric)
+  if (s.lang) q.set('lang', s.lang)
+  const text = q.toString()
+  return text ? `?${text}` : ''
+}

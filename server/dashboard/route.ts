@@ -1,0 +1,128 @@
+import { fileURLToPath } from 'node:url'
+import { Hono, type Context } from 'hono'
+import { getCookie } from 'hono/cookie'
+import type { Boot, BootSite, Lang } from '../../dashboard/src/boot.ts'
+import type { Access } from '../auth/access.ts'
+import type { AuthEnv } from '../auth/principal.ts'
+import type { Logger } from '../log.ts'
+import type { Site, Sites } from '../sites/sites.ts'
+import { dayOf } from '../time.ts'
+import { loadBuild } from './assets.ts'
+import { fallback, NOT_BUILT, plainPage, renderShell } from './shell.ts'
+
+export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url))
+
+/** The owner's language preference; the dashboard sets it, no response ever does. */
+export const LANG_COOKIE = 'skaits_lang'
+
+export interface DashboardDeps {
+  access: Access
+  sites: Sites
+  timezone: string
+  clock: () => number
+  log: Logger
+  /** the built dashboard; default dist/dashboard */
+  dir?: string
+}
+
+/**
+ * The dashboard: its hashed assets (cached for a year) and its page, for `/` and `/settings`
+ * (owners) and `/share/<token>` (a shared link's read-only view), with setup, login and unlock
+ * forms that work without JavaScript. Mounted before the plain pages route, which answers
+ * instead when the dashboard is not built.
+ */
+export function dashboardRoute(deps: DashboardDeps) {
+  const build = loadBuild(deps.dir ?? DASHBOARD_DIR)
+  if (!build) deps.log.warn('dashboard not built: run `npm run build`; / shows plain pages until then')
+  const app = new Hono<AuthEnv>()
+  const hourFormat = new Intl.DateTimeFormat('en-GB', { timeZone: deps.timezone, hour: '2-digit', hourCycle: 'h23' })
+
+  const boot = (c: Context, mode: Boot['mode'], sites: Site[], extra: Partial<Boot> = {}): Boot => {
+    const now = deps.clock()
+    return {
+      mode,
+      lang: pickLang(c),
+      today: dayOf(now, deps.timezone),
+      hour: Number(hourFormat.format(now)),
+      sites: sites.map((s) => bootSite(s, deps.timezone)),
+      ...extra,
+    }
+  }
+  const page = (c: Context, b: Boot, content: { title: string; body: string }, status: 200 | 404 = 200) => {
+    c.header('Cache-Control', 'no-cache, private')
+    return c.html(renderShell(build!.index, { boot: b, title: content.title, body: content.body }), status)
+  }
+  const notBuilt = (c: Context, content: { title: string; body: string }) =>
+    c.html(plainPage(pickLang(c), content.title, content.body))
+
+  app.get('/assets/*', (c) => {
+    const asset = build?.assets.get(c.req.path)
+    if (!asset) return c.text('not found', 404)
+    const accept = c.req.header('accept-encoding') ?? ''
+    const encoding = /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : undefined
+    const headers: Record<string, string> = {
+      'Content-Type': asset.type,
+      // File names carry a content hash: a new build is a new URL.
+      'Cache-Control': 'public, max-age=31536000, immutable',
+      Vary: 'Accept-Encoding',
+    }
+    if (encoding && asset[encoding] !== asset.identity) headers['Content-Encoding'] = encoding
+    return c.body(new Uint8Array(encoding ? asset[encoding] : asset.identity), 200, headers)
+  })
+
+  app.get('/', async (c, next) => {
+    const lang = pickLang(c)
+    const p = c.get('principal')
+    if (deps.access.ownerCount() === 0) return build ? page(c, boot(c, 'setup', []), fallback.setup(lang)) : next()
+    if (p?.kind !== 'owner') return build ? page(c, boot(c, 'login', []), fallback.login(lang)) : next()
+    const sites = sorted(deps.sites.list())
+    const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
+    if (!build) return notBuilt(c, content)
+    return page(c, boot(c, 'app', sites, { email: p.owner.email }), { title: content.title, body: fallback.noScript(lang, content.body) })
+  })
+
+  app.get('/settings', (c) => {
+    const p = c.get('principal')
+    if (p?.kind !== 'owner') return c.redirect('/', 303)
+    const lang = pickLang(c)
+    const sites = sorted(deps.sites.list())
+    const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
+    if (!build) return notBuilt(c, content)
+    return page(c, boot(c, 'app', sites, { email: p.owner.email }), { title: content.title, body: fallback.noScript(lang, content.body) })
+  })
+
+  app.get('/share/:token', async (c, next) => {
+    const share = deps.access.shareByToken(c.req.param('token'))
+    // Unknown links get the plain page's 404; so does everything when nothing is built.
+    if (!share) return next()
+    const site = deps.sites.get(share.site)
+    if (!site) return next()
+    const lang = pickLang(c)
+    const p = c.get('principal')
+    const unlocked = !share.passwordHash || (p?.kind === 'share' && p.share.id === share.id)
+    if (!unlocked) return build ? page(c, boot(c, 'unlock', [], { share: { site: site.domain, password: true } }), fallback.unlock(lang, c.req.param('token'), site.domain)) : next()
+    const content = fallback.share(lang, site.domain, build ? '' : NOT_BUILT)
+    if (!build) return notBuilt(c, content)
+    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash) } })
+    return page(c, b, { title: content.title, body: fallback.noScript(lang, content.body) })
+  })
+  return app
+}
+
+function sorted(sites: Site[]): Site[] {
+  return [...sites].sort((a, b) => a.domain.localeCompare(b.domain))
+}
+
+function bootSite(s: Site, tz: string): BootSite {
+  const site: BootSite = { domain: s.domain, created: dayOf(s.createdAt, tz) }
+  if (s.settings.sectionsSince) site.sectionsSince = s.settings.sectionsSince
+  return site
+}
+
+/** `?lang=`, then the owner's cookie, then the browser's first preference; English by default. */
+export function pickLang(c: Context): Lang {
+  const asked = c.req.query('lang') ?? getCookie(c, LANG_COOKIE)
+  if (asked === 'lv' || asked === 'en') return asked
+  const first = (c.req.header('accept-language') ?? '').split(',')[0]?.trim().toLowerCase() ?? ''
+  return first.startsWith('lv') ? 'lv' : 'en'
+}

@@ -1,0 +1,106 @@
+import type { Boot, Lang } from '../../dashboard/src/boot.ts'
+
+export const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+
+/**
+ * Fills the built index.html: the language, the title, the boot data (a meta tag: the CSP
+ * forbids inline scripts) and what the page shows before, or without, JavaScript.
+ */
+export function renderShell(index: string, o: { boot: Boot; title: string; body: string }): string {
+  const meta = `<meta name="skaits-boot" content="${esc(JSON.stringify(o.boot))}">`
+  return index
+    .replace(/<html lang="[a-z]*">/, () => `<html lang="${o.boot.lang}">`)
+    .replace(/<title>[^<]*<\/title>/, () => `<title>${esc(o.title)} · Skaits</title>`)
+    .replace('</head>', () => `${meta}</head>`)
+    .replace('<div id="app"></div>', () => `<div id="app">${o.body}</div>`)
+}
+
+const TEXT = {
+  en: {
+    setup: 'Set up Skaits',
+    setupIntro: 'Create the first owner account.',
+    createAccount: 'Create account',
+    login: 'Log in',
+    email: 'Email',
+    password: 'Password',
+    open: 'Open',
+    loggedInAs: 'Logged in as',
+    sites: 'Sites',
+    none: 'none yet',
+    logout: 'Log out',
+    statsOf: 'Statistics of',
+    readOnly: 'Read-only statistics of',
+    noScript: 'The dashboard needs JavaScript.',
+  },
+  lv: {
+    setup: 'Skaits iestatīšana',
+    setupIntro: 'Izveidojiet pirmā īpašnieka kontu.',
+    createAccount: 'Izveidot kontu',
+    login: 'Pieteikties',
+    email: 'E-pasts',
+    password: 'Parole',
+    open: 'Atvērt',
+    loggedInAs: 'Pieteicies kā',
+    sites: 'Vietnes',
+    none: 'vēl nav',
+    logout: 'Iziet',
+    statsOf: 'Statistika:',
+    readOnly: 'Tikai lasāma statistika:',
+    noScript: 'Pārskatam vajag JavaScript.',
+  },
+} satisfies Record<Lang, Record<string, string>>
+
+const credentialsForm = (lang: Lang, action: string, button: string, autocomplete: string) => {
+  const t = TEXT[lang]
+  return `<form method="post" action="${action}">
+<label for="email">${t.email}</label><input id="email" name="email" type="email" required autocomplete="username">
+<label for="password">${t.password}</label><input id="password" name="password" type="password" required minlength="10" autocomplete="${autocomplete}">
+<button type="submit">${button}</button></form>`
+}
+
+const auth = (inner: string) => `<main class="auth">${inner}</main>`
+
+/** The page before (or without) the script: working forms, and plain text for the views. */
+export const fallback = {
+  setup: (lang: Lang) => {
+    const t = TEXT[lang]
+    return { title: t.setup, body: auth(`<h1>${t.setup}</h1><p>${t.setupIntro}</p>${credentialsForm(lang, '/api/setup', t.createAccount, 'new-password')}`) }
+  },
+  login: (lang: Lang) => {
+    const t = TEXT[lang]
+    return { title: t.login, body: auth(`<h1>${t.login}</h1>${credentialsForm(lang, '/api/login', t.login, 'current-password')}`) }
+  },
+  unlock: (lang: Lang, token: string, site: string) => {
+    const t = TEXT[lang]
+    return {
+      title: `${t.statsOf} ${site}`,
+      body: auth(`<h1>${t.statsOf} ${esc(site)}</h1><form method="post" action="/share/${esc(token)}/unlock"><label for="password">${t.password}</label>
+<input id="password" name="password" type="password" required autocomplete="current-password"><button type="submit">${t.open}</button></form>`),
+    }
+  },
+  owner: (lang: Lang, email: string, domains: string[], note: string) => {
+    const t = TEXT[lang]
+    const list = domains.map((d) => `<li>${esc(d)}</li>`).join('') || `<li>${t.none}</li>`
+    return {
+      title: 'Skaits',
+      body: `<p>${t.loggedInAs} ${esc(email)}.</p>${note}<h2>${t.sites}</h2><ul>${list}</ul>
+<form method="post" action="/api/logout"><button type="submit">${t.logout}</button></form>`,
+    }
+  },
+  share: (lang: Lang, site: string, note: string) => {
+    const t = TEXT[lang]
+    return { title: `${t.statsOf} ${site}`, body: `<p>${t.readOnly} ${esc(site)}.</p>${note}` }
+  },
+  noScript: (lang: Lang, inner: string) => `<noscript><div class="fallback"><p>${TEXT[lang].noScript}</p>${inner}</div></noscript>`,
+}
+
+export const NOT_BUILT =
+  '<p>The dashboard is not built on this server: run <code>npm run build</code> ' +
+  '(<code>vite build --config dashboard/vite.config.ts</code>).</p>'
+
+/** A page for when there is no built index.html to fill. */
+export function plainPage(lang: Lang, title: string, body: string): string {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)} · Skaits</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}
+@media(prefers-color-scheme:dark){body{background:#14171f;color:#e5e8ef}}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`
+}
