@@ -11,7 +11,7 @@ const optionalPassword = z.string().max(1024).optional()
 /** Sites, API keys, owners and shared links, for owners and the admin credentials. */
 export function adminRoute(admin: Admin) {
   const app = new Hono<AuthEnv>()
-  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/shares', '/api/shares/*']) {
+  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/shares', '/api/shares/*', '/api/partners', '/api/partners/*']) {
     app.use(path, requireManager())
   }
   const run = async (c: Context, work: () => unknown, status: 200 | 201 = 200) => {
@@ -64,5 +64,38 @@ export function adminRoute(admin: Admin) {
     }, 201)
   })
   app.delete('/api/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))
+
+  app.get('/api/partners', (c) => run(c, () => admin.partnersList(c.req.query('site'))))
+  app.post('/api/partners', async (c) => {
+    const body = await readBody(c)
+    return run(c, () => {
+      const g = z.enum(['day', 'week', 'month'])
+      const b = z
+        .object({
+          site: z.string().max(253),
+          name: z.string().max(100).optional(),
+          dimensions: z.array(z.string().max(100)).max(50).optional(),
+          finest: g.optional(),
+          coarsest: g.optional(),
+          k: z.number().int().optional(),
+          epsilon: z.union([z.string(), z.number()]).transform(String).optional(),
+          budget: z.union([z.string(), z.number()]).transform(String).optional(),
+        })
+        .parse(body)
+      return admin.partnersCreate(b)
+    }, 201)
+  })
+  app.delete('/api/partners/:id', (c) => run(c, () => admin.partnersRevoke(c.req.param('id'))))
+
+  app.get('/api/sites/:domain/privacy-notice', async (c) => {
+    const lang = c.req.query('lang') ?? 'en'
+    if (lang !== 'en' && lang !== 'lv') return c.json({ error: 'lang must be en or lv' }, 400)
+    try {
+      return c.text(admin.privacyNotice(c.req.param('domain'), lang))
+    } catch (err) {
+      if (err instanceof SiteError) return c.json({ error: err.message }, err.status)
+      throw err
+    }
+  })
   return app
 }

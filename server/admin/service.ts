@@ -2,6 +2,8 @@ import type { Access, ApiKey, Owner, Share } from '../auth/access.ts'
 import { AccessError } from '../auth/access.ts'
 import { checkPasswordPolicy } from '../auth/password.ts'
 import type { Db } from '../db/client.ts'
+import type { PartnerShare, PartnerShareInput, Partners } from '../export/partners.ts'
+import { privacyNotice, type Lang, type NoticeFacts } from '../notice/notice.ts'
 import { deleteSiteData, renameSiteData } from '../sites/data.ts'
 import { normalizeDomain } from '../ingest/schema.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
@@ -12,6 +14,19 @@ export const view = {
   key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, created_at: new Date(k.createdAt).toISOString() }),
   share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), created_at: new Date(s.createdAt).toISOString() }),
   owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
+  partner: (p: PartnerShare, spentMicros: number) => ({
+    id: p.id,
+    site: p.site,
+    name: p.name,
+    dimensions: p.dimensions,
+    finest: p.finest,
+    coarsest: p.coarsest,
+    k: p.k,
+    epsilon: p.epsilon || null,
+    budget: p.budget || null,
+    epsilon_spent: p.epsilon ? String(spentMicros / 1_000_000) : null,
+    created_at: new Date(p.createdAt).toISOString(),
+  }),
 }
 
 /**
@@ -19,7 +34,35 @@ export const view = {
  * the CLI (which uses it directly when no server holds the data directory).
  */
 export class Admin {
-  constructor(private deps: { db: Db; sites: Sites; access: Access; clock: () => number }) {}
+  constructor(
+    private deps: {
+      db: Db
+      sites: Sites
+      access: Access
+      partners: Partners
+      clock: () => number
+      notice: Omit<NoticeFacts, 'site' | 'partners'>
+    },
+  ) {}
+
+  async partnersCreate(input: PartnerShareInput) {
+    const site = this.site(input.site)
+    const { token, share } = await this.deps.partners.create({ ...input, site: site.domain })
+    return { ...view.partner(share, 0), token, path: `/export/${token}` }
+  }
+
+  partnersList(site?: string) {
+    return this.deps.partners.list(site ? this.site(site).domain : undefined).map((p) => view.partner(p, this.deps.partners.spentMicros(p.id)))
+  }
+
+  async partnersRevoke(id: string) {
+    return view.partner(await this.deps.partners.revoke(id), 0)
+  }
+
+  privacyNotice(domain: string, lang: Lang): string {
+    const site = this.site(domain)
+    return privacyNotice({ ...this.deps.notice, site: site.domain, partners: this.deps.partners.list(site.domain) }, lang)
+  }
 
   sitesList() {
     return this.deps.sites.list().sort((a, b) => a.domain.localeCompare(b.domain)).map(view.site)
@@ -43,6 +86,7 @@ export class Admin {
     await this.deps.sites.remove(site.domain, this.deps.clock())
     await deleteSiteData(this.deps.db, site.domain)
     await this.deps.access.forgetSite(site.domain)
+    for (const p of this.deps.partners.list(site.domain)) await this.deps.partners.revoke(p.id)
     return view.site(site)
   }
 

@@ -4,7 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
  * What a token is for, readable in logs and secret scanners: `sk` API key, `ss` session,
  * `sh` shared-dashboard link, `inv` invitation, `adm` first-admin setup.
  */
-export type TokenPrefix = 'sk' | 'ss' | 'sh' | 'inv' | 'adm'
+export type TokenPrefix = 'sk' | 'ss' | 'sh' | 'inv' | 'adm' | 'px'
 
 /** `<prefix>_` followed by 32 random bytes in base64url (256 bits). */
 export function newToken(prefix: TokenPrefix): string {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Admin } from '../admin/service.ts'
+import { noticeFacts } from '../app.ts'
+import { Partners } from '../export/partners.ts'
 import { Access, AccessError } from '../auth/access.ts'
 import { LOCAL_TOKEN_FILE } from '../auth/local-token.ts'
 import { ConfigError, loadConfig } from '../config.ts'
@@ -24,6 +26,11 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   shares list [--site <domain>]
   shares create --site <domain> [--name <name>] [--password-stdin]
   shares revoke <id>
+  partners list [--site <domain>]
+  partners create --site <domain> [--name <partner>] [--dimensions a,b] [--k 10]
+                  [--finest day] [--coarsest month] [--epsilon 1 --budget 5]
+  partners revoke <id>
+  notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
 DATA_DIR/${LOCAL_TOKEN_FILE}); otherwise it opens the data itself.
@@ -33,17 +40,40 @@ class UsageError extends Error {}
 
 /** One CLI command as an HTTP call, or as a call on the Admin service. */
 interface Operation {
-  http: { method: string; path: string; body?: unknown }
+  http: { method: string; path: string; body?: unknown; text?: boolean }
   direct: (admin: Admin) => Promise<unknown> | unknown
 }
 
-function operation(args: string[], o: { name?: string; sites?: string; site?: string; password?: string }): Operation {
+interface Options {
+  name?: string
+  sites?: string
+  site?: string
+  password?: string
+  dimensions?: string
+  k?: string
+  finest?: string
+  coarsest?: string
+  epsilon?: string
+  budget?: string
+  lang?: string
+}
+
+function operation(args: string[], o: Options): Operation {
   const [noun, verb, a, b] = args
   const need = (v: string | undefined, what: string) => {
     if (!v) throw new UsageError(`${noun} ${verb} needs ${what}`)
     return v
   }
   const enc = encodeURIComponent
+  if (noun === 'notice') {
+    const site = need(o.site, '--site')
+    const lang = o.lang ?? 'en'
+    if (lang !== 'en' && lang !== 'lv') throw new UsageError('--lang is en or lv')
+    return {
+      http: { method: 'GET', path: `/api/sites/${enc(site)}/privacy-notice?lang=${lang}`, text: true },
+      direct: (x) => x.privacyNotice(site, lang),
+    }
+  }
   switch (`${noun} ${verb}`) {
     case 'sites list':
       return { http: { method: 'GET', path: '/api/sites' }, direct: (x) => x.sitesList() }
@@ -89,6 +119,26 @@ function operation(args: string[], o: { name?: string; sites?: string; site?: st
         direct: (x) => x.sharesCreate(site, name, o.password),
       }
     }
+    case 'partners list':
+      return { http: { method: 'GET', path: `/api/partners${o.site ? `?site=${enc(o.site)}` : ''}` }, direct: (x) => x.partnersList(o.site) }
+    case 'partners create': {
+      const body = {
+        site: need(o.site, '--site'),
+        name: o.name,
+        dimensions: o.dimensions?.split(',').map((d) => d.trim()).filter(Boolean),
+        k: o.k === undefined ? undefined : Number(o.k),
+        finest: o.finest as 'day' | 'week' | 'month' | undefined,
+        coarsest: o.coarsest as 'day' | 'week' | 'month' | undefined,
+        epsilon: o.epsilon,
+        budget: o.budget,
+      }
+      if (body.k !== undefined && !Number.isInteger(body.k)) throw new UsageError('--k takes a whole number')
+      return { http: { method: 'POST', path: '/api/partners', body }, direct: (x) => x.partnersCreate(body) }
+    }
+    case 'partners revoke': {
+      const id = need(a, 'a partner share id')
+      return { http: { method: 'DELETE', path: `/api/partners/${enc(id)}` }, direct: (x) => x.partnersRevoke(id) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -111,6 +161,7 @@ async function viaServer(url: string, token: string, op: Operation): Promise<unk
   } catch {
     throw new Unreachable(`the server at ${url} does not answer`)
   }
+  if (op.http.text && res.ok) return res.text()
   const json = (await res.json().catch(() => ({}))) as { error?: string }
   if (res.status >= 500) throw new Unreachable(`the server failed: ${json.error ?? res.status}`)
   if (!res.ok) throw new Refused(json.error ?? `refused (${res.status})`)
@@ -126,7 +177,9 @@ async function direct(op: Operation): Promise<unknown> {
     await sites.load()
     const access = new Access(db, Date.now, config.sessionDays * 86_400_000)
     await access.load()
-    return await op.direct(new Admin({ db, sites, access, clock: Date.now }))
+    const partners = new Partners(db, Date.now)
+    await partners.load()
+    return await op.direct(new Admin({ db, sites, access, partners, clock: Date.now, notice: noticeFacts(config) }))
   } catch (err) {
     if (err instanceof AccessError || err instanceof SiteError) throw new Refused(err.message)
     throw new Unreachable(`cannot open the data: ${err instanceof Error ? err.message : String(err)}`)
@@ -164,6 +217,13 @@ async function main(argv: string[]): Promise<number> {
         sites: { type: 'string' },
         site: { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
+        dimensions: { type: 'string' },
+        k: { type: 'string' },
+        finest: { type: 'string' },
+        coarsest: { type: 'string' },
+        epsilon: { type: 'string' },
+        budget: { type: 'string' },
+        lang: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -178,11 +238,12 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const password = values['password-stdin'] ? readPasswordFromStdin() : undefined
-    const op = operation(positionals, { name: values.name, sites: values.sites, site: values.site, password })
+    const op = operation(positionals, { ...values, password })
     const config = loadConfig()
     const url = runningServer(config.dataDir)
     const result = url ? await viaServer(url, readFileSync(path.join(config.dataDir, LOCAL_TOKEN_FILE), 'utf8').trim(), op) : await direct(op)
-    if (values.json) console.log(JSON.stringify(result))
+    if (typeof result === 'string') process.stdout.write(values.json ? `${JSON.stringify({ text: result })}\n` : result)
+    else if (values.json) console.log(JSON.stringify(result))
     else printHuman(result)
     return 0
   } catch (err) {

@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto'
+import { strToU8, zipSync } from 'fflate'
+import { addDays } from '../time.ts'
+import type { DayRow } from './data.ts'
+import { keyedBits, parseEpsilon, sampleDiscreteLaplace } from './noise.ts'
+import { GRANULARITIES, type PartnerShare } from './partners.ts'
+import { suppress, type CellInput, type Granularity } from './suppress.ts'
+
+export const METRICS = ['visitors', 'visits', 'pageviews', 'bounces', 'visit_duration'] as const
+type Metric = (typeof METRICS)[number]
+
+/** One published cell: a dimension value in a period, or its suppression. */
+export interface ExportCell {
+  period: string
+  dimension: string
+  value: string
+  suppressed: boolean
+  metrics: Partial<Record<Metric, number>>
+}
+
+export function periodStart(day: string, g: Granularity): string {
+  if (g === 'day') return day
+  if (g === 'month') return `${day.slice(0, 7)}-01`
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay()
+  return addDays(day, -((weekday + 6) % 7))
+}
+
+export function periodEnd(start: string, g: Granularity): string {
+  if (g === 'day') return start
+  if (g === 'week') return addDays(start, 6)
+  const [y, m] = start.split('-').map(Number) as [number, number]
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10)
+}
+
+export function granularitiesOf(share: PartnerShare): Granularity[] {
+  return GRANULARITIES.slice(GRANULARITIES.indexOf(share.finest), GRANULARITIES.indexOf(share.coarsest) + 1)
+}
+
+/**
+ * The whole blocks of the share's coarsest granularity covering [from, to], complete by
+ * `lastClosed`. Decisions (noise, suppression) are made per block, so they never depend on
+ * the range asked for, and a block is released only once it can no longer change.
+ */
+export function blocksFor(share: PartnerShare, from: string, to: string, lastClosed: string): { first: string; last: string }[] {
+  const blocks: { first: string; last: string }[] = []
+  for (let start = periodStart(from, share.coarsest); start <= to; ) {
+    const end = periodEnd(start, share.coarsest)
+    if (end > lastClosed) break
+    blocks.push({ first: start, last: end })
+    start = addDays(end, 1)
+  }
+  return blocks
+}
+
+const blockId = (share: PartnerShare, b: { first: string; last: string }) => `${share.coarsest}|${b.first}|${b.last}`
+
+export interface BuiltExport {
+  cells: ExportCell[]
+  suppressedCount: number
+  blocks: string[]
+}
+
+/**
+ * Counts → cells of every granularity the partner may download (all of them take part in
+ * suppression, since the partner can combine them) → noise → suppression → the cells of the
+ * granularity and range asked for.
+ */
+export function buildExport(
+  share: PartnerShare,
+  days: DayRow[],
+  blocks: { first: string; last: string }[],
+  granularity: Granularity,
+  range: { from: string; to: string },
+): BuiltExport {
+  const inBlocks = (day: string) => blocks.some((b) => day >= b.first && day <= b.last)
+  const cells = new Map<string, { g: Granularity; period: string; dimension: string; value: string; m: Record<Metric, number> }>()
+  for (const row of days) {
+    if (!inBlocks(row.day)) continue
+    for (const g of granularitiesOf(share)) {
+      const period = periodStart(row.day, g)
+      const id = `${g}|${period}|${row.dimension}|${row.value}`
+      let cell = cells.get(id)
+      if (!cell) {
+        cell = { g, period, dimension: row.dimension, value: row.value, m: { visitors: 0, visits: 0, pageviews: 0, bounces: 0, visit_duration: 0 } }
+        cells.set(id, cell)
+      }
+      // Daily salts make a visitor on two days two visitors, so visitors add up over days.
+      cell.m.visitors += row.visitors
+      cell.m.visits += row.visits
+      cell.m.pageviews += row.pageviews
+      cell.m.bounces += row.bounces
+      cell.m.visit_duration += row.duration
+    }
+  }
+  const epsilon = share.epsilon ? parseEpsilon(share.epsilon) : undefined
+  if (epsilon) {
+    for (const [id, cell] of cells) {
+      for (const metric of METRICS) {
+        // Stable per (share, cell, metric): the same download again is identical, and averaging
+        // repeated downloads gains nothing.
+        const noise = sampleDiscreteLaplace(epsilon, keyedBits(share.noiseKey, `${id}|${metric}`))
+        cell.m[metric] = Math.max(0, cell.m[metric] + Number(noise))
+      }
+    }
+  }
+  const inputs: CellInput[] = [...cells].map(([id, c]) => ({
+    id,
+    granularity: c.g,
+    period: c.period,
+    dimension: c.dimension,
+    value: c.value,
+    visitors: c.m.visitors,
+  }))
+  const { suppressed } = suppress(inputs, share.k, { blocks: share.coarsest })
+  const out: ExportCell[] = []
+  let suppressedCount = 0
+  for (const [id, c] of cells) {
+    if (c.g !== granularity || c.period < periodStart(range.from, granularity) || c.period > range.to) continue
+    const hidden = suppressed.has(id)
+    if (hidden) suppressedCount++
+    const metrics: ExportCell['metrics'] = hidden ? {} : { ...c.m }
+    // Differential privacy covers counts; a sum of durations has no useful bound per visitor-day.
+    if (epsilon) delete metrics.visit_duration
+    out.push({ period: c.period, dimension: c.dimension, value: c.value, suppressed: hidden, metrics })
+  }
+  out.sort((a, b) => (a.dimension + a.period + a.value < b.dimension + b.period + b.value ? -1 : 1))
+  return { cells: out, suppressedCount, blocks: blocks.map((b) => blockId(share, b)) }
+}
+
+/** Where each dimension goes in Plausible's `imported_*` CSV layout (extra Skaits tables otherwise). */
+const TABLES: Record<string, { file: string; columns: (string | Metric)[]; key: string; extra?: Record<string, string> }> = {
+  '': { file: 'imported_visitors', columns: ['date', 'visitors', 'pageviews', 'bounces', 'visits', 'visit_duration'], key: '' },
+  'visit:source': {
+    file: 'imported_sources',
+    columns: ['date', 'source', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'pageviews', 'visitors', 'visits', 'visit_duration', 'bounces'],
+    key: 'source',
+  },
+  'event:page': { file: 'imported_pages', columns: ['date', 'hostname', 'page', 'visits', 'visitors', 'pageviews'], key: 'page', extra: { hostname: 'site' } },
+  'visit:entry_page': {
+    file: 'imported_entry_pages',
+    columns: ['date', 'entry_page', 'visitors', 'entrances', 'visit_duration', 'bounces', 'pageviews'],
+    key: 'entry_page',
+  },
+  'visit:country': {
+    file: 'imported_locations',
+    columns: ['date', 'country', 'region', 'city', 'visitors', 'visits', 'visit_duration', 'bounces', 'pageviews'],
+    key: 'country',
+  },
+  'visit:device': { file: 'imported_devices', columns: ['date', 'device', 'visitors', 'visits', 'visit_duration', 'bounces', 'pageviews'], key: 'device' },
+  'visit:browser': {
+    file: 'imported_browsers',
+    columns: ['date', 'browser', 'browser_version', 'visitors', 'visits', 'visit_duration', 'bounces', 'pageviews'],
+    key: 'browser',
+  },
+  'visit:os': {
+    file: 'imported_operating_systems',
+    columns: ['date', 'operating_system', 'operating_system_version', 'visitors', 'visits', 'visit_duration', 'bounces', 'pageviews'],
+    key: 'operating_system',
+  },
+}
+
+function tableOf(dimension: string) {
+  const known = TABLES[dimension]
+  if (known) return known
+  const name = dimension.replace(/^(visit|event):/, '')
+  return { file: `skaits_${name}`, columns: ['date', name, 'visitors', 'visits', 'pageviews', 'bounces', 'visit_duration'], key: name }
+}
+
+const csvField = (v: string | number | undefined) => {
+  const s = v === undefined ? '' : String(v)
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/**
+ * CSV files in Plausible's `imported_*` layout, one per table. Suppressed cells are left out
+ * (importers expect numbers); the manifest says how many there are.
+ */
+export function csvFiles(site: string, cells: ExportCell[], range: { from: string; to: string }): Record<string, string> {
+  const files: Record<string, string> = {}
+  const suffix = `${range.from.replaceAll('-', '')}_${range.to.replaceAll('-', '')}`
+  const dims = [...new Set(cells.map((c) => c.dimension))].sort()
+  for (const dimension of dims) {
+    const t = tableOf(dimension)
+    const lines = [t.columns.join(',')]
+    for (const c of cells) {
+      if (c.dimension !== dimension || c.suppressed) continue
+      const fields = t.columns.map((col) => {
+        if (col === 'date') return c.period
+        if (col === t.key) return c.value
+        if (col === 'entrances') return c.metrics.visits
+        if (t.extra?.[col] === 'site') return site
+        if ((METRICS as readonly string[]).includes(col)) return c.metrics[col as Metric]
+        return ''
+      })
+      lines.push(fields.map(csvField).join(','))
+    }
+    files[`${t.file}_${suffix}.csv`] = `${lines.join('\n')}\n`
+  }
+  return files
+}
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
+
+/** A zip whose bytes depend only on its contents (fixed entry times), so repeats are identical. */
+export function zip(files: Record<string, string>, time: Date): Uint8Array {
+  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, [strToU8(text), { mtime: time, level: 6 }]])))
+}

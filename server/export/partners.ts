@@ -1,0 +1,220 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { queryRows, type Db } from '../db/client.ts'
+import { AccessError } from '../auth/access.ts'
+import { newToken, tokenHash } from '../auth/tokens.ts'
+import type { Granularity } from './suppress.ts'
+
+export const GRANULARITIES: Granularity[] = ['day', 'week', 'month']
+
+/** Dimensions a partner share may include ('' is the site total, always included). */
+export const EXPORTABLE = [
+  'visit:source',
+  'visit:channel',
+  'visit:referrer',
+  'visit:utm_source',
+  'visit:utm_medium',
+  'visit:utm_campaign',
+  'event:page',
+  'event:section',
+  'visit:entry_page',
+  'visit:country',
+  'visit:device',
+  'visit:browser',
+  'visit:os',
+  'visit:isp',
+]
+
+export interface PartnerShare {
+  id: string
+  site: string
+  name: string
+  tokenHash: string
+  dimensions: string[]
+  finest: Granularity
+  coarsest: Granularity
+  k: number
+  /** exact decimal text, '' without noise */
+  epsilon: string
+  budget: string
+  noiseKey: Buffer
+  createdAt: number
+}
+
+export interface PartnerShareInput {
+  site: string
+  name?: string
+  dimensions?: string[]
+  finest?: Granularity
+  coarsest?: Granularity
+  k?: number
+  epsilon?: string
+  budget?: string
+}
+
+/** Partner shares and the epsilon they have spent, cached in memory. */
+export class Partners {
+  private byHash = new Map<string, PartnerShare>()
+  /** per share: block → [epsilon charged with it ('' or '0' when free), first release time] */
+  private spent = new Map<string, Map<string, [string, number]>>()
+
+  constructor(
+    private db: Db,
+    private clock: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    const rows = await queryRows<Record<string, any>>(
+      this.db,
+      `SELECT id, site, name, token_hash, dimensions, finest, coarsest, k, epsilon, budget, noise_key,
+              toUnixTimestamp(created_at) AS created_s FROM partner_shares FINAL WHERE revoked = 0`,
+    )
+    for (const r of rows) {
+      this.byHash.set(r.token_hash, {
+        id: r.id,
+        site: r.site,
+        name: r.name,
+        tokenHash: r.token_hash,
+        dimensions: r.dimensions,
+        finest: r.finest,
+        coarsest: r.coarsest,
+        k: Number(r.k),
+        epsilon: r.epsilon,
+        budget: r.budget,
+        noiseKey: Buffer.from(r.noise_key, 'hex'),
+        createdAt: Number(r.created_s) * 1000,
+      })
+    }
+    // Aliases differ from column names: ClickHouse would read an alias inside the other aggregate.
+    for (const r of await queryRows<{ share_id: string; block: string; charged: string; first_at: number }>(
+      this.db,
+      `SELECT share_id, block, argMin(epsilon, created_at) AS charged, toUnixTimestamp(min(created_at)) AS first_at
+       FROM partner_releases GROUP BY share_id, block`,
+    )) {
+      this.releases(r.share_id).set(r.block, [r.charged, Number(r.first_at) * 1000])
+    }
+  }
+
+  async create(input: PartnerShareInput): Promise<{ token: string; share: PartnerShare }> {
+    const dimensions = input.dimensions?.length ? input.dimensions : EXPORTABLE
+    for (const d of dimensions) {
+      if (!EXPORTABLE.includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${EXPORTABLE.join(', ')}`)
+    }
+    const finest = input.finest ?? 'day'
+    const coarsest = input.coarsest ?? 'month'
+    if (GRANULARITIES.indexOf(finest) > GRANULARITIES.indexOf(coarsest)) throw new AccessError('finest must not be coarser than coarsest')
+    const k = input.k ?? 10
+    if (!Number.isInteger(k) || k < 5 || k > 1000) throw new AccessError('k must be a whole number from 5 to 1000')
+    const epsilon = input.epsilon ?? ''
+    const budget = input.budget ?? ''
+    if (epsilon && !decimal(epsilon)) throw new AccessError('epsilon must be a decimal number above 0 and at most 10')
+    if (epsilon && !decimal(budget)) throw new AccessError('a share with epsilon needs a total budget (a decimal number above 0)')
+    if (!epsilon && budget) throw new AccessError('a budget needs an epsilon')
+    if (epsilon && Number(budget) < Number(epsilon)) throw new AccessError('the budget must be at least one export (epsilon)')
+    const token = newToken('px')
+    const share: PartnerShare = {
+      id: randomUUID(),
+      site: input.site,
+      name: input.name?.trim() || 'partner',
+      tokenHash: tokenHash(token),
+      dimensions: [...new Set(dimensions)],
+      finest,
+      coarsest,
+      k,
+      epsilon,
+      budget,
+      noiseKey: randomBytes(32),
+      createdAt: this.clock(),
+    }
+    await this.write(share, 0)
+    this.byHash.set(share.tokenHash, share)
+    return { token, share }
+  }
+
+  byToken(token: string): PartnerShare | undefined {
+    return this.byHash.get(tokenHash(token))
+  }
+
+  list(site?: string): PartnerShare[] {
+    return [...this.byHash.values()].filter((s) => !site || s.site === site).sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  async revoke(id: string): Promise<PartnerShare> {
+    const share = [...this.byHash.values()].find((s) => s.id === id)
+    if (!share) throw new AccessError(`no partner share with id ${id}`, 404)
+    this.byHash.delete(share.tokenHash)
+    await this.write(share, 1)
+    return share
+  }
+
+  /** Epsilon spent so far, in millionths (exact for decimals of up to 6 places). */
+  spentMicros(shareId: string): number {
+    let total = 0
+    for (const [e] of this.releases(shareId).values()) total += micros(e)
+    return total
+  }
+
+  /** The blocks of `blocks` not released to this share before. */
+  fresh(shareId: string, blocks: string[]): string[] {
+    return blocks.filter((b) => !this.releases(shareId).has(b))
+  }
+
+  /** When a block was first released (the data of a complete block never changes after that). */
+  firstReleased(shareId: string, block: string): number | undefined {
+    return this.releases(shareId).get(block)?.[1]
+  }
+
+  /**
+   * Records blocks as released. A download that releases anything new spends epsilon once
+   * (charged on its first new block); blocks released before are free: their noise is fixed.
+   */
+  async recordReleases(share: PartnerShare, blocks: string[]): Promise<void> {
+    const fresh = this.fresh(share.id, blocks)
+    if (!fresh.length) return
+    const at = Math.floor(this.clock() / 1000)
+    const rows = fresh.map((block, i) => ({ share_id: share.id, block, epsilon: i === 0 ? share.epsilon : '', created_at: at }))
+    await this.db.insert({ table: 'partner_releases', values: rows, format: 'JSONEachRow' })
+    for (const r of rows) this.releases(share.id).set(r.block, [r.epsilon, at * 1000])
+  }
+
+  private releases(shareId: string): Map<string, [string, number]> {
+    let m = this.spent.get(shareId)
+    if (!m) this.spent.set(shareId, (m = new Map()))
+    return m
+  }
+
+  private async write(s: PartnerShare, revoked: 0 | 1): Promise<void> {
+    await this.db.insert({
+      table: 'partner_shares',
+      values: [
+        {
+          id: s.id,
+          site: s.site,
+          name: s.name,
+          token_hash: s.tokenHash,
+          dimensions: s.dimensions,
+          finest: s.finest,
+          coarsest: s.coarsest,
+          k: s.k,
+          epsilon: s.epsilon,
+          budget: s.budget,
+          noise_key: s.noiseKey.toString('hex'),
+          created_at: Math.floor(s.createdAt / 1000),
+          updated_at: new Date(Math.max(Date.now(), this.clock())).toISOString().replace('T', ' ').replace('Z', ''),
+          revoked,
+        },
+      ],
+      format: 'JSONEachRow',
+    })
+  }
+}
+
+function decimal(s: string): boolean {
+  return /^\d{1,2}(\.\d{1,6})?$/.test(s) && Number(s) > 0 && Number(s) <= 10
+}
+
+/** A decimal of up to 6 places as an exact integer of millionths. */
+export function micros(s: string): number {
+  if (!s) return 0
+  const [whole, frac = ''] = s.split('.')
+  return Number(whole) * 1_000_000 + Number(frac.padEnd(6, '0'))
+}

@@ -1,0 +1,108 @@
+import { Hono } from 'hono'
+import type { Db } from '../db/client.ts'
+import type { Sites } from '../sites/sites.ts'
+import { isValidDay } from '../time.ts'
+import { blocksFor, buildExport, csvFiles, granularitiesOf, sha256, zip, type ExportCell } from './build.ts'
+import { lastClosedDay, loadDays } from './data.ts'
+import { micros, type Partners } from './partners.ts'
+import type { Granularity } from './suppress.ts'
+
+const fromMicros = (n: number) => String(n / 1_000_000)
+
+/**
+ * `GET /export/<token>?from=&to=&granularity=&format=csv|json`: a partner's download of
+ * anonymised counts, under the share's rules. The token is the only credential and reaches
+ * one site and the share's dimensions, nothing else.
+ */
+export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; timezone: string }) {
+  const app = new Hono()
+  app.get('/export/:token', async (c) => {
+    const share = deps.partners.byToken(c.req.param('token'))
+    if (!share || !deps.sites.get(share.site)) return c.json({ error: 'no such export (revoked or mistyped link)' }, 404)
+    const q = c.req.query()
+    const from = q.from ?? ''
+    const to = q.to ?? ''
+    if (!isValidDay(from) || !isValidDay(to) || from > to) return c.json({ error: 'from and to must be days (YYYY-MM-DD), from ≤ to' }, 400)
+    const granularity = (q.granularity ?? share.finest) as Granularity
+    if (!granularitiesOf(share).includes(granularity)) {
+      return c.json({ error: `granularity must be one of ${granularitiesOf(share).join(', ')} for this export` }, 403)
+    }
+    const format = q.format ?? 'csv'
+    if (format !== 'csv' && format !== 'json') return c.json({ error: 'format must be csv or json' }, 400)
+    const dimensions = q.dimensions ? q.dimensions.split(',').filter(Boolean) : share.dimensions
+    const outside = dimensions.filter((d) => !share.dimensions.includes(d))
+    if (outside.length) return c.json({ error: `this export does not include ${outside.join(', ')}` }, 403)
+
+    const lastClosed = await lastClosedDay(deps.db)
+    const blocks = lastClosed ? blocksFor(share, from, to, lastClosed) : []
+    if (!blocks.length) {
+      return c.json({ error: `no complete ${share.coarsest} in this range yet: periods are released once they are over (last closed day: ${lastClosed ?? 'none'})` }, 400)
+    }
+    const blockIds = blocks.map((b) => `${share.coarsest}|${b.first}|${b.last}`)
+    const budget = micros(share.budget)
+    const eps = micros(share.epsilon)
+    const fresh = deps.partners.fresh(share.id, blockIds)
+    if (eps && fresh.length && deps.partners.spentMicros(share.id) + eps > budget) {
+      return c.json(
+        { error: 'this download would overspend the privacy budget', epsilon_spent: fromMicros(deps.partners.spentMicros(share.id)), budget: share.budget },
+        409,
+      )
+    }
+    const first = blocks[0]!.first
+    const last = blocks.at(-1)!.last
+    // Every allowed dimension takes part (the partner may download each); only those asked are returned.
+    const days = await loadDays(deps.db, share.site, ['', ...share.dimensions], first, last, deps.timezone)
+    const range = { from: from > first ? from : first, to: to < last ? to : last }
+    const built = buildExport(share, days, blocks, granularity, range)
+    await deps.partners.recordReleases(share, blockIds)
+    const cells = built.cells.filter((cell) => cell.dimension === '' || dimensions.includes(cell.dimension))
+    const generatedAt = new Date(Math.max(...blockIds.map((b) => deps.partners.firstReleased(share.id, b) ?? 0)))
+    const spent = deps.partners.spentMicros(share.id)
+    const manifest = (files: Record<string, string>) => ({
+      site: share.site,
+      export: share.name,
+      granularity,
+      period: range,
+      k: share.k,
+      epsilon: share.epsilon || null,
+      epsilon_spent: share.epsilon ? fromMicros(spent) : null,
+      epsilon_remaining: share.epsilon ? fromMicros(budget - spent) : null,
+      suppressed_cells: cells.filter((x) => x.suppressed).length,
+      generated_at: generatedAt.toISOString(),
+      guarantee:
+        `every published cell counts at least ${share.k} unique visitors; no suppressed value can be recovered ` +
+        `from published totals or differences` +
+        (share.epsilon ? `; counts carry two-sided geometric noise with epsilon ${share.epsilon} per download` : ''),
+      files: Object.fromEntries(Object.entries(files).map(([name, text]) => [name, sha256(text)])),
+    })
+    const name = `skaits-${share.site}-${range.from}-${range.to}-${granularity}`
+    if (format === 'json') {
+      const data = JSON.stringify(byDimension(cells))
+      const body = JSON.stringify({ manifest: manifest({ 'data.json': data }), data: JSON.parse(data) })
+      return c.body(body, 200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Disposition': `attachment; filename="${name}.json"`,
+        'Cache-Control': 'no-store',
+      })
+    }
+    const files = csvFiles(share.site, cells, range)
+    const archive = zip({ ...files, 'manifest.json': `${JSON.stringify(manifest(files), null, 2)}\n` }, generatedAt)
+    return c.body(archive as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': 'application/zip',
+      'Content-Disposition': `attachment; filename="${name}.zip"`,
+      'Cache-Control': 'no-store',
+    })
+  })
+  return app
+}
+
+function byDimension(cells: ExportCell[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {}
+  for (const c of cells) {
+    const key = c.dimension || 'total'
+    ;(out[key] ??= []).push(
+      c.suppressed ? { period: c.period, value: c.value, suppressed: true } : { period: c.period, value: c.value, ...c.metrics },
+    )
+  }
+  return out
+}

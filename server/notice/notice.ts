@@ -1,0 +1,119 @@
+import type { PartnerShare } from '../export/partners.ts'
+
+export interface NoticeFacts {
+  site: string
+  retentionMonths: number
+  respectGpc: boolean
+  ispLookup: boolean
+  partners: Pick<PartnerShare, 'name' | 'k' | 'epsilon' | 'dimensions' | 'finest' | 'coarsest'>[]
+}
+
+export type Lang = 'en' | 'lv'
+
+const DIMENSION_NAMES: Record<string, { en: string; lv: string }> = {
+  'visit:source': { en: 'sources', lv: 'avoti' },
+  'visit:channel': { en: 'channels', lv: 'kanāli' },
+  'visit:referrer': { en: 'referring sites', lv: 'atsaucošās vietnes' },
+  'visit:utm_source': { en: 'campaign sources', lv: 'kampaņu avoti' },
+  'visit:utm_medium': { en: 'campaign media', lv: 'kampaņu mediji' },
+  'visit:utm_campaign': { en: 'campaigns', lv: 'kampaņas' },
+  'event:page': { en: 'pages', lv: 'lapas' },
+  'event:section': { en: 'sections', lv: 'sadaļas' },
+  'visit:entry_page': { en: 'entry pages', lv: 'ieejas lapas' },
+  'visit:country': { en: 'countries', lv: 'valstis' },
+  'visit:device': { en: 'device types', lv: 'ierīču veidi' },
+  'visit:browser': { en: 'browsers', lv: 'pārlūki' },
+  'visit:os': { en: 'operating systems', lv: 'operētājsistēmas' },
+  'visit:isp': { en: 'internet service providers', lv: 'interneta pakalpojumu sniedzēji' },
+}
+
+const PERIOD = {
+  en: { day: 'day', week: 'week', month: 'month' },
+  lv: { day: 'dienu', week: 'nedēļu', month: 'mēnesi' },
+}
+
+/**
+ * The paragraphs a site owner pastes into a privacy policy, written from this instance's
+ * actual configuration, so the policy says what the software does.
+ */
+export function privacyNotice(f: NoticeFacts, lang: Lang): string {
+  return (lang === 'lv' ? latvian(f) : english(f)).join('\n\n') + '\n'
+}
+
+function english(f: NoticeFacts): string[] {
+  const isp = f.ispLookup ? ', and the domain name of your internet service provider' : ''
+  const out = [
+    `${f.site} counts its visits with Skaits, a web analytics tool that keeps only anonymous, aggregated statistics. ` +
+      `We count the pages and sections viewed, visits and visitors per day, the time spent on pages and on the site, ` +
+      `how far pages are scrolled, which website or campaign brought you here (its domain name only), ` +
+      `your browser, operating system and type of device, your country${isp}. ` +
+      `Each of these is kept only as a separate count, for example "40 visitors used Firefox"; ` +
+      `no record of an individual visit or visitor is kept, and counts are never combined with each other.`,
+    `No cookies are used, nothing is stored on your device, and no fingerprinting is done. ` +
+      `Your IP address is used only in memory while your browser's request is processed: to tell visitors apart for one day ` +
+      `by a keyed hash with a random key that changes every day and is destroyed within 48 hours, ` +
+      `to find your country` +
+      (f.ispLookup ? `, and to find your provider's domain by a reverse DNS lookup, remembered only per network (never per address)` : '') +
+      `. The IP address is never stored or logged, and we cannot link the statistics to a person.`,
+    `The counts are kept for ${f.retentionMonths} months and then deleted.` +
+      (f.respectGpc ? ' If your browser sends the Global Privacy Control signal, your visit is not counted at all.' : '') +
+      ' Where this website asks for your consent to statistics, nothing is sent before you give it.',
+  ]
+  if (!f.partners.length) {
+    out.push('These statistics are not shared with other companies.')
+  } else {
+    for (const p of f.partners) {
+      const what = p.dimensions.map((d) => DIMENSION_NAMES[d]?.en ?? d).join(', ')
+      out.push(
+        `We share anonymous statistics with ${p.name}: totals and ${what}, per ${PERIOD.en[p.finest]}` +
+          (p.coarsest !== p.finest ? ` or ${PERIOD.en[p.coarsest]}` : '') +
+          `. Every number they receive counts at least ${p.k} different visitors; smaller numbers are withheld, ` +
+          `together with enough others that they cannot be worked out from totals` +
+          (p.epsilon
+            ? `, and random noise is added to every number (differential privacy, ε = ${p.epsilon} per download)`
+            : '') +
+          '. They receive no data about individual visitors.',
+      )
+    }
+  }
+  return out
+}
+
+function latvian(f: NoticeFacts): string[] {
+  const isp = f.ispLookup ? ' un jūsu interneta pakalpojumu sniedzēja domēna vārdu' : ''
+  const out = [
+    `${f.site} apmeklējumu statistiku uzskaita ar Skaits — tīmekļa analītikas rīku, kas glabā tikai anonīmu, apkopotu statistiku. ` +
+      `Mēs uzskaitām aplūkotās lapas un sadaļas, apmeklējumus un apmeklētājus dienā, lapās un vietnē pavadīto laiku, ` +
+      `cik tālu lapas ritinātas, kura vietne vai kampaņa jūs atveda (tikai tās domēna vārdu), ` +
+      `jūsu pārlūku, operētājsistēmu un ierīces veidu, valsti${isp}. ` +
+      `Katrs no tiem tiek glabāts tikai kā atsevišķs skaitlis, piemēram, „40 apmeklētāji izmantoja Firefox”; ` +
+      `ieraksti par atsevišķiem apmeklējumiem vai apmeklētājiem netiek glabāti, un skaitļi savā starpā netiek apvienoti.`,
+    `Netiek izmantotas sīkdatnes, jūsu ierīcē nekas netiek saglabāts, un netiek veikta ierīču atpazīšana pēc to īpašībām (fingerprinting). ` +
+      `Jūsu IP adrese tiek izmantota tikai atmiņā, kamēr tiek apstrādāts jūsu pārlūka pieprasījums: lai vienas dienas ietvaros atšķirtu ` +
+      `apmeklētājus ar atslēgotu jaucējvērtību (hash), kuras nejaušā atslēga mainās katru dienu un tiek iznīcināta 48 stundu laikā, ` +
+      `lai noteiktu jūsu valsti` +
+      (f.ispLookup
+        ? ` un lai ar reverso DNS vaicājumu noteiktu jūsu pakalpojumu sniedzēja domēnu, ko atceramies tikai tīkla līmenī (nekad ne konkrētai adresei)`
+        : '') +
+      `. IP adrese netiek ne saglabāta, ne ierakstīta žurnālos, un mēs nevaram statistiku saistīt ar konkrētu personu.`,
+    `Statistika tiek glabāta ${f.retentionMonths} mēnešus un pēc tam dzēsta.` +
+      (f.respectGpc ? ' Ja jūsu pārlūks sūta signālu Global Privacy Control, jūsu apmeklējums netiek uzskaitīts vispār.' : '') +
+      ' Ja šī vietne lūdz jūsu piekrišanu statistikai, pirms piekrišanas nekas netiek nosūtīts.',
+  ]
+  if (!f.partners.length) {
+    out.push('Šī statistika netiek nodota citiem uzņēmumiem.')
+  } else {
+    for (const p of f.partners) {
+      const what = p.dimensions.map((d) => DIMENSION_NAMES[d]?.lv ?? d).join(', ')
+      out.push(
+        `Mēs nododam anonīmu statistiku uzņēmumam ${p.name}: kopsummas un ${what}, par katru ${PERIOD.lv[p.finest]}` +
+          (p.coarsest !== p.finest ? ` vai ${PERIOD.lv[p.coarsest]}` : '') +
+          `. Katrs saņemtais skaitlis aptver vismaz ${p.k} dažādus apmeklētājus; mazāki skaitļi netiek nodoti, ` +
+          `un kopā ar tiem tiek slēpti arī citi, lai tos nevarētu aprēķināt no kopsummām` +
+          (p.epsilon ? `, un katram skaitlim tiek pievienots nejaušs troksnis (diferenciālais privātums, ε = ${p.epsilon} vienai lejupielādei)` : '') +
+          '. Dati par atsevišķiem apmeklētājiem netiek nodoti.',
+      )
+    }
+  }
+  return out
+}
