@@ -38,7 +38,14 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'skaits-bench-'))
 const dns = await startDns({})
 try {
   const baseline = await measure('baseline', 'bench/baseline-server.ts')
-  const skaits = await measure('skaits', 'server/main.ts', { DATA_DIR: dataDir, SKAITS_SITES: 'example.lv', TRUST_PROXY: '1', DNS_SERVERS: dns.server })
+  // The rate limiter stays on (its cost is measured) but high: the load comes from only 256 networks.
+  const skaits = await measure('skaits', 'server/main.ts', {
+    DATA_DIR: dataDir,
+    SKAITS_SITES: 'example.lv',
+    TRUST_PROXY: '1',
+    DNS_SERVERS: dns.server,
+    INGEST_RATE_PER_MINUTE: '1000000000',
+  })
   if (skaits.saturated.non2xx || skaits.paced.non2xx) throw new Error('Skaits answered non-2xx during the benchmark')
   const ratio = skaits.saturated.requestsPerSecond / baseline.saturated.requestsPerSecond
   console.log(

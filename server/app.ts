@@ -1,15 +1,19 @@
 import { Hono } from 'hono'
+import { exportRoute } from './export/route.ts'
+import { Partners } from './export/partners.ts'
 import { Admin } from './admin/service.ts'
 import { adminRoute } from './admin/route.ts'
 import { Access } from './auth/access.ts'
 import { loadLocalToken } from './auth/local-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
-import { authenticate, type AuthEnv } from './auth/principal.ts'
+import { authenticate, canManage, type AuthEnv } from './auth/principal.ts'
+import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { authRoute } from './auth/route.ts'
 import { shareUnlockRoute } from './auth/share-unlock.ts'
 import { ConfigError } from './config.ts'
 import { securityHeaders } from './http/security.ts'
 import { pagesRoute } from './pages/route.ts'
+import { dashboardRoute } from './dashboard/route.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/client.ts'
 import { applyRetention, migrate } from './db/migrate.ts'
@@ -44,6 +48,11 @@ export interface Skaits {
   drain(): Promise<void>
 }
 
+/** What the generated privacy notice says about this instance. */
+export function noticeFacts(config: Config) {
+  return { retentionMonths: config.retentionMonths, respectGpc: config.respectGpc, ispLookup: config.isp.enabled }
+}
+
 /** Migrates, loads state and assembles the HTTP app. Timers start only with `start: true`. */
 export async function createSkaits(
   config: Config,
@@ -65,7 +74,12 @@ export async function createSkaits(
   const salts = new SaltStore(db, config.timezone, clock, config.sessionIdleMs)
   await salts.load()
   const sessions = new Sessions(config.sessionIdleMs, config.sessionMax)
-  const buffer = new EventBuffer(db, config, log, clock)
+  // Metrics are created after the parts they read; the buffer reports through this late-bound hook.
+  let metrics: Metrics | undefined
+  const buffer = new EventBuffer(db, config, log, clock, {
+    flush: (s) => metrics?.observeFlush(s),
+    error: () => metrics?.clickhouseError(),
+  })
   const countries = await CountryLookup.open(config.geoipDb)
   const isps = config.isp.enabled
     ? await IspLookup.create({
@@ -87,6 +101,7 @@ export async function createSkaits(
     clock,
     enricher,
   })
+  metrics = createMetrics({ ingestor, buffer, sessions, isps })
   const maintenance = new Maintenance({ db, salts, buffer, sessions, clock, tz: config.timezone, log })
   // A failure is logged and retried by the timer; it must not keep the server from starting.
   await maintenance.run().catch(() => {})
@@ -100,7 +115,9 @@ export async function createSkaits(
     log.info({ owner: owner.id }, 'owner created from SKAITS_ADMIN_EMAIL')
   }
   const localToken = loadLocalToken(config.dataDir)
-  const admin = new Admin({ db, sites, access, clock })
+  const partners = new Partners(db, clock)
+  await partners.load()
+  const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config) })
 
   let shuttingDown = false
   const app = new Hono<AuthEnv>()
@@ -120,10 +137,27 @@ export async function createSkaits(
   app.route('/', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
   app.route('/', adminRoute(admin))
   app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock }))
+  app.route('/', exportRoute({ db, sites, partners, timezone: config.timezone }))
   app.route('/', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
+  app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
   app.route('/', pagesRoute({ access, sites }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
-  app.route('/', statsRoute({ db, sites, timezone: config.timezone, clock, log, activeVisits }))
+  app.route('/', statsRoute({
+    db,
+    sites,
+    timezone: config.timezone,
+    clock,
+    log,
+    activeVisits,
+    observe: { query: (s) => metrics?.observeQuery(s), error: () => metrics?.clickhouseError() },
+  }))
+  /** Prometheus scrape: for the admin credentials and owners, or anyone with METRICS_PUBLIC. */
+  app.get('/metrics', async (c) => {
+    if (!config.metricsPublic && !canManage(c.get('principal'))) {
+      return c.json({ error: 'metrics need the admin key (Authorization: Bearer …) or METRICS_PUBLIC=true' }, 401)
+    }
+    return c.text(await metrics!.registry.metrics(), 200, { 'Content-Type': metrics!.registry.contentType })
+  })
   app.get('/healthz', async (c) => {
     const ok = await db.ping().then((r) => r.success, () => false)
     return c.json({ status: ok ? 'ok' : 'clickhouse unavailable' }, ok ? 200 : 503)

@@ -18,12 +18,29 @@ export interface Config {
   flushIntervalMs: number
   batchMaxEvents: number
   bufferMaxEvents: number
+  /** an insert not answered by then is abandoned and resent under the same deduplication token */
+  insertTimeoutMs: number
+  /** at start, how long to wait for ClickHouse to answer before giving up (exit code 3) */
+  clickhouseWaitMs: number
+  /** accepted ingest requests per network (/24, /48) per minute; 0: no limit */
+  ingestRatePerMinute: number
+  /** limits of the HTTP server against slow, large or too many clients */
+  http: {
+    maxHeaderBytes: number
+    /** the whole request, headers and body, must arrive within this */
+    requestTimeoutMs: number
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+    maxConnections: number
+  }
   sessionIdleMs: number
   sessionMax: number
   logLevel: string
   /** owner created at start when missing (headless setup) */
   admin: { email: string; password: string } | undefined
   sessionDays: number
+  /** /metrics without credentials (for a Prometheus on a private network) */
+  metricsPublic: boolean
   /** origins allowed to embed shared dashboards in a frame; empty: none */
   frameAncestors: string[]
   /** a MaxMind GeoLite2/GeoIP2 country or city database instead of the bundled CC0 one */
@@ -71,11 +88,16 @@ export function loadConfig(env: Env = process.env): Config {
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
     batchMaxEvents: int(env, 'BATCH_MAX_EVENTS', 5000, 1, 1_000_000),
     bufferMaxEvents: int(env, 'BUFFER_MAX_EVENTS', 100_000, 1, 10_000_000),
+    insertTimeoutMs: int(env, 'INSERT_TIMEOUT_MS', 10_000, 100, 600_000),
+    clickhouseWaitMs: int(env, 'CLICKHOUSE_WAIT_MS', 30_000, 0, 3_600_000),
+    ingestRatePerMinute: int(env, 'INGEST_RATE_PER_MINUTE', 600, 0, 1_000_000_000),
+    http: httpLimits(env),
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     sessionMax: int(env, 'SESSION_MAX', 1_000_000, 100, 100_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     admin: adminAccount(env),
     sessionDays: int(env, 'SESSION_DAYS', 30, 1, 365),
+    metricsPublic: bool(env, 'METRICS_PUBLIC', false),
     frameAncestors: list(env.FRAME_ANCESTORS),
     geoipDb: env.GEOIP_DB || undefined,
     isp: {
@@ -115,6 +137,20 @@ function trustProxy(raw: string | undefined): number {
     throw new ConfigError(`TRUST_PROXY must be false, true or the number of proxies (0-10), got "${raw}"`)
   }
   return n
+}
+
+function httpLimits(env: Env): Config['http'] {
+  const limits = {
+    maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 3_600_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`)
+  }
+  return limits
 }
 
 function adminAccount(env: Env): Config['admin'] {

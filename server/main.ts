@@ -1,9 +1,11 @@
-import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
-import { createSkaits } from './app.ts'
+import { createSkaits, type Skaits } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
-import { createDb } from './db/client.ts'
+import { createDb, type Db } from './db/client.ts'
 import { announceServer, withdrawServer } from './cli/server-file.ts'
+import { listen } from './http/serve.ts'
+import { errorText } from './ingest/buffer.ts'
+import { IngestRateLimiter } from './ingest/rate-limit.ts'
 import { createLogger } from './log.ts'
 
 let config: Config
@@ -18,9 +20,28 @@ try {
 }
 const log = createLogger(config.logLevel)
 const db = createDb(config)
-const skaits = await createSkaits(config, db, log, { start: true })
+const storage = config.clickhouse.kind === 'server' ? withoutCredentials(config.clickhouse.url) : config.clickhouse.path
 
-const server = serve({ fetch: skaits.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
+// Migrations need ClickHouse: without it Skaits does not start (exit code 3, as the CLI's).
+const unreachable = await waitForClickHouse(db, config.clickhouseWaitMs)
+if (unreachable) {
+  log.fatal({ clickhouse: storage, err: unreachable, waitedMs: config.clickhouseWaitMs }, 'ClickHouse did not answer; not starting')
+  process.exit(3)
+}
+let skaits: Skaits
+try {
+  skaits = await createSkaits(config, db, log, { start: true })
+} catch (err) {
+  if (err instanceof ConfigError) {
+    log.fatal({ err: err.message }, 'bad configuration; not starting')
+    process.exit(2)
+  }
+  log.fatal({ clickhouse: storage, err: errorText(err) }, 'could not start')
+  process.exit(1)
+}
+if (config.ingestRatePerMinute > 0) skaits.ingestor.limitRate(new IngestRateLimiter({ perMinute: config.ingestRatePerMinute }))
+
+const server = listen(skaits.app.fetch, { port: config.port, hostname: config.host, limits: config.http }, (info: AddressInfo) => {
   // The CLI finds the server through this file and talks to it on loopback.
   const local = ['0.0.0.0', '::'].includes(info.address) ? '127.0.0.1' : info.address
   announceServer(config.dataDir, `http://${local.includes(':') ? `[${local}]` : local}:${info.port}`)
@@ -29,6 +50,37 @@ const server = serve({ fetch: skaits.app.fetch, port: config.port, hostname: con
     `skaits listening on http://${info.address}:${info.port}`,
   )
 })
+
+/** Pings until ClickHouse answers or `waitMs` has passed; the last error, or undefined once it answers. */
+async function waitForClickHouse(db: Db, waitMs: number): Promise<string | undefined> {
+  const giveUpAt = Date.now() + waitMs
+  for (;;) {
+    // An unanswered ping waits for the client's 30 s request timeout: bound each attempt.
+    const attemptMs = Math.max(1000, Math.min(5000, giveUpAt - Date.now()))
+    let timer: NodeJS.Timeout | undefined
+    const error = await Promise.race([
+      db.ping().then(
+        (r) => (r.success ? undefined : errorText(r.error)),
+        (err: unknown) => errorText(err),
+      ),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${attemptMs} ms`), attemptMs))),
+    ])
+    clearTimeout(timer)
+    if (!error || Date.now() >= giveUpAt) return error
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, giveUpAt - Date.now()))))
+  }
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.toString()
+  } catch {
+    return '(unparsable CLICKHOUSE_URL)'
+  }
+}
 
 let stopping = false
 async function shutdown(signal: string): Promise<void> {

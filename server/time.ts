@@ -66,5 +66,6 @@ export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/
 
 export function isValidDay(day: string): boolean {
   if (!DAY_RE.test(day)) return false
-  return new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day
+  const date = new Date(`${day}T00:00:00Z`)
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day
 }

@@ -75,34 +75,34 @@ export class Access {
 
   async load(): Promise<void> {
     const now = this.clock()
-    for (const r of await queryRows<{ id: string; email: string; password_hash: string; created_at: number }>(
+    for (const r of await queryRows<{ id: string; email: string; password_hash: string; created_s: number }>(
       this.db,
-      'SELECT id, email, password_hash, toUnixTimestamp(created_at) AS created_at FROM owners FINAL WHERE deleted = 0',
+      'SELECT id, email, password_hash, toUnixTimestamp(created_at) AS created_s FROM owners FINAL WHERE deleted = 0',
     )) {
-      this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: Number(r.created_at) * 1000 })
+      this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: Number(r.created_s) * 1000 })
     }
-    for (const r of await queryRows<{ token_hash: string; owner_id: string; created_at: number; expires_at: number }>(
+    for (const r of await queryRows<{ token_hash: string; owner_id: string; created_s: number; expires_s: number }>(
       this.db,
-      `SELECT token_hash, owner_id, toUnixTimestamp(created_at) AS created_at, toUnixTimestamp(expires_at) AS expires_at
+      `SELECT token_hash, owner_id, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s
        FROM owner_sessions FINAL WHERE revoked = 0 AND expires_at > toDateTime({now:UInt32})`,
       { now: Math.floor(now / 1000) },
     )) {
       this.sessions.set(r.token_hash, {
         tokenHash: r.token_hash,
         ownerId: r.owner_id,
-        createdAt: Number(r.created_at) * 1000,
-        expiresAt: Number(r.expires_at) * 1000,
+        createdAt: Number(r.created_s) * 1000,
+        expiresAt: Number(r.expires_s) * 1000,
       })
     }
-    for (const r of await queryRows<{ id: string; name: string; key_hash: string; sites: string[]; created_at: number }>(
+    for (const r of await queryRows<{ id: string; name: string; key_hash: string; sites: string[]; created_s: number }>(
       this.db,
-      'SELECT id, name, key_hash, sites, toUnixTimestamp(created_at) AS created_at FROM api_keys FINAL WHERE revoked = 0',
+      'SELECT id, name, key_hash, sites, toUnixTimestamp(created_at) AS created_s FROM api_keys FINAL WHERE revoked = 0',
     )) {
-      this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, createdAt: Number(r.created_at) * 1000 })
+      this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, createdAt: Number(r.created_s) * 1000 })
     }
-    for (const r of await queryRows<{ id: string; site: string; name: string; token_hash: string; password_hash: string; created_at: number }>(
+    for (const r of await queryRows<{ id: string; site: string; name: string; token_hash: string; password_hash: string; created_s: number }>(
       this.db,
-      'SELECT id, site, name, token_hash, password_hash, toUnixTimestamp(created_at) AS created_at FROM shares FINAL WHERE revoked = 0',
+      'SELECT id, site, name, token_hash, password_hash, toUnixTimestamp(created_at) AS created_s FROM shares FINAL WHERE revoked = 0',
     )) {
       this.shares.set(r.token_hash, {
         id: r.id,
@@ -110,16 +110,16 @@ export class Access {
         name: r.name,
         tokenHash: r.token_hash,
         passwordHash: r.password_hash,
-        createdAt: Number(r.created_at) * 1000,
+        createdAt: Number(r.created_s) * 1000,
       })
     }
-    for (const r of await queryRows<{ token_hash: string; email: string; invited_by: string; expires_at: number }>(
+    for (const r of await queryRows<{ token_hash: string; email: string; invited_by: string; expires_s: number }>(
       this.db,
-      `SELECT token_hash, email, invited_by, toUnixTimestamp(expires_at) AS expires_at
+      `SELECT token_hash, email, invited_by, toUnixTimestamp(expires_at) AS expires_s
        FROM invitations FINAL WHERE used = 0 AND expires_at > toDateTime({now:UInt32})`,
       { now: Math.floor(now / 1000) },
     )) {
-      this.invitations.set(r.token_hash, { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, expiresAt: Number(r.expires_at) * 1000 })
+      this.invitations.set(r.token_hash, { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, expiresAt: Number(r.expires_s) * 1000 })
     }
   }
 

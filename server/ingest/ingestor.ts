@@ -5,6 +5,7 @@ import type { Hit, Place, Sessions } from '../sessions/sessions.ts'
 import type { Sites } from '../sites/sites.ts'
 import { eventRow, type EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
+import type { IngestRateLimiter } from './rate-limit.ts'
 import type { IncomingEvent } from './schema.ts'
 
 /** What the request carried besides the body; lives only for this call. */
@@ -29,6 +30,7 @@ export interface IngestCounters {
  */
 export class Ingestor {
   readonly counters: IngestCounters = { accepted: 0, dropped: {} }
+  private limiter: IngestRateLimiter | undefined
 
   constructor(
     private deps: {
@@ -41,6 +43,21 @@ export class Ingestor {
       enricher: Enricher
     },
   ) {}
+
+  /** Limits requests per network (INGEST_RATE_PER_MINUTE); none until set. */
+  limitRate(limiter: IngestRateLimiter | undefined): void {
+    this.limiter = limiter
+  }
+
+  /**
+   * Milliseconds until the address's network may send again, 0 when it may send now. Asked
+   * before the body is read, so a flood costs little; a refusal counts as dropped.
+   */
+  admit(address: string | undefined): number {
+    const wait = this.limiter?.take(address) ?? 0
+    if (wait) this.count('rate_limited')
+    return wait
+  }
 
   ingest(event: IncomingEvent, facts: RequestFacts): Outcome {
     const { sites, salts, sessions, buffer, clock } = this.deps

@@ -15,7 +15,7 @@ export const MAX_EVENT_BYTES = 4096
  */
 const OPEN = { 'Access-Control-Allow-Origin': '*' }
 
-function reply(c: Context, body: object, status: 202 | 400 | 413 | 415 | 503, headers: Record<string, string> = {}) {
+function reply(c: Context, body: object, status: 202 | 400 | 413 | 415 | 429 | 503, headers: Record<string, string> = {}) {
   return c.json(body, status, { ...OPEN, ...headers })
 }
 
@@ -40,6 +40,13 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
     ),
     async (c) => {
       if (options.isShuttingDown()) return reply(c, { error: 'shutting_down', message: 'try again shortly' }, 503)
+      const address = clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), options.trustProxy)
+      const wait = ingestor.admit(address)
+      if (wait) {
+        return reply(c, { error: 'rate_limited', message: 'too many events from this network; try again later' }, 429, {
+          'Retry-After': String(Math.ceil(wait / 1000)),
+        })
+      }
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
       if (type !== 'text/plain' && type !== 'application/json') {
         return reply(c, { error: 'unsupported_media_type', message: 'send JSON as text/plain or application/json' }, 415)
@@ -50,12 +57,18 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
       } catch {
         return reply(c, { error: 'invalid_json', message: 'the body is not valid JSON' }, 400)
       }
+      if (hasLoneSurrogate(body)) {
+        return reply(c, { error: 'invalid_json', message: 'the body has an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode' }, 400)
+      }
       const parsed = parseEvent(body)
       if (!parsed.ok) return reply(c, { error: 'invalid_event', message: parsed.reason }, 400)
       const outcome = ingestor.ingest(parsed.event, {
-        address: clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), options.trustProxy),
-        userAgent: (c.req.header('user-agent') ?? '').slice(0, 1000),
-        header: (name) => c.req.header(name),
+        address,
+        userAgent: headerText(c.req.header('user-agent') ?? '').slice(0, 1000),
+        header: (name) => {
+          const value = c.req.header(name)
+          return value === undefined ? undefined : headerText(value)
+        },
         gpc: c.req.header('sec-gpc') === '1',
       })
       switch (outcome.status) {
@@ -74,4 +87,27 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
     },
   )
   return app
+}
+
+const LONE_SURROGATE = /\p{Cs}/u
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
+
+/**
+ * A header as enrichment may read it: without control characters. Headers are Latin-1, so
+ * tabs and C1 bytes (0x80–0x9f) arrive as characters, and client hints (`Sec-CH-UA` brands)
+ * end up stored as browser names.
+ */
+function headerText(value: string): string {
+  return CONTROL.test(value) ? value.replace(CONTROLS, '') : value
+}
+
+/** Whether any string in a parsed JSON value, or any key, holds half a surrogate pair. */
+export function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value)
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate)
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v))
+  }
+  return false
 }

@@ -39,11 +39,11 @@ export class Sites {
   constructor(private db: Db) {}
 
   async load(): Promise<void> {
-    const rows = await queryRows<{ domain: string; created_at: number; settings: string }>(
+    const rows = await queryRows<{ domain: string; created_s: number; settings: string }>(
       this.db,
-      `SELECT domain, toUnixTimestamp(created_at) AS created_at, settings FROM sites FINAL WHERE deleted = 0`,
+      `SELECT domain, toUnixTimestamp(created_at) AS created_s, settings FROM sites FINAL WHERE deleted = 0`,
     )
-    this.byDomain = new Map(rows.map((r) => [r.domain, site(r.domain, Number(r.created_at) * 1000, parseSettings(r.settings))]))
+    this.byDomain = new Map(rows.map((r) => [r.domain, site(r.domain, Number(r.created_s) * 1000, parseSettings(r.settings))]))
   }
 
   /** Adds the domains that are not sites yet (used for SKAITS_SITES at start). */

@@ -12,6 +12,7 @@ import { queryRequest } from './request.ts'
 import { runQuery } from './run.ts'
 
 export interface StatsDeps {
+  observe?: { query(seconds: number): void; error(): void }
   /** visits of a site seen in the last `windowMs` (from the in-memory session map) */
   activeVisits: (site: string, windowMs: number) => number
   db: Db
@@ -51,10 +52,14 @@ export function statsRoute(deps: StatsDeps) {
       if ('error' in range) return c.json({ error: range.error }, 400)
       try {
         const p = plan(req, site, range)
-        return c.json(await runQuery(deps.db, p, req, deps.timezone))
+        const started = performance.now()
+        const answer = await runQuery(deps.db, p, req, deps.timezone)
+        deps.observe?.query((performance.now() - started) / 1000)
+        return c.json(answer)
       } catch (err) {
         if (err instanceof PlanError) return c.json({ error: err.message }, 400)
         if (isRegexError(err)) return c.json({ error: 'filters: a "matches" pattern is not a valid regular expression' }, 400)
+        deps.observe?.error()
         deps.log.error({ err: errorText(err) }, 'stats query failed')
         return c.json({ error: 'the query failed; see the server log' }, 500)
       }
@@ -75,5 +80,7 @@ export function statsRoute(deps: StatsDeps) {
 
 function isRegexError(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code
-  return code === '427' || /Pattern '.*' failed|regexp|re2|regular expression/i.test(errorText(err))
+  // The whole message: errorText() cuts it at 500 characters, and a long pattern pushes "failed" past that.
+  const message = err instanceof Error ? err.message : String(err)
+  return code === '427' || /Pattern '.*' failed|regexp|re2|regular expression/is.test(message)
 }

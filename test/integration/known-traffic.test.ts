@@ -112,6 +112,19 @@ describe('known traffic in, exact numbers out', () => {
     await expectKnownNumbers(server.url)
   })
 
+  it('exposes Prometheus metrics to the admin credentials only', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401)
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toMatch(/^skaits_events_accepted_total 550$/m) // 350 pageviews, 50 Signup, 150 engagement
+    expect(text).toMatch(/^skaits_events_inserted_total 550$/m)
+    expect(text).toMatch(/^skaits_buffer_depth 0$/m)
+    expect(text).toMatch(/^skaits_flush_duration_seconds_count [1-9]\d*$/m)
+    expect(text).toMatch(/^skaits_query_duration_seconds_count [1-9]\d*$/m)
+    expect(text).not.toMatch(/198\.51\.100/)
+  })
+
   it('reports current visitors (visits active in the last 5 minutes) from memory', async () => {
     const realtime = (url: string) =>
       fetch(`${url}/api/v1/stats/realtime/visitors?site_id=example.lv`, { headers: { authorization: `Bearer ${API_KEY}` } })
