@@ -2,7 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm ci rejects a lock without the other platforms' optional chDB libraries.
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm run typecheck && npm prune --omit=dev
 

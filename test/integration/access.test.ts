@@ -597,10 +597,17 @@ describe('access control (one server instance)', () => {
       expect(r.status).toBe(200)
       return r.json.results[0]?.metrics[0] ?? 0
     }
+    // What a site's counts say (not how many rows hold them: ClickHouse folds rows with equal
+    // keys when a copy is inserted, so the row count can shrink while every sum stays).
     const rows = async (site: string) =>
-      num(
-        (await queryRows<{ n: number }>(server.db, 'SELECT count() AS n FROM counts_hourly WHERE site = {site:String}', { site }))[0]?.n,
-      )
+      (
+        await queryRows<Record<string, unknown>>(
+          server.db,
+          `SELECT dimension, value, sum(pageviews) AS p, sum(visits) AS v, sum(events) AS e FROM counts_hourly
+           WHERE site = {site:String} GROUP BY dimension, value ORDER BY dimension, value`,
+          { site },
+        )
+      ).map((r) => `${r.dimension}=${r.value}:${num(r.p)}/${num(r.v)}/${num(r.e)}`)
 
     it('adds sites and refuses bad or duplicate domains', async () => {
       const r = await call('POST', '/api/sites', { ...admin, body: { domain: 'Rename-Me.lv' } })
@@ -636,31 +643,31 @@ describe('access control (one server instance)', () => {
     it('renames a site with its counts (BUG: fails until renameSiteData is fixed)', async () => {
       await threePageviews('rename-me.lv')
       const before = await rows('rename-me.lv')
-      expect(before).toBeGreaterThan(0)
+      expect(before.length).toBeGreaterThan(0)
 
       const r = await call('PATCH', '/api/sites/rename-me.lv', { ...admin, body: { domain: 'renamed.lv' } })
       expect(r.status).toBe(200)
       expect(r.json.domain).toBe('renamed.lv')
       expect((await stats('rename-me.lv', admin)).status).toBe(404)
-      expect(await rows('rename-me.lv')).toBe(0)
+      expect(await rows('rename-me.lv')).toEqual([])
       const clash = await call('PATCH', '/api/sites/renamed.lv', { ...admin, body: { domain: 'example.lv' } })
       expect(clash.status).toBe(409)
       expect((await call('PATCH', '/api/sites/absent.lv', { ...admin, body: { domain: 'x.lv' } })).status).toBe(404)
       expect(await pageviews('renamed.lv')).toBe(3)
-      expect(await rows('renamed.lv')).toBe(before)
+      expect(await rows('renamed.lv')).toEqual(before)
     })
 
     it('deletes a site with all its counts', async () => {
       expect((await call('POST', '/api/sites', { ...admin, body: { domain: 'doomed.lv' } })).status).toBe(201)
       await threePageviews('doomed.lv')
-      expect(await rows('doomed.lv')).toBeGreaterThan(0)
+      expect((await rows('doomed.lv')).length).toBeGreaterThan(0)
       const r = await call('DELETE', '/api/sites/doomed.lv', admin)
       expect(r.status).toBe(200)
       expect(r.json.domain).toBe('doomed.lv')
       const gone = await stats('doomed.lv', admin)
       expect(gone.status).toBe(404)
       expect(gone.json).toEqual({ error: 'site doomed.lv does not exist on this server' })
-      expect(await rows('doomed.lv')).toBe(0)
+      expect(await rows('doomed.lv')).toEqual([])
       expect((await call('GET', '/api/sites', admin)).json.map((s: { domain: string }) => s.domain)).not.toContain('doomed.lv')
       expect((await call('DELETE', '/api/sites/doomed.lv', admin)).status).toBe(404)
     })
