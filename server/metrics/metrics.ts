@@ -29,7 +29,7 @@ export function createMetrics(deps: { ingestor: Ingestor; buffer: EventBuffer; s
   })
   new Counter({
     name: 'skaits_events_dropped_total',
-    help: 'Events not counted, by reason (gpc, bot, unknown_site, buffer_full)',
+    help: 'Events not counted, by reason (gpc, bot, unknown_site, buffer_full, rate_limited)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

@@ -1,3 +1,4 @@
+import { INCREMENT_KEYS } from '../sessions/cells.ts'
 import { startOfDay, addDays } from '../time.ts'
 import type { Plan } from './plan.ts'
 import type { Filter, Metric } from './request.ts'
@@ -7,19 +8,8 @@ export interface BuiltQuery {
   params: Record<string, unknown>
 }
 
-const SUMS = [
-  'pageviews',
-  'visits',
-  'bounces',
-  'duration',
-  'events',
-  'entries',
-  'exits',
-  'engaged_ms',
-  'engaged_n',
-  'scroll_sum',
-  'scroll_n',
-]
+/** The columns of counts_hourly that are summed: exactly what an event's cells increment. */
+const SUMS = INCREMENT_KEYS
 
 /**
  * Builds one query: counts from `counts_hourly`, unique visitors from the integer tables for
