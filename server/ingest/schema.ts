@@ -3,10 +3,12 @@ import { z } from 'zod'
 /** Control characters (C0, DEL, C1): never valid in anything Skaits stores. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
+// Lengths are JavaScript string lengths (UTF-16 units), as everywhere else in Skaits: zod's
+// max() counts code points, which let 300 astral characters through as 600 units.
 const text = (max: number) =>
   z
     .string()
-    .max(max, `longer than ${max} characters`)
+    .refine((s) => s.length <= max, `longer than ${max} characters`)
     .refine((s) => !CONTROL.test(s), 'contains control characters')
 
 const httpUrl = text(2000).refine((s) => {

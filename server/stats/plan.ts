@@ -30,7 +30,8 @@ type Kind = 'total' | 'page' | 'event' | 'visit'
 function kindOf(dimension: string): Kind | undefined {
   if (dimension === '') return 'total'
   if (PAGE_DIMENSIONS.includes(dimension)) return 'page'
-  if (dimension === 'event:name' || /^event:props:[^\s]{1,300}$/.test(dimension)) return 'event'
+  // Property names are what ingest accepts: 1 to 300 characters, no control characters.
+  if (dimension === 'event:name' || /^event:props:[^\u0000-\u001f\u007f-\u009f]{1,300}$/.test(dimension)) return 'event'
   if (VISIT_DIMENSIONS.includes(dimension)) return 'visit'
   return undefined
 }

@@ -26,7 +26,7 @@ export type Filter =
 
 const filter: z.ZodType<Filter> = z.lazy(() =>
   z.union([
-    z.tuple([z.enum(LEAF_OPERATORS), z.string().max(200), z.array(z.string().max(2000)).min(1).max(1000)]).rest(z.unknown()),
+    z.tuple([z.enum(LEAF_OPERATORS), z.string().max(400), z.array(z.string().max(2000)).min(1).max(1000)]).rest(z.unknown()),
     z.tuple([z.enum(['and', 'or']), z.array(filter).min(1).max(50)]),
     z.tuple([z.literal('not'), filter]),
   ]),
@@ -39,9 +39,9 @@ export const queryRequest = z
     site_id: z.string().min(1).max(1000),
     metrics: z.array(z.enum(METRICS)).min(1).max(METRICS.length),
     date_range: z.union([z.string().regex(/^(day|today|yesterday|month|year|all|\d{1,4}d|\d{1,3}mo)$/), z.tuple([day, day])]),
-    dimensions: z.array(z.string().max(200)).max(2).default([]),
+    dimensions: z.array(z.string().max(400)).max(2).default([]),
     filters: z.array(filter).max(20).default([]),
-    order_by: z.array(z.tuple([z.string().max(200), z.enum(['asc', 'desc'])])).max(5).optional(),
+    order_by: z.array(z.tuple([z.string().max(400), z.enum(['asc', 'desc'])])).max(5).optional(),
     include: z
       .object({ time_labels: z.boolean().optional(), total_rows: z.boolean().optional(), imports: z.boolean().optional() })
       .default({}),

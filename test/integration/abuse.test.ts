@@ -10,7 +10,9 @@ import { fuzzIngest, fuzzQuery, malformedStoredValues } from '../unit/ingest/fuz
  */
 const INGEST_RUNS = Number(process.env.FUZZ_INGEST_RUNS ?? 10_000)
 const QUERY_RUNS = Number(process.env.FUZZ_QUERY_RUNS ?? 2_000)
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined
+// A fixed seed keeps the suite reproducible (a failing run fails again the same way);
+// bench/fuzz.ts explores with fresh seeds. Set FUZZ_SEED to try another one here.
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261122
 let skaits: RunningSkaits
 
 beforeAll(async () => {
