@@ -104,7 +104,7 @@ describe('enrichment through the real server', () => {
     await sendEvent(server.url, { n: 'pageview', u: 'https://example.lv/second', d: 'example.lv' }, { ip: '100.64.0.9', ua: CHROME_UA })
     latencies.sort((a, b) => a - b)
     const p99 = latencies[98]!
-    expect(p99).toBeLessThan(100) // the lookups time out after 400 ms; ingest must not
+    expect(p99).toBeLessThan(200) // the lookups time out after 400 ms; ingest must not wait for them
     expect(silent.received()).toBeGreaterThan(0)
     await new Promise((r) => setTimeout(r, 600))
     await server.skaits.buffer.flush()

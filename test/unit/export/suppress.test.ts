@@ -235,7 +235,7 @@ describe('suppress: scale', () => {
     console.log(`${t.cells.length} cells (month blocks): ${ms.toFixed(0)} ms, ${r.primary} primary, ${r.secondary} secondary`)
     expect(t.cells.length).toBeGreaterThan(45_000)
     expect(r.failClosed).toBe(0)
-    expect(ms).toBeLessThan(20_000)
+    expect(ms).toBeLessThan(60_000) // a sanity bound against blow-ups, not a speed goal (bench measures speed)
   })
 
   it('handles one large block (a month, day + month, 1,500 values)', () => {
@@ -256,7 +256,7 @@ describe('suppress: scale', () => {
     console.log(`${t.cells.length} cells in one block: ${ms.toFixed(0)} ms, ${r.primary} primary, ${r.secondary} secondary`)
     expect(r.failClosed).toBe(0)
     expect(partnerFindings(t.cells, r.suppressed, 10, new Set(), { combinations: false })).toEqual([])
-    expect(ms).toBeLessThan(20_000)
+    expect(ms).toBeLessThan(60_000) // a sanity bound against blow-ups, not a speed goal (bench measures speed)
   })
 })
 
