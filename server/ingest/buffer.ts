@@ -240,5 +240,11 @@ export class EventBuffer {
 
 /** An error's message without anything that could carry request data. */
 export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err).slice(0, 500)
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  // ClickHouse's parse errors quote the rejected input, and an event row holds the day's
+  // visitor hash: a log line must not keep it after its salt is gone.
+  return text
+    .replace(/before: '[\s\S]*?'(?=: |$)/g, "before: '…'")
+    .replace(/\d{12,}/g, '…')
+    .slice(0, 500)
 }
