@@ -57,10 +57,25 @@ const AUTOMATION = new RegExp(
 
 const HEADLESS_BRAND = /headless/i
 
+/**
+ * Verdicts on User-Agent strings, which repeat across a site's visitors: isbot's pattern is
+ * costly to run on every event. Bounded; a User-Agent alone identifies no one.
+ */
+const uaVerdicts = new Map<string, boolean>()
+const MAX_CACHED = 2000
+
+function userAgentIsBot(ua: string): boolean {
+  let verdict = uaVerdicts.get(ua)
+  if (verdict === undefined) {
+    verdict = ua.length < MIN_BROWSER_UA || isbot(ua) || AUTOMATION.test(ua)
+    if (uaVerdicts.size >= MAX_CACHED) uaVerdicts.delete(uaVerdicts.keys().next().value!)
+    uaVerdicts.set(ua, verdict)
+  }
+  return verdict
+}
+
 export function isBot(userAgent: string, headers: (name: string) => string | undefined): boolean {
-  const ua = userAgent.trim()
-  if (ua.length < MIN_BROWSER_UA) return true
-  if (isbot(ua) || AUTOMATION.test(ua)) return true
+  if (userAgentIsBot(userAgent.trim())) return true
   // Puppeteer/Playwright overriding the UA still announce themselves in the brand list.
   if (HEADLESS_BRAND.test(headers('sec-ch-ua') ?? '')) return true
   // Only crawlers send From (RFC 9110 §10.1.2: "the email address of the human user who controls the agent").
