@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startDns } from '../test/helpers/dns.ts'
@@ -11,18 +11,34 @@ import { load, startProcess, type LoadResult } from './lib.ts'
  */
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = 10
+/** the p99 goal is stated at this rate; the others show how latency grows with load */
 const RATE = 2000
+const RATES = [1000, RATE, 5000]
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Number(kb ?? 0) / 1024
+}
 
 async function measure(name: string, entry: string, env: Record<string, string> = {}) {
   const server = await startProcess(entry, env)
+  let peakRss = 0
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(server.proc.pid!))), 250)
   try {
     await load(server.url, { durationS: 1, connections: CONNECTIONS }) // warm-up (JIT, first inserts)
     const saturated = await load(server.url, { durationS: DURATION_S, connections: CONNECTIONS })
-    const paced = await load(server.url, { durationS: DURATION_S, connections: CONNECTIONS, rate: RATE })
     report(name, 'max', saturated)
-    report(name, `${RATE}/s`, paced)
-    return { saturated, paced }
+    const paced: Record<number, LoadResult> = {}
+    for (const rate of RATES) {
+      paced[rate] = await load(server.url, { durationS: DURATION_S, connections: CONNECTIONS, rate })
+      report(name, `${rate}/s`, paced[rate])
+    }
+    peakRss = Math.max(peakRss, rssMb(server.proc.pid!))
+    console.log(`${name.padEnd(9)} peak RSS ${peakRss.toFixed(0)} MB`)
+    return { saturated, paced, peakRss }
   } finally {
+    clearInterval(sampler)
     await server.stop()
   }
 }
@@ -46,17 +62,26 @@ try {
     DNS_SERVERS: dns.server,
     INGEST_RATE_PER_MINUTE: '1000000000',
   })
-  if (skaits.saturated.non2xx || skaits.paced.non2xx) throw new Error('Skaits answered non-2xx during the benchmark')
+  if (skaits.saturated.non2xx || Object.values(skaits.paced).some((r) => r.non2xx)) {
+    throw new Error('Skaits answered non-2xx during the benchmark')
+  }
   const ratio = skaits.saturated.requestsPerSecond / baseline.saturated.requestsPerSecond
+  console.log(
+    `ratio ${ratio.toFixed(2)} (goal ≥ 0.7)  p99 at ${RATE}/s ${skaits.paced[RATE]!.p99} ms (goal < 20)  peak RSS ${skaits.peakRss.toFixed(0)} MB (goal < 400)`,
+  )
   console.log(
     JSON.stringify({
       events_per_s: Math.round(skaits.saturated.requestsPerSecond),
       baseline_per_s: Math.round(baseline.saturated.requestsPerSecond),
       ratio: Number(ratio.toFixed(3)),
-      p99_ms: skaits.paced.p99,
+      p99_ms: skaits.paced[RATE]!.p99,
       p99_at_rate: RATE,
+      p50_ms: skaits.paced[RATE]!.p50,
+      paced: Object.fromEntries(RATES.map((r) => [r, { per_s: Math.round(skaits.paced[r]!.requestsPerSecond), p50_ms: skaits.paced[r]!.p50, p99_ms: skaits.paced[r]!.p99 }])),
       p99_saturated_ms: skaits.saturated.p99,
-      baseline_p99_ms: baseline.paced.p99,
+      baseline_p99_ms: baseline.paced[RATE]!.p99,
+      rss_mb: Math.round(skaits.peakRss),
+      baseline_rss_mb: Math.round(baseline.peakRss),
     }),
   )
 } finally {

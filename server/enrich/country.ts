@@ -24,8 +24,14 @@ export class CountryLookup {
   }
 
   country(ip: string): string | undefined {
-    const family = isIP(ip)
-    if (family === 0 || notRouted.check(ip, family === 4 ? 'ipv4' : 'ipv6')) return undefined
+    // IPv4 is checked on its number: BlockList.check builds a SocketAddress per call, a
+    // measured 5 % of ingest CPU.
+    const v4 = ipv4Number(ip)
+    if (v4 !== undefined) {
+      if (V4_NOT_ROUTED.some(([base, shift]) => v4 >>> shift === base)) return undefined
+    } else if (isIP(ip) !== 6 || notRouted.check(ip, 'ipv6')) {
+      return undefined
+    }
     return countryCodeOf(this.#db.get(ip))
   }
 }
@@ -57,7 +63,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * No `::ffff:0:0/96` entry: BlockList matches IPv4 addresses against IPv4-mapped rules, so it
  * would hide every IPv4 address.
  */
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
 const notRouted = new BlockList()
+const V4_NOT_ROUTED: [base: number, shift: number][] = []
 for (const [network, bits] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -74,6 +82,7 @@ for (const [network, bits] of [
   ['224.0.0.0', 3], // multicast, reserved and broadcast
 ] as const) {
   notRouted.addSubnet(network, bits, 'ipv4')
+  V4_NOT_ROUTED.push([ipv4Number(network)! >>> (32 - bits), 32 - bits])
 }
 for (const [network, bits] of [
   ['::', 127], // unspecified and loopback
@@ -86,4 +95,18 @@ for (const [network, bits] of [
   ['ff00::', 8], // multicast
 ] as const) {
   notRouted.addSubnet(network, bits, 'ipv6')
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number; undefined for anything else. */
+export function ipv4Number(ip: string): number | undefined {
+  const m = DOTTED_QUAD.exec(ip)
+  if (!m) return undefined
+  let n = 0
+  for (let i = 1; i <= 4; i++) {
+    const octet = Number(m[i])
+    // Leading zeros are not IPv4 text either (isIP refuses "010.0.0.1").
+    if (octet > 255 || (m[i]!.length > 1 && m[i]![0] === '0')) return undefined
+    n = n * 256 + octet
+  }
+  return n
 }

@@ -1,68 +1,135 @@
 import { randomUUID } from 'node:crypto'
+import { Readable } from 'node:stream'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
-import type { Cell } from '../sessions/cells.ts'
+import { INCREMENT_KEYS, type Cell, type CellSink, type Increments } from '../sessions/cells.ts'
 import { enableInsertDeduplication } from './dedup.ts'
 
-/** One row of `events_in`, positional, in the column order below. */
-export type EventRow = [
-  site: string,
-  ts: number,
-  day: string,
-  visitor: string,
-  ...cells: (string | number)[][],
-]
+/**
+ * One flush's events, summed per aggregate row: (site, hour, day, dimension, value) → the
+ * increments, plus the visitor hashes that count towards the row's unique visitors. ClickHouse
+ * then receives a few hundred rows a second instead of some twenty per new visit, and the sums
+ * are the same: every aggregate is a plain sum (DESIGN.md, "Data flow").
+ */
+export class Tally {
+  /** (site, hour, day) → dimension → value → row */
+  private scopes = new Map<string, Map<string, Map<string, Row>>>()
+  private rowCount = 0
+  /** events added; what backpressure and the metrics count */
+  events = 0
 
-const COLUMNS = [
-  'site',
-  'ts',
-  'day',
-  'visitor',
-  'cells.dimension',
-  'cells.value',
-  'cells.uniq',
-  'cells.pageviews',
-  'cells.visits',
-  'cells.bounces',
-  'cells.duration',
-  'cells.events',
-  'cells.entries',
-  'cells.exits',
-  'cells.engaged_ms',
-  'cells.engaged_n',
-  'cells.scroll_sum',
-  'cells.scroll_n',
-]
+  get size(): number {
+    return this.rowCount
+  }
 
-export function eventRow(site: string, tsMs: number, day: string, visitor: string, cells: Cell[]): EventRow {
-  return [
-    site,
-    Math.floor(tsMs / 1000),
-    day,
-    visitor,
-    cells.map((c) => wellFormed(c.dimension)),
-    cells.map((c) => wellFormed(c.value)),
-    cells.map((c) => c.uniq),
-    cells.map((c) => c.pageviews),
-    cells.map((c) => c.visits),
-    cells.map((c) => c.bounces),
-    cells.map((c) => c.duration),
-    cells.map((c) => c.events),
-    cells.map((c) => c.entries),
-    cells.map((c) => c.exits),
-    cells.map((c) => c.engaged_ms),
-    cells.map((c) => c.engaged_n),
-    cells.map((c) => c.scroll_sum),
-    cells.map((c) => c.scroll_n),
-  ]
+  /**
+   * Where one event's increments go: a sink bound to the event's row scope and visitor hash.
+   * Valid until the next call; the event counts once.
+   */
+  event(site: string, tsMs: number, day: string, visitor: string): CellSink {
+    const hour = Math.floor(tsMs / 3_600_000) * 3600
+    const scopeKey = `${site}\u0000${hour}\u0000${day}`
+    let dims = this.scopes.get(scopeKey)
+    if (!dims) {
+      dims = new Map()
+      this.scopes.set(scopeKey, dims)
+    }
+    this.events++
+    const cursor = this.cursor
+    cursor.site = site
+    cursor.hour = hour
+    cursor.day = day
+    cursor.visitor = visitor
+    cursor.dims = dims
+    return cursor
+  }
+
+  /** Adds one event's cells (made elsewhere, e.g. a late ISP answer). */
+  add(site: string, tsMs: number, day: string, visitor: string, cells: readonly Cell[]): void {
+    const sink = this.event(site, tsMs, day, visitor)
+    for (const c of cells) sink.add(c.dimension, c.value, c, c.uniq === 1)
+  }
+
+  private cursor = new (class Cursor implements CellSink {
+    site = ''
+    hour = 0
+    day = ''
+    visitor = ''
+    dims = new Map<string, Map<string, Row>>()
+    constructor(private tally: Tally) {}
+
+    add(dimension: string, value: string, inc: Partial<Increments>, uniq = false): void {
+      let values = this.dims.get(dimension)
+      if (!values) {
+        values = new Map()
+        this.dims.set(dimension, values)
+      }
+      let row = values.get(value)
+      if (!row) {
+        row = { site: this.site, hour: this.hour, day: this.day, dimension, value, sums: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], hashes: undefined }
+        values.set(value, row)
+        this.tally.rowCount++
+      }
+      // Unrolled over INCREMENT_KEYS (the encode order): this runs some twenty times an event.
+      const s = row.sums
+      if (inc.pageviews) s[0]! += inc.pageviews
+      if (inc.visits) s[1]! += inc.visits
+      if (inc.bounces) s[2]! += inc.bounces
+      if (inc.duration) s[3]! += inc.duration
+      if (inc.events) s[4]! += inc.events
+      if (inc.entries) s[5]! += inc.entries
+      if (inc.exits) s[6]! += inc.exits
+      if (inc.engaged_ms) s[7]! += inc.engaged_ms
+      if (inc.engaged_n) s[8]! += inc.engaged_n
+      if (inc.scroll_sum) s[9]! += inc.scroll_sum
+      if (inc.scroll_n) s[10]! += inc.scroll_n
+      if (uniq) (row.hashes ??= new Set()).add(this.visitor)
+    }
+  })(this)
+
+  /** The rows as TabSeparated lines, in the column order of COLUMNS. */
+  encode(): string {
+    let out = ''
+    for (const dims of this.scopes.values()) {
+      for (const values of dims.values()) {
+        for (const r of values.values()) {
+          out += `${tsv(r.site)}\t${r.hour}\t${r.day}\t${tsv(wellFormed(r.dimension))}\t${tsv(wellFormed(r.value))}\t${r.sums.join('\t')}\t[${r.hashes ? [...r.hashes].join(',') : ''}]\n`
+        }
+      }
+    }
+    return out
+  }
+}
+
+interface Row {
+  site: string
+  /** Unix seconds of the UTC hour */
+  hour: number
+  day: string
+  dimension: string
+  value: string
+  /** in INCREMENT_KEYS order */
+  sums: number[]
+  /** decimal 64-bit visitor hashes */
+  hashes: Set<string> | undefined
+}
+
+const COLUMNS = ['site', 'hour', 'day', 'dimension', 'value', ...INCREMENT_KEYS, 'hashes']
+
+const TSV_SPECIAL = /[\\\t\n\r\0\b\f]/
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0', '\b': '\\b', '\f': '\\f' }
+
+/** A string as a TabSeparated field. */
+function tsv(s: string): string {
+  return TSV_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0\b\f]/g, (ch) => TSV_ESCAPES[ch]!) : s
 }
 
 const LONE_SURROGATE = /\p{Cs}/u
 
 /**
- * ClickHouse refuses a whole insert over one unpaired surrogate (JSON `"\ud800"`), and a
- * refused batch would be retried forever, blocking every event behind it. Validation refuses
- * such text; this keeps anything that slipped through from poisoning a batch.
+ * ClickHouse would store an unpaired surrogate as the bytes of U+FFFD anyway (Node writes it
+ * so in UTF-8); written out here, the same text always makes the same row. Validation refuses
+ * such text; this keeps anything that slipped through well-formed.
  */
 function wellFormed(s: string): string {
   return LONE_SURROGATE.test(s) ? s.replace(/\p{Cs}/gu, '\ufffd') : s
@@ -82,10 +149,11 @@ export interface BufferStats {
   lastFlushMs: number
 }
 
-/** Rows sent together, under one deduplication token, and resent exactly so until inserted. */
+/** A tally frozen for sending: one insert under one deduplication token, resent exactly so until inserted. */
 interface Batch {
   token: string
-  rows: EventRow[]
+  body: string
+  events: number
 }
 
 export class InsertTimeout extends Error {
@@ -106,11 +174,12 @@ export class InsertTimeout extends Error {
  * ClickHouse keeps each token's blocks once in every view's target table (see dedup.ts).
  */
 export class EventBuffer {
-  private rows: EventRow[] = []
+  private tally = new Tally()
   /** the batch being inserted, or whose insert failed and will be resent as is */
   private current: Batch | undefined
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
+  private again: Promise<void> | undefined
   private retryAt = 0
   private failures = 0
   private deduplication: 'unknown' | 'on' | 'unavailable' = 'unknown'
@@ -131,35 +200,73 @@ export class EventBuffer {
   }
 
   get depth(): number {
-    return this.rows.length + (this.current?.rows.length ?? 0)
+    return this.tally.events + (this.current?.events ?? 0)
   }
 
   hasRoom(): boolean {
     return this.depth < this.options.bufferMaxEvents
   }
 
-  push(row: EventRow): void {
-    this.rows.push(row)
-    if (this.rows.length >= this.options.batchMaxEvents && !this.flushing) void this.flush().catch(() => {})
+  /** Adds one event's cells; `visitor` is its decimal visitor hash, kept only for the sketches. */
+  add(site: string, tsMs: number, day: string, visitor: string, cells: readonly Cell[]): void {
+    this.added()
+    this.tally.add(site, tsMs, day, visitor, cells)
   }
 
-  /** Inserts what is buffered now, batch by batch; concurrent calls share one run. */
+  /**
+   * A sink for one event's increments, written straight into the tally (no cell objects on
+   * the hot path). Valid until the next `event` or `add` call; the event counts at once.
+   */
+  event(site: string, tsMs: number, day: string, visitor: string): CellSink {
+    // Checked before, not after: a flush freezes the tally at once, and this event's
+    // increments are still to come.
+    this.added()
+    return this.tally.event(site, tsMs, day, visitor)
+  }
+
+  /** A full tally goes out without waiting for the timer. */
+  private added(): void {
+    if (this.tally.events >= this.options.batchMaxEvents && !this.flushing) void this.flush().catch(() => {})
+  }
+
+  /**
+   * Inserts what is buffered now. A run freezes the tally when it starts, so a call during a
+   * run is answered by one more run after it (shared by all such calls), which also fails
+   * when the run before it did.
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = undefined
-    })
-    return this.flushing
+    if (!this.flushing) {
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined
+      })
+      return this.flushing
+    }
+    this.again ??= this.flushing.then(
+      () => {
+        this.again = undefined
+        return this.flush()
+      },
+      (err: unknown) => {
+        this.again = undefined
+        throw err
+      },
+    )
+    return this.again
   }
 
   private async drain(): Promise<void> {
     if (this.clock() < this.retryAt) return
-    while (this.current || this.rows.length) {
-      const batch = (this.current ??= { token: randomUUID(), rows: this.rows.splice(0, this.options.batchMaxEvents) })
+    // A failed batch first, then what was tallied until now. Events arriving meanwhile wait for
+    // the next flush: fewer, larger inserts sum more in memory and make fewer parts to merge.
+    let frozen = false
+    while (this.current || (!frozen && this.tally.events)) {
+      if (!this.current) frozen = true
+      const batch = (this.current ??= this.freeze())
       const started = performance.now()
       try {
         await this.insert(batch)
         this.current = undefined
-        this.stats.inserted += batch.rows.length
+        this.stats.inserted += batch.events
         this.stats.lastFlushMs = performance.now() - started
         this.observe.flush(this.stats.lastFlushMs / 1000)
         this.failures = 0
@@ -173,6 +280,13 @@ export class EventBuffer {
         throw err
       }
     }
+  }
+
+  /** The tally so far becomes the next batch; new events start a fresh one. */
+  private freeze(): Batch {
+    const tally = this.tally
+    this.tally = new Tally()
+    return { token: randomUUID(), body: tally.encode(), events: tally.events }
   }
 
   /** One attempt, given up after the insert timeout; the attempt itself may still land later. */
@@ -209,9 +323,9 @@ export class EventBuffer {
       // The settings go into the statement rather than `clickhouse_settings`: the embedded
       // engine applies those as session-wide SETs, and a token left on the session would
       // make later, unrelated inserts look like repeats.
-      table: `events_in (${COLUMNS.join(', ')}) SETTINGS insert_deduplicate = 1, deduplicate_blocks_in_dependent_materialized_views = 1, insert_deduplication_token = '${batch.token}'`,
-      values: batch.rows,
-      format: 'JSONCompactEachRow',
+      table: `cells_in (${COLUMNS.join(', ')}) SETTINGS insert_deduplicate = 1, deduplicate_blocks_in_dependent_materialized_views = 1, insert_deduplication_token = '${batch.token}'`,
+      values: Readable.from([batch.body], { objectMode: false }),
+      format: 'TabSeparated',
       abort_signal: signal,
     })
     // Deduplication could not be enabled although ClickHouse answers: not a passing fault.

@@ -3,7 +3,7 @@ import type { SaltStore } from '../privacy/salts.ts'
 import { visitorHash } from '../privacy/visitor-hash.ts'
 import type { Hit, Place, Sessions } from '../sessions/sessions.ts'
 import type { Sites } from '../sites/sites.ts'
-import { eventRow, type EventBuffer } from './buffer.ts'
+import type { EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
 import type { IngestRateLimiter } from './rate-limit.ts'
 import type { IncomingEvent } from './schema.ts'
@@ -80,14 +80,15 @@ export class Ingestor {
     for (const site of known) {
       const hit = toHit(event, { page, section: sites.get(site)!.sectionOf(page) })
       const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
-      const previousKey = yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
+      // Yesterday's hash is only needed to find a visit that crossed midnight.
+      const previousKey = () => yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
       let isp: Promise<string> | undefined
-      const cells = sessions.record(key, previousKey, hit, now, () => {
+      const cells = buffer.event(site, now, today.day, key)
+      sessions.recordInto(cells, key, previousKey, hit, now, () => {
         const visit = this.deps.enricher.visitDimensions(event, facts, site)
         isp = visit.isp
         return visit.dims
       }, site)
-      if (cells.length) buffer.push(eventRow(site, now, today.day, key, cells))
       if (isp) void isp.then((domain) => this.addIsp(site, key, today.day, domain))
     }
     this.counters.accepted++
@@ -97,7 +98,7 @@ export class Ingestor {
   /** The DNS answer came after the visit started: the visit so far moves onto its ISP row. */
   private addIsp(site: string, key: string, day: string, domain: string): void {
     const cells = this.deps.sessions.addVisitDimension(key, 'visit:isp', domain)
-    if (cells.length) this.deps.buffer.push(eventRow(site, this.deps.clock(), day, key, cells))
+    if (cells.length) this.deps.buffer.add(site, this.deps.clock(), day, key, cells)
   }
 
   private drop(reason: 'gpc' | 'bot'): Outcome {

@@ -38,8 +38,13 @@ export const INCREMENT_KEYS = [
 /** The site-total row: dimension '' and value ''. */
 export const TOTAL = ''
 
+/** Where an event's increments go: a CellSet, or straight into the ingest buffer's tally. */
+export interface CellSink {
+  add(dimension: string, value: string, inc: Partial<Increments>, uniq?: boolean): void
+}
+
 /** Collects an event's cells, merging those that land on the same row. */
-export class CellSet {
+export class CellSet implements CellSink {
   private byKey = new Map<string, Cell>()
 
   add(dimension: string, value: string, inc: Partial<Increments>, uniq = false): void {

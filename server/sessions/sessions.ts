@@ -1,4 +1,4 @@
-import { CellSet, negate, TOTAL, type Cell, type Increments } from './cells.ts'
+import { CellSet, negate, TOTAL, type Cell, type CellSink, type Increments } from './cells.ts'
 
 export const DIM = {
   page: 'event:page',
@@ -84,7 +84,28 @@ export class Sessions {
     site = '',
   ): Cell[] {
     const cells = new CellSet()
-    let visit = this.take(key, now) ?? (previousKey ? this.take(previousKey, now) : undefined)
+    this.recordInto(cells, key, () => previousKey, hit, now, visitDims, site)
+    return cells.cells()
+  }
+
+  /**
+   * `record`, writing the increments into `cells` as they are decided (the ingest path hands
+   * in its buffer's tally). `previousKey` is only computed when `key` has no visit.
+   */
+  recordInto(
+    cells: CellSink,
+    key: string,
+    previousKey: () => string | undefined,
+    hit: Hit,
+    now: number,
+    visitDims: () => ReadonlyArray<readonly [string, string]>,
+    site = '',
+  ): void {
+    let visit = this.take(key, now)
+    if (!visit) {
+      const previous = previousKey()
+      if (previous) visit = this.take(previous, now)
+    }
     if (hit.kind === 'pageview') {
       if (visit) this.continueVisit(visit, hit, now, cells)
       else visit = this.startVisit(site, hit, now, visitDims(), cells)
@@ -102,10 +123,9 @@ export class Sessions {
       this.engage(visit, hit, cells)
     }
     if (visit) this.put(key, visit)
-    return cells.cells()
   }
 
-  private startVisit(site: string, place: Place, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSet): Visit {
+  private startVisit(site: string, place: Place, now: number, dims: ReadonlyArray<readonly [string, string]>, cells: CellSink): Visit {
     const visit: Visit = {
       site,
       start: now,
@@ -129,7 +149,7 @@ export class Sessions {
     return visit
   }
 
-  private continueVisit(visit: Visit, place: Place, now: number, cells: CellSet): void {
+  private continueVisit(visit: Visit, place: Place, now: number, cells: CellSink): void {
     const wasBounce = visit.pageviews === 1
     const before = visitTotals(visit)
     const delta = this.advance(visit, now)
@@ -157,7 +177,7 @@ export class Sessions {
   }
 
   /** A non-pageview event inside a visit: the visit lasts longer. */
-  private extend(visit: Visit, now: number, cells: CellSet, extra: Partial<Increments>): void {
+  private extend(visit: Visit, now: number, cells: CellSink, extra: Partial<Increments>): void {
     const delta = this.advance(visit, now)
     const inc = { ...extra, duration: delta }
     if (!delta && !extra.events) return
@@ -169,7 +189,7 @@ export class Sessions {
   }
 
   /** Engaged time is summed; scroll depth keeps the maximum per visit and page. */
-  private engage(visit: Visit | undefined, hit: Extract<Hit, { kind: 'engagement' }>, cells: CellSet): void {
+  private engage(visit: Visit | undefined, hit: Extract<Hit, { kind: 'engagement' }>, cells: CellSink): void {
     let seen = visit?.pages.get(hit.page)
     if (!seen) {
       seen = { engaged: false, scroll: -1 }
@@ -249,12 +269,12 @@ function visitTotals(v: Visit): Partial<Increments> {
 }
 
 /** A page row and the same increments on its section's row. */
-function onPage(cells: CellSet, place: Place, inc: Partial<Increments>, uniq = false): void {
+function onPage(cells: CellSink, place: Place, inc: Partial<Increments>, uniq = false): void {
   cells.add(DIM.page, place.page, inc, uniq)
   cells.add(DIM.section, place.section, inc, uniq)
 }
 
-function addEventRows(cells: CellSet, name: string, place: Place, props: ReadonlyArray<readonly [string, string]>): void {
+function addEventRows(cells: CellSink, name: string, place: Place, props: ReadonlyArray<readonly [string, string]>): void {
   cells.add(DIM.name, name, { events: 1 }, true)
   onPage(cells, place, name === 'pageview' ? { pageviews: 1, events: 1 } : { events: 1 }, true)
   for (const [k, v] of props) cells.add(DIM.propPrefix + k, v, { events: 1 }, true)

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '../../server/db/client.ts'
-import { EventBuffer, eventRow, InsertTimeout } from '../../server/ingest/buffer.ts'
+import { EventBuffer, InsertTimeout } from '../../server/ingest/buffer.ts'
 import { spawnServer } from '../helpers/skaits.ts'
 
 /**
@@ -87,7 +87,7 @@ describe('a CLICKHOUSE_URL that refuses, resets or never answers', () => {
         { flushIntervalMs: 50, batchMaxEvents: 10, bufferMaxEvents: 30, insertTimeoutMs: 300 },
         pino({ level: 'silent' }),
       )
-      for (let i = 0; i < 30; i++) buffer.push(eventRow('example.lv', Date.now(), '2026-01-01', String(i), []))
+      for (let i = 0; i < 30; i++) buffer.add('example.lv', Date.now(), '2026-01-01', String(i), [])
       expect(buffer.hasRoom()).toBe(false)
       const started = Date.now()
       const failure = await buffer.flush().then(() => undefined, (err: unknown) => err)

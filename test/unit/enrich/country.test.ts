@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CountryLookup, countryCodeOf } from '../../../server/enrich/country.ts'
+import { isIP } from 'node:net'
+import { CountryLookup, countryCodeOf, ipv4Number } from '../../../server/enrich/country.ts'
 
 describe('CountryLookup with the bundled CC0 database', () => {
   let lookup: CountryLookup
@@ -213,3 +214,15 @@ function encode(value: Value): Buffer {
   if (Array.isArray(value)) return Buffer.concat([control(11, value.length), ...value.map(encode)])
   return encodeMap(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)])))
 }
+
+describe('ipv4Number', () => {
+  it('reads dotted quads as isIP does, and nothing else', () => {
+    expect(ipv4Number('0.0.0.0')).toBe(0)
+    expect(ipv4Number('255.255.255.255')).toBe(2 ** 32 - 1)
+    expect(ipv4Number('198.51.100.7')).toBe(((198 * 256 + 51) * 256 + 100) * 256 + 7)
+    for (const bad of ['256.0.0.1', '010.0.0.1', '1.2.3', '1.2.3.4.5', '::ffff:1.2.3.4', '1.2.3.4 ', '']) {
+      expect(ipv4Number(bad), bad).toBeUndefined()
+      if (bad !== '::ffff:1.2.3.4') expect(isIP(bad), bad).toBe(0)
+    }
+  })
+})
