@@ -10,3 +10,4 @@ app.post('/api/event', async (c) => {
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   console.log(`listening on http://127.0.0.1:${info.port}`)
 })
+process.on('SIGTERM', () => process.exit(0))
