@@ -51,12 +51,46 @@ export interface LoadResult {
 }
 
 /**
- * Bounded load on loopback: `durationS` seconds, `connections` keep-alive connections,
- * optionally capped at `rate` requests per second. Each request is a distinct visitor
- * (address and User-Agent vary), so Skaits does its full work per event.
+ * How the benchmark's events are made.
+ * - `visits`: realistic traffic. Visits of 1, 2 or 3 pages in turn (2 on average, a third
+ *   bounce), each page a pageview and, as the tracker sends on leaving it, an engagement
+ *   event: 4 events a visit, a quarter of them starting one.
+ * - `new-visitors`: the worst case, every event a pageview of a visitor never seen before.
  */
-export async function load(url: string, o: { durationS: number; connections: number; rate?: number }): Promise<LoadResult> {
-  let n = 0
+export type Traffic = 'visits' | 'new-visitors'
+
+/** The n-th event of a traffic pattern: its visitor number and body. */
+export function nthEvent(n: number, traffic: Traffic): { visitor: number; body: string } {
+  if (traffic === 'new-visitors') {
+    return {
+      visitor: n,
+      body: JSON.stringify({ n: 'pageview', u: `https://example.lv/page-${n % 50}?q=${n}`, d: 'example.lv', r: 'https://www.google.com/', w: 1280 }),
+    }
+  }
+  // Every 12 events hold three visits: 1 page (2 events), 2 pages (4), 3 pages (6).
+  const block = Math.floor(n / 12)
+  const i = n % 12
+  const [visit, step] = i < 2 ? [0, i] : i < 6 ? [1, i - 2] : [2, i - 6]
+  const visitor = block * 3 + visit
+  const page = `/page-${(visitor * 7 + (step >> 1)) % 50}`
+  const body =
+    step % 2 === 0
+      ? { n: 'pageview', u: `https://example.lv${page}`, d: 'example.lv', ...(step === 0 ? { r: 'https://www.google.com/' } : {}), w: 1280 }
+      : { n: 'engagement', u: `https://example.lv${page}`, d: 'example.lv', e: 5000 + (n % 20) * 1000, sd: 20 + (n % 80) }
+  return { visitor, body: JSON.stringify(body) }
+}
+
+/**
+ * Bounded load on loopback: `durationS` seconds, `connections` keep-alive connections,
+ * optionally capped at `rate` requests per second. Visitors differ by address and
+ * User-Agent, so Skaits does its full work for each.
+ */
+export async function load(
+  url: string,
+  o: { durationS: number; connections: number; rate?: number; traffic?: Traffic; start?: number },
+): Promise<LoadResult> {
+  let n = o.start ?? 0
+  const traffic = o.traffic ?? 'visits'
   const result = await autocannon({
     url: `${url}/api/event`,
     method: 'POST',
@@ -67,17 +101,16 @@ export async function load(url: string, o: { durationS: number; connections: num
       {
         // autocannon types setupRequest over its own Request type; only headers and body are set here.
         setupRequest: ((req: Record<string, unknown>) => {
-          n++
-          const page = `/page-${n % 50}`
+          const { visitor, body } = nthEvent(n++, traffic)
           return {
             ...req,
             headers: {
               'content-type': 'text/plain',
               // Real browsers' User-Agents (made-up ones are dropped as bots); the address makes each visitor distinct.
-              'user-agent': USER_AGENTS[n % USER_AGENTS.length]!,
-              'x-forwarded-for': `198.51.${(n >> 8) & 255}.${n & 255}`,
+              'user-agent': USER_AGENTS[visitor % USER_AGENTS.length]!,
+              'x-forwarded-for': `198.${(visitor >> 16) & 255}.${(visitor >> 8) & 255}.${visitor & 255}`,
             },
-            body: JSON.stringify({ n: 'pageview', u: `https://example.lv${page}?q=${n}`, d: 'example.lv', r: 'https://www.google.com/', w: 1280 }),
+            body,
           }
         }) as unknown as autocannon.Request['setupRequest'],
       },
