@@ -7,7 +7,15 @@ export interface Config {
   dataDir: string
   clickhouse:
     | { kind: 'embedded'; path: string }
-    | { kind: 'server'; url: string; username: string; password: string; database: string }
+    | {
+        kind: 'server'
+        url: string
+        username: string
+        password: string
+        database: string
+        /** CLICKHOUSE_CLUSTER: replicated and Distributed tables across this cluster (docs/scaling.md) */
+        cluster?: string
+      }
   /** Number of reverse proxies in front of Skaits whose `X-Forwarded-For` entries are trusted. */
   trustProxy: number
   sites: string[]
@@ -64,6 +72,7 @@ type Env = Record<string, string | undefined>
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR || './data')
   const url = env.CLICKHOUSE_URL?.trim()
+  const cluster = clusterName(env.CLICKHOUSE_CLUSTER, url)
   const timezone = env.TIMEZONE || 'UTC'
   assertTimezone(timezone)
   return {
@@ -77,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
           username: env.CLICKHOUSE_USER || 'default',
           password: env.CLICKHOUSE_PASSWORD || '',
           database: env.CLICKHOUSE_DATABASE || 'default',
+          ...(cluster ? { cluster } : {}),
         }
       : { kind: 'embedded', path: path.join(dataDir, 'clickhouse') },
     trustProxy: trustProxy(env.TRUST_PROXY),
@@ -165,6 +175,16 @@ function ispLookup(raw: string | undefined): boolean {
   if (raw === undefined || raw === '' || raw === 'dns' || raw === 'on') return true
   if (raw === 'off') return false
   throw new ConfigError(`ISP_LOOKUP must be dns or off, got "${raw}"`)
+}
+
+function clusterName(raw: string | undefined, url: string | undefined): string | undefined {
+  const name = raw?.trim()
+  if (!name) return undefined
+  if (!url) throw new ConfigError('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL: the embedded engine is a single node, not a cluster')
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new ConfigError(`CLICKHOUSE_CLUSTER must be a cluster name from the servers' remote_servers, got "${raw}"`)
+  }
+  return name
 }
 
 function list(raw: string | undefined): string[] {

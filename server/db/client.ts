@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import type { Config } from '../config.ts'
+import { useCluster } from './cluster.ts'
 
 export type Db = ClickHouseClient
 
@@ -14,14 +15,21 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 export function createDb(config: Pick<Config, 'clickhouse'>): Db {
   const ch = config.clickhouse
   if (ch.kind === 'server') {
-    return createClient({
+    const db = createClient({
       url: ch.url,
       username: ch.username,
       password: ch.password,
       database: ch.database,
       request_timeout: 30_000,
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
+      clickhouse_settings: {
+        date_time_input_format: 'best_effort',
+        // An insert into a Distributed table (rollup, relabel, rename) reaches its shards before
+        // it returns, instead of waiting in a queue on this node's disk.
+        ...(ch.cluster ? { insert_distributed_sync: 1 } : {}),
+      },
     })
+    if (ch.cluster) useCluster(db, { cluster: ch.cluster, database: ch.database })
+    return db
   }
   mkdirSync(ch.path, { recursive: true, mode: 0o700 })
   // chdb declares its Connection against @clickhouse/client-common, whose types

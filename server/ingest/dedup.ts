@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts'
+import { clusterOf } from '../db/cluster.ts'
 
-/** The tables the materialized views on `events_in` write into (migrations 004 and 005). */
+/** The tables the materialized views on `cells_in` write into (migration 010). */
 export const VIEW_TARGETS = ['counts_hourly', 'visitor_sketches']
 
 /**
@@ -10,13 +11,16 @@ export const VIEW_TARGETS = ['counts_hourly', 'visitor_sketches']
 export const DEDUPLICATION_WINDOW = 10_000
 
 /**
- * Makes ClickHouse drop a repeated insert of the same batch. `events_in` is a Null table and
+ * Makes ClickHouse drop a repeated insert of the same batch. `cells_in` is a Null table and
  * keeps nothing, but with `deduplicate_blocks_in_dependent_materialized_views` each view's
  * target table drops blocks whose `insert_deduplication_token` it has already seen. Replicated
  * tables remember tokens by default; plain MergeTree tables only with
  * `non_replicated_deduplication_window`, set here (a metadata change, skipped when present).
  */
 export async function enableInsertDeduplication(db: Db, signal?: AbortSignal): Promise<void> {
+  // On a cluster the views write into Replicated tables: Keeper remembers each shard's tokens
+  // (replicated_deduplication_window and its _seconds twin), so there is nothing to set here.
+  if (clusterOf(db)) return
   const rs = await db.query({
     query: `SELECT name, engine, create_table_query FROM system.tables
             WHERE database = currentDatabase() AND name IN {names:Array(String)}`,

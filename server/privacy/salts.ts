@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { queryRows, type Db } from '../db/client.ts'
+import { clusterOf, storedTable } from '../db/cluster.ts'
 import { addDays, dayOf, startOfDay, type Clock } from '../time.ts'
 
 export interface DailySalt {
@@ -7,11 +9,27 @@ export interface DailySalt {
   salt: Buffer
 }
 
+export interface SaltStoreOptions {
+  /**
+   * Several ingest nodes share the salts table and must hash with the same salt each day.
+   * On by default when the client speaks to a cluster (CLICKHOUSE_CLUSTER).
+   */
+  shared?: boolean
+}
+
+/** In shared mode, how long to wait before offering a salt for a day that has begun (see load()). */
+const SHARED_RECHECK_MS = 2000
+
 /**
  * One random 32-byte salt per calendar day of the instance time zone, kept in memory and in
  * the `salts` table (so a restart keeps counting the same visitors the same day).
  * Yesterday's salt is kept only while a visit that began before midnight may still continue
  * (the session idle time), then destroyed in memory and on disk.
+ *
+ * Shared (several ingest nodes): each node may offer a candidate salt for a day, and every node
+ * uses the smallest candidate in the table, so nodes that raced end with the same salt.
+ * Tomorrow's salt is offered a day ahead and the table re-read every minute (refresh()), so
+ * the nodes agree long before midnight, when they start hashing with it.
  */
 export class SaltStore {
   private salts = new Map<string, Buffer>()
@@ -19,27 +37,84 @@ export class SaltStore {
   private dayEnd = 0
   private today = ''
   private unpersisted = new Set<string>()
+  /** days whose salt this node made itself and has not yet offered in the table (shared mode) */
+  private candidates = new Set<string>()
   private writing: Promise<void> | undefined
+  private readonly shared: boolean
 
   constructor(
     private db: Db,
     private tz: string,
     private clock: Clock,
     private graceMs: number,
-  ) {}
+    options: SaltStoreOptions = {},
+  ) {
+    this.shared = options.shared ?? clusterOf(db) !== undefined
+  }
 
   /** Loads today's and yesterday's salts, creating today's if missing. */
   async load(): Promise<void> {
     const now = this.clock()
     const today = dayOf(now, this.tz)
-    const rows = await queryRows<{ day: string; salt: string }>(
-      this.db,
-      'SELECT day, any(salt) AS salt FROM salts WHERE day >= {from:Date} GROUP BY day',
-      { from: addDays(today, -1) },
-    )
-    for (const r of rows) this.salts.set(r.day, Buffer.from(r.salt, 'hex'))
+    for (const r of await this.stored(addDays(today, -1))) this.salts.set(r.day, Buffer.from(r.picked, 'hex'))
+    if (this.shared && !this.salts.has(today)) {
+      // Another node may be between emptying the table and writing the live salts back
+      // (destroyExpired); look once more before offering a salt for a day already begun.
+      await sleep(SHARED_RECHECK_MS)
+      for (const r of await this.stored(today)) this.salts.set(r.day, Buffer.from(r.picked, 'hex'))
+    }
     this.current(now)
     await this.settle()
+    await this.refresh()
+  }
+
+  /**
+   * Shared mode (a no-op on one node): offers tomorrow's salt ahead of time, then adopts for
+   * today and later days the salt every node picks, the smallest candidate in the table.
+   * Returns the days already in use whose salt this node had to change (a race lost; rare).
+   */
+  async refresh(): Promise<string[]> {
+    if (!this.shared) return []
+    this.current(this.clock())
+    const tomorrow = addDays(this.today, 1)
+    let stored = await this.stored(this.today)
+    if (!this.salts.has(tomorrow) && !stored.some((r) => r.day === tomorrow)) {
+      this.offer(tomorrow)
+      await this.settle()
+      stored = await this.stored(this.today)
+    }
+    const replaced: string[] = []
+    const contested: string[] = []
+    for (const r of stored) {
+      const held = this.salts.get(r.day)
+      const picked = Buffer.from(r.picked, 'hex')
+      if (!held?.equals(picked)) {
+        if (held && r.day <= this.today) replaced.push(r.day)
+        held?.fill(0)
+        this.salts.set(r.day, picked)
+      }
+      if (Number(r.candidates) > 1) contested.push(r.day)
+    }
+    // ReplacingMergeTree keeps the last row written of a day's candidates. Writing the pick
+    // again makes it the one a merge keeps, so a node reading after the merge picks it too.
+    for (const day of contested) this.unpersisted.add(day)
+    await this.settle()
+    return replaced
+  }
+
+  /** Each stored day's salt (the smallest candidate: the same pick on every node) from `from` on. */
+  private stored(from: string): Promise<{ day: string; picked: string; candidates: number }[]> {
+    return queryRows(
+      this.db,
+      'SELECT day, min(salt) AS picked, uniqExact(salt) AS candidates FROM salts WHERE day >= {from:Date} GROUP BY day',
+      { from },
+    )
+  }
+
+  private offer(day: string): void {
+    this.salts.set(day, randomBytes(32))
+    this.unpersisted.add(day)
+    if (this.shared) this.candidates.add(day)
   }
 
   /** Today's salt; rotates synchronously at midnight (the hot path never awaits). */
@@ -62,9 +137,7 @@ export class SaltStore {
     this.dayStart = startOfDay(this.today, this.tz)
     this.dayEnd = startOfDay(addDays(this.today, 1), this.tz)
     if (!this.salts.has(this.today)) {
-      const salt = randomBytes(32)
-      this.salts.set(this.today, salt)
-      this.unpersisted.add(this.today)
+      this.offer(this.today)
       // Not awaited: the hot path must not wait. A failed write stays queued for settle().
       this.settle().catch(() => {})
     }
@@ -91,10 +164,16 @@ export class SaltStore {
     if (Number(onDisk[0]?.n ?? 0) > 0) {
       // TRUNCATE removes the table's files at once; a DELETE mutation would leave the old
       // part (with the salt in it) on disk until ClickHouse's cleanup ran, tens of seconds later.
-      // The salts still needed are written straight back.
-      await this.db.command({ query: 'TRUNCATE TABLE salts' })
-      for (const day of this.salts.keys()) this.unpersisted.add(day)
-      await this.settle()
+      // On a cluster it runs on every node and waits for every replica.
+      const salts = await storedTable(this.db, 'salts')
+      try {
+        await this.db.command({ query: `TRUNCATE TABLE ${salts.target}`, clickhouse_settings: salts.settings })
+      } finally {
+        // The salts still needed are written straight back, even when the TRUNCATE reported a
+        // failure (a replica away) after emptying this node's table.
+        for (const day of this.salts.keys()) this.unpersisted.add(day)
+        await this.settle()
+      }
     }
     return destroyed
   }
@@ -109,18 +188,40 @@ export class SaltStore {
     while (this.writing) await this.writing.catch(() => {})
     const days = [...this.unpersisted].filter((d) => this.salts.has(d))
     if (!days.length) return
-    this.writing = this.db
-      .insert({
-        table: 'salts',
-        values: days.map((day) => ({ day, salt: this.salts.get(day)!.toString('hex') })),
-        format: 'JSONEachRow',
-      })
+    this.writing = this.write(days)
       .then(() => {
-        for (const d of days) this.unpersisted.delete(d)
+        for (const d of days) {
+          this.unpersisted.delete(d)
+          this.candidates.delete(d)
+        }
       })
       .finally(() => {
         this.writing = undefined
       })
     await this.writing
+  }
+
+  private async write(days: string[]): Promise<void> {
+    const row = (day: string) => ({ day, salt: this.salts.get(day)!.toString('hex') })
+    if (!this.shared) {
+      await this.db.insert({ table: 'salts', values: days.map(row), format: 'JSONEachRow' })
+      return
+    }
+    // A candidate carries one token per day: on a replicated table Keeper then keeps only the
+    // first node's (within its deduplication window), so a race usually leaves one candidate.
+    // Rows written back after a TRUNCATE, or a pick written again, must not count as repeats.
+    // Settings go in the SQL: the embedded engine would keep client settings for the session.
+    // `day` is a YYYY-MM-DD made by this class.
+    for (const day of days.filter((d) => this.candidates.has(d))) {
+      await this.db.insert({
+        table: `salts SETTINGS insert_deduplication_token = 'skaits-salt-${day}'`,
+        values: [row(day)],
+        format: 'JSONEachRow',
+      })
+    }
+    const again = days.filter((d) => !this.candidates.has(d))
+    if (again.length) {
+      await this.db.insert({ table: 'salts SETTINGS insert_deduplicate = 0', values: again.map(row), format: 'JSONEachRow' })
+    }
   }
 }

@@ -1,16 +1,30 @@
 import { queryRows, type Db } from '../db/client.ts'
+import { clusterOf, storedTable } from '../db/cluster.ts'
 import type { EventBuffer } from '../ingest/buffer.ts'
 import { errorText } from '../ingest/buffer.ts'
 import type { Logger } from '../log.ts'
 import type { SaltStore } from '../privacy/salts.ts'
 import type { Sessions } from '../sessions/sessions.ts'
-import { dayOf, isValidDay, type Clock } from '../time.ts'
+import { addDays, dayOf, isValidDay, startOfDay, type Clock } from '../time.ts'
+
+/**
+ * On a cluster, how long after a day ends before it is rolled up (every ingest node must have
+ * inserted its last events of the day), and how long after the rollup its sketches are dropped
+ * (any node that began the same rollup meanwhile must have finished reading them).
+ */
+export const CLUSTER_SETTLE_MS = 5 * 60_000
 
 /**
  * Turns one closed day's unique-visitor sketches into plain integers (per day and per hour),
  * then drops the sketches. Idempotent: the integer tables replace rows with equal keys.
  */
 export async function rollupDay(db: Db, day: string): Promise<void> {
+  await writeDayIntegers(db, day)
+  await dropDaySketches(db, day)
+}
+
+/** Writes a day's unique counts as integers and records the day as rolled up. */
+export async function writeDayIntegers(db: Db, day: string): Promise<void> {
   if (!isValidDay(day)) throw new Error(`not a day: ${day}`)
   const p = { day }
   await db.command({
@@ -31,8 +45,14 @@ export async function rollupDay(db: Db, day: string): Promise<void> {
     query: 'INSERT INTO rolled_days (day, rolled_at) VALUES ({day:Date}, now())',
     query_params: p,
   })
+}
+
+/** Drops a day's unique-visitor sketches (on a cluster: on every shard and replica). */
+export async function dropDaySketches(db: Db, day: string): Promise<void> {
+  if (!isValidDay(day)) throw new Error(`not a day: ${day}`)
+  const sketches = await storedTable(db, 'visitor_sketches')
   // Partition expressions take no query parameters; `day` was checked to be YYYY-MM-DD above.
-  await db.command({ query: `ALTER TABLE visitor_sketches DROP PARTITION '${day}'` })
+  await db.command({ query: `ALTER TABLE ${sketches.target} DROP PARTITION '${day}'`, clickhouse_settings: sketches.settings })
 }
 
 /**
@@ -77,11 +97,17 @@ export class Maintenance {
         { today },
       )
       if (open.length) await buffer.flush()
-      for (const { d } of open) {
-        await rollupDay(db, d)
-        report.rolledUp.push(d)
+      if (clusterOf(db)) {
+        report.rolledUp = await this.closeDaysOnCluster(open.map((o) => o.d), now)
+      } else {
+        for (const { d } of open) {
+          await rollupDay(db, d)
+          report.rolledUp.push(d)
+        }
       }
       report.saltsDestroyed = await salts.destroyExpired()
+      const replaced = await salts.refresh()
+      if (replaced.length) log.warn({ days: replaced }, 'salt replaced by the one the other ingest nodes use')
       report.visitsForgotten = sessions.sweep(now)
       if (report.rolledUp.length || report.saltsDestroyed.length) log.info(report, 'daily maintenance')
     } catch (err) {
@@ -89,6 +115,38 @@ export class Maintenance {
       throw err
     }
     return report
+  }
+
+  /**
+   * Every ingest node of a cluster runs the maintenance. A day is rolled up once all nodes can
+   * have inserted its last events, by whichever node comes first (another one racing it writes
+   * the same integers, which replace each other); its sketches are dropped only a while after
+   * the integers exist, so no node can compute integers from half-dropped sketches.
+   */
+  private async closeDaysOnCluster(days: string[], now: number): Promise<string[]> {
+    const { db, tz } = this.deps
+    if (!days.length) return []
+    const rolled = new Map(
+      (
+        await queryRows<{ d: string; age_s: number }>(
+          db,
+          `SELECT toString(day) AS d, dateDiff('second', max(rolled_at), now()) AS age_s
+           FROM rolled_days WHERE day IN {days:Array(Date)} GROUP BY day`,
+          { days },
+        )
+      ).map((r) => [r.d, Number(r.age_s) * 1000]),
+    )
+    const rolledUp: string[] = []
+    for (const d of days) {
+      const age = rolled.get(d)
+      if (age === undefined && now - startOfDay(addDays(d, 1), tz) >= CLUSTER_SETTLE_MS) {
+        await writeDayIntegers(db, d)
+        rolledUp.push(d)
+      } else if (age !== undefined && age >= CLUSTER_SETTLE_MS) {
+        await dropDaySketches(db, d)
+      }
+    }
+    return rolledUp
   }
 }
 

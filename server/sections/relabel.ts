@@ -1,4 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
+import { storedTable } from '../db/cluster.ts'
 import type { SectionOf } from './rules.ts'
 
 const CHUNK = 1000
@@ -29,11 +30,12 @@ export async function relabelSections(
     )
   ).map((r) => r.value)
   const sync = { mutations_sync: '2' as const }
+  const counts = await storedTable(db, 'counts_hourly')
   await db.command({
-    query: `ALTER TABLE counts_hourly DELETE
+    query: `ALTER TABLE ${counts.target} DELETE
             WHERE site = {site:String} AND dimension = 'event:section' AND hour < toDateTime({cutoff:UInt32})`,
     query_params: p,
-    clickhouse_settings: sync,
+    clickhouse_settings: { ...counts.settings, ...sync },
   })
   for (let i = 0; i < pages.length; i += CHUNK) {
     const from = pages.slice(i, i + CHUNK)
@@ -53,11 +55,12 @@ export async function relabelSections(
   }
   for (const table of ['visitors_daily', 'visitors_hourly']) {
     const column = table === 'visitors_daily' ? 'day' : 'toDate(hour, {tz:String})'
+    const stored = await storedTable(db, table)
     await db.command({
       // Table and column names come from the fixed list above.
-      query: `ALTER TABLE ${table} DELETE WHERE site = {site:String} AND dimension = 'event:section' AND ${column} < {day:Date}`,
+      query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String} AND dimension = 'event:section' AND ${column} < {day:Date}`,
       query_params: p,
-      clickhouse_settings: sync,
+      clickhouse_settings: { ...stored.settings, ...sync },
     })
   }
   return { pages: pages.length }

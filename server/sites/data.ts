@@ -1,4 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
+import { storedTable } from '../db/cluster.ts'
 
 /** Tables holding a site's counts, keyed by its domain in the `site` column. */
 export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']
@@ -6,10 +7,11 @@ export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_
 /** Deletes every count of a site, synchronously. */
 export async function deleteSiteData(db: Db, site: string): Promise<void> {
   for (const table of SITE_DATA_TABLES) {
+    const stored = await storedTable(db, table)
     await db.command({
-      query: `ALTER TABLE ${table} DELETE WHERE site = {site:String}`,
+      query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String}`,
       query_params: { site },
-      clickhouse_settings: { mutations_sync: '2' },
+      clickhouse_settings: { ...stored.settings, mutations_sync: '2' },
     })
   }
 }
