@@ -82,6 +82,11 @@ export function parseEvent(body: unknown): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, reason: 'the body must be a JSON object' }
   }
+  return parseTrackerEvent(body as Record<string, unknown>) ?? parseWire(body)
+}
+
+/** The full validation, with zod: every shape the Events API allows, and the reason for a refusal. */
+export function parseWire(body: object): ParseResult {
   const r = wire.safeParse(body)
   if (!r.success) {
     const issue = r.error.issues[0]!
@@ -114,6 +119,60 @@ export function parseEvent(body: unknown): ParseResult {
       scrollDepth: w.sd ?? undefined,
     },
   }
+}
+
+const TRACKER_KEYS = new Set(['n', 'u', 'd', 'r', 'w', 'h', 'e', 'sd'])
+
+/**
+ * The fast path for what the tracker sends (short keys, no properties): the same checks as
+ * `wire`, written out, because zod took a tenth of the ingest path's CPU. Anything it does not
+ * accept outright (long keys, props, a value out of range) goes to `parseWire`, which decides
+ * and explains; so it can only be faster, never different. A property test holds it to that.
+ */
+export function parseTrackerEvent(body: Record<string, unknown>): ParseResult | undefined {
+  for (const key in body) if (!TRACKER_KEYS.has(key)) return undefined
+  const { n, u, d, r, w, h, e, sd } = body
+  if (!isText(n, 120) || !isText(u, 2000) || !isText(d, 1000)) return undefined
+  if (r != null && !isText(r, 2000)) return undefined
+  if (w != null && !isInt(w, 100_000)) return undefined
+  if (h != null && h !== 0 && h !== 1 && typeof h !== 'boolean') return undefined
+  if (e != null && !isInt(e, 86_400_000)) return undefined
+  if (sd != null && !isInt(sd, 100)) return undefined
+  if (!n) return undefined
+  let url: URL
+  try {
+    url = new URL(u)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+  const domains = d
+    .split(',')
+    .map((s) => normalizeDomain(s))
+    .filter(Boolean)
+  if (!domains.length || domains.length > 10) return undefined
+  return {
+    ok: true,
+    event: {
+      name: n,
+      url,
+      domains,
+      referrer: (r as string | null | undefined) || undefined,
+      screenWidth: (w as number | null | undefined) ?? undefined,
+      props: [],
+      hashMode: Boolean(h),
+      engagedMs: (e as number | null | undefined) ?? 0,
+      scrollDepth: (sd as number | null | undefined) ?? undefined,
+    },
+  }
+}
+
+function isText(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max && !CONTROL.test(v)
+}
+
+function isInt(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
 }
 
 /** Lower-case, no scheme, no trailing dot, no leading `www.`. */
