@@ -18,6 +18,14 @@ export interface VisitDimensions {
   isp?: Promise<string>
 }
 
+const VISIT_DIMENSIONS = [
+  'source', 'referrer', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term',
+  'browser', 'browser_version', 'os', 'os_version', 'device', 'country', 'isp',
+] as const
+
+/** The stored names of the visit dimensions, made once rather than per visit. */
+const VISIT = Object.fromEntries(VISIT_DIMENSIONS.map((d) => [d, `visit:${d}`])) as Record<(typeof VISIT_DIMENSIONS)[number], string>
+
 /**
  * Turns a request into the visit dimensions fixed at a visit's start, in memory, reduced to
  * what is stored: a source host, a browser family and major version, a country code, an ISP
@@ -35,8 +43,8 @@ export class Enricher {
 
   visitDimensions(event: IncomingEvent, facts: RequestFacts, site: string): VisitDimensions {
     const dims: [string, string][] = []
-    const add = (dimension: string, value: string | undefined) => {
-      if (value) dims.push([`visit:${dimension}`, value])
+    const add = (dimension: keyof typeof VISIT, value: string | undefined) => {
+      if (value) dims.push([VISIT[dimension], value])
     }
     const source = classifySource(event.url, event.referrer, site)
     add('source', source.source)

@@ -34,12 +34,51 @@ interface Visit {
   duration: number
   entry: Place
   exit: Place
-  /** visit dimensions fixed at the visit's first pageview (source, device, country, …) */
-  dims: (readonly [string, string])[]
+  /**
+   * visit dimensions fixed at the visit's first pageview (source, device, country, …), flat:
+   * dimension, value, dimension, value…
+   */
+  dims: string[]
   /** pages seen in this visit: whether engagement was reported, and the deepest scroll */
-  pages: Map<string, { engaged: boolean; scroll: number }>
+  pages: Seen<PageSeen>
   /** sections seen in this visit (a visit counts once per section) */
-  sections: Set<string>
+  sections: Seen<true>
+}
+
+interface PageSeen {
+  engaged: boolean
+  scroll: number
+}
+
+/**
+ * A small map from page (or section) to what the visit saw there. Most visits see one page,
+ * and a Map per visit cost more memory than the rest of the visit: the first entry is kept
+ * in fields, a Map only made for the second.
+ */
+class Seen<T> {
+  private rest: Map<string, T> | undefined
+
+  constructor(
+    private firstKey: string,
+    private firstValue: T,
+  ) {}
+
+  get size(): number {
+    return 1 + (this.rest?.size ?? 0)
+  }
+
+  get(key: string): T | undefined {
+    return key === this.firstKey ? this.firstValue : this.rest?.get(key)
+  }
+
+  has(key: string): boolean {
+    return key === this.firstKey || (this.rest?.has(key) ?? false)
+  }
+
+  set(key: string, value: T): void {
+    if (key === this.firstKey) this.firstValue = value
+    else (this.rest ??= new Map()).set(key, value)
+  }
 }
 
 /** Pages remembered per visit; beyond it a page counts as new to the visit (bounded memory). */
@@ -135,9 +174,9 @@ export class Sessions {
       duration: 0,
       entry: place,
       exit: place,
-      dims: [...dims],
-      pages: new Map([[place.page, { engaged: false, scroll: -1 }]]),
-      sections: new Set([place.section]),
+      dims: dims.flat(),
+      pages: new Seen(place.page, { engaged: false, scroll: -1 }),
+      sections: new Seen(place.section, true),
     }
     const inc = { visits: 1, pageviews: 1, bounces: 1, events: 1 }
     cells.add(TOTAL, '', inc, true)
@@ -158,7 +197,7 @@ export class Sessions {
     const inc: Partial<Increments> = { pageviews: 1, events: 1, duration: delta, bounces: wasBounce ? -1 : 0 }
     cells.add(TOTAL, '', inc, true)
     cells.add(DIM.entryPage, visit.entry.page, inc, true)
-    for (const [d, v] of visit.dims) cells.add(d, v, inc, true)
+    for (let i = 0; i < visit.dims.length; i += 2) cells.add(visit.dims[i]!, visit.dims[i + 1]!, inc, true)
     // The exit page moves with the visitor: the whole visit leaves the old exit row.
     cells.add(DIM.exitPage, visit.exit.page, negate(before))
     cells.add(DIM.exitPage, place.page, visitTotals(visit))
@@ -170,7 +209,7 @@ export class Sessions {
       cells.add(DIM.page, place.page, { visits: 1 })
     }
     if (!visit.sections.has(place.section)) {
-      if (visit.sections.size < MAX_PAGES_PER_VISIT) visit.sections.add(place.section)
+      if (visit.sections.size < MAX_PAGES_PER_VISIT) visit.sections.set(place.section, true)
       cells.add(DIM.section, place.section, { visits: 1 })
     }
     visit.exit = place
@@ -184,7 +223,7 @@ export class Sessions {
     const uniq = Boolean(extra.events)
     cells.add(TOTAL, '', inc, uniq)
     cells.add(DIM.entryPage, visit.entry.page, inc, uniq)
-    for (const [d, v] of visit.dims) cells.add(d, v, inc, uniq)
+    for (let i = 0; i < visit.dims.length; i += 2) cells.add(visit.dims[i]!, visit.dims[i + 1]!, inc, uniq)
     cells.add(DIM.exitPage, visit.exit.page, inc)
   }
 
@@ -245,8 +284,8 @@ export class Sessions {
    */
   addVisitDimension(key: string, dimension: string, value: string): Cell[] {
     const visit = this.visits.get(key)
-    if (!visit || visit.dims.some(([d]) => d === dimension)) return []
-    visit.dims.push([dimension, value])
+    if (!visit || visit.dims.some((d, i) => i % 2 === 0 && d === dimension)) return []
+    visit.dims.push(dimension, value)
     const cells = new CellSet()
     cells.add(dimension, value, visitTotals(visit), true)
     return cells.cells()
