@@ -27,6 +27,20 @@ const VISIT_DIMENSIONS = [
 const VISIT = Object.fromEntries(VISIT_DIMENSIONS.map((d) => [d, `visit:${d}`])) as Record<(typeof VISIT_DIMENSIONS)[number], string>
 
 /**
+ * One copy of each dimension value for all visits that share it: every lookup makes a new
+ * string ('Google', 'LV', '130'), and a visit keeps its values for its whole life. Bounded;
+ * when full it starts over, which only costs memory until the old visits end.
+ */
+const interned = new Map<string, string>()
+function intern(value: string): string {
+  const known = interned.get(value)
+  if (known !== undefined) return known
+  if (interned.size >= 10_000) interned.clear()
+  interned.set(value, value)
+  return value
+}
+
+/**
  * Turns a request into the visit dimensions fixed at a visit's start, in memory, reduced to
  * what is stored: a source host, a browser family and major version, a country code, an ISP
  * domain. The address itself is only passed to the country and ISP lookups.
@@ -44,7 +58,7 @@ export class Enricher {
   visitDimensions(event: IncomingEvent, facts: RequestFacts, site: string): VisitDimensions {
     const dims: [string, string][] = []
     const add = (dimension: keyof typeof VISIT, value: string | undefined) => {
-      if (value) dims.push([VISIT[dimension], value])
+      if (value) dims.push([VISIT[dimension], intern(value)])
     }
     const source = classifySource(event.url, event.referrer, site)
     add('source', source.source)

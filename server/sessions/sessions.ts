@@ -81,6 +81,16 @@ class Seen<T> {
   }
 }
 
+/** Dimension, value, dimension, value…: an array of exactly that length (flat() leaves room to grow). */
+function flatten(dims: ReadonlyArray<readonly [string, string]>): string[] {
+  const flat = new Array<string>(dims.length * 2)
+  for (let i = 0; i < dims.length; i++) {
+    flat[2 * i] = dims[i]![0]
+    flat[2 * i + 1] = dims[i]![1]
+  }
+  return flat
+}
+
 /** Pages remembered per visit; beyond it a page counts as new to the visit (bounded memory). */
 const MAX_PAGES_PER_VISIT = 200
 
@@ -174,7 +184,7 @@ export class Sessions {
       duration: 0,
       entry: place,
       exit: place,
-      dims: dims.flat(),
+      dims: flatten(dims),
       pages: new Seen(place.page, { engaged: false, scroll: -1 }),
       sections: new Seen(place.section, true),
     }
