@@ -103,7 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
     ingestRatePerMinute: int(env, 'INGEST_RATE_PER_MINUTE', 600, 0, 1_000_000_000),
     http: httpLimits(env),
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
-    sessionMax: int(env, 'SESSION_MAX', 1_000_000, 100, 100_000_000),
+    sessionMax: int(env, 'SESSION_MAX', 250_000, 100, 100_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     admin: adminAccount(env),
     sessionDays: int(env, 'SESSION_DAYS', 30, 1, 365),
