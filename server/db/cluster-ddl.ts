@@ -364,6 +364,9 @@ function leadingSortColumn(tokens: Token[]): string | undefined {
 function alterKind(command: Token[], s: Statement): 'columns' | 'settings' | 'storage' {
   const words = command.slice(0, 2).map((t) => (t.kind === 'word' ? t.text.toUpperCase() : ''))
   const two = words.join(' ')
+  // A codec says how parts are stored; a Distributed table stores none (and one that accepted a
+  // codec could fail to load at the next restart, as it does with TTLs: ClickHouse #33344).
+  if (two === 'MODIFY COLUMN' && command.some((t) => isWord(t, 'CODEC'))) return 'storage'
   if (COLUMN_COMMANDS.has(two)) return 'columns'
   if (two === 'MODIFY SETTING' || two === 'RESET SETTING') return 'settings'
   if (STORAGE_COMMANDS.has(two) || STORAGE_COMMANDS.has(words[0]!)) return 'storage'

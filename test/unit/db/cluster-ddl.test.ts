@@ -173,6 +173,11 @@ describe('cluster DDL for statements a later migration may bring', () => {
       `ALTER TABLE ${q('counts_hourly_local')} ${ON} ADD COLUMN IF NOT EXISTS outbound Int64 DEFAULT 0 AFTER exits, ADD INDEX IF NOT EXISTS v value TYPE bloom_filter GRANULARITY 4`,
       `ALTER TABLE ${q('counts_hourly')} ${ON} ADD COLUMN IF NOT EXISTS outbound Int64 DEFAULT 0 AFTER exits`,
     ])
+    // A codec changes how parts are stored: the Distributed table, which stores none, keeps out of it.
+    expect(next().translate('ALTER TABLE counts_hourly MODIFY COLUMN visits Int64 CODEC(T64, ZSTD(1)), MODIFY COLUMN events Int32')).toEqual([
+      `ALTER TABLE ${q('counts_hourly_local')} ${ON} MODIFY COLUMN visits Int64 CODEC(T64, ZSTD(1)), MODIFY COLUMN events Int32`,
+      `ALTER TABLE ${q('counts_hourly')} ${ON} MODIFY COLUMN events Int32`,
+    ])
     expect(next().translate("ALTER TABLE sites ADD COLUMN IF NOT EXISTS note String DEFAULT ''")).toEqual([
       `ALTER TABLE ${q('sites')} ADD COLUMN IF NOT EXISTS note String DEFAULT ''`,
     ])
