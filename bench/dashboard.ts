@@ -10,7 +10,7 @@ import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
 import { ROOT, startProcess } from './lib.ts'
-import { countRows, seedYear } from './seed.ts'
+import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
  * The dashboard's first view of 30 days against a year of synthetic aggregates for a site with
@@ -115,9 +115,11 @@ try {
   await sites.load()
   const fresh = !sites.get(SITE)
   if (fresh) await sites.add(SITE, Date.parse(`${from}T00:00:00Z`))
-  const seeded = fresh
-    ? await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY })
-    : await countRows(db, SITE)
+  if (fresh) {
+    await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY, hourlyDays: 31 })
+    await rollUpStaged(db)
+  }
+  const seeded = await countRows(db, SITE)
   await db.close()
   const seedS = (performance.now() - seedStarted) / 1000
   console.log(

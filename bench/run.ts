@@ -23,8 +23,8 @@ interface Part {
 const PARTS: Part[] = [
   { name: 'tracker', entry: 'bench/tracker.ts', limitS: 60 },
   { name: 'ingest', entry: 'bench/ingest.ts', limitS: 150 },
-  { name: 'queries', entry: 'bench/queries.ts', limitS: 270 },
-  { name: 'storage', entry: 'bench/storage.ts', limitS: 180 },
+  { name: 'queries', entry: 'bench/queries.ts', limitS: 330 },
+  { name: 'storage', entry: 'bench/storage.ts', limitS: 240 },
 ]
 const TOTAL_LIMIT_S = 600
 

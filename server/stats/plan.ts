@@ -65,6 +65,8 @@ export interface Plan {
   orderBy: [string, 'asc' | 'desc'][]
   limit: number
   offset: number
+  /** whether the answer counts all its rows (`include.total_rows`) */
+  totalRows: boolean
 }
 
 export class PlanError extends Error {}
@@ -151,6 +153,7 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
     orderBy,
     limit: req.pagination.limit,
     offset: req.pagination.offset,
+    totalRows: req.include.total_rows === true,
   }
 }
 

@@ -15,8 +15,10 @@ const SUMS = INCREMENT_KEYS
  * Builds one query: counts from `counts_hourly`, unique visitors from the integer tables for
  * closed days plus the 48 h sketches for days not yet rolled up. Every value is a query
  * parameter; only names chosen from fixed lists here are written into the SQL text.
+ * `cleanMonths` ('YYYY-MM-01') are months of `visitors_daily` known to hold each key once
+ * (see duplicateFreeMonths), so their rows can be summed without FINAL.
  */
-export function buildQuery(plan: Plan, tz: string): BuiltQuery {
+export function buildQuery(plan: Plan, tz: string, cleanMonths: ReadonlySet<string> = new Set()): BuiltQuery {
   const params: Record<string, unknown> = {
     site: plan.site,
     dim: plan.dimension,
@@ -32,11 +34,25 @@ export function buildQuery(plan: Plan, tz: string): BuiltQuery {
   const value = plan.byValue ? 'value' : "''"
   const hourly = plan.granularity === 'hour'
 
+  // Counts: whole months, weeks and days from their sums (projections, migration 009), the
+  // hours at the edges from the hourly rows; each piece is a query ClickHouse can answer from
+  // one of them.
+  const countPieces = splitRange(params.from as number, params.to as number, levelsFor(plan, tz))
+  const pieces = countPieces.map((piece, i) => {
+    const from = `p${i}_from`
+    const to = `p${i}_to`
+    const [range, bucket] = pieceSql(plan, piece.level, from, to)
+    params[from] = piece.level === 'hour' ? piece.from : utcDay(piece.from)
+    params[to] = piece.level === 'hour' ? piece.to : utcDay(piece.to)
+    return `
+      SELECT ${bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}
+      FROM counts_hourly
+      WHERE site = {site:String} AND dimension = {dim:String} AND ${range} AND (${where})
+      GROUP BY bucket, val`
+  })
   const counts = `
-    SELECT ${bucketOfHour(plan)} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS ${s}`).join(', ')}
-    FROM counts_hourly
-    WHERE site = {site:String} AND dimension = {dim:String}
-      AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32}) AND (${where})
+    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}
+    FROM (${pieces.join('\n      UNION ALL')})
     GROUP BY bucket, val
     HAVING ${SUMS.map((s) => `${s} != 0`).join(' OR ')}`
 
@@ -57,10 +73,7 @@ export function buildQuery(plan: Plan, tz: string): BuiltQuery {
       GROUP BY hour, bucket, val
     ) GROUP BY bucket, val`
     : `
-    SELECT bucket, val, sum(n) AS visitors FROM (
-      SELECT ${bucketOfDay(plan)} AS bucket, ${value} AS val, visitors AS n
-      FROM visitors_daily FINAL
-      WHERE site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date} AND (${where})
+    SELECT bucket, val, sum(n) AS visitors FROM (${dailyVisitors(plan, params, where, cleanMonths).join('\n      UNION ALL')}
       UNION ALL
       SELECT ${bucketOfDay(plan)} AS bucket, ${value} AS val, uniqMerge(visitors) AS n
       FROM visitor_sketches
@@ -69,14 +82,18 @@ export function buildQuery(plan: Plan, tz: string): BuiltQuery {
       GROUP BY day, bucket, val
     ) GROUP BY bucket, val`
 
+  // Weighing the projections of every part costs planning time: a query that reads none of
+  // them (the site total, hourly buckets) says so.
+  const sumsRead =
+    countPieces.some((p) => p.level !== 'hour') || (needsVisitors && !hourly && cleanRuns(plan.range.from, plan.range.to, cleanMonths).length > 0)
   const select = plan.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`).join(', ')
   const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
   const sql = `
     WITH counts AS (${counts})${needsVisitors ? `, uniques AS (${uniques})` : ''}
-    SELECT counts.bucket AS bucket, counts.val AS val, ${select}, count() OVER () AS total_rows
+    SELECT counts.bucket AS bucket, counts.val AS val, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
     FROM counts ${needsVisitors ? 'LEFT JOIN uniques ON counts.bucket = uniques.bucket AND counts.val = uniques.val' : ''}
     ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
-    LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
+    LIMIT {limit:UInt32} OFFSET {offset:UInt32}${sumsRead ? '' : '\n    SETTINGS optimize_use_projections = 0'}`
   return { sql, params }
 }
 
@@ -110,6 +127,209 @@ function bucketOfDay(plan: Plan): string {
       return 'toString(toStartOfMonth(day))'
   }
 }
+
+type Level = 'month' | 'week' | 'day' | 'hour'
+
+export interface Piece {
+  level: Level
+  /** UTC seconds, inclusive */
+  from: number
+  /** UTC seconds, exclusive */
+  to: number
+}
+
+const DAY_S = 86_400
+
+/**
+ * Splits [from, to) into whole UTC months, weeks (Monday to Sunday) and days, as far as
+ * `levels` allow, and the hours left at the edges: coarsest first, covering exactly the hours
+ * of the range.
+ */
+export function splitRange(from: number, to: number, levels: Level[]): Piece[] {
+  const d0 = Math.ceil(from / DAY_S) * DAY_S
+  const d1 = Math.floor(to / DAY_S) * DAY_S
+  if (!levels.includes('day') || d0 >= d1) return [{ level: 'hour', from, to }]
+  const days = (a: number, b: number): Piece[] => (a < b ? [{ level: 'day', from: a, to: b }] : [])
+  const weeks = (a: number, b: number): Piece[] => {
+    const w0 = mondayAtOrAfter(a)
+    const w1 = mondayAtOrBefore(b)
+    if (!levels.includes('week') || w0 >= w1) return days(a, b)
+    return [...days(a, w0), { level: 'week', from: w0, to: w1 }, ...days(w1, b)]
+  }
+  const months = (a: number, b: number): Piece[] => {
+    const m0 = monthStartAtOrAfter(a)
+    const m1 = monthStartAtOrBefore(b)
+    if (!levels.includes('month') || m0 >= m1) return weeks(a, b)
+    return [...weeks(a, m0), { level: 'month', from: m0, to: m1 }, ...weeks(m1, b)]
+  }
+  return [
+    ...(from < d0 ? [{ level: 'hour' as const, from, to: d0 }] : []),
+    ...months(d0, d1),
+    ...(d1 < to ? [{ level: 'hour' as const, from: d1, to }] : []),
+  ]
+}
+
+function monthStartAtOrBefore(s: number): number {
+  const d = new Date(s * 1000)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000
+}
+
+function monthStartAtOrAfter(s: number): number {
+  const before = monthStartAtOrBefore(s)
+  if (before === s) return s
+  const d = new Date(s * 1000)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000
+}
+
+/** 1970-01-01 was a Thursday: day n is a Monday when (n + 3) % 7 is 0. */
+function mondayAtOrBefore(s: number): number {
+  const day = Math.floor(s / DAY_S)
+  return (day - ((day + 3) % 7)) * DAY_S
+}
+
+function mondayAtOrAfter(s: number): number {
+  const before = mondayAtOrBefore(s)
+  return before === s ? s : before + 7 * DAY_S
+}
+
+function utcDay(s: number): string {
+  return new Date(s * 1000).toISOString().slice(0, 10)
+}
+
+/**
+ * Which pieces a query may read from the daily, weekly and monthly sums. Those are UTC days,
+ * weeks and months: a range's time buckets can come from them only when the reporting time
+ * zone is UTC (and only from pieces that fall in one bucket), hourly buckets never.
+ * Without time buckets any time zone can use them in the middle of its range.
+ */
+function levelsFor(plan: Plan, tz: string): Level[] {
+  // The site total has one row an hour: reading them is cheaper than planning more pieces.
+  if (plan.dimension === '') return []
+  const utc = tz === 'UTC' || tz === 'Etc/UTC'
+  switch (plan.granularity) {
+    case undefined:
+      return ['month', 'week', 'day']
+    case 'month':
+      return utc ? ['month', 'day'] : []
+    case 'week':
+      return utc ? ['week', 'day'] : []
+    case 'day':
+      return utc ? ['day'] : []
+    case 'hour':
+      return []
+  }
+}
+
+/** How a piece selects its rows, and the bucket of each, by the key of the sums it reads. */
+function pieceSql(plan: Plan, level: Level, from: string, to: string): [range: string, bucket: string] {
+  const g = plan.granularity
+  switch (level) {
+    case 'hour':
+      return [`hour >= toDateTime({${from}:UInt32}) AND hour < toDateTime({${to}:UInt32})`, bucketOfHour(plan)]
+    case 'day': {
+      const bucket = { day: 'toString(toDate(hour))', week: 'toString(toMonday(toDate(hour)))', month: 'toString(toStartOfMonth(toDate(hour)))' }
+      return [`toDate(hour) >= {${from}:Date} AND toDate(hour) < {${to}:Date}`, g === undefined ? "''" : bucket[g as keyof typeof bucket]]
+    }
+    case 'week':
+      return [`toMonday(hour) >= {${from}:Date} AND toMonday(hour) < {${to}:Date}`, g === undefined ? "''" : 'toString(toMonday(hour))']
+    case 'month':
+      return [`toStartOfMonth(hour) >= {${from}:Date} AND toStartOfMonth(hour) < {${to}:Date}`, g === undefined ? "''" : 'toString(toStartOfMonth(hour))']
+  }
+}
+
+/**
+ * Daily unique visitors. `visitors_daily` is a ReplacingMergeTree: a day rolled up twice holds
+ * its rows twice until a merge, and FINAL reads the last of them. In months where every key is
+ * known to be stored once, FINAL changes nothing, so those are summed plainly: whole months and
+ * weeks from the sums kept beside the table (projections, migration 009), the rest day by day.
+ * The other months are read with FINAL, as before. (`day` is already a day of the reporting
+ * time zone, so every bucket can come from these sums.)
+ */
+function dailyVisitors(plan: Plan, params: Record<string, unknown>, where: string, cleanMonths: ReadonlySet<string>): string[] {
+  const value = plan.byValue ? 'value' : "''"
+  const months = monthsOf(plan.range.from, plan.range.to)
+  const dirty = months.filter((m) => !cleanMonths.has(m))
+  const selects: string[] = []
+  if (dirty.length) {
+    params.dirtyMonths = dirty
+    selects.push(`
+      SELECT ${bucketOfDay(plan)} AS bucket, ${value} AS val, visitors AS n
+      FROM visitors_daily FINAL
+      WHERE site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date}
+        AND toStartOfMonth(day) IN {dirtyMonths:Array(Date)} AND (${where})`)
+  }
+  const levels: Level[] = plan.granularity === 'month' ? ['month', 'day'] : plan.granularity === 'week' ? ['week', 'day'] : plan.granularity === 'day' ? ['day'] : ['month', 'week', 'day']
+  for (const run of cleanRuns(plan.range.from, plan.range.to, cleanMonths)) {
+    for (const piece of splitRange(dayStart(run.from), dayStart(run.to), levels)) {
+      const i = Object.keys(params).length
+      const [from, to] = [`v${i}_from`, `v${i}_to`]
+      params[from] = utcDay(piece.from)
+      params[to] = utcDay(piece.to)
+      const g = plan.granularity
+      const [range, bucket] =
+        piece.level === 'month'
+          ? [`toStartOfMonth(day) >= {${from}:Date} AND toStartOfMonth(day) < {${to}:Date}`, g === undefined ? "''" : 'toString(toStartOfMonth(day))']
+          : piece.level === 'week'
+            ? [`toMonday(day) >= {${from}:Date} AND toMonday(day) < {${to}:Date}`, g === undefined ? "''" : 'toString(toMonday(day))']
+            : [`day >= {${from}:Date} AND day < {${to}:Date}`, bucketOfDay(plan)]
+      selects.push(`
+      SELECT ${bucket} AS bucket, ${value} AS val, sum(visitors) AS n
+      FROM visitors_daily
+      WHERE site = {site:String} AND dimension = {dim:String} AND ${range} AND (${where})
+      GROUP BY bucket, val`)
+    }
+  }
+  return selects
+}
+
+/** The first days of the months that [from, to] (days, inclusive) touches. */
+export function monthsOf(from: string, to: string): string[] {
+  const months: string[] = []
+  for (let m = `${from.slice(0, 7)}-01`; m <= to; m = utcDay(monthStartAtOrAfter(dayStart(m) + DAY_S))) months.push(m)
+  return months
+}
+
+/** Stretches of [from, to] (inclusive) in clean months, as [from, to) with `to` exclusive. */
+function cleanRuns(from: string, to: string, clean: ReadonlySet<string>): { from: string; to: string }[] {
+  const end = utcDay(dayStart(to) + DAY_S)
+  const runs: { from: string; to: string }[] = []
+  for (const m of monthsOf(from, to)) {
+    if (!clean.has(m)) continue
+    const next = utcDay(monthStartAtOrAfter(dayStart(m) + DAY_S))
+    const run = { from: m < from ? from : m, to: next < end ? next : end }
+    const last = runs.at(-1)
+    if (last && last.to === run.from) last.to = run.to
+    else runs.push(run)
+  }
+  return runs
+}
+
+const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000
+
+/**
+ * Months of `visitors_daily` (first days, 'YYYY-MM-01') between `from` and `to` whose parts
+ * cover days that do not overlap: a rollup writes each day once, merges join neighbouring
+ * days, and within a part every key is stored once, so no key of such a month is stored
+ * twice. A day rolled up twice, or a site's rows copied under a new name, leaves parts that
+ * overlap: that month is read with FINAL until a merge has joined them.
+ */
+export function duplicateFreeMonths(parts: { month: string; lo: string; hi: string }[], from: string, to: string): Set<string> {
+  const byMonth = new Map<string, { lo: string; hi: string }[]>()
+  for (const p of parts) byMonth.set(p.month, [...(byMonth.get(p.month) ?? []), p])
+  const clean = new Set<string>()
+  for (const m of monthsOf(from, to)) {
+    const ranges = (byMonth.get(m) ?? []).sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0))
+    if (ranges.every((r, i) => i === 0 || ranges[i - 1]!.hi < r.lo)) clean.add(m)
+  }
+  return clean
+}
+
+/** The parts of `visitors_daily` holding days between `from` and `to`, for duplicateFreeMonths. */
+export const VISITOR_PARTS_SQL = `
+  SELECT toString(toStartOfMonth(min_date)) AS month, toString(min_date) AS lo, toString(max_date) AS hi
+  FROM system.parts
+  WHERE database = currentDatabase() AND table = 'visitors_daily' AND active
+    AND max_date >= {fromDay:Date} AND min_date <= {toDay:Date}`
 
 function metricSql(m: Metric, plan: Plan): string {
   switch (m) {

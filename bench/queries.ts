@@ -1,0 +1,326 @@
+import http from 'node:http'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os, { tmpdir } from 'node:os'
+import path from 'node:path'
+import { build } from 'vite'
+import { loadConfig } from '../server/config.ts'
+import { createDb, queryRows, type Db } from '../server/db/client.ts'
+import { migrate } from '../server/db/migrate.ts'
+import { Sites } from '../server/sites/sites.ts'
+import { addDays, dayOf } from '../server/time.ts'
+import { launchChromium } from '../test/helpers/chromium.ts'
+import { openFirstView, type ApiRequest } from './first-view.ts'
+import { ROOT, startProcess } from './lib.ts'
+import { countRows, rollUpStaged, seedYear } from './seed.ts'
+
+/**
+ * Queries at scale: a year of synthetic aggregates for three sites (1,000, 100,000 and
+ * 1,000,000 pageviews a day) in one embedded data directory, the real server on it, and for
+ * each site and range (1 day, 30 days, 12 months):
+ *
+ * - the dashboard's first view: exactly the API requests the real dashboard sends for it
+ *   (recorded from the built dashboard in Chromium, at the window size bench/dashboard.ts
+ *   uses), sent again from Node all at once through at most 6 connections, as the browser
+ *   does (HTTP/1.1, 6 connections per host); timed until the last answer is read;
+ * - each of those requests alone, one after another.
+ *
+ * p50 and p95 over repeated runs (bounded in count and in time), and the server's CPU time per
+ * run, which the other work on a shared machine hardly changes. "1 day" is yesterday: the seed
+ * ends there, today being the live day. The two busy sites keep their long tail (pages,
+ * sources, referrers, ISPs) hour by hour for the last 31 days and one row a day before
+ * (seed.ts, `hourlyDays`): a full year of a 1M/day site's hourly rows takes minutes to write.
+ * The last line is JSON.
+ */
+const KEY = 'bench-key'
+const OWNER = { email: 'bench@example.lv', password: 'a long bench passphrase' }
+const DAYS = 365
+const ALL_SITES = [
+  { domain: 'small.bench.lv', label: '1k/day', pageviewsPerDay: 1_000, hourlyDays: DAYS },
+  { domain: 'medium.bench.lv', label: '100k/day', pageviewsPerDay: 100_000, hourlyDays: 31 },
+  { domain: 'large.bench.lv', label: '1M/day', pageviewsPerDay: 1_000_000, hourlyDays: 31 },
+]
+/** BENCH_SITES=1M/day times one site only (all are seeded). */
+const SITES = ALL_SITES.filter((s) => !process.env.BENCH_SITES || process.env.BENCH_SITES.split(',').includes(s.label))
+const RANGES = [
+  { label: '1 day', key: '1d', period: 'yesterday' },
+  { label: '30 days', key: '30d', period: '30d' },
+  { label: '12 months', key: '12mo', period: '12mo' },
+]
+/** Runs of each measurement: at most this many, fewer if they take longer than the budget (ms). */
+const VIEW_RUNS = Number(process.env.BENCH_VIEW_RUNS ?? 20)
+const VIEW_BUDGET_MS = Number(process.env.BENCH_VIEW_BUDGET_MS ?? 3000)
+const QUERY_RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 12)
+const QUERY_BUDGET_MS = Number(process.env.BENCH_QUERY_BUDGET_MS ?? 800)
+const MIN_RUNS = 5
+/** The browser's limit of connections per host over HTTP/1.1. */
+const BROWSER_CONNECTIONS = 6
+const GOAL_MS = 200
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS = 100
+
+setTimeout(() => {
+  console.error('bench/queries: timed out after 8 minutes')
+  process.exit(1)
+}, 8 * 60_000).unref()
+
+interface Stats {
+  p50: number
+  p95: number
+  n: number
+}
+
+/** Nearest-rank percentiles. */
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b)
+  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
+  return { p50: round(at(50)), p95: round(at(95)), n: s.length }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10
+
+/** Runs `once` up to `max` times, stopping early (after `MIN_RUNS`) once `budgetMs` is spent. */
+async function repeat(once: () => Promise<number>, max: number, budgetMs: number): Promise<number[]> {
+  const times: number[] = []
+  const started = performance.now()
+  while (times.length < max && (times.length < MIN_RUNS || performance.now() - started < budgetMs)) times.push(await once())
+  return times
+}
+
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)))
+const loadAtStart = load()
+
+const kept = process.env.BENCH_DATA_DIR
+const dataDir = kept ?? mkdtempSync(path.join(tmpdir(), 'skaits-bench-queries-'))
+try {
+  // 1. A year of aggregates for each site, ending yesterday.
+  const today = dayOf(Date.now(), 'UTC')
+  const from = addDays(today, -DAYS)
+  const yesterday = addDays(today, -1)
+  const seedStarted = performance.now()
+  const db = createDb(loadConfig({ DATA_DIR: dataDir }))
+  await migrate(db)
+  const sites = new Sites(db)
+  await sites.load()
+  const seedSeconds: Record<string, number> = {}
+  for (const s of ALL_SITES) {
+    const t = performance.now()
+    if (sites.get(s.domain)) continue
+    await sites.add(s.domain, Date.parse(`${from}T00:00:00Z`))
+    await seedYear(db, { site: s.domain, from, days: DAYS, pageviewsPerDay: s.pageviewsPerDay, hourlyDays: s.hourlyDays })
+    seedSeconds[s.label] = round((performance.now() - t) / 1000)
+  }
+  await rollUpStaged(db)
+  const seeded = Object.fromEntries(
+    await Promise.all(
+      ALL_SITES.map(async (s) => {
+        const [shape] = await queryRows<{ day: number; hourly: number }>(
+          db,
+          `SELECT uniqExact(value) AS day, count() / 24 AS hourly FROM counts_hourly
+           WHERE site = {site:String} AND dimension = 'event:page' AND toDate(hour) = {d:Date}`,
+          { site: s.domain, d: yesterday },
+        )
+        const rows = await countRows(db, s.domain)
+        return [s.label, { ...rows, seed_s: seedSeconds[s.label] ?? 0, pages_yesterday: Number(shape!.day), pages_per_hour: Math.round(Number(shape!.hourly)) }] as const
+      }),
+    ),
+  )
+  // What ClickHouse would have merged in a year, merged; then the parts a table holds.
+  const settled = await settle(db, 90_000)
+  const parts = await queryRows<{ table: string; parts: number; rows: number; projection_rows: number }>(
+    db,
+    `SELECT table, count() AS parts, sum(rows) AS rows,
+       (SELECT sum(rows) FROM system.projection_parts WHERE active AND table = p.table) AS projection_rows
+     FROM system.parts AS p WHERE active AND table IN ('counts_hourly', 'visitors_daily', 'visitors_hourly') GROUP BY table ORDER BY table`,
+  )
+  await db.close()
+  const seedS = (performance.now() - seedStarted) / 1000
+  console.log(`seeded ${DAYS} days (${from} … ${yesterday}) in ${seedS.toFixed(1)} s, load average ${loadAtStart.join(' ')}:`)
+  console.log('| site | seed s | pageviews | counts_hourly rows | visitors_daily rows | visitors_hourly rows | distinct pages yesterday | page rows per hour |')
+  console.log('|---|---|---|---|---|---|---|---|')
+  const n = (x: number) => Number(x).toLocaleString('en')
+  for (const [label, r] of Object.entries(seeded)) {
+    console.log(`| ${label} | ${r.seed_s} | ${n(r.pageviews)} | ${n(r.counts_hourly)} | ${n(r.visitors_daily)} | ${n(r.visitors_hourly)} | ${n(r.pages_yesterday)} | ${n(r.pages_per_hour)} |`)
+  }
+  console.log(`merges ${settled ? 'finished' : 'still running'}; parts: ${parts.map((t) => `${t.table} ${n(t.parts)} (${n(t.rows)} rows${Number(t.projection_rows) ? `, ${n(t.projection_rows)} in projections` : ''})`).join(', ')}`)
+
+  // 2. The real server on that data, and the requests of each first view, from the dashboard itself.
+  await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
+  const server = await startProcess('server/main.ts', {
+    DATA_DIR: dataDir,
+    SKAITS_API_KEY: KEY,
+    SKAITS_ADMIN_EMAIL: OWNER.email,
+    SKAITS_ADMIN_PASSWORD: OWNER.password,
+    ISP_LOOKUP: 'off',
+  })
+  try {
+    const views = await recordFirstViews(server.url)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: BROWSER_CONNECTIONS })
+    const send = (r: ApiRequest) => timed(server.url, r, agent)
+    const view = async (requests: ApiRequest[]) => {
+      const t = performance.now()
+      await Promise.all(requests.map(send))
+      return performance.now() - t
+    }
+
+    // 3. Timings.
+    interface Cell {
+      site: string
+      range: string
+      requests: number
+      first_view: Stats & { cpu_ms: number }
+      queries: (Stats & { label: string; cpu_ms: number })[]
+    }
+    // The server's CPU time (all its threads, the engine's included) per run: unlike the
+    // time waited, it hardly changes with what else the machine is doing.
+    const pid = server.proc.pid!
+    const withCpu = async (runs: () => Promise<number[]>) => {
+      const before = cpuMs(pid)
+      const times = await runs()
+      return { ...stats(times), cpu_ms: round((cpuMs(pid) - before) / times.length) }
+    }
+    const cells: Cell[] = []
+    for (const s of SITES) {
+      for (const r of RANGES) {
+        const requests = views.get(`${s.domain} ${r.key}`)!
+        await view(requests) // warm-up
+        const firstView = await withCpu(() => repeat(() => view(requests), VIEW_RUNS, VIEW_BUDGET_MS))
+        const queries = []
+        for (const q of requests) queries.push({ label: q.label, ...(await withCpu(() => repeat(() => send(q), QUERY_RUNS, QUERY_BUDGET_MS))) })
+        cells.push({ site: s.label, range: r.key, requests: requests.length, first_view: firstView, queries })
+        console.log(
+          `\n${s.label}, ${r.label}: first view p50 ${firstView.p50} ms, p95 ${firstView.p95} ms, server CPU ${firstView.cpu_ms} ms ` +
+            `(${firstView.n} runs, ${requests.length} requests at once; load average ${load()[0]})`,
+        )
+        console.log(`  ${'request alone'.padEnd(64)} ${'p50'.padStart(7)} ${'p95'.padStart(7)} ${'CPU'.padStart(7)}    n`)
+        for (const q of [...queries].sort((a, b) => b.p50 - a.p50)) {
+          console.log(`  ${q.label.padEnd(64)} ${String(q.p50).padStart(7)} ${String(q.p95).padStart(7)} ${String(q.cpu_ms).padStart(7)} ${String(q.n).padStart(4)}`)
+        }
+      }
+    }
+    agent.destroy()
+
+    // 4. The summary: first views by site and range, and how time grows with the range.
+    const cell = (site: string, range: string) => cells.find((c) => c.site === site && c.range === range)!
+    const growth = Object.fromEntries(
+      SITES.map((s) => [
+        s.label,
+        {
+          '30d_over_1d': round(cell(s.label, '30d').first_view.p50 / cell(s.label, '1d').first_view.p50),
+          '12mo_over_30d': round(cell(s.label, '12mo').first_view.p50 / cell(s.label, '30d').first_view.p50),
+          cpu_30d_over_1d: round(cell(s.label, '30d').first_view.cpu_ms / cell(s.label, '1d').first_view.cpu_ms),
+          cpu_12mo_over_30d: round(cell(s.label, '12mo').first_view.cpu_ms / cell(s.label, '30d').first_view.cpu_ms),
+        },
+      ]),
+    )
+    console.log(`\nFirst view (all its API requests at once): ms p50 / p95 (server CPU ms); load average now ${load().join(' ')}`)
+    console.log(`| site | ${RANGES.map((r) => r.label).join(' | ')} | 30 d / 1 d | 12 mo / 30 d |`)
+    console.log(`|---|${RANGES.map(() => '---').join('|')}|---|---|`)
+    for (const s of SITES) {
+      const fv = RANGES.map((r) => cell(s.label, r.key).first_view)
+      const g = growth[s.label]!
+      console.log(`| ${s.label} | ${fv.map((f) => `${f.p50} / ${f.p95} (${f.cpu_ms})`).join(' | ')} | ${g['30d_over_1d']}× | ${g['12mo_over_30d']}× |`)
+    }
+    console.log('(the range grows 30× from 1 day to 30 days, and about 12× from 30 days to 12 months)')
+    console.log(`server CPU growth: ${SITES.map((s) => `${s.label} ${growth[s.label]!.cpu_30d_over_1d}× and ${growth[s.label]!.cpu_12mo_over_30d}×`).join('; ')}`)
+    const goal = cells.find((c) => c.site === '1M/day' && c.range === '30d')?.first_view.p95 ?? Number.NaN
+    console.log(`goal: 30-day first view of the 1M/day site < ${GOAL_MS} ms p95: ${goal} ms, ${goal < GOAL_MS ? 'met' : 'MISSED'}`)
+    console.log(
+      JSON.stringify({
+        goal: {
+          first_view_30d_1m_p95_ms: goal,
+          goal_ms: GOAL_MS,
+          met: goal < GOAL_MS,
+          growth_30d_over_1d: growth['1M/day']?.['30d_over_1d'],
+          growth_12mo_over_30d: growth['1M/day']?.['12mo_over_30d'],
+        },
+        growth,
+        first_view_ms: Object.fromEntries(SITES.map((s) => [s.label, Object.fromEntries(RANGES.map((r) => [r.key, cell(s.label, r.key).first_view]))])),
+        cells,
+        seed: { days: DAYS, seconds: round(seedS), sites: seeded, parts },
+        load_average: { start: loadAtStart, end: load() },
+      }),
+    )
+  } finally {
+    await server.stop()
+  }
+} finally {
+  if (!kept) rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** CPU time of a process so far (user and system, all threads), from /proc. */
+function cpuMs(pid: number): number {
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+}
+
+/** Waits until no merge or mutation is running, at most `limitMs`; whether they all finished. */
+async function settle(db: Db, limitMs: number): Promise<boolean> {
+  const until = Date.now() + limitMs
+  while (Date.now() < until) {
+    const [busy] = await queryRows<{ n: number }>(
+      db,
+      'SELECT (SELECT count() FROM system.merges) + (SELECT count() FROM system.mutations WHERE NOT is_done) AS n',
+    )
+    if (Number(busy!.n) === 0) return true
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  return false
+}
+
+/** Opens each site and range in the built dashboard in Chromium and records its API requests. */
+async function recordFirstViews(url: string): Promise<Map<string, ApiRequest[]>> {
+  const login = await fetch(`${url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(OWNER),
+  })
+  const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
+  if (!session) throw new Error(`login failed: ${login.status}`)
+  const browser = await launchChromium()
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } })
+    await context.addCookies([{ name: 'skaits_session', value: session, url }])
+    const views = new Map<string, ApiRequest[]>()
+    for (const s of SITES) {
+      for (const r of RANGES) {
+        const page = await context.newPage()
+        const seen = await openFirstView(page, url, `/?site=${s.domain}&period=${r.period}`)
+        await page.close()
+        const spread = Math.max(...seen.api.map((a) => a.sentMs)) - Math.min(...seen.api.map((a) => a.sentMs))
+        if (s === SITES[0]) console.log(`\n${r.label}: the dashboard sends ${seen.api.length} API requests, all within ${spread} ms of each other: ${seen.api.map((a) => a.label).join('; ')}`)
+        views.set(`${s.domain} ${r.key}`, seen.api)
+      }
+    }
+    await context.close()
+    return views
+  } finally {
+    await browser.close()
+  }
+}
+
+/** Sends one recorded request with the API key; resolves to its time in ms once the answer is read. */
+function timed(base: string, r: ApiRequest, agent: http.Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const req = http.request(
+      base + r.path,
+      {
+        method: r.method,
+        agent,
+        headers: { authorization: `Bearer ${KEY}`, ...(r.body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`${r.label}: ${res.statusCode} ${Buffer.concat(chunks).toString()}`))
+          resolve(performance.now() - started)
+        })
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(r.body)
+  })
+}

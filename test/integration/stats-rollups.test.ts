@@ -1,0 +1,160 @@
+import { rmSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDb, queryRows, type Db } from '../../server/db/client.ts'
+import { migrate } from '../../server/db/migrate.ts'
+import { deleteSiteData } from '../../server/sites/data.ts'
+import { resolveDateRange } from '../../server/stats/date-range.ts'
+import { plan } from '../../server/stats/plan.ts'
+import { queryRequest } from '../../server/stats/request.ts'
+import { runQuery } from '../../server/stats/run.ts'
+import { buildQuery } from '../../server/stats/sql.ts'
+import { tempDir } from '../helpers/skaits.ts'
+
+/**
+ * The Stats API reads daily, weekly and monthly sums (projections, migration 009) and sums
+ * daily visitors without FINAL in months stored once. Every answer must be the one the hourly
+ * rows and FINAL give: checked here against the same query with projections off and FINAL
+ * everywhere, through inserts, merges, a day rolled up twice, mutations, a site's deletion and
+ * the TTL, in UTC and in a time zone whose days are not UTC days.
+ */
+const NOW = Date.parse('2026-11-22T10:00:00Z')
+const SITES = ['a.lv', 'b.lv']
+let dir: string
+let db: Db
+
+/** Hourly counts for two sites, 420 days, three dimensions; some increments negative (bounces taken back). */
+async function insertCounts(fromDay: string, days: number, salt: number): Promise<void> {
+  await db.command({
+    query: `INSERT INTO counts_hourly (site, dimension, hour, value, pageviews, visits, bounces, duration, events, entries, exits,
+              engaged_ms, engaged_n, scroll_sum, scroll_n)
+      SELECT s, d, h, v, pv, intDiv(pv, 2), toInt64(cityHash64(n, {salt:UInt32}) % 3) - 1, pv * 7, pv, intDiv(pv, 3), intDiv(pv, 4), pv * 900, pv, pv * 40, pv
+      FROM (
+        SELECT number AS n, ['a.lv', 'b.lv'][1 + number % 2] AS s,
+          ['', 'event:page', 'visit:source'][1 + intDiv(number, 2) % 3] AS d,
+          toDateTime({from:Date}) + intDiv(number, 6 * 12) % ({days:UInt32} * 24) * 3600 AS h,
+          if(d = '', '', concat(d = 'event:page' ? '/p' : 'src', toString(cityHash64(number, {salt:UInt32}) % 12))) AS v,
+          toInt64(cityHash64(number, 7, {salt:UInt32}) % 5) AS pv
+        FROM numbers({days:UInt32} * 24 * 6 * 12)
+      )`,
+    query_params: { from: fromDay, days, salt },
+  })
+}
+
+/** One rollup's worth of daily visitors: every site, dimension and value of the days given. */
+async function rollUp(fromDay: string, days: number, salt: number): Promise<void> {
+  await db.command({
+    query: `INSERT INTO visitors_daily (site, dimension, day, value, visitors)
+      SELECT DISTINCT s, d, day, v, cityHash64(s, d, day, v, {salt:UInt32}) % 50 + 1
+      FROM (SELECT arrayJoin({sites:Array(String)}) AS s, arrayJoin(['', 'event:page', 'visit:source']) AS d,
+              toDate({from:Date}) + number AS day, if(d = '', '', concat(d = 'event:page' ? '/p' : 'src', toString(arrayJoin(range(12))))) AS v
+            FROM numbers({days:UInt32}))`,
+    query_params: { from: fromDay, days, salt, sites: SITES },
+  })
+}
+
+const SHAPES: Record<string, unknown>[] = [
+  { metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page'] },
+  { metrics: ['visitors', 'pageviews', 'bounce_rate'], dimensions: ['time'] },
+  { metrics: ['visitors', 'pageviews'], dimensions: ['time:week'] },
+  { metrics: ['visitors', 'visits'], dimensions: ['time:month'] },
+  { metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'], dimensions: ['event:page'], pagination: { limit: 5, offset: 2 } },
+  { metrics: ['pageviews', 'bounce_rate'], dimensions: ['event:page'], include: { total_rows: true } },
+  { metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:source'] },
+  { metrics: ['visitors', 'pageviews'], dimensions: ['time:day'], filters: [['is', 'event:page', ['/p3']]] },
+  { metrics: ['visitors', 'pageviews'], filters: [['is', 'visit:source', ['src1']]] },
+]
+const RANGES: unknown[] = ['day', 'yesterday', '7d', '30d', 'month', '12mo', ['2025-12-31', '2026-03-02'], ['2026-02-01', '2026-02-28'], ['2025-10-07', '2026-11-21']]
+
+/** Every shape and range, for one site and time zone: the answer, and what the hourly rows and FINAL say. */
+async function compare(tz: string): Promise<number> {
+  let checked = 0
+  for (const site of SITES) {
+    for (const date_range of RANGES) {
+      for (const shape of SHAPES) {
+        const req = queryRequest.parse({ site_id: site, date_range, ...shape })
+        const range = resolveDateRange(req.date_range, NOW, tz, 0)
+        if ('error' in range) throw new Error(range.error)
+        const p = plan(req, { domain: site, settings: { sections: [] } }, range)
+        const answer = await runQuery(db, p, req, tz)
+        const oracle = buildQuery(p, tz, new Set())
+        const unprojected = oracle.sql.includes('SETTINGS optimize_use_projections') ? oracle.sql : `${oracle.sql} SETTINGS optimize_use_projections = 0`
+        const expected = await queryRows<Record<string, unknown>>(db, unprojected, oracle.params)
+        const shaped = expected.map((row) => ({
+          metrics: p.metrics.map((m) => (row[m] === null || row[m] === undefined ? null : Number(row[m]))),
+          dimensions: p.dimensions.map((d) => String(d === 'time' || d.startsWith('time:') ? row.bucket : row.val)),
+        }))
+        expect(answer.results, `${tz} ${site} ${JSON.stringify(date_range)} ${JSON.stringify(shape)}`).toEqual(shaped)
+        if (req.include.total_rows) expect(answer.meta.total_rows).toBe(expected.length ? Number(expected[0]!.total_rows) : 0)
+        checked++
+      }
+    }
+  }
+  return checked
+}
+
+async function projectionRows(table: string): Promise<number> {
+  const [r] = await queryRows<{ n: number }>(db, 'SELECT sum(rows) AS n FROM system.projection_parts WHERE active AND table = {t:String}', { t: table })
+  return Number(r!.n)
+}
+
+describe('the Stats API over daily, weekly and monthly sums', () => {
+  beforeAll(async () => {
+    dir = tempDir('skaits-rollups-')
+    db = createDb({ clickhouse: { kind: 'embedded', path: path.join(dir, 'clickhouse') } })
+    await migrate(db)
+    // Two inserts, so months hold more than one part; then the rollup's days: a year in months
+    // (as merges leave them), the last 30 days one by one.
+    await insertCounts('2025-10-01', 220, 1)
+    await insertCounts('2026-05-01', 206, 2)
+    for (let m = 0; m < 13; m++) {
+      const first = new Date(Date.UTC(2025, 9 + m, 1)).toISOString().slice(0, 10)
+      const next = new Date(Date.UTC(2025, 10 + m, 1))
+      const days = Math.min((next.getTime() - Date.parse(`${first}T00:00:00Z`)) / 86_400_000, (Date.parse('2026-10-23T00:00:00Z') - Date.parse(`${first}T00:00:00Z`)) / 86_400_000)
+      if (days > 0) await rollUp(first, days, 1)
+    }
+    for (let d = 0; d < 30; d++) await rollUp(new Date(Date.parse('2026-10-23T00:00:00Z') + d * 86_400_000).toISOString().slice(0, 10), 1, 1)
+  }, 120_000)
+
+  afterAll(async () => {
+    await db?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('answers from the sums exactly as from the hourly rows and FINAL', async () => {
+    expect(await projectionRows('counts_hourly')).toBeGreaterThan(0)
+    expect(await projectionRows('visitors_daily')).toBeGreaterThan(0)
+    expect(await compare('UTC')).toBe(SITES.length * RANGES.length * SHAPES.length)
+    await compare('Europe/Riga')
+  }, 300_000)
+
+  it('still does when a day is rolled up twice with other numbers (FINAL keeps the last)', async () => {
+    await rollUp('2026-11-10', 1, 2)
+    await rollUp('2026-03-15', 1, 3)
+    const [twice] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM visitors_daily WHERE day = '2026-11-10' AND site = 'a.lv' AND dimension = ''")
+    expect(Number(twice!.n)).toBe(2)
+    await compare('UTC')
+  }, 300_000)
+
+  it('still does after merges, mutations, a deleted site and the TTL', async () => {
+    await db.command({ query: 'OPTIMIZE TABLE counts_hourly FINAL' })
+    await db.command({ query: 'OPTIMIZE TABLE visitors_daily PARTITION 202603 FINAL' })
+    await compare('UTC')
+    await db.command({
+      query: "ALTER TABLE counts_hourly DELETE WHERE dimension = 'event:page' AND value = '/p3' AND hour < toDateTime('2026-06-01 00:00:00')",
+      clickhouse_settings: { mutations_sync: '2' },
+    })
+    await db.command({ query: "ALTER TABLE visitors_daily DELETE WHERE dimension = 'visit:source' AND day < '2026-04-01'", clickhouse_settings: { mutations_sync: '2' } })
+    await compare('UTC')
+    await deleteSiteData(db, 'b.lv')
+    await compare('UTC')
+    // Retention of 10 months: rows from before 2026-01-22 expire.
+    await db.command({ query: 'ALTER TABLE counts_hourly MODIFY TTL hour + toIntervalMonth(10)', clickhouse_settings: { mutations_sync: '2' } })
+    await db.command({ query: 'ALTER TABLE visitors_daily MODIFY TTL day + toIntervalMonth(10)', clickhouse_settings: { mutations_sync: '2' } })
+    await db.command({ query: 'OPTIMIZE TABLE counts_hourly FINAL' })
+    const [old] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM counts_hourly WHERE hour < toDateTime('2025-12-01 00:00:00')")
+    expect(Number(old!.n)).toBe(0)
+    await compare('UTC')
+    await compare('Europe/Riga')
+  }, 600_000)
+})
