@@ -215,7 +215,9 @@ describe('IspLookup against a server that never answers', () => {
     expect(lookup.stats()).toMatchObject({ inFlight: 8, dropped: 42 })
     await new Promise((r) => setTimeout(r, 20))
     expect(settledAt.filter((t) => t !== undefined)).toHaveLength(42)
-    expect(Math.max(...settledAt.slice(8))).toBeLessThan(20)
+    // "At once": long before the held queries' timeout (a loaded machine can delay the 20 ms timer).
+    expect(Math.max(...settledAt.slice(8))).toBeLessThan(timeoutMs / 2)
+    expect(settledAt.slice(0, 8).filter((t) => t !== undefined)).toHaveLength(0)
     expect(await Promise.all(all)).toEqual(new Array(50).fill(UNKNOWN))
     expect(Math.max(...settledAt)).toBeLessThan(timeoutMs + 100)
     expect(lookup.stats()).toMatchObject({ timeouts: 8, inFlight: 0, dropped: 42, misses: 50 })
