@@ -9,6 +9,7 @@ import { migrate } from '../server/db/migrate.ts'
 import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
+import { openFirstView, type FirstView as View } from './first-view.ts'
 import { ROOT, startProcess } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
@@ -32,72 +33,8 @@ setTimeout(() => {
   process.exit(1)
 }, 10 * 60_000).unref()
 
-interface Asked {
-  label: string
-  body: string
-  ms: number
-}
-
-interface View {
-  ms: number
-  requests: number
-  api: Asked[]
-}
-
-/** Opens the dashboard in a fresh context (no HTTP cache) and waits until all numbers are shown. */
-async function firstView(page: Page, url: string): Promise<View> {
-  const api: Asked[] = []
-  let requests = 0
-  page.on('request', () => requests++)
-  page.on('requestfinished', (r) => {
-    const u = new URL(r.url())
-    if (!u.pathname.startsWith('/api/')) return
-    const body = r.postData() ?? ''
-    const timing = r.timing()
-    api.push({ label: describe(u, body), body, ms: Math.round(timing.responseEnd) })
-  })
-  const started = performance.now()
-  await page.goto(`${url}/?site=${SITE}`)
-  // On screen: the top row, the chart and every panel the window shows (the others load as
-  // they are scrolled to).
-  await page.waitForFunction(
-    () => {
-      const values = [...document.querySelectorAll('.top .value')].map((e) => e.textContent)
-      const panels = [...document.querySelectorAll('.panel-body')].filter((p) => p.getBoundingClientRect().top < window.innerHeight)
-      return (
-        values.length === 7 &&
-        values.every((v) => v && v !== '…') &&
-        document.querySelector('.chart .u-over') !== null &&
-        document.querySelector('.realtime')?.textContent !== '' &&
-        panels.length > 0 &&
-        panels.every((p) => p.querySelector('table, .na, .refused') !== null || /No data/.test(p.textContent ?? ''))
-      )
-    },
-    null,
-    { polling: 'raf', timeout: 30_000 },
-  )
-  const ms = performance.now() - started
-  if (process.env.BENCH_TRACE) {
-    const entries = await page.evaluate(() =>
-      [
-        ...performance.getEntriesByType('navigation'),
-        ...performance.getEntriesByType('resource'),
-      ].map((e) => [e.name.replace(/^https?:\/\/[^/]+/, '').slice(0, 50), Math.round(e.startTime), Math.round((e as PerformanceResourceTiming).responseStart), Math.round((e as PerformanceResourceTiming).responseEnd)]),
-    )
-    for (const e of entries) console.log('  trace', e.join('\t'))
-    console.log('  trace done at', Math.round(ms))
-  }
-  const refused = await page.locator('.refused').allTextContents()
-  if (refused.length) throw new Error(`the dashboard showed errors: ${refused.join(' | ')}`)
-  return { ms, requests, api }
-}
-
-function describe(u: URL, body: string): string {
-  if (!body) return `GET ${u.pathname}`
-  const q = JSON.parse(body) as { dimensions?: string[]; date_range: unknown; metrics: string[] }
-  const range = Array.isArray(q.date_range) ? `${q.date_range[0]}…${q.date_range[1]}` : String(q.date_range)
-  return `${(q.dimensions ?? []).join(' ') || 'totals'} · ${range} · ${q.metrics.length} metrics`
-}
+/** Opens the dashboard in a fresh page and waits until all numbers are shown (first-view.ts). */
+const firstView = (page: Page, url: string) => openFirstView(page, url, `/?site=${SITE}`)
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
