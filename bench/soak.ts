@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startDns } from '../test/helpers/dns.ts'
 import { BROWSERS } from '../test/unit/enrich/user-agents.ts'
 import { startProcess } from './lib.ts'
+import { mulberry32 } from '../test/helpers/random.ts'
 
 /**
  * Soak: the real server (embedded ClickHouse in a temp DATA_DIR) under a steady, paced load of
@@ -680,14 +681,3 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i)
 }
 
-/** A small seeded PRNG: the same SOAK_SEED sends the same visits. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check'
 import type { CellInput, Granularity } from '../../../server/export/suppress.ts'
+import { mulberry32 } from '../../helpers/random.ts'
 
 export type DimKind = 'exact' | 'remainder' | 'overlap'
 
@@ -39,17 +40,6 @@ export const monthEndOf = (day: number): number => {
 }
 export const cellId = (g: Granularity, period: string, dimension: string, value: string): string => `${g}|${period}|${dimension}|${value}`
 
-/** mulberry32: a tiny deterministic PRNG for the shape of one table. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface TableOptions {
   maxDays?: number
@@ -72,7 +62,7 @@ export const tableSpec = (opts: TableOptions = {}): fc.Arbitrary<TableSpec> =>
 
 /** A consistent table: days generated, weeks and months exactly the sums of their days. */
 export function buildTable(spec: TableSpec): Table {
-  const rnd = prng(spec.seed)
+  const rnd = mulberry32(spec.seed)
   const small = (max: number): number => Math.floor((max + 1) * rnd() ** 2.2) // skewed towards 0
   const dimName = (i: number): string => `d${i}`
   const valueName = (j: number): string => `v${j}`
