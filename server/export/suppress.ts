@@ -41,7 +41,10 @@
  *     and add up to it (least fixpoint: no circular reasoning);
  *   - lower bounds: a suppressed cell is at least the sum of the lower bounds of its parts
  *     in any relation with disjoint parts (known cells count in full), recursively — e.g.
- *     a suppressed month value ≥ Σ of its published days.
+ *     a suppressed month value ≥ Σ of its published days;
+ *   - upper bounds and squeezes: a suppressed part is at most its whole's upper bound less
+ *     the lower bounds of the other parts; a cell whose bounds meet is known exactly (a
+ *     suppressed week proven ≥ 12 by its days, in a month that leaves room for 12).
  * CHECKS — none of these may lie in [1, k−1]:
  *   C1  every published value (primary rule);
  *   C2  for every relation whose whole is known (published or derived):
@@ -416,6 +419,7 @@ function solveBlock(cells: Cell[], k: number, blockStart: number, blockEnd: numb
 
   // ---- the partner's knowledge (least fixpoint) ----
   const lb = new Float64Array(N) // lower bound the partner can prove (= value when known)
+  const ub = new Float64Array(N) // upper bound the partner can prove (= value when known)
   const known = new Uint8Array(N)
   const aboveRel = new Int32Array(N) // relation that revealed a cell from above, or −1
   const relSumLb = new Float64Array(nRel)
@@ -478,6 +482,30 @@ function solveBlock(cells: Cell[], k: number, blockStart: number, blockEnd: numb
           known[gap] = 1
           lb[gap] = val[gap]!
           aboveRel[gap] = r
+          changed = true
+        }
+      }
+      // Upper bounds from above, coarse to fine: a part is at most its whole's upper bound
+      // less the lower bounds of the other parts. A cell squeezed between equal bounds is
+      // known (e.g. a suppressed week whose days prove it ≥ 12 in a month that leaves room
+      // for at most 12).
+      for (let r = 0; r < nRel; r++) relSumLb[r] = sumLb(r)
+      for (let o = N - 1; o >= 0; o--) {
+        const c = order[o]!
+        if (known[c]) {
+          ub[c] = val[c]!
+          continue
+        }
+        let u = Infinity
+        for (let j = partOf.start[c]!; j < partOf.start[c + 1]!; j++) {
+          const r = partOf.data[j]!
+          if (disjoint[r] && rem[r]! >= 0) u = Math.min(u, ub[whole[r]!]! - (relSumLb[r]! - lb[c]!))
+        }
+        ub[c] = u
+        if (u <= lb[c]!) {
+          known[c] = 1
+          lb[c] = val[c]!
+          ub[c] = val[c]!
           changed = true
         }
       }

@@ -282,22 +282,6 @@ export function partnerFindings(
   }
   const trueRem = (r: Relation): number => r.wholes.reduce((a, w) => a + val(w), 0) - r.parts.reduce((a, p) => a + val(p), 0)
 
-  // partner's exact knowledge: published values, then single-unknown elimination on exact relations
-  const known = new Map<string, number>()
-  for (const c of cells) if (!suppressed.has(c.id)) known.set(c.id, c.visitors)
-  for (let changed = true; changed; ) {
-    changed = false
-    for (const r of relations) {
-      if (r.overlapping || trueRem(r) !== 0) continue // overlapping values give inequalities only
-      const unknown = [...r.wholes, ...r.parts].filter((id) => !known.has(id))
-      if (unknown.length === 1) {
-        known.set(unknown[0]!, val(unknown[0]!))
-        changed = true
-      }
-    }
-  }
-  for (const [id, v] of known) if (suppressed.has(id) && band(v)) findings.push(`derived ${id} = ${v}`)
-
   // one-step lower bounds of unknown cells from disjoint relations below them
   const below = new Map<string, Relation[]>()
   for (const r of relations) {
@@ -306,11 +290,41 @@ export function partnerFindings(
     list.push(r)
     below.set(r.wholes[0]!, list)
   }
+  const known = new Map<string, number>()
   const lowerBound = (id: string): number => {
     let best = 0
     for (const r of below.get(id) ?? []) best = Math.max(best, r.parts.reduce((a, p) => a + (known.get(p) ?? 0), 0))
     return best
   }
+
+  // partner's exact knowledge: published values, then to a fixpoint single-unknown
+  // elimination on exact relations, and squeezes: an unknown part is at most the known
+  // whole less the other parts' lower bounds; where that equals its own lower bound it is known
+  for (const c of cells) if (!suppressed.has(c.id)) known.set(c.id, c.visitors)
+  for (let changed = true; changed; ) {
+    changed = false
+    for (const r of relations) {
+      if (r.overlapping || trueRem(r) < 0) continue // overlapping values give inequalities only
+      const unknown = [...r.wholes, ...r.parts].filter((id) => !known.has(id))
+      if (unknown.length === 1 && trueRem(r) === 0) {
+        known.set(unknown[0]!, val(unknown[0]!))
+        changed = true
+        continue
+      }
+      if (!r.wholes.every((w) => known.has(w))) continue
+      const W = r.wholes.reduce((a, w) => a + known.get(w)!, 0)
+      const lbs = r.parts.map((p) => known.get(p) ?? lowerBound(p))
+      const sum = lbs.reduce((a, b) => a + b, 0)
+      r.parts.forEach((p, i) => {
+        if (!known.has(p) && W - (sum - lbs[i]!) <= lbs[i]!) {
+          known.set(p, val(p))
+          changed = true
+        }
+      })
+    }
+  }
+  for (const [id, v] of known) if (suppressed.has(id) && band(v)) findings.push(`derived ${id} = ${v}`)
+
   for (const r of relations) {
     if (!r.wholes.every((w) => known.has(w))) continue
     const W = r.wholes.reduce((a, w) => a + known.get(w)!, 0)
