@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startDns } from '../test/helpers/dns.ts'
-import { load, startProcess, type LoadResult, type Traffic } from './lib.ts'
+import { load, SKAITS, startProcess, type LoadResult, type Traffic } from './lib.ts'
 
 /**
  * Ingest throughput and latency of POST /api/event against a bare Hono endpoint that only
@@ -66,7 +66,7 @@ const dns = await startDns({})
 try {
   const baseline = await measure('baseline', 'bench/baseline-server.ts')
   // The rate limiter stays on (its cost is measured) but high: the load comes from only 256 networks.
-  const skaits = await measure('skaits', 'server/main.ts', {
+  const skaits = await measure('skaits', SKAITS, {
     DATA_DIR: dataDir,
     SKAITS_SITES: 'example.lv',
     TRUST_PROXY: '1',

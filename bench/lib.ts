@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { buildServer, startArgs } from '../server/build.ts'
 import { BROWSERS } from '../test/unit/enrich/user-agents.ts'
 
 const USER_AGENTS = [...new Set(BROWSERS.filter((b) => !b.hints).map((b) => b.ua))]
@@ -13,9 +14,16 @@ export interface Started {
   stop(): Promise<void>
 }
 
-/** Starts a TypeScript entry point as its own process and waits for its "listening on" line. */
+/** startProcess's name for the Skaits server, run as `npm start` runs it (see server/build.ts). */
+export const SKAITS = 'npm start'
+
+/**
+ * Starts a TypeScript entry point, or SKAITS (freshly bundled), as its own process and waits
+ * for its "listening on" line.
+ */
 export async function startProcess(entry: string, env: Record<string, string> = {}): Promise<Started> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+  if (entry === SKAITS) await buildServer()
+  const proc = spawn(process.execPath, entry === SKAITS ? startArgs() : ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startDns } from '../test/helpers/dns.ts'
 import { BROWSERS } from '../test/unit/enrich/user-agents.ts'
-import { startProcess } from './lib.ts'
+import { SKAITS, startProcess } from './lib.ts'
 import { mulberry32 } from '../test/helpers/random.ts'
 
 /**
@@ -367,7 +367,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'skaits-soak-'))
 // ISP lookups go to a DNS server on loopback (answering NXDOMAIN), never to the machine's resolvers.
 const dns = await startDns({})
 const API_KEY = 'soak-bench-key'
-const server = await startProcess('server/main.ts', {
+const server = await startProcess(SKAITS, {
   DATA_DIR: dataDir,
   SKAITS_SITES: SITES.join(','),
   SKAITS_API_KEY: API_KEY,

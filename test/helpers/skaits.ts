@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { createSkaits, type Skaits } from '../../server/app.ts'
 import { loadConfig } from '../../server/config.ts'
 import { createDb, type Db } from '../../server/db/client.ts'
+import { startArgs } from '../../server/build.ts'
 
 export const API_KEY = 'test-key'
 
@@ -85,9 +86,12 @@ export interface SpawnedSkaits {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** The real server as a separate process (`server/main.ts`), as `npm start` runs it. */
+/**
+ * The real server as a separate process, as `npm start` runs it: the bundle built from
+ * server/main.ts (test/global-setup.ts builds it before the tests) with start's Node flags.
+ */
 export async function spawnServer(env: Record<string, string>): Promise<SpawnedSkaits> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const proc = spawn(process.execPath, startArgs(), {
     cwd: path.resolve(import.meta.dirname, '../..'),
     env: {
       PATH: process.env.PATH ?? '',
