@@ -27,8 +27,8 @@ import { storageWhatIf, type Variant } from './storage-whatif.ts'
  * and every resulting row must equal the derived one (storage-proof.ts); otherwise the benchmark
  * stops. The month ends at the real clock's current hour, and every closed day is rolled up by
  * the real rollup (server/rollup/rollup.ts), so the 48 h sketches hold only today, as on a live
- * server. With BENCH_STORAGE_WHATIF=1, copies of the tables measure what other codecs would store
- * (storage-whatif.ts), the fix proposed while the storage goal is missed.
+ * server. With BENCH_STORAGE_WHATIF=1, copies of counts_hourly measure what other layouts of it
+ * would store (storage-whatif.ts): the next leads for the storage figure.
  *
  * Bounded: about a minute and a half on an idle 2-core machine (more when it is shared: the load
  * average is printed with every phase); a timer stops it at 5 minutes. The last line is JSON.
@@ -343,7 +343,7 @@ function printStorage(st: Storage, whatIf: Variant[]): void {
       (st.projections.length ? `; projections in its parts: ${st.projections.map((p) => `${p.name} ${fmt(p.rows)} rows ${mb(p.bytes)}`).join(', ')}` : ''),
   )
   console.log(`  counts_hourly rows by dimension: ${st.dimensions.map((d) => `${d.dimension || '(site)'} ${fmt((100 * d.rows) / counts.rows)} %`).join(', ')}`)
-  if (ratio < GOAL_RATIO && !whatIf.length) console.log('  (BENCH_STORAGE_WHATIF=1 sizes the same rows with other codecs: the proposed fix)')
+  if (ratio < GOAL_RATIO && !whatIf.length) console.log('  (BENCH_STORAGE_WHATIF=1 sizes the same rows in other layouts of counts_hourly: the next leads)')
   for (const v of whatIf) {
     const bytes = sum(Object.values(v.bytes)) + st.skaits.find((t) => t.table === 'rolled_days')!.bytes
     console.log(`  what-if, ${v.label}: ${Object.entries(v.bytes).map(([t, b]) => `${t} ${mb(b)}`).join(', ')} → Skaits / raw = 1/${fmt(st.rawBytes / bytes, 1)}`)
@@ -429,8 +429,8 @@ async function main(): Promise<void> {
       return
     }
     const storage = await measureStorage(db)
-    // Sizing the proposed fix copies the tables (10–30 s), so it runs when asked for.
-    const whatIf = process.env.BENCH_STORAGE_WHATIF ? await phase('what-if: the same rows stored with other codecs', () => storageWhatIf(db)) : []
+    // Sizing the leads copies counts_hourly three times (15–20 s each), so it runs when asked for.
+    const whatIf = process.env.BENCH_STORAGE_WHATIF ? await phase('what-if: counts_hourly in other layouts', () => storageWhatIf(db)) : []
     const compared = await phase('dashboard queries (sides alternating)', () => runQueries(db, clock))
 
     console.log('\nThe numbers, side by side')

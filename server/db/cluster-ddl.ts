@@ -104,6 +104,7 @@ export class ClusterSchema {
     if (isWord(a, 'CREATE') && isWord(b, 'VIEW')) return this.createView(s, false)
     if (isWord(a, 'ALTER') && isWord(b, 'TABLE')) return this.alter(s)
     if (isWord(a, 'DROP') && (isWord(b, 'TABLE') || isWord(b, 'VIEW'))) return this.drop(s)
+    if (isWord(a, 'EXCHANGE') && isWord(b, 'TABLES')) return this.exchange(s)
     if ((isWord(a, 'TRUNCATE') || isWord(a, 'OPTIMIZE')) && isWord(b, 'TABLE')) return this.onStoredRows(s)
     // Data written by a migration goes through the Distributed tables, once, from one node.
     if (isWord(a, 'INSERT')) return [sql]
@@ -150,7 +151,13 @@ export class ClusterSchema {
     const stored = sharded ? name + LOCAL_SUFFIX : name
     // {shard} keeps each shard's rows apart; without it every node is a replica of one copy,
     // and then replica names must differ across shards too, hence '{shard}-{replica}'.
-    const path = sharded ? `/clickhouse/tables/{shard}/{database}/${stored}` : `/clickhouse/tables/{database}/${stored}`
+    // IF NOT EXISTS may find the table on some nodes and make it on others, which must join it
+    // as replicas: its Keeper path follows from its name. A plain CREATE always makes a new
+    // table (a migration drops the name first), and EXCHANGE TABLES may since have given its
+    // name's path to another table: {uuid} gives it a path of its own. ClickHouse expands {uuid}
+    // in ON CLUSTER queries in an Atomic database, with one UUID for every host.
+    const base = sharded ? `/clickhouse/tables/{shard}/{database}/${stored}` : `/clickhouse/tables/{database}/${stored}`
+    const path = ifNotExists ? base : `${base}/{uuid}`
     const replica = sharded ? '{replica}' : '{shard}-{replica}'
     const replicatedArgs = [sqlString(path), sqlString(replica), ...(args ? [args] : [])].join(', ')
     const local = `${create}${this.qualified(stored)} ${this.onCluster()} ${columns}\nENGINE = Replicated${engine}(${replicatedArgs})${rest}`
@@ -242,6 +249,27 @@ export class ClusterSchema {
     const dropOne = (name: string) => `DROP ${kind} ${ifExists ? 'IF EXISTS ' : ''}${this.qualified(name)} ${this.onCluster()} SYNC`
     this.placements.delete(ref.name)
     return placement === 'sharded' ? [dropOne(ref.name), dropOne(ref.name + LOCAL_SUFFIX)] : [dropOne(ref.name)]
+  }
+
+  /**
+   * Swaps two tables' names in one step: how a migration moves rows into a table with another
+   * sorting key while the name always exists. Names are each node's own, so ON CLUSTER. A
+   * Distributed table names its local table: swapping the local tables is enough, and the
+   * Distributed ones (the same columns, if the local tables have the same columns) stay.
+   */
+  private exchange(s: Statement): string[] {
+    const a = s.name(2)
+    if (!isWord(s.tokens[a.next], 'AND')) throw s.refuse('expected EXCHANGE TABLES a AND b')
+    const b = s.name(a.next + 1)
+    s.noOnCluster(b.next)
+    if (b.next < s.tokens.length) throw s.refuse('unexpected words after the names')
+    const placement = this.placements.get(a.name)
+    const other = this.placements.get(b.name)
+    if (!placement || !other) throw s.refuse(`EXCHANGE of ${placement ? b.name : a.name}, which no earlier migration created`)
+    if (placement !== other) throw s.refuse(`${a.name} and ${b.name} are placed differently (${placement}, ${other})`)
+    if (placement === 'view') throw s.refuse('EXCHANGE of views is not translated')
+    const stored = (name: string) => this.qualified(placement === 'sharded' ? name + LOCAL_SUFFIX : name)
+    return [`EXCHANGE TABLES ${stored(a.name)} AND ${stored(b.name)} ${this.onCluster()}`]
   }
 
   private onStoredRows(s: Statement): string[] {

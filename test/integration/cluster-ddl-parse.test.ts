@@ -34,6 +34,8 @@ async function clusterStatements(): Promise<string[]> {
     'OPTIMIZE TABLE visitors_daily FINAL',
     'TRUNCATE TABLE IF EXISTS visitors_daily',
     'ALTER TABLE salts MODIFY SETTING old_parts_lifetime = 2',
+    'CREATE TABLE IF NOT EXISTS salts_next (day Date, salt String) ENGINE = ReplacingMergeTree ORDER BY day',
+    'EXCHANGE TABLES salts AND salts_next',
     'DROP TABLE IF EXISTS visitors_hourly',
   ].flatMap((s) => schema.translate(s))
   const bookkeeping = new ClusterSchema(target).translate(
@@ -76,7 +78,11 @@ describe('cluster DDL in the real ClickHouse parser', () => {
       const formatted = await format(sql)
       expect(leadingWords(formatted), sql).toBe(leadingWords(sql))
       if (sql.includes(' ON CLUSTER ')) expect(formatted, sql).toMatch(/ ON CLUSTER skaits\b/)
-      else expect(sql, 'only ALTER and TRUNCATE of tables kept on every node go without ON CLUSTER').toMatch(/^(ALTER|TRUNCATE) TABLE `analytics`\.`(sites|salts|rolled_days)`/)
+      else {
+        expect(sql, 'only ALTER and TRUNCATE of tables kept on every node, and rows a migration writes through the Distributed tables, go without ON CLUSTER').toMatch(
+          /^((ALTER|TRUNCATE) TABLE `analytics`\.`(sites|salts|rolled_days)`|INSERT INTO (?!\S*_local))/,
+        )
+      }
       const engine = /ENGINE = (\w+)\(([^)]*)\)/.exec(sql)
       if (engine) expect(formatted).toContain(`ENGINE = ${engine[1]}(${engine[2]})`)
       // Formatting is stable: what ClickHouse prints, it parses back to itself.

@@ -22,14 +22,16 @@ const all = translated.flatMap((m) => m.statements)
 const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']
 const REPLICATED = ['sites', 'salts', 'rolled_days', 'owners', 'owner_sessions', 'api_keys', 'shares', 'invitations', 'partner_shares', 'partner_releases']
 
-/** Every table or view named after TABLE, VIEW, TO, FROM, JOIN or AS in a statement. */
+/** Every table or view named after TABLE(S), VIEW, TO, FROM, JOIN, AS or EXCHANGE's AND in a statement. */
 function namedTables(sql: string): { database: string | undefined; name: string }[] {
   const t = tokenize(sql)
   const names: { database: string | undefined; name: string }[] = []
+  const exchange = isWord(t[0], 'EXCHANGE')
   for (let k = 0; k < t.length; k++) {
     const introduces =
-      isWord(t[k], 'TABLE') || isWord(t[k], 'VIEW') || isWord(t[k], 'TO') || isWord(t[k], 'FROM') ||
-      (isWord(t[k], 'JOIN') && !isWord(t[k - 1], 'ARRAY')) || (isWord(t[k], 'AS') && isWord(t[k - 2], 'CLUSTER'))
+      isWord(t[k], 'TABLE') || isWord(t[k], 'TABLES') || isWord(t[k], 'VIEW') || isWord(t[k], 'TO') || isWord(t[k], 'FROM') ||
+      (isWord(t[k], 'JOIN') && !isWord(t[k - 1], 'ARRAY')) || (isWord(t[k], 'AS') && isWord(t[k - 2], 'CLUSTER')) ||
+      (exchange && isWord(t[k], 'AND'))
     if (!introduces) continue
     let j = k + 1
     while (isWord(t[j], 'IF') || isWord(t[j], 'NOT') || isWord(t[j], 'EXISTS')) j++
@@ -43,6 +45,9 @@ function namedTables(sql: string): { database: string | undefined; name: string 
 function engineOf(sql: string): string | undefined {
   return /\bENGINE\s*=\s*(\w+)/.exec(sql)?.[1]
 }
+
+/** Tables a migration creates only to drop them again (a table being re-sorted, migration 012). */
+const transient = (name: string) => schema.placementOf(name) === undefined && all.some((s) => s.startsWith(`DROP TABLE ${q(name)} `))
 
 describe('cluster DDL for every migration in migrations/', () => {
   it('places count tables on shards and small tables on every node', () => {
@@ -80,13 +85,15 @@ describe('cluster DDL for every migration in migrations/', () => {
       const engine = engineOf(sql)
       if (!engine?.endsWith('MergeTree')) continue
       expect(engine).toMatch(/^Replicated/)
-      const [, table] = /^CREATE TABLE (?:IF NOT EXISTS )?`analytics`\.`(\w+)`/.exec(sql)!
+      const [, ifNotExists, table] = /^CREATE TABLE (IF NOT EXISTS )?`analytics`\.`(\w+)`/.exec(sql)!
       const [, path, replica] = /MergeTree\('([^']*)', '([^']*)'/.exec(sql)!
       expect(replica).toContain('{replica}')
-      expect(path).toMatch(new RegExp(`/${table}$`))
+      // A plain CREATE makes a new table, which EXCHANGE TABLES may move to a name whose path it is not.
+      expect(path).toMatch(new RegExp(`/${table}${ifNotExists ? '' : '/\\{uuid\\}'}$`))
       if (table!.endsWith('_local')) {
         expect(path).toContain('{shard}')
-        expect(SHARDED).toContain(table!.slice(0, -'_local'.length))
+        const name = table!.slice(0, -'_local'.length)
+        if (!transient(name)) expect(SHARDED).toContain(name)
       } else {
         // One copy on every node: the path must not name a shard, and replica names must differ across shards.
         expect(path).not.toContain('{shard}')
@@ -113,11 +120,12 @@ describe('cluster DDL for every migration in migrations/', () => {
   it('keeps TTLs, partitioning and settings on the tables that hold rows', () => {
     for (const m of migrations) {
       for (const statement of m.statements) {
-        const create = /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)
+        const create = /^CREATE TABLE (IF NOT EXISTS )?(\w+)/.exec(statement)
         if (!create || !/MergeTree/.test(statement)) continue
-        const name = create[1]!
-        const stored = schema.placementOf(name) === 'sharded' ? `${name}_local` : name
-        const out = all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${q(stored)} `))!
+        const [, ifNotExists = '', name] = create
+        const sharded = schema.placementOf(name!) === 'sharded' || (transient(name!) && all.some((s) => s.includes(q(`${name}_local`))))
+        const stored = sharded ? `${name}_local` : name!
+        const out = all.find((s) => s.startsWith(`CREATE TABLE ${ifNotExists}${q(stored)} `))!
         for (const clause of ['TTL', 'PARTITION BY', 'ORDER BY', 'SETTINGS']) {
           const tail = (s: string) => s.slice(s.indexOf(')\nENGINE'))
           const source = new RegExp(`\\n${clause} ([^\\n]*)`).exec(tail(statement))?.[1]
@@ -218,8 +226,42 @@ describe('cluster DDL for statements a later migration may bring', () => {
     ])
   })
 
+  it('swaps the local tables of a sharded table, the tables themselves of others, ON CLUSTER', () => {
+    const s = next()
+    s.translate('CREATE TABLE IF NOT EXISTS counts_hourly_next (site String, hour DateTime, value String, pageviews Int64) ENGINE = SummingMergeTree ORDER BY (site, value, hour)')
+    // The Distributed tables stay: each names its local table, which now holds the other rows.
+    expect(s.translate('EXCHANGE TABLES counts_hourly AND counts_hourly_next;')).toEqual([
+      `EXCHANGE TABLES ${q('counts_hourly_local')} AND ${q('counts_hourly_next_local')} ${ON}`,
+    ])
+    expect(s.storage('counts_hourly')).toEqual({ table: 'counts_hourly_local', clause: `${q('counts_hourly_local')} ${ON}` })
+    s.translate('CREATE TABLE IF NOT EXISTS salts_next (day Date, salt String) ENGINE = ReplacingMergeTree ORDER BY day')
+    // Names are each node's own (Keeper replicates rows and ALTERs, not names): ON CLUSTER here too.
+    expect(s.translate('EXCHANGE TABLES salts AND salts_next')).toEqual([`EXCHANGE TABLES ${q('salts')} AND ${q('salts_next')} ${ON}`])
+  })
+
+  it('gives a table made by a plain CREATE a Keeper path of its own, and one made IF NOT EXISTS the path of its name', () => {
+    const s = next()
+    const plain = s.translate('CREATE TABLE counts_next (site String, hour DateTime) ENGINE = SummingMergeTree ORDER BY (site, hour)')
+    expect(plain[0]).toMatch(new RegExp(`^CREATE TABLE ${q('counts_next_local')} ${ON} `))
+    expect(plain[0]).toContain("ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/{database}/counts_next_local/{uuid}', '{replica}')")
+    expect(plain[1]).toMatch(new RegExp(`^CREATE TABLE ${q('counts_next')} ${ON} AS `))
+    expect(s.translate('CREATE TABLE keys_next (id String) ENGINE = ReplacingMergeTree ORDER BY id')[0]).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/keys_next/{uuid}', '{shard}-{replica}')",
+    )
+    expect(s.translate('CREATE TABLE IF NOT EXISTS keys_kept (id String) ENGINE = ReplacingMergeTree ORDER BY id')[0]).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/keys_kept', '{shard}-{replica}')",
+    )
+  })
+
   it.each([
     ['SELECT 1', /no cluster translation/],
+    ['EXCHANGE DICTIONARIES a AND b', /no cluster translation/],
+    ['EXCHANGE TABLES counts_hourly', /expected EXCHANGE TABLES a AND b/],
+    ['EXCHANGE TABLES counts_hourly AND nowhere', /EXCHANGE of nowhere, which no earlier migration created/],
+    ['EXCHANGE TABLES counts_hourly AND sites', /placed differently \(sharded, replicated\)/],
+    ['EXCHANGE TABLES counts_hourly_in_mv AND visitor_sketches_in_mv', /EXCHANGE of views/],
+    ['EXCHANGE TABLES counts_hourly AND visitors_daily ON CLUSTER x', /must not say ON CLUSTER/],
+    ['EXCHANGE TABLES counts_hourly AND visitors_daily SYNC', /unexpected words/],
     ['RENAME TABLE sites TO sites_old', /no cluster translation/],
     ['CREATE DICTIONARY d (k UInt64) PRIMARY KEY k SOURCE(NULL()) LAYOUT(FLAT()) LIFETIME(0)', /no cluster translation/],
     ['CREATE TABLE m (a Int8) ENGINE = Memory', /engine Memory/],
@@ -242,6 +284,35 @@ describe('cluster DDL for statements a later migration may bring', () => {
   it('names the migration file a refused statement came from, before anything runs', () => {
     const bad: Migration = { version: 9, name: '009_bad.sql', statements: ['ALTER TABLE counts_hourly ATTACH PARTITION 1 FROM x'] }
     expect(() => translateMigrations(target, [...migrations, bad])).toThrow(/^009_bad\.sql: cannot translate/)
+  })
+})
+
+describe('migration 012: visitors_hourly re-sorted through a swap of tables', () => {
+  const m = translated.find((t) => t.version === 12)!.statements
+  const at = (prefix: string) => m.flatMap((s, k) => (s.startsWith(prefix) ? [k] : []))
+
+  it('swaps only the local tables, after filling the new one through the Distributed tables', () => {
+    const [exchange] = at('EXCHANGE')
+    expect(m[exchange!]).toBe(`EXCHANGE TABLES ${q('visitors_hourly_local')} AND ${q('visitors_hourly_next_local')} ${ON}`)
+    const copy = at('INSERT INTO visitors_hourly_next SELECT * FROM visitors_hourly')
+    expect(copy).toHaveLength(1)
+    expect(copy[0]).toBeLessThan(exchange!)
+    // Before the swap, rows an interrupted run left in the old table; after it, rows the rollup wrote meanwhile.
+    const recover = at('INSERT INTO visitors_hourly\nSELECT * FROM visitors_hourly_next')
+    expect(recover).toEqual([expect.any(Number), expect.any(Number)])
+    expect(recover[0]).toBeLessThan(copy[0]!)
+    expect(recover[1]).toBeGreaterThan(exchange!)
+    for (const k of [...copy, ...recover]) expect(m[k]).not.toContain('_local')
+  })
+
+  it('makes the table that takes the name with a Keeper path of its own, so a re-run can make another', () => {
+    const creates = at(`CREATE TABLE ${q('visitors_hourly_next_local')} `)
+    expect(creates).toHaveLength(1)
+    expect(m[creates[0]!]).toContain("('/clickhouse/tables/{shard}/{database}/visitors_hourly_next_local/{uuid}', '{replica}')")
+    expect(m[creates[0]! - 1]).toBe(`DROP TABLE IF EXISTS ${q('visitors_hourly_next_local')} ${ON} SYNC`)
+    expect(m.slice(-2)).toEqual([`DROP TABLE ${q('visitors_hourly_next')} ${ON} SYNC`, `DROP TABLE ${q('visitors_hourly_next_local')} ${ON} SYNC`])
+    expect(schema.placementOf('visitors_hourly')).toBe('sharded')
+    expect(schema.placementOf('visitors_hourly_next')).toBeUndefined()
   })
 })
 
