@@ -92,7 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     sites: list(env.SKAITS_SITES),
     apiKey: env.SKAITS_API_KEY || undefined,
-    retentionMonths: int(env, 'RETENTION_MONTHS', 25, 1, 1200),
+    // At most 50 years: ClickHouse's DateTime ends in 2106, and a TTL of hour + N months past it wraps round to 1970 and expires everything.
+    retentionMonths: int(env, 'RETENTION_MONTHS', 25, 1, 600),
     timezone,
     respectGpc: bool(env, 'RESPECT_GPC', true),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),

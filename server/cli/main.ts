@@ -8,7 +8,7 @@ import { Access, AccessError } from '../auth/access.ts'
 import { LOCAL_TOKEN_FILE } from '../auth/local-token.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { createDb } from '../db/client.ts'
-import { migrate } from '../db/migrate.ts'
+import { applyRetention, migrate } from '../db/migrate.ts'
 import { SiteError, Sites } from '../sites/sites.ts'
 import { runningServer } from './server-file.ts'
 
@@ -173,6 +173,8 @@ async function direct(op: Operation): Promise<unknown> {
   const db = createDb(config)
   try {
     await migrate(db)
+    // as the server does at every start: a table a migration made (e.g. 012) gets its TTL now
+    await applyRetention(db, config.retentionMonths)
     const sites = new Sites(db)
     await sites.load()
     const access = new Access(db, Date.now, config.sessionDays * 86_400_000)
