@@ -32,7 +32,8 @@ describe('SIGTERM', () => {
       }
     }
     const senders = [1, 2, 3, 4].map(sender)
-    await new Promise((r) => setTimeout(r, 800))
+    // SIGTERM once enough events are in flight and accepted (a fixed wait found too few on a busy machine)
+    for (const started = Date.now(); accepted <= 60 && Date.now() - started < 30_000; ) await new Promise((r) => setTimeout(r, 20))
     const exitCode = server.stop('SIGTERM')
     expect(await exitCode).toBe(0)
     stop = true
