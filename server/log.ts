@@ -7,5 +7,9 @@ export type Logger = pino.Logger
  * no User-Agent, no visitor hash (DESIGN.md, privacy contract item 2).
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime })
+  // Written synchronously: Skaits logs little (start, maintenance, failures), and the default
+  // asynchronous stream writes what is left at exit in a loop that retries for ever when
+  // stdout's reader is gone (EPIPE), so a SIGTERM after the supervisor closed the pipe left
+  // the server hanging. In sync mode pino meets the EPIPE on the line itself and stops writing.
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }))
 }

@@ -46,4 +46,18 @@ describe('SIGTERM', () => {
     await db.close()
     expect(stored).toBe(accepted)
   })
+
+  it('exits on SIGTERM when whoever read its stdout is gone (EPIPE)', async () => {
+    // A supervisor that died, or `npm start | head`. With nothing to flush the shutdown is quick,
+    // and its last line ('stopped') used to be written at exit, where pino's stream retried the
+    // broken pipe for ever: the server hung on every try.
+    const piped = await spawnServer({ DATA_DIR: tempDir() })
+    try {
+      piped.proc.stdout.destroy()
+      const code = await Promise.race([piped.stop('SIGTERM'), new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000))])
+      expect(code).toBe(0)
+    } finally {
+      await piped.stop('SIGKILL')
+    }
+  })
 })
