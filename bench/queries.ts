@@ -10,7 +10,7 @@ import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
 import { openFirstView, type ApiRequest } from './first-view.ts'
-import { ROOT, startProcess } from './lib.ts'
+import { ROOT, SKAITS, startProcess } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
@@ -145,7 +145,7 @@ try {
 
   // 2. The real server on that data, and the requests of each first view, from the dashboard itself.
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  const server = await startProcess('server/main.ts', {
+  const server = await startProcess(SKAITS, {
     DATA_DIR: dataDir,
     SKAITS_API_KEY: KEY,
     SKAITS_ADMIN_EMAIL: OWNER.email,

@@ -1,14 +1,15 @@
 import type { Db } from '../server/db/client.ts'
 import { resolveDateRange } from '../server/stats/date-range.ts'
-import { plan } from '../server/stats/plan.ts'
+import { plan, type Plan } from '../server/stats/plan.ts'
 import { queryRequest } from '../server/stats/request.ts'
-import { buildQuery } from '../server/stats/sql.ts'
+import { answerRows } from '../server/stats/run.ts'
+import { unionQuery } from '../server/stats/steps.ts'
 import { addDays, startOfDay } from '../server/time.ts'
 
 /**
  * The dashboard's first view (dashboard/src/dashboard.ts and panels.ts): the top-line numbers,
- * the chart, and the first tab of every panel (nine rows each). The Skaits side runs the SQL the
- * Stats API builds (request schema → date range → planner → SQL builder); the raw side runs
+ * the chart, and the first tab of every panel (nine rows each). The Skaits side answers as the
+ * Stats API does (request schema → date range → planner → server/stats/run.ts); the raw side runs
  * equivalent SQL over Plausible-style events_v2 and sessions_v2, with Plausible's metric
  * definitions (visitors = uniq(user_id) without engagement events; visits, bounces and duration
  * from sessions with sum(sign)), sorted and limited alike.
@@ -180,19 +181,29 @@ function toRows(data: Record<string, unknown>[], metrics: string[], key: (row: R
   }))
 }
 
-/** The Stats API's own SQL for `q` over `range` (a Plausible date_range), as the server would build it. */
-export function skaitsSql(q: DashboardQuery, site: string, range: string, nowMs: number): { sql: string; params: Record<string, unknown>; metrics: string[]; byTime: boolean } {
+/**
+ * The Stats API's plan for `q` over `range` (a Plausible date_range), as the server makes it,
+ * and its one-query SQL (steps.ts; the server may ask two plainer queries instead, see run.ts).
+ */
+export function skaitsSql(q: DashboardQuery, site: string, range: string, nowMs: number): { plan: Plan; sql: string; params: Record<string, unknown>; metrics: string[]; byTime: boolean } {
   const req = queryRequest.parse({ site_id: site, date_range: range, ...q.body })
   const days = resolveDateRange(req.date_range, nowMs, 'UTC', 0)
   if ('error' in days) throw new Error(days.error)
   const p = plan(req, { domain: site, settings: { sections: [] } }, days)
-  const { sql, params } = buildQuery(p, 'UTC')
-  return { sql, params, metrics: req.metrics, byTime: req.dimensions.some((d) => d.startsWith('time')) }
+  const { sql, params } = unionQuery(p, 'UTC', { cleanMonths: new Set(), sketches: true })
+  return { plan: p, sql, params, metrics: req.metrics, byTime: req.dimensions.some((d) => d.startsWith('time')) }
 }
 
+/**
+ * Answers as the server does (server/stats/run.ts), timed. The rows read are the one query's
+ * (read again, untimed): the server's own path does not report them.
+ */
 export async function runSkaits(db: Db, built: ReturnType<typeof skaitsSql>): Promise<Answer> {
-  const r = await timed(db, built.sql, built.params)
-  return { ...r, rows: toRows(r.data, built.metrics, (row) => String(built.byTime ? row.bucket : row.val)) }
+  const started = performance.now()
+  const data = await answerRows(db, built.plan, 'UTC')
+  const ms = performance.now() - started
+  const { rowsRead, bytesRead } = await timed(db, built.sql, built.params)
+  return { ms, rowsRead, bytesRead, rows: toRows(data, built.metrics, (row) => String(built.byTime ? row.bucket : row.val)) }
 }
 
 /** The raw side's SQL for `q` over whole days [from, to) (Unix seconds). */

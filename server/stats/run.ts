@@ -3,7 +3,8 @@ import { clusterOf } from '../db/cluster.ts'
 import { timeLabels } from './date-range.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
-import { buildQuery, duplicateFreeMonths, VISITOR_PARTS_SQL } from './sql.ts'
+import { duplicateFreeMonths, VISITOR_PARTS_SQL, type BuiltQuery } from './sql.ts'
+import { leadingValues, unionQuery, uniquesQuery, type VisitorStorage } from './steps.ts'
 
 export interface QueryResponse {
   results: { metrics: (number | null)[]; dimensions: string[] }[]
@@ -12,25 +13,55 @@ export interface QueryResponse {
 }
 
 /**
- * Months whose daily visitors can be summed without FINAL (see duplicateFreeMonths). On a
- * cluster this node's system.parts does not show the shards' parts: there, none.
+ * Where the unique visitors of a plan's range stand: the months of `visitors_daily` that can
+ * be summed without FINAL (see duplicateFreeMonths), and whether any day of the range still has
+ * sketches (usually today only; a range without one reads none). On a cluster this node's
+ * system.parts does not show the shards' parts: there, FINAL everywhere and the sketches read.
  */
-async function cleanMonths(db: Db, plan: Plan): Promise<Set<string>> {
-  // The site total has one row a day: FINAL costs nothing there, and the check would.
-  if (!plan.metrics.includes('visitors') || plan.granularity === 'hour' || plan.dimension === '' || clusterOf(db)) return new Set()
+async function visitorStorage(db: Db, plan: Plan): Promise<VisitorStorage> {
+  const unknown = { cleanMonths: new Set<string>(), sketches: true }
+  // The site total has one row a day, and hourly buckets come from visitors_hourly: FINAL
+  // costs nothing there, one piece is the cheapest to plan, and the check costs about what
+  // reading the sketches does (measured: no difference either way).
+  if (plan.dimension === '' || plan.granularity === 'hour' || clusterOf(db)) return unknown
   try {
-    const parts = await queryRows<{ month: string; lo: string; hi: string }>(db, VISITOR_PARTS_SQL, { fromDay: plan.range.from, toDay: plan.range.to })
-    return duplicateFreeMonths(parts, plan.range.from, plan.range.to)
+    const { from, to } = plan.range
+    const parts = await queryRows<{ table: string; month: string; lo: string; hi: string }>(db, VISITOR_PARTS_SQL, { fromDay: from, toDay: to })
+    return {
+      cleanMonths: duplicateFreeMonths(parts.filter((p) => p.table === 'visitors_daily'), from, to),
+      sketches: parts.some((p) => p.table === 'visitor_sketches'),
+    }
   } catch {
     // A ClickHouse user without access to system.parts still gets answers, all with FINAL.
-    return new Set()
+    return unknown
   }
+}
+
+const rowsOf = (db: Db, q: BuiltQuery) => queryRows<Record<string, unknown>>(db, q.sql, q.params)
+
+/**
+ * The answer's rows (bucket, val, the metrics, total_rows), as buildQuery's one query gives
+ * them, in one query without a join (steps.ts), or two for a many-valued breakdown by visitors.
+ */
+export async function answerRows(db: Db, plan: Plan, tz: string): Promise<Record<string, unknown>[]> {
+  const noVisitors = { cleanMonths: new Set<string>(), sketches: false }
+  if (!plan.metrics.includes('visitors')) return rowsOf(db, unionQuery(plan, tz, noVisitors))
+  const storage = await visitorStorage(db, plan)
+  const leading = leadingValues(plan)
+  const oneQuery = () => rowsOf(db, unionQuery(plan, tz, storage))
+  if (leading === undefined) return oneQuery()
+  const uniques = await rowsOf(db, uniquesQuery(plan, tz, storage, leading))
+  // Fewer values with visitors than the answer needs: values with counts alone come after them.
+  if (uniques.length < leading) return oneQuery()
+  const answer = await rowsOf(db, unionQuery(plan, tz, storage, { values: uniques.map((u) => String(u.val)), visitors: uniques.map((u) => Number(u.n)) }))
+  // A leading value whose counts all sum to 0 is no row of the answer, and the values after
+  // the leading ones then count: rare enough to ask the one query.
+  return answer.length === plan.limit ? answer : oneQuery()
 }
 
 /** Runs a plan and shapes the answer as the Plausible Stats API v2 does. */
 export async function runQuery(db: Db, plan: Plan, req: QueryRequest, tz: string): Promise<QueryResponse> {
-  const { sql, params } = buildQuery(plan, tz, await cleanMonths(db, plan))
-  const rows = await queryRows<Record<string, unknown>>(db, sql, params)
+  const rows = await answerRows(db, plan, tz)
   const results = rows.map((row) => ({
     metrics: plan.metrics.map((m) => (row[m] === null || row[m] === undefined ? null : Number(row[m]))),
     dimensions: plan.dimensions.map((d) => String(d === 'time' || d.startsWith('time:') ? row.bucket : row.val)),

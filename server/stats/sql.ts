@@ -9,17 +9,62 @@ export interface BuiltQuery {
 }
 
 /** The columns of counts_hourly that are summed: exactly what an event's cells increment. */
-const SUMS = INCREMENT_KEYS
+export const SUMS = INCREMENT_KEYS
 
 /**
  * Builds one query: counts from `counts_hourly`, unique visitors from the integer tables for
- * closed days plus the 48 h sketches for days not yet rolled up. Every value is a query
+ * closed days plus the 48 h sketches for days not yet rolled up, joined. Every value is a query
  * parameter; only names chosen from fixed lists here are written into the SQL text.
  * `cleanMonths` ('YYYY-MM-01') are months of `visitors_daily` known to hold each key once
  * (see duplicateFreeMonths), so their rows can be summed without FINAL.
+ * The plainest form of an answer: the tests hold every answer to it (with FINAL everywhere and
+ * projections off). The server asks queries that cost less to plan (steps.ts, run.ts).
  */
 export function buildQuery(plan: Plan, tz: string, cleanMonths: ReadonlySet<string> = new Set()): BuiltQuery {
-  const params: Record<string, unknown> = {
+  const params = baseParams(plan, tz)
+  const where = filterSql(plan.filter, params)
+  const value = plan.byValue ? 'value' : "''"
+
+  // Counts: whole months, weeks and days from their sums (projections, migration 009), the
+  // hours at the edges from the hourly rows; each piece is a query ClickHouse can answer from
+  // one of them.
+  const countPieces = countsPieces(plan, tz, params)
+  const pieces = countPieces.map(
+    (piece) => `
+      SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}
+      FROM counts_hourly
+      WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
+      GROUP BY bucket, val`,
+  )
+  const counts = `
+    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}
+    FROM (${pieces.join('\n      UNION ALL')})
+    GROUP BY bucket, val
+    HAVING ${SUMS.map((s) => `${s} != 0`).join(' OR ')}`
+
+  const needsVisitors = plan.metrics.includes('visitors')
+  const visitors = needsVisitors ? visitorPieces(plan, params, where, cleanMonths, true) : []
+  const uniques = `
+    SELECT bucket, val, sum(n) AS visitors FROM (${visitors.map((v) => unionPart(v, value)).join('\n      UNION ALL')}
+    ) GROUP BY bucket, val`
+
+  // Weighing the projections of every part costs planning time: a query that reads none of
+  // them (the site total, hourly buckets) says so.
+  const sumsRead = countPieces.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)
+  const select = plan.metrics.map((m) => `${metricSql(m, plan, joined)} AS ${m}`).join(', ')
+  const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
+  const sql = `
+    WITH counts AS (${counts})${needsVisitors ? `, uniques AS (${uniques})` : ''}
+    SELECT counts.bucket AS bucket, counts.val AS val, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
+    FROM counts ${needsVisitors ? 'LEFT JOIN uniques ON counts.bucket = uniques.bucket AND counts.val = uniques.val' : ''}
+    ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
+    LIMIT {limit:UInt32} OFFSET {offset:UInt32}${sumsRead ? '' : '\n    SETTINGS optimize_use_projections = 0'}`
+  return { sql, params }
+}
+
+/** The parameters every query of a plan binds; pieces add their own. */
+export function baseParams(plan: Plan, tz: string): Record<string, unknown> {
+  return {
     site: plan.site,
     dim: plan.dimension,
     tz,
@@ -30,71 +75,79 @@ export function buildQuery(plan: Plan, tz: string, cleanMonths: ReadonlySet<stri
     limit: plan.limit,
     offset: plan.offset,
   }
-  const where = filterSql(plan.filter, params)
-  const value = plan.byValue ? 'value' : "''"
-  const hourly = plan.granularity === 'hour'
+}
 
-  // Counts: whole months, weeks and days from their sums (projections, migration 009), the
-  // hours at the edges from the hourly rows; each piece is a query ClickHouse can answer from
-  // one of them.
-  const countPieces = splitRange(params.from as number, params.to as number, levelsFor(plan, tz))
-  const pieces = countPieces.map((piece, i) => {
+/** A piece of the counts: which rows of `counts_hourly` it sums, and the bucket of each. */
+export interface CountsPiece {
+  level: Level
+  range: string
+  bucket: string
+}
+
+/** The counts' pieces (see splitRange), their bounds bound in `params`. */
+export function countsPieces(plan: Plan, tz: string, params: Record<string, unknown>): CountsPiece[] {
+  return splitRange(params.from as number, params.to as number, levelsFor(plan, tz)).map((piece, i) => {
     const from = `p${i}_from`
     const to = `p${i}_to`
     const [range, bucket] = pieceSql(plan, piece.level, from, to)
     params[from] = piece.level === 'hour' ? piece.from : utcDay(piece.from)
     params[to] = piece.level === 'hour' ? piece.to : utcDay(piece.to)
-    return `
-      SELECT ${bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}
-      FROM counts_hourly
-      WHERE site = {site:String} AND dimension = {dim:String} AND ${range} AND (${where})
-      GROUP BY bucket, val`
+    return { level: piece.level, range, bucket }
   })
-  const counts = `
-    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}
-    FROM (${pieces.join('\n      UNION ALL')})
-    GROUP BY bucket, val
-    HAVING ${SUMS.map((s) => `${s} != 0`).join(' OR ')}`
+}
 
-  const needsVisitors = plan.metrics.includes('visitors')
-  const uniques = hourly
-    ? `
-    SELECT bucket, val, sum(n) AS visitors FROM (
-      SELECT ${bucketOfHour(plan)} AS bucket, ${value} AS val, visitors AS n
-      FROM visitors_hourly FINAL
-      WHERE site = {site:String} AND dimension = {dim:String}
-        AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32}) AND (${where})
-      UNION ALL
-      SELECT ${bucketOfHour(plan)} AS bucket, ${value} AS val, uniqMerge(visitors) AS n
-      FROM visitor_sketches
-      WHERE site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date}
-        AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
-        AND day NOT IN (SELECT day FROM rolled_days) AND (${where})
-      GROUP BY hour, bucket, val
-    ) GROUP BY bucket, val`
-    : `
-    SELECT bucket, val, sum(n) AS visitors FROM (${dailyVisitors(plan, params, where, cleanMonths).join('\n      UNION ALL')}
-      UNION ALL
-      SELECT ${bucketOfDay(plan)} AS bucket, ${value} AS val, uniqMerge(visitors) AS n
-      FROM visitor_sketches
-      WHERE site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date}
-        AND day NOT IN (SELECT day FROM rolled_days) AND (${where})
-      GROUP BY day, bucket, val
-    ) GROUP BY bucket, val`
+/**
+ * A piece of the unique visitors: `rows` are integers read one by one (with FINAL), `sums`
+ * integers summed from a table stored once, `sketch` the sketches of days not rolled up yet,
+ * merged day by day (or hour by hour) and then summed.
+ */
+export interface VisitorPiece {
+  kind: 'rows' | 'sums' | 'sketch'
+  from: string
+  where: string
+  bucket: string
+  /** for sketches: what they are merged by before being summed */
+  mergedBy?: 'hour' | 'day'
+  /** whether it reads weekly or monthly sums (projections, migration 009) */
+  projected?: boolean
+}
 
-  // Weighing the projections of every part costs planning time: a query that reads none of
-  // them (the site total, hourly buckets) says so.
-  const sumsRead =
-    countPieces.some((p) => p.level !== 'hour') || (needsVisitors && !hourly && cleanRuns(plan.range.from, plan.range.to, cleanMonths).length > 0)
-  const select = plan.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`).join(', ')
-  const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
-  const sql = `
-    WITH counts AS (${counts})${needsVisitors ? `, uniques AS (${uniques})` : ''}
-    SELECT counts.bucket AS bucket, counts.val AS val, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
-    FROM counts ${needsVisitors ? 'LEFT JOIN uniques ON counts.bucket = uniques.bucket AND counts.val = uniques.val' : ''}
-    ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
-    LIMIT {limit:UInt32} OFFSET {offset:UInt32}${sumsRead ? '' : '\n    SETTINGS optimize_use_projections = 0'}`
-  return { sql, params }
+/** The unique visitors' pieces for a plan: hourly or daily integers, and the sketches. */
+export function visitorPieces(
+  plan: Plan,
+  params: Record<string, unknown>,
+  where: string,
+  cleanMonths: ReadonlySet<string>,
+  sketches: boolean,
+): VisitorPiece[] {
+  const hourly = plan.granularity === 'hour'
+  const ofPlan = 'site = {site:String} AND dimension = {dim:String}'
+  const hours = 'hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})'
+  const pieces: VisitorPiece[] = hourly
+    ? [{ kind: 'rows', from: 'visitors_hourly FINAL', where: `${ofPlan} AND ${hours} AND (${where})`, bucket: bucketOfHour(plan) }]
+    : dailyVisitors(plan, params, where, cleanMonths)
+  if (sketches) {
+    pieces.push({
+      kind: 'sketch',
+      from: 'visitor_sketches',
+      where:
+        `${ofPlan} AND day BETWEEN {fromDay:Date} AND {toDay:Date}${hourly ? ` AND ${hours}` : ''}\n` +
+        `        AND day NOT IN (SELECT day FROM rolled_days) AND (${where})`,
+      bucket: hourly ? bucketOfHour(plan) : bucketOfDay(plan),
+      mergedBy: hourly ? 'hour' : 'day',
+    })
+  }
+  return pieces
+}
+
+/** A visitor piece as one part of a UNION ALL of (bucket, val, n) rows, to be summed. */
+export function unionPart(piece: VisitorPiece, value: string, before = ''): string {
+  const n = { rows: 'visitors', sums: 'sum(visitors)', sketch: 'uniqMerge(visitors)' }[piece.kind]
+  const group = { rows: '', sums: '\n      GROUP BY bucket, val', sketch: `\n      GROUP BY ${piece.mergedBy}, bucket, val` }[piece.kind]
+  return `
+      SELECT ${piece.bucket} AS bucket, ${value} AS val, ${before}${n} AS n
+      FROM ${piece.from}
+      WHERE ${piece.where}${group}`
 }
 
 function bucketOfHour(plan: Plan): string {
@@ -196,6 +249,18 @@ function utcDay(s: number): string {
   return new Date(s * 1000).toISOString().slice(0, 10)
 }
 
+/** Dimensions with a long tail of values: thousands a day on a busy site (pages, referrers). */
+export const LONG_TAILED = ['event:page', 'visit:entry_page', 'visit:exit_page', 'visit:referrer', 'visit:source', 'visit:isp']
+
+/**
+ * Levels for a range read without time buckets. Weekly and monthly sums save rows only where a
+ * dimension has many values; elsewhere a range's days are few rows, and each further piece
+ * costs more to plan (a few ms in the embedded engine) than they take to read.
+ */
+function wholeRangeLevels(plan: Plan): Level[] {
+  return LONG_TAILED.includes(plan.dimension) ? ['month', 'week', 'day'] : ['day']
+}
+
 /**
  * Which pieces a query may read from the daily, weekly and monthly sums. Those are UTC days,
  * weeks and months: a range's time buckets can come from them only when the reporting time
@@ -208,7 +273,7 @@ function levelsFor(plan: Plan, tz: string): Level[] {
   const utc = tz === 'UTC' || tz === 'Etc/UTC'
   switch (plan.granularity) {
     case undefined:
-      return ['month', 'week', 'day']
+      return wholeRangeLevels(plan)
     case 'month':
       return utc ? ['month', 'day'] : []
     case 'week':
@@ -245,20 +310,22 @@ function pieceSql(plan: Plan, level: Level, from: string, to: string): [range: s
  * The other months are read with FINAL, as before. (`day` is already a day of the reporting
  * time zone, so every bucket can come from these sums.)
  */
-function dailyVisitors(plan: Plan, params: Record<string, unknown>, where: string, cleanMonths: ReadonlySet<string>): string[] {
-  const value = plan.byValue ? 'value' : "''"
+function dailyVisitors(plan: Plan, params: Record<string, unknown>, where: string, cleanMonths: ReadonlySet<string>): VisitorPiece[] {
   const months = monthsOf(plan.range.from, plan.range.to)
   const dirty = months.filter((m) => !cleanMonths.has(m))
-  const selects: string[] = []
+  const pieces: VisitorPiece[] = []
   if (dirty.length) {
     params.dirtyMonths = dirty
-    selects.push(`
-      SELECT ${bucketOfDay(plan)} AS bucket, ${value} AS val, visitors AS n
-      FROM visitors_daily FINAL
-      WHERE site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date}
-        AND toStartOfMonth(day) IN {dirtyMonths:Array(Date)} AND (${where})`)
+    pieces.push({
+      kind: 'rows',
+      from: 'visitors_daily FINAL',
+      where:
+        'site = {site:String} AND dimension = {dim:String} AND day BETWEEN {fromDay:Date} AND {toDay:Date}\n' +
+        `        AND toStartOfMonth(day) IN {dirtyMonths:Array(Date)} AND (${where})`,
+      bucket: bucketOfDay(plan),
+    })
   }
-  const levels: Level[] = plan.granularity === 'month' ? ['month', 'day'] : plan.granularity === 'week' ? ['week', 'day'] : plan.granularity === 'day' ? ['day'] : ['month', 'week', 'day']
+  const levels: Level[] = plan.granularity === 'month' ? ['month', 'day'] : plan.granularity === 'week' ? ['week', 'day'] : plan.granularity === 'day' ? ['day'] : wholeRangeLevels(plan)
   for (const run of cleanRuns(plan.range.from, plan.range.to, cleanMonths)) {
     for (const piece of splitRange(dayStart(run.from), dayStart(run.to), levels)) {
       const i = Object.keys(params).length
@@ -272,14 +339,16 @@ function dailyVisitors(plan: Plan, params: Record<string, unknown>, where: strin
           : piece.level === 'week'
             ? [`toMonday(day) >= {${from}:Date} AND toMonday(day) < {${to}:Date}`, g === undefined ? "''" : 'toString(toMonday(day))']
             : [`day >= {${from}:Date} AND day < {${to}:Date}`, bucketOfDay(plan)]
-      selects.push(`
-      SELECT ${bucket} AS bucket, ${value} AS val, sum(visitors) AS n
-      FROM visitors_daily
-      WHERE site = {site:String} AND dimension = {dim:String} AND ${range} AND (${where})
-      GROUP BY bucket, val`)
+      pieces.push({
+        kind: 'sums',
+        from: 'visitors_daily',
+        where: `site = {site:String} AND dimension = {dim:String} AND ${range} AND (${where})`,
+        bucket,
+        projected: piece.level !== 'day',
+      })
     }
   }
-  return selects
+  return pieces
 }
 
 /** The first days of the months that [from, to] (days, inclusive) touches. */
@@ -324,45 +393,57 @@ export function duplicateFreeMonths(parts: { month: string; lo: string; hi: stri
   return clean
 }
 
-/** The parts of `visitors_daily` holding days between `from` and `to`, for duplicateFreeMonths. */
+/**
+ * The parts of `visitors_daily` (for duplicateFreeMonths) and of `visitor_sketches` (one day
+ * each: days not rolled up yet, or rolled up a moment ago) holding days between `from` and `to`.
+ */
 export const VISITOR_PARTS_SQL = `
-  SELECT toString(toStartOfMonth(min_date)) AS month, toString(min_date) AS lo, toString(max_date) AS hi
+  SELECT table, toString(toStartOfMonth(min_date)) AS month, toString(min_date) AS lo, toString(max_date) AS hi
   FROM system.parts
-  WHERE database = currentDatabase() AND table = 'visitors_daily' AND active
+  WHERE database = currentDatabase() AND table IN ('visitors_daily', 'visitor_sketches') AND active
     AND max_date >= {fromDay:Date} AND min_date <= {toDay:Date}`
 
-function metricSql(m: Metric, plan: Plan): string {
+/** Where a metric's numbers come from: the joined `counts` and `uniques`, or (steps.ts) other names. */
+export interface MetricSources {
+  visitors: string
+  count: (column: (typeof SUMS)[number]) => string
+}
+
+const joined: MetricSources = { visitors: 'uniques.visitors', count: (c) => `counts.${c}` }
+
+export function metricSql(m: Metric, plan: Plan, from: MetricSources): string {
+  const c = from.count
   switch (m) {
     case 'visitors':
-      return 'uniques.visitors'
+      return from.visitors
     case 'visits':
     case 'pageviews':
     case 'events':
-      return `counts.${m}`
+      return c(m)
     case 'views_per_visit':
-      return 'if(counts.visits > 0, round(counts.pageviews / counts.visits, 2), 0)'
+      return `if(${c('visits')} > 0, round(${c('pageviews')} / ${c('visits')}, 2), 0)`
     case 'bounce_rate':
       // A page's bounce rate is that of the visits that entered on it.
       return plan.kind === 'page'
-        ? 'if(counts.entries > 0, round(100 * counts.bounces / counts.entries), 0)'
-        : 'if(counts.visits > 0, round(100 * counts.bounces / counts.visits), 0)'
+        ? `if(${c('entries')} > 0, round(100 * ${c('bounces')} / ${c('entries')}), 0)`
+        : `if(${c('visits')} > 0, round(100 * ${c('bounces')} / ${c('visits')}), 0)`
     case 'visit_duration':
-      return 'if(counts.visits > 0, round(counts.duration / counts.visits), 0)'
+      return `if(${c('visits')} > 0, round(${c('duration')} / ${c('visits')}), 0)`
     case 'time_on_page':
-      return 'if(counts.engaged_n > 0, round(counts.engaged_ms / counts.engaged_n / 1000), NULL)'
+      return `if(${c('engaged_n')} > 0, round(${c('engaged_ms')} / ${c('engaged_n')} / 1000), NULL)`
     case 'scroll_depth':
-      return 'if(counts.scroll_n > 0, round(counts.scroll_sum / counts.scroll_n), NULL)'
+      return `if(${c('scroll_n')} > 0, round(${c('scroll_sum')} / ${c('scroll_n')}), NULL)`
   }
 }
 
-function orderKey(key: string, plan: Plan): string {
+export function orderKey(key: string, plan: Plan): string {
   if (key === 'time' || key.startsWith('time:')) return 'bucket'
   if (key === plan.dimension) return 'val'
   return key
 }
 
 /** A filter tree as SQL over the `value` column, its values bound as parameters. */
-function filterSql(filter: Filter | undefined, params: Record<string, unknown>): string {
+export function filterSql(filter: Filter | undefined, params: Record<string, unknown>): string {
   if (!filter) return '1'
   const [op] = filter
   if (op === 'and' || op === 'or') {

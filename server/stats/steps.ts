@@ -1,0 +1,130 @@
+import type { Plan } from './plan.ts'
+import { baseParams, countsPieces, filterSql, metricSql, orderKey, SUMS, unionPart, visitorPieces, type BuiltQuery, type MetricSources } from './sql.ts'
+
+/**
+ * How run.ts asks for an answer, more cheaply than buildQuery's one query, which joins the
+ * counts to the visitors. The embedded engine spends most of a small query planning it
+ * (EXPLAIN PLAN takes 20 of a 1 k/day site's 25 ms for a day's totals), and planning costs by
+ * the scope, the subquery, the table read and above all the join: the same counts and
+ * visitors as one grouping of a UNION ALL (unionQuery) plan in about 14 ms instead of 20.
+ */
+
+/** Where the visitors stand, from `visitor_sketches`' and `visitors_daily`'s parts (run.ts). */
+export interface VisitorStorage {
+  /** months of `visitors_daily` holding each key once (see duplicateFreeMonths) */
+  cleanMonths: ReadonlySet<string>
+  /** whether sketches may hold days of the range (days not rolled up yet) */
+  sketches: boolean
+}
+
+/** Unique visitors already known, by value (uniquesQuery's answer). */
+export interface KnownVisitors {
+  values: string[]
+  visitors: number[]
+}
+
+/**
+ * The answer in one query without a join: the counts' pieces and the visitors' pieces as rows
+ * of one UNION ALL (each with zeros in the other's columns), summed per (bucket, val). A row
+ * with visitors but no counts has counts that sum to 0 and is left out, as the LEFT JOIN from
+ * the counts leaves it out; a row with counts but no visitors has 0, as the LEFT JOIN gives.
+ *
+ * With `known`, the visitors are not read but looked up there (0 where absent), and only the
+ * values there are summed: the second of a breakdown's two steps (see leadingValues).
+ */
+export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, known?: KnownVisitors): BuiltQuery {
+  const params = baseParams(plan, tz)
+  let where = filterSql(plan.filter, params)
+  if (known) {
+    params.known = known.values
+    params.knownVisitors = known.visitors
+    where = `(${where}) AND value IN {known:Array(String)}`
+  }
+  const value = plan.byValue ? 'value' : "''"
+  const counts = countsPieces(plan, tz, params)
+  const visitors = plan.metrics.includes('visitors') && !known ? visitorPieces(plan, params, where, storage.cleanMonths, storage.sketches) : []
+  const parts = [
+    ...counts.map(
+      (piece) => `
+        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
+        FROM counts_hourly
+        WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
+        GROUP BY bucket, val`,
+    ),
+    ...visitors.map((piece) => unionPart(piece, value, `${SUMS.map((s) => `0 AS s_${s}`).join(', ')}, `)),
+  ]
+  // Metrics are worked out in the scope that sums (another scope costs planning time); the
+  // sums are named apart from the metrics, some of which are named as columns of counts_hourly.
+  const sources: MetricSources = {
+    visitors: known ? 'transform(val, {known:Array(String)}, {knownVisitors:Array(UInt64)}, toUInt64(0))' : 'sum(n)',
+    count: (c) => `c_${c}`,
+  }
+  const select = plan.metrics.map((m) => `${metricSql(m, plan, sources)} AS ${m}`).join(', ')
+  const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
+  const sql = `
+    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS c_${s}`).join(', ')}, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
+    FROM (${parts.join('\n        UNION ALL')})
+    GROUP BY bucket, val
+    HAVING ${SUMS.map((s) => `c_${s} != 0`).join(' OR ')}
+    ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
+    LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
+  const sumsRead = counts.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)
+  return { sql: sql + projectionsSetting(sumsRead), params }
+}
+
+/**
+ * Dimensions with tens of thousands of values on a busy site, where summing the counts of a
+ * few values only pays for a second query (bench/queries.ts, 1 M/day site, 30 days: its 20,000
+ * pages 182 → 144 ms of CPU; its 500 sources 59 → 65 ms, so not those).
+ */
+const MANY_VALUED = ['event:page', 'visit:entry_page']
+
+/** Candidate values travel as query parameters: past this many, one query is cheaper. */
+const MAX_CANDIDATES = 1000
+
+/**
+ * A breakdown of a many-valued dimension sorted by visitors (descending), then perhaps by the
+ * value itself, is answered in two steps: the first `offset + limit` values by visitors
+ * (uniquesQuery), then the counts of those values only (unionQuery with `known`). Every value
+ * with counts but no visitors sorts after those with visitors, so these are the answer's
+ * values if they all have counts; run.ts checks, and asks the one query when one has none.
+ * Returns how many values the first step takes, or undefined when one query answers.
+ */
+export function leadingValues(plan: Plan): number | undefined {
+  const [first, ...rest] = plan.orderBy
+  const k = plan.offset + plan.limit
+  const byVisitors = first?.[0] === 'visitors' && first[1] === 'desc'
+  const thenByValue = rest.length === 0 || (rest.length === 1 && rest[0]![0] === plan.dimension)
+  const manyValued = MANY_VALUED.includes(plan.dimension)
+  if (!plan.byValue || plan.granularity || plan.totalRows || !manyValued || !byVisitors || !thenByValue || k > MAX_CANDIDATES) return undefined
+  return k
+}
+
+/** The first `leading` values of a breakdown by unique visitors (in the plan's order), as (val, n). */
+export function uniquesQuery(plan: Plan, tz: string, storage: VisitorStorage, leading: number): BuiltQuery {
+  const params = { ...baseParams(plan, tz), leading }
+  const where = filterSql(plan.filter, params)
+  const pieces = visitorPieces(plan, params, where, storage.cleanMonths, storage.sketches)
+  const order = plan.orderBy.map(([key, dir]) => `${key === 'visitors' ? 'n' : 'val'} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
+  const [only] = pieces
+  const grouped =
+    pieces.length === 1 && only!.kind !== 'sketch'
+      ? `
+    SELECT value AS val, sum(visitors) AS n
+    FROM ${only!.from}
+    WHERE ${only!.where}
+    GROUP BY val`
+      : `
+    SELECT val, sum(n) AS n FROM (${pieces.map((p) => unionPart(p, 'value')).join('\n      UNION ALL')}
+    ) GROUP BY val`
+  const sql = `${grouped}
+    HAVING n > 0
+    ORDER BY ${order.join(', ')}
+    LIMIT {leading:UInt32}`
+  return { sql: sql + projectionsSetting(pieces.some((p) => p.projected)), params }
+}
+
+/** Weighing the projections of every part costs planning time: a query that reads none says so. */
+function projectionsSetting(sumsRead: boolean): string {
+  return sumsRead ? '' : '\n    SETTINGS optimize_use_projections = 0'
+}
