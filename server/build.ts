@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const serverOutfile = join(root, 'dist/server/main.mjs')
+const serverOutfile = join(root, 'dist/server/main.mjs')
 
 export async function buildServer(): Promise<void> {
   await build({
