@@ -11,6 +11,29 @@ export interface BuiltQuery {
 /** The columns of counts_hourly that are summed: exactly what an event's cells increment. */
 export const SUMS = INCREMENT_KEYS
 
+type Sum = (typeof SUMS)[number]
+
+/**
+ * Whether a value had any of these in a range is whether it is a row of the answer. Every
+ * visitor of a value has one of them there (a visit starts, a page is viewed, an event is
+ * sent: each adds to them and to the visitors at once); what adds to the other sums alone
+ * (engaged time, a visit's lengthening, an exit or bounce moved to another page) does not
+ * make a row.
+ */
+const PRESENCE: readonly Sum[] = ['pageviews', 'visits', 'events']
+
+/**
+ * The sums a plan reads: those its metrics are worked out from, and PRESENCE. Each column read
+ * costs the embedded engine time even when a range is a handful of rows (bench/queries.ts,
+ * 1 M/day site, 30-day first view: all 11 → 245 ms instead of 282), so no query reads the others.
+ * A row of the answer has one of them nonzero (HAVING).
+ */
+export function sumsOf(plan: Plan): Sum[] {
+  const read = new Set<Sum>(PRESENCE)
+  for (const m of plan.metrics) metricSql(m, plan, { visitors: "''", count: (c) => (read.add(c), c) })
+  return SUMS.filter((s) => read.has(s))
+}
+
 /**
  * Builds one query: counts from `counts_hourly`, unique visitors from the integer tables for
  * closed days plus the 48 h sketches for days not yet rolled up, joined. Every value is a query
@@ -29,18 +52,19 @@ export function buildQuery(plan: Plan, tz: string, cleanMonths: ReadonlySet<stri
   // hours at the edges from the hourly rows; each piece is a query ClickHouse can answer from
   // one of them.
   const countPieces = countsPieces(plan, tz, params)
+  const sums = sumsOf(plan)
   const pieces = countPieces.map(
     (piece) => `
-      SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}
+      SELECT ${piece.bucket} AS bucket, ${value} AS val, ${sums.map((s) => `sum(${s}) AS s_${s}`).join(', ')}
       FROM counts_hourly
       WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
       GROUP BY bucket, val`,
   )
   const counts = `
-    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}
+    SELECT bucket, val, ${sums.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}
     FROM (${pieces.join('\n      UNION ALL')})
     GROUP BY bucket, val
-    HAVING ${SUMS.map((s) => `${s} != 0`).join(' OR ')}`
+    HAVING ${sums.map((s) => `${s} != 0`).join(' OR ')}`
 
   const needsVisitors = plan.metrics.includes('visitors')
   const visitors = needsVisitors ? visitorPieces(plan, params, where, cleanMonths, true) : []
@@ -406,7 +430,7 @@ export const VISITOR_PARTS_SQL = `
 /** Where a metric's numbers come from: the joined `counts` and `uniques`, or (steps.ts) other names. */
 export interface MetricSources {
   visitors: string
-  count: (column: (typeof SUMS)[number]) => string
+  count: (column: Sum) => string
 }
 
 const joined: MetricSources = { visitors: 'uniques.visitors', count: (c) => `counts.${c}` }

@@ -1,5 +1,5 @@
 import type { Plan } from './plan.ts'
-import { baseParams, countsPieces, filterSql, metricSql, orderKey, SUMS, unionPart, visitorPieces, type BuiltQuery, type MetricSources } from './sql.ts'
+import { baseParams, countsPieces, filterSql, metricSql, orderKey, sumsOf, unionPart, visitorPieces, type BuiltQuery, type MetricSources } from './sql.ts'
 
 /**
  * How run.ts asks for an answer, more cheaply than buildQuery's one query, which joins the
@@ -26,8 +26,9 @@ export interface KnownVisitors {
 /**
  * The answer in one query without a join: the counts' pieces and the visitors' pieces as rows
  * of one UNION ALL (each with zeros in the other's columns), summed per (bucket, val). A row
- * with visitors but no counts has counts that sum to 0 and is left out, as the LEFT JOIN from
+ * with visitors but no counts has sums that are all 0 and is left out, as the LEFT JOIN from
  * the counts leaves it out; a row with counts but no visitors has 0, as the LEFT JOIN gives.
+ * Both read the same sums (sumsOf).
  *
  * With `known`, the visitors are not read but looked up there (0 where absent), and only the
  * values there are summed: the second of a breakdown's two steps (see leadingValues).
@@ -42,16 +43,17 @@ export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, know
   }
   const value = plan.byValue ? 'value' : "''"
   const counts = countsPieces(plan, tz, params)
+  const sums = sumsOf(plan)
   const visitors = plan.metrics.includes('visitors') && !known ? visitorPieces(plan, params, where, storage.cleanMonths, storage.sketches) : []
   const parts = [
     ...counts.map(
       (piece) => `
-        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
+        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${sums.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
         FROM counts_hourly
         WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
         GROUP BY bucket, val`,
     ),
-    ...visitors.map((piece) => unionPart(piece, value, `${SUMS.map((s) => `0 AS s_${s}`).join(', ')}, `)),
+    ...visitors.map((piece) => unionPart(piece, value, `${sums.map((s) => `0 AS s_${s}`).join(', ')}, `)),
   ]
   // Metrics are worked out in the scope that sums (another scope costs planning time); the
   // sums are named apart from the metrics, some of which are named as columns of counts_hourly.
@@ -62,10 +64,10 @@ export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, know
   const select = plan.metrics.map((m) => `${metricSql(m, plan, sources)} AS ${m}`).join(', ')
   const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
   const sql = `
-    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS c_${s}`).join(', ')}, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
+    SELECT bucket, val, ${sums.map((s) => `sum(s_${s}) AS c_${s}`).join(', ')}, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
     FROM (${parts.join('\n        UNION ALL')})
     GROUP BY bucket, val
-    HAVING ${SUMS.map((s) => `c_${s} != 0`).join(' OR ')}
+    HAVING ${sums.map((s) => `c_${s} != 0`).join(' OR ')}
     ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
   const sumsRead = counts.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)

@@ -161,6 +161,36 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     expect(answer.results.map((r) => r.dimensions[0])).toEqual(['/kept', '/also'])
   }, 60_000)
 
+  it('lists a value that had visits, pageviews or events, or a count behind a metric asked for', async () => {
+    // What the ingest writes alone, without a visit, pageview or event on that value: engaged
+    // time on a page viewed the day before, a visit lengthened past midnight, an exit moved on.
+    await db.command({
+      query: `INSERT INTO counts_hourly (site, dimension, hour, value, pageviews, visits, events, duration, exits, engaged_ms, engaged_n) VALUES
+        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/viewed', 2, 1, 2, 0, 1, 0, 0),
+        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/read-late', 0, 0, 0, 0, 0, 40000, 1),
+        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/left', 0, 0, 0, 0, -1, 0, 0),
+        ('d.lv', 'visit:source', '2026-11-20 00:10:00', 'Google', 2, 1, 2, 30, 0, 0, 0),
+        ('d.lv', 'visit:source', '2026-11-20 00:10:00', 'Bing', 0, 0, 0, 45, 0, 0, 0)`,
+    })
+    const rows = async (dimension: string, metrics: string[]) => {
+      const body = { site_id: 'd.lv', date_range: ['2026-11-20', '2026-11-20'], metrics, dimensions: [dimension] }
+      await expectAsOracle('d.lv', body.date_range, { metrics, dimensions: [dimension] }, 'UTC')
+      const req = queryRequest.parse(body)
+      const answer = await runQuery(db, plan(req, { domain: 'd.lv', settings: { sections: [] } }, { from: '2026-11-20', to: '2026-11-20' }), req, 'UTC')
+      return answer.results.map((r) => [r.dimensions[0], ...r.metrics])
+    }
+    expect(await rows('event:page', ['pageviews'])).toEqual([['/viewed', 2]])
+    expect(await rows('event:page', ['pageviews', 'time_on_page'])).toEqual([
+      ['/viewed', 2, null],
+      ['/read-late', 0, 40],
+    ])
+    expect(await rows('visit:source', ['visits'])).toEqual([['Google', 1]])
+    expect(await rows('visit:source', ['visits', 'visit_duration'])).toEqual([
+      ['Google', 1, 30],
+      ['Bing', 0, 0],
+    ])
+  }, 60_000)
+
   it('still does when a day is rolled up twice with other numbers (FINAL keeps the last)', async () => {
     await rollUp('2026-11-10', 1, 2)
     await rollUp('2026-03-15', 1, 3)
