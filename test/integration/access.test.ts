@@ -534,7 +534,7 @@ describe('access control (one server instance)', () => {
 
     it('needs its password before anything, then a cookie reads its site only', async () => {
       const password = remember('share secret 42')
-      const weak = await call('POST', '/api/shares', { ...admin, body: { site: 'example.lv', password: remember('123') } })
+      const weak = await call('POST', '/api/shares', { ...admin, body: { site: 'example.lv', password: remember('q#7') } })
       expect(weak.status).toBe(400)
       const r = await call('POST', '/api/shares', { ...admin, body: { site: 'example.lv', name: 'Board', password } })
       expect(r.status).toBe(201)
