@@ -418,14 +418,13 @@ export function duplicateFreeMonths(parts: { month: string; lo: string; hi: stri
 }
 
 /**
- * The parts of `visitors_daily` (for duplicateFreeMonths) and of `visitor_sketches` (one day
- * each: days not rolled up yet, or rolled up a moment ago) holding days between `from` and `to`.
+ * The active parts of `visitors_daily` (for duplicateFreeMonths) and of `visitor_sketches` (one
+ * day each: days not rolled up yet, or rolled up a moment ago), with the days each holds.
  */
 export const VISITOR_PARTS_SQL = `
   SELECT table, toString(toStartOfMonth(min_date)) AS month, toString(min_date) AS lo, toString(max_date) AS hi
   FROM system.parts
-  WHERE database = currentDatabase() AND table IN ('visitors_daily', 'visitor_sketches') AND active
-    AND max_date >= {fromDay:Date} AND min_date <= {toDay:Date}`
+  WHERE database = currentDatabase() AND table IN ('visitors_daily', 'visitor_sketches') AND active`
 
 /** Where a metric's numbers come from: the joined `counts` and `uniques`, or (steps.ts) other names. */
 export interface MetricSources {
