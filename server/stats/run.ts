@@ -53,10 +53,8 @@ function visitorParts(db: Db): Promise<VisitorPart[]> {
  */
 async function visitorStorage(db: Db, plan: Plan): Promise<VisitorStorage> {
   const unknown = { cleanMonths: new Set<string>(), sketches: true }
-  // The site total has one row a day, and hourly buckets come from visitors_hourly: FINAL
-  // costs nothing there, one piece is the cheapest to plan, and the check costs about what
-  // reading the sketches does (measured: no difference either way).
-  if (plan.dimension === '' || plan.granularity === 'hour' || clusterOf(db)) return unknown
+  // Hourly buckets come from visitors_hourly, without FINAL or sketches.
+  if (plan.granularity === 'hour' || clusterOf(db)) return unknown
   try {
     const { from, to } = plan.range
     const parts = (await visitorParts(db)).filter((p) => p.hi >= from && p.lo <= to)
