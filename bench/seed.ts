@@ -23,6 +23,12 @@ export interface SeedOptions {
    * when left out); their hourly unique visitors are left out. Short dimensions are always hourly.
    */
   hourlyDays?: number
+  /**
+   * Hours of the live day after the last seeded day, as the ingest leaves them before the
+   * rollup: hourly counts and unique-visitor sketches, no daily or hourly integers (the
+   * dashboard's ranges that end today read those sketches, as on a live server).
+   */
+  liveHours?: number
 }
 
 interface DimValue {
@@ -139,7 +145,8 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
   for (const d of dims) perDim.set(d.dim, (perDim.get(d.dim) ?? 0) + 1)
   const start = Date.parse(`${o.from}T00:00:00Z`) / 1000
   const hourly = Math.min(o.days, o.hourlyDays ?? o.days)
-  const p = { site: o.site, detailFrom: start + (o.days - hourly) * 86_400 }
+  const liveFrom = start + o.days * 86_400
+  const p = { site: o.site, detailFrom: start + (o.days - hourly) * 86_400, liveFrom }
   await db.command({ query: 'DROP TABLE IF EXISTS bench_dims' })
   await db.command({ query: 'DROP TABLE IF EXISTS bench_hours' })
   await db.command({ query: 'CREATE TABLE bench_dims (dim String, value String, weight Float64, kind String, tail Bool) ENGINE = Memory' })
@@ -152,7 +159,7 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
         {perDay:Float64} * {hw:Array(Float64)}[toHour(hour) + 1] * if(toDayOfWeek(hour) >= 6, 0.75, 1.1)
           * (0.9 + 0.2 * number / {hours:Float64}) * (0.96 + (cityHash64(number) % 1000) / 12500) AS pv
       FROM numbers({hours:UInt32})`,
-    query_params: { start, perDay: o.pageviewsPerDay, hw: hourWeights(), hours: o.days * 24 },
+    query_params: { start, perDay: o.pageviewsPerDay, hw: hourWeights(), hours: o.days * 24 + (o.liveHours ?? 0) },
   })
   // Where the rows come from: every hour for the short dimensions, and for the long tail in the
   // last `hourlyDays`; before those, one row per day and value (at noon) holding the whole day.
@@ -204,7 +211,7 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
   await db.command({
     query: `INSERT INTO bench_visitors_daily (site, dimension, day, value, visitors)
       SELECT {site:String}, d.dim, day, d.value, toUInt64(floor(${visitorsOf('pv')} + (cityHash64(day, d.dim, d.value) % 10000) / 10000)) AS visitors
-      FROM (SELECT toDate(hour) AS day, sum(pv) AS pv FROM bench_hours GROUP BY day) AS h CROSS JOIN bench_dims AS d
+      FROM (SELECT toDate(hour) AS day, sum(pv) AS pv FROM bench_hours WHERE hour < toDateTime({liveFrom:UInt32}) GROUP BY day) AS h CROSS JOIN bench_dims AS d
       WHERE visitors > 0
       SETTINGS ${big}`,
     query_params: p,
@@ -216,8 +223,22 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
       query: `INSERT INTO visitors_hourly (site, dimension, hour, value, visitors)
         SELECT {site:String}, d.dim, h.hour, d.value, toUInt64(floor(${visitorsOf('h.pv')} * 1.1 + ${dither})) AS visitors
         FROM ${from}
-        WHERE visitors > 0
+        WHERE visitors > 0 AND h.hour < toDateTime({liveFrom:UInt32})
         SETTINGS ${big}`,
+      query_params: p,
+    })
+  }
+  // The live day's unique visitors: a sketch per hour and value, of that many visitor numbers.
+  if (o.liveHours) {
+    await db.command({
+      query: `INSERT INTO visitor_sketches (site, day, hour, dimension, value, visitors)
+        SELECT {site:String}, toDate(hour), hour, dim, value, uniqState(cityHash64(n, dim, value, k))
+        FROM (
+          SELECT h.n AS n, h.hour AS hour, d.dim AS dim, d.value AS value, toUInt32(floor(${visitorsOf('h.pv')} * 1.1 + ${dither})) AS visitors
+          FROM (SELECT * FROM bench_hours WHERE hour >= toDateTime({liveFrom:UInt32})) AS h CROSS JOIN bench_dims AS d
+        )
+        ARRAY JOIN range(visitors) AS k
+        GROUP BY hour, dim, value`,
       query_params: p,
     })
   }
