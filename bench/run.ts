@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -94,6 +95,24 @@ function machine(): string[] {
   ]
 }
 
+/**
+ * A fixed piece of CPU work, SHA-256 of 256 MiB (the best of 3 runs, in ms): how fast this machine
+ * runs at that moment. A shared machine's speed can change by half within minutes; figures of
+ * parts measured at different speeds are not comparable, ratios within a part are.
+ */
+function referenceMs(): number {
+  const data = Buffer.alloc(32 * 2 ** 20, 7)
+  let best = Infinity
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now()
+    const hash = createHash('sha256')
+    for (let j = 0; j < 8; j++) hash.update(data)
+    hash.digest()
+    best = Math.min(best, performance.now() - t)
+  }
+  return Math.round(best)
+}
+
 function runPart(part: Part, deadline: number): Promise<{ output: string; figures?: Figures; error?: string }> {
   return new Promise((resolve) => {
     const limitMs = Math.min(part.limitS * 1000, deadline - Date.now())
@@ -126,8 +145,10 @@ const description = machine()
 const figures: Record<string, Figures> = {}
 const outputs: Record<string, string> = {}
 const errors: Record<string, string> = {}
+const reference: Record<string, number> = {}
 for (const part of parts) {
-  console.log(`\n=== ${part.name} (npm run bench:${part.name}) ===`)
+  reference[part.name] = referenceMs()
+  console.log(`\n=== ${part.name} (npm run bench:${part.name}) === (reference work ${reference[part.name]} ms)`)
   const t = Date.now()
   const result = await runPart(part, deadline)
   outputs[part.name] = result.output
@@ -151,6 +172,9 @@ const md = [
   '## Machine',
   '',
   ...description,
+  `- reference work (SHA-256 of 256 MiB, best of 3; lower is faster), before each part: ${Object.entries(reference)
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ')}`,
   '',
   '## Goals',
   '',
@@ -162,5 +186,5 @@ const md = [
   ...parts.flatMap((p) => [`## ${p.name} (\`npm run bench:${p.name}\`)`, '', '```', (outputs[p.name] ?? '').trim(), '```', '']),
 ]
 if (!only) writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), md.join('\n'))
-console.log(JSON.stringify({ seconds, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, goals: goalRows, ...figures }))
+console.log(JSON.stringify({ seconds, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, reference_ms: reference }, goals: goalRows, ...figures }))
 process.exit(Object.keys(errors).length ? 1 : 0)
