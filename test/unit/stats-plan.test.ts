@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveDateRange, timeLabels } from '../../server/stats/date-range.ts'
 import { plan, PlanError } from '../../server/stats/plan.ts'
 import { queryRequest } from '../../server/stats/request.ts'
+import { sumsOf } from '../../server/stats/sql.ts'
 
 const NOW = Date.parse('2026-11-22T10:00:00Z')
 const range = { from: '2026-11-16', to: '2026-11-22' }
@@ -69,5 +70,33 @@ describe('query plan: one dimension at a time', () => {
   it('allows additive metrics over several values and visits over several sources', () => {
     expect(() => plan(req({ metrics: ['pageviews', 'time_on_page'], filters: [['is', 'event:page', ['/a', '/b']]] }), SITE, range)).not.toThrow()
     expect(() => plan(req({ metrics: ['visits', 'bounce_rate'], filters: [['is_not', 'visit:entry_page', ['/']]] }), SITE, range)).not.toThrow()
+  })
+})
+
+describe('the sums a query reads', () => {
+  const sums = (body: Record<string, unknown>) => sumsOf(plan(req(body), SITE, range))
+  it('reads those behind its metrics, and pageviews, visits and events, which make a value a row', () => {
+    expect(sums({ metrics: ['visitors'], dimensions: ['visit:country'] })).toEqual(['pageviews', 'visits', 'events'])
+    expect(sums({ metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:source'] })).toEqual(['pageviews', 'visits', 'bounces', 'events'])
+    // A page's bounce rate is that of the visits that entered on it.
+    expect(sums({ metrics: ['bounce_rate'], dimensions: ['event:page'] })).toEqual(['pageviews', 'visits', 'bounces', 'events', 'entries'])
+    expect(sums({ metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'], dimensions: ['event:page'] })).toEqual([
+      'pageviews',
+      'visits',
+      'events',
+      'engaged_ms',
+      'engaged_n',
+      'scroll_sum',
+      'scroll_n',
+    ])
+    expect(sums({ metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page'] })).toEqual([
+      'pageviews',
+      'visits',
+      'bounces',
+      'duration',
+      'events',
+      'engaged_ms',
+      'engaged_n',
+    ])
   })
 })
