@@ -40,7 +40,9 @@ function visitorParts(db: Db): Promise<VisitorPart[]> {
   const parts = queryRows<VisitorPart>(db, VISITOR_PARTS_SQL)
   if (writes !== undefined) {
     partsSeen.set(db, { at: now, writes, parts })
-    parts.catch(() => partsSeen.delete(db))
+    parts.catch(() => {
+      if (partsSeen.get(db)?.parts === parts) partsSeen.delete(db)
+    })
   }
   return parts
 }
