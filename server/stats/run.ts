@@ -50,13 +50,13 @@ function visitorParts(db: Db): Promise<VisitorPart[]> {
 /**
  * Where the unique visitors of a plan's range stand: the months of `visitors_daily` that can
  * be summed without FINAL (see duplicateFreeMonths), and whether any day of the range still has
- * sketches (usually today only; a range without one reads none). On a cluster this node's
- * system.parts does not show the shards' parts: there, FINAL everywhere and the sketches read.
+ * sketches (usually today only; a range without one, hourly buckets included, reads none). On
+ * a cluster this node's system.parts does not show the shards' parts: there, FINAL everywhere
+ * and the sketches read.
  */
 async function visitorStorage(db: Db, plan: Plan): Promise<VisitorStorage> {
   const unknown = { cleanMonths: new Set<string>(), sketches: true }
-  // Hourly buckets come from visitors_hourly, without FINAL or sketches.
-  if (plan.granularity === 'hour' || clusterOf(db)) return unknown
+  if (clusterOf(db)) return unknown
   try {
     const { from, to } = plan.range
     const parts = (await visitorParts(db)).filter((p) => p.hi >= from && p.lo <= to)

@@ -9,7 +9,7 @@ export interface BuiltQuery {
 }
 
 /** The columns of counts_hourly that are summed: exactly what an event's cells increment. */
-export const SUMS = INCREMENT_KEYS
+const SUMS = INCREMENT_KEYS
 
 type Sum = (typeof SUMS)[number]
 
