@@ -9,6 +9,7 @@ import { plan } from '../../server/stats/plan.ts'
 import { queryRequest } from '../../server/stats/request.ts'
 import { runQuery } from '../../server/stats/run.ts'
 import { buildQuery } from '../../server/stats/sql.ts'
+import { addDays, dayOf } from '../../server/time.ts'
 import { tempDir } from '../helpers/skaits.ts'
 
 /**
@@ -18,7 +19,19 @@ import { tempDir } from '../helpers/skaits.ts'
  * everywhere, through inserts, merges, a day rolled up twice, mutations, a site's deletion and
  * the TTL, in UTC and in a time zone whose days are not UTC days.
  */
-const NOW = Date.parse('2026-11-22T10:00:00Z')
+// Dates come from the clock: sketches expire against the engine's clock and counts by the
+// retention TTL, so data written for fixed days would vanish as the calendar moves on.
+const TODAY = dayOf(Date.now(), 'UTC')
+const NOW = Date.parse(`${TODAY}T10:00:00Z`)
+const day = (n: number): string => addDays(TODAY, n)
+/** The first day of the month `k` months from this one (k ≤ 0). */
+function monthStart(k: number): string {
+  const t = new Date(`${TODAY}T00:00:00Z`)
+  return new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + k, 1)).toISOString().slice(0, 10)
+}
+const daysBetween = (from: string, to: string): number => (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000
+/** Where the rollup's single days begin: before it, days are rolled up a month at a time. */
+const DAILY_FROM = day(-30)
 const SITES = ['a.lv', 'b.lv']
 let dir: string
 let db: Db
@@ -66,7 +79,12 @@ const SHAPES: Record<string, unknown>[] = [
   { metrics: ['visitors', 'pageviews'], dimensions: ['time:day'], filters: [['is', 'event:page', ['/p3']]] },
   { metrics: ['visitors', 'pageviews'], filters: [['is', 'visit:source', ['src1']]] },
 ]
-const RANGES: unknown[] = ['day', 'yesterday', '7d', '30d', 'month', '12mo', ['2025-12-31', '2026-03-02'], ['2026-02-01', '2026-02-28'], ['2025-10-07', '2026-11-21']]
+const RANGES: unknown[] = [
+  'day', 'yesterday', '7d', '30d', 'month', '12mo',
+  [addDays(monthStart(-11), -1), addDays(monthStart(-9), 1)], // across two month ends
+  [monthStart(-9), addDays(monthStart(-8), -1)], // one whole month
+  [addDays(monthStart(-13), 6), day(-1)], // 13 months, ending yesterday
+]
 
 /** The answer to one request, and what the hourly rows and FINAL say. */
 async function expectAsOracle(site: string, date_range: unknown, shape: Record<string, unknown>, tz: string): Promise<void> {
@@ -112,15 +130,13 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     await migrate(db)
     // Two inserts, so months hold more than one part; then the rollup's days: a year in months
     // (as merges leave them), the last 30 days one by one.
-    await insertCounts('2025-10-01', 220, 1)
-    await insertCounts('2026-05-01', 206, 2)
-    for (let m = 0; m < 13; m++) {
-      const first = new Date(Date.UTC(2025, 9 + m, 1)).toISOString().slice(0, 10)
-      const next = new Date(Date.UTC(2025, 10 + m, 1))
-      const days = Math.min((next.getTime() - Date.parse(`${first}T00:00:00Z`)) / 86_400_000, (Date.parse('2026-10-23T00:00:00Z') - Date.parse(`${first}T00:00:00Z`)) / 86_400_000)
-      if (days > 0) await rollUp(first, days, 1)
+    await insertCounts(monthStart(-13), 220, 1)
+    await insertCounts(monthStart(-6), daysBetween(monthStart(-6), TODAY) + 1, 2)
+    for (let m = -13; m < 0; m++) {
+      const days = Math.min(daysBetween(monthStart(m), monthStart(m + 1)), daysBetween(monthStart(m), DAILY_FROM))
+      if (days > 0) await rollUp(monthStart(m), days, 1)
     }
-    for (let d = 0; d < 30; d++) await rollUp(new Date(Date.parse('2026-10-23T00:00:00Z') + d * 86_400_000).toISOString().slice(0, 10), 1, 1)
+    for (let d = 0; d < 30; d++) await rollUp(addDays(DAILY_FROM, d), 1, 1)
   }, 120_000)
 
   afterAll(async () => {
@@ -141,22 +157,22 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     // the answer, and the pages after it are; the same holds with fewer pages than asked for.
     await db.command({
       query: `INSERT INTO visitors_daily (site, dimension, day, value, visitors) VALUES
-        ('c.lv', 'event:page', '2026-11-20', '/gone', 900), ('c.lv', 'event:page', '2026-11-20', '/zero', 800),
-        ('c.lv', 'event:page', '2026-11-20', '/kept', 5), ('c.lv', 'event:page', '2026-11-20', '/also', 4)`,
+        ('c.lv', 'event:page', '${day(-2)}', '/gone', 900), ('c.lv', 'event:page', '${day(-2)}', '/zero', 800),
+        ('c.lv', 'event:page', '${day(-2)}', '/kept', 5), ('c.lv', 'event:page', '${day(-2)}', '/also', 4)`,
     })
     await db.command({
       query: `INSERT INTO counts_hourly (site, dimension, hour, value, pageviews, visits, bounces) VALUES
-        ('c.lv', 'event:page', '2026-11-20 10:00:00', '/zero', 1, 1, 1), ('c.lv', 'event:page', '2026-11-20 11:00:00', '/zero', -1, -1, -1),
-        ('c.lv', 'event:page', '2026-11-20 10:00:00', '/kept', 3, 2, 1), ('c.lv', 'event:page', '2026-11-20 12:00:00', '/also', 2, 1, 0),
-        ('c.lv', 'event:page', '2026-11-20 13:00:00', '/none', 7, 4, 2)`,
+        ('c.lv', 'event:page', '${day(-2)} 10:00:00', '/zero', 1, 1, 1), ('c.lv', 'event:page', '${day(-2)} 11:00:00', '/zero', -1, -1, -1),
+        ('c.lv', 'event:page', '${day(-2)} 10:00:00', '/kept', 3, 2, 1), ('c.lv', 'event:page', '${day(-2)} 12:00:00', '/also', 2, 1, 0),
+        ('c.lv', 'event:page', '${day(-2)} 13:00:00', '/none', 7, 4, 2)`,
     })
     for (const limit of [1, 2, 3, 9]) {
       const shape = { metrics: ['visitors', 'pageviews', 'bounce_rate'], dimensions: ['event:page'], pagination: { limit } }
-      await expectAsOracle('c.lv', ['2026-11-20', '2026-11-20'], shape, 'UTC')
-      await expectAsOracle('c.lv', ['2026-11-20', '2026-11-20'], { ...shape, pagination: { limit, offset: 1 } }, 'UTC')
+      await expectAsOracle('c.lv', [day(-2), day(-2)], shape, 'UTC')
+      await expectAsOracle('c.lv', [day(-2), day(-2)], { ...shape, pagination: { limit, offset: 1 } }, 'UTC')
     }
-    const req = queryRequest.parse({ site_id: 'c.lv', date_range: ['2026-11-20', '2026-11-20'], metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] })
-    const p = plan(req, { domain: 'c.lv', settings: { sections: [] } }, { from: '2026-11-20', to: '2026-11-20' })
+    const req = queryRequest.parse({ site_id: 'c.lv', date_range: [day(-2), day(-2)], metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] })
+    const p = plan(req, { domain: 'c.lv', settings: { sections: [] } }, { from: day(-2), to: day(-2) })
     const answer = await runQuery(db, { ...p, limit: 2 }, req, 'UTC')
     expect(answer.results.map((r) => r.dimensions[0])).toEqual(['/kept', '/also'])
   }, 60_000)
@@ -166,17 +182,17 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     // time on a page viewed the day before, a visit lengthened past midnight, an exit moved on.
     await db.command({
       query: `INSERT INTO counts_hourly (site, dimension, hour, value, pageviews, visits, events, duration, exits, engaged_ms, engaged_n) VALUES
-        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/viewed', 2, 1, 2, 0, 1, 0, 0),
-        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/read-late', 0, 0, 0, 0, 0, 40000, 1),
-        ('d.lv', 'event:page', '2026-11-20 00:10:00', '/left', 0, 0, 0, 0, -1, 0, 0),
-        ('d.lv', 'visit:source', '2026-11-20 00:10:00', 'Google', 2, 1, 2, 30, 0, 0, 0),
-        ('d.lv', 'visit:source', '2026-11-20 00:10:00', 'Bing', 0, 0, 0, 45, 0, 0, 0)`,
+        ('d.lv', 'event:page', '${day(-2)} 00:10:00', '/viewed', 2, 1, 2, 0, 1, 0, 0),
+        ('d.lv', 'event:page', '${day(-2)} 00:10:00', '/read-late', 0, 0, 0, 0, 0, 40000, 1),
+        ('d.lv', 'event:page', '${day(-2)} 00:10:00', '/left', 0, 0, 0, 0, -1, 0, 0),
+        ('d.lv', 'visit:source', '${day(-2)} 00:10:00', 'Google', 2, 1, 2, 30, 0, 0, 0),
+        ('d.lv', 'visit:source', '${day(-2)} 00:10:00', 'Bing', 0, 0, 0, 45, 0, 0, 0)`,
     })
     const rows = async (dimension: string, metrics: string[]) => {
-      const body = { site_id: 'd.lv', date_range: ['2026-11-20', '2026-11-20'], metrics, dimensions: [dimension] }
+      const body = { site_id: 'd.lv', date_range: [day(-2), day(-2)], metrics, dimensions: [dimension] }
       await expectAsOracle('d.lv', body.date_range, { metrics, dimensions: [dimension] }, 'UTC')
       const req = queryRequest.parse(body)
-      const answer = await runQuery(db, plan(req, { domain: 'd.lv', settings: { sections: [] } }, { from: '2026-11-20', to: '2026-11-20' }), req, 'UTC')
+      const answer = await runQuery(db, plan(req, { domain: 'd.lv', settings: { sections: [] } }, { from: day(-2), to: day(-2) }), req, 'UTC')
       return answer.results.map((r) => [r.dimensions[0], ...r.metrics])
     }
     expect(await rows('event:page', ['pageviews'])).toEqual([['/viewed', 2]])
@@ -203,7 +219,7 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     }
     await db.command({
       query: `INSERT INTO counts_hourly (site, dimension, hour, value, pageviews, visits, events) VALUES
-        ('e.lv', 'visit:source', '2026-11-22 09:00:00', 'Google', 3, 1, 3), ('e.lv', '', '2026-11-22 09:00:00', '', 3, 1, 3)`,
+        ('e.lv', 'visit:source', '${TODAY} 09:00:00', 'Google', 3, 1, 3), ('e.lv', '', '${TODAY} 09:00:00', '', 3, 1, 3)`,
     })
     // Today has no sketches yet (nothing of any site): the panels read none, after one look.
     expect(await Promise.all([ask(), ask(), ask([])])).toEqual([[['Google', 0, 3]], [['Google', 0, 3]], [[0, 3]]])
@@ -211,7 +227,7 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
     // The first visitor of the day writes today's first sketch: the very next panel sees it.
     await db.command({
       query: `INSERT INTO visitor_sketches (site, day, hour, dimension, value, visitors)
-        SELECT 'e.lv', toDate('2026-11-22'), toDateTime('2026-11-22 09:00:00'), d, v, uniqState(toUInt64(number))
+        SELECT 'e.lv', toDate('${TODAY}'), toDateTime('${TODAY} 09:00:00'), d, v, uniqState(toUInt64(number))
         FROM numbers(2) ARRAY JOIN ['visit:source', ''] AS d, ['Google', ''] AS v GROUP BY d, v`,
     })
     expect(await ask([])).toEqual([[2, 3]])
@@ -222,30 +238,36 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
   }, 60_000)
 
   it('still does when a day is rolled up twice with other numbers (FINAL keeps the last)', async () => {
-    await rollUp('2026-11-10', 1, 2)
-    await rollUp('2026-03-15', 1, 3)
-    const [twice] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM visitors_daily WHERE day = '2026-11-10' AND site = 'a.lv' AND dimension = ''")
+    await rollUp(day(-12), 1, 2)
+    await rollUp(addDays(monthStart(-8), 14), 1, 3)
+    const [twice] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM visitors_daily WHERE day = {d:Date} AND site = 'a.lv' AND dimension = ''", { d: day(-12) })
     expect(Number(twice!.n)).toBe(2)
     await compare('UTC')
   }, 300_000)
 
   it('still does after merges, mutations, a deleted site and the TTL', async () => {
     await db.command({ query: 'OPTIMIZE TABLE counts_hourly FINAL' })
-    await db.command({ query: 'OPTIMIZE TABLE visitors_daily PARTITION 202603 FINAL' })
+    // Partition expressions take no query parameters; the month is ours.
+    await db.command({ query: `OPTIMIZE TABLE visitors_daily PARTITION ${monthStart(-8).slice(0, 7).replace('-', '')} FINAL` })
     await compare('UTC')
     await db.command({
-      query: "ALTER TABLE counts_hourly DELETE WHERE dimension = 'event:page' AND value = '/p3' AND hour < toDateTime('2026-06-01 00:00:00')",
+      query: "ALTER TABLE counts_hourly DELETE WHERE dimension = 'event:page' AND value = '/p3' AND hour < toDateTime({d:Date})",
+      query_params: { d: monthStart(-5) },
       clickhouse_settings: { mutations_sync: '2' },
     })
-    await db.command({ query: "ALTER TABLE visitors_daily DELETE WHERE dimension = 'visit:source' AND day < '2026-04-01'", clickhouse_settings: { mutations_sync: '2' } })
+    await db.command({
+      query: "ALTER TABLE visitors_daily DELETE WHERE dimension = 'visit:source' AND day < {d:Date}",
+      query_params: { d: monthStart(-7) },
+      clickhouse_settings: { mutations_sync: '2' },
+    })
     await compare('UTC')
     await deleteSiteData(db, 'b.lv')
     await compare('UTC')
-    // Retention of 10 months: rows from before 2026-01-22 expire.
+    // Retention of 10 months: rows from before this day 10 months ago expire.
     await db.command({ query: 'ALTER TABLE counts_hourly MODIFY TTL hour + toIntervalMonth(10)', clickhouse_settings: { mutations_sync: '2' } })
     await db.command({ query: 'ALTER TABLE visitors_daily MODIFY TTL day + toIntervalMonth(10)', clickhouse_settings: { mutations_sync: '2' } })
     await db.command({ query: 'OPTIMIZE TABLE counts_hourly FINAL' })
-    const [old] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM counts_hourly WHERE hour < toDateTime('2025-12-01 00:00:00')")
+    const [old] = await queryRows<{ n: number }>(db, 'SELECT count() AS n FROM counts_hourly WHERE hour < toDateTime({d:Date})', { d: monthStart(-11) })
     expect(Number(old!.n)).toBe(0)
     await compare('UTC')
     await compare('Europe/Riga')
