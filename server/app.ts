@@ -101,10 +101,11 @@ export async function createSkaits(
     clock,
     enricher,
   })
-  metrics = createMetrics({ ingestor, buffer, sessions, isps })
   const maintenance = new Maintenance({ db, salts, buffer, sessions, clock, tz: config.timezone, log })
-  // A failure is logged and retried by the timer; it must not keep the server from starting.
-  await maintenance.run().catch(() => {})
+  metrics = createMetrics({ ingestor, buffer, sessions, isps, maintenance })
+  // Catches up on every day an outage left open before any query reads it; a failure is logged
+  // with its reason, retried a few times here and then every minute, and does not stop the start.
+  await maintenance.runAtStart()
 
   const access = new Access(db, clock, config.sessionDays * 86_400_000)
   await access.load()

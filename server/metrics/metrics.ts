@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IspLookup } from '../enrich/isp.ts'
 import type { EventBuffer } from '../ingest/buffer.ts'
 import type { Ingestor } from '../ingest/ingestor.ts'
+import type { Maintenance } from '../rollup/rollup.ts'
 import type { Sessions } from '../sessions/sessions.ts'
 
 export interface Metrics {
@@ -15,7 +16,13 @@ export interface Metrics {
  * Prometheus metrics, one registry per app. Counts of events and operations only: no
  * address, site visitor or query content is ever a label.
  */
-export function createMetrics(deps: { ingestor: Ingestor; buffer: EventBuffer; sessions: Sessions; isps: IspLookup | undefined }): Metrics {
+export function createMetrics(deps: {
+  ingestor: Ingestor
+  buffer: EventBuffer
+  sessions: Sessions
+  isps: IspLookup | undefined
+  maintenance: Pick<Maintenance, 'health'>
+}): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'skaits_process_' })
   new Counter({
@@ -75,6 +82,23 @@ export function createMetrics(deps: { ingestor: Ingestor; buffer: EventBuffer; s
       this.inc({ result: 'asked' }, s.misses)
       this.inc({ result: 'timeout' }, s.timeouts)
       this.inc({ result: 'dropped' }, s.dropped)
+    },
+  })
+  new Counter({
+    name: 'skaits_maintenance_failures_total',
+    help: 'Runs of the daily maintenance (rollup, salt destruction) that failed; each is retried the next minute',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(deps.maintenance.health.failures)
+    },
+  })
+  new Gauge({
+    name: 'skaits_days_awaiting_rollup',
+    help: 'Closed days whose unique-visitor sketches are not yet rolled up into integers',
+    registers: [registry],
+    collect() {
+      this.set(deps.maintenance.health.daysAwaitingRollup)
     },
   })
   const errors = new Counter({ name: 'skaits_clickhouse_errors_total', help: 'Failed ClickHouse inserts and queries', registers: [registry] })

@@ -10,6 +10,7 @@ import { createSkaits, type Skaits } from '../../server/app.ts'
 import { loadConfig } from '../../server/config.ts'
 import { createDb, type Db } from '../../server/db/client.ts'
 import { startArgs } from '../../server/build.ts'
+import { sameClock } from './clock.ts'
 
 export const API_KEY = 'test-key'
 
@@ -101,6 +102,8 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
       SKAITS_API_KEY: API_KEY,
       TRUST_PROXY: '1',
       ISP_LOOKUP: 'off',
+      // Under the time-travel pass the server shares this process's moved clock.
+      ...sameClock(),
       ...env,
     },
   })

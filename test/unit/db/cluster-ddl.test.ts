@@ -349,16 +349,17 @@ describe('runtime DDL and mutations through storedTable()', () => {
     await dropDaySketches(db, '2026-03-01')
     await deleteSiteData(db, 'example.lv')
     await relabelSections(db, 'example.lv', () => 'x', 1_700_000_000, '2026-03-01', 'UTC')
-    expect(await applyRetention(db, 13)).toEqual(['counts_hourly', 'visitors_daily', 'visitors_hourly', 'rolled_days'])
+    expect(await applyRetention(db, 13)).toEqual(['counts_hourly', 'visitors_daily', 'visitors_hourly', 'rolled_days', 'visitor_sketches'])
     const queries = commands.map((c) => c.query.replace(/\s+/g, ' '))
     expect(queries[0]).toBe(`ALTER TABLE ${q('visitor_sketches_local')} ${ON} DROP PARTITION '2026-03-01'`)
     expect(queries.slice(1, 5)).toEqual(SHARDED.map((t) => `ALTER TABLE ${q(t + '_local')} ${ON} DELETE WHERE site = {site:String}`))
     expect(queries[5]).toMatch(new RegExp(`^ALTER TABLE ${q('counts_hourly_local')} ${ON} DELETE WHERE`))
-    expect(queries.slice(-4)).toEqual([
+    expect(queries.slice(-5)).toEqual([
       `ALTER TABLE ${q('counts_hourly_local')} ${ON} MODIFY TTL hour + toIntervalMonth(13)`,
       `ALTER TABLE ${q('visitors_daily_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
       `ALTER TABLE ${q('visitors_hourly_local')} ${ON} MODIFY TTL hour + toIntervalMonth(13)`,
       `ALTER TABLE ${q('rolled_days')} MODIFY TTL day + toIntervalMonth(13)`,
+      `ALTER TABLE ${q('visitor_sketches_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
     ])
     for (const c of commands) expect(c.clickhouse_settings).toMatchObject({ alter_sync: '2', mutations_sync: '2' })
   })
