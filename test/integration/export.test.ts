@@ -142,10 +142,15 @@ describe('partner exports', () => {
     // third source must go too, or the total minus the published ones would reveal them.
     const firstDay = data['visit:source']!.filter((c) => c.period === M2)
     expect(firstDay.filter((c) => c.suppressed).map((c) => c.value).sort()).toEqual(['Facebook', 'rare.lv', 'tiny.lv'])
+    // The day's total may itself be hidden by the secondary suppression (which cells it picks
+    // depends on how the month's weeks fall); then nothing can be subtracted from it.
     const total = data.total!.find((c) => c.period === M2)
     const published = firstDay.filter((c) => !c.suppressed).reduce((a, c) => a + c.visitors, 0)
-    const hidden = total.visitors - published
-    expect(hidden === 0 || hidden >= 10).toBe(true)
+    expect(published).toBe(30)
+    if (!total.suppressed) {
+      const hidden = total.visitors - published
+      expect(hidden === 0 || hidden >= 10).toBe(true)
+    }
     expect(manifest.suppressed_cells).toBe(Object.values(data).flat().filter((c) => c.suppressed).length)
   })
 

@@ -10,6 +10,7 @@ import { queryRequest } from '../../server/stats/request.ts'
 import { runQuery } from '../../server/stats/run.ts'
 import { buildQuery } from '../../server/stats/sql.ts'
 import { addDays, dayOf } from '../../server/time.ts'
+import { currentShift } from '../helpers/clock.ts'
 import { tempDir } from '../helpers/skaits.ts'
 
 /**
@@ -104,12 +105,19 @@ async function expectAsOracle(site: string, date_range: unknown, shape: Record<s
   if (req.include.total_rows) expect(answer.meta.total_rows).toBe(expected.length ? Number(expected[0]!.total_rows) : 0)
 }
 
+/**
+ * The time-travel pass of `npm test` (test/run.ts) is here to catch dates that go stale, which
+ * every range shows with any shape: it checks a third of the shapes (totals, the weekly chart,
+ * pages, sources, a filter) to keep the pass short.
+ */
+const CHECKED_SHAPES = currentShift() ? SHAPES.filter((_, i) => i % 3 === 0) : SHAPES
+
 /** Every shape and range, for one site and time zone: the answer, and what the hourly rows and FINAL say. */
 async function compare(tz: string): Promise<number> {
   let checked = 0
   for (const site of SITES) {
     for (const date_range of RANGES) {
-      for (const shape of SHAPES) {
+      for (const shape of CHECKED_SHAPES) {
         await expectAsOracle(site, date_range, shape, tz)
         checked++
       }
@@ -147,7 +155,7 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
   it('answers from the sums exactly as from the hourly rows and FINAL', async () => {
     expect(await projectionRows('counts_hourly')).toBeGreaterThan(0)
     expect(await projectionRows('visitors_daily')).toBeGreaterThan(0)
-    expect(await compare('UTC')).toBe(SITES.length * RANGES.length * SHAPES.length)
+    expect(await compare('UTC')).toBe(SITES.length * RANGES.length * CHECKED_SHAPES.length)
     await compare('Europe/Riga')
   }, 300_000)
 
@@ -238,10 +246,13 @@ describe('the Stats API over daily, weekly and monthly sums', () => {
   }, 60_000)
 
   it('still does when a day is rolled up twice with other numbers (FINAL keeps the last)', async () => {
+    // A merge in between would keep one row of the two before they are counted.
+    await db.command({ query: 'SYSTEM STOP MERGES visitors_daily' })
     await rollUp(day(-12), 1, 2)
     await rollUp(addDays(monthStart(-8), 14), 1, 3)
     const [twice] = await queryRows<{ n: number }>(db, "SELECT count() AS n FROM visitors_daily WHERE day = {d:Date} AND site = 'a.lv' AND dimension = ''", { d: day(-12) })
     expect(Number(twice!.n)).toBe(2)
+    await db.command({ query: 'SYSTEM START MERGES visitors_daily' })
     await compare('UTC')
   }, 300_000)
 
