@@ -28,13 +28,16 @@ export const UNKNOWN = '(unknown)'
 
 /**
  * IP address → the domain name of the visitor's internet service provider, from reverse
- * DNS (`host-87-110-1-2.tet.lv` → `tet.lv`) or from an ISP database.
+ * DNS of the visitor's network (`host-87-110-1-1.tet.lv` → `tet.lv`) or from an ISP database.
  *
- * Privacy (DESIGN.md, contract item 2): answers are cached by network prefix (IPv4 /24,
- * IPv6 /48), never by address; the address is held only by the DNS query in flight; nothing
- * is logged. A DNS answer can only be shared by a prefix because ISPs name whole ranges
- * after themselves, so an answer that spells out the address is refused (see
- * `registrableDomain`).
+ * Privacy (DESIGN.md, contract item 2): the address goes no further than `addressPrefix`.
+ * DNS is asked about a fixed address of the network (`networkProbe`), never the visitor's,
+ * so a resolver and the reverse zone's operator learn only that someone of this /24 or /48
+ * was counted; ISPs name whole ranges after themselves, so the network's `.1` (`::1`) names
+ * the same ISP. Answers are cached by prefix, never by address; nothing is logged. A PTR
+ * name is believed only when its own A/AAAA record points back into the network: whoever
+ * holds a reverse zone can write any name into it, but cannot make another's domain point
+ * back (forward-confirmed reverse DNS).
  */
 export class IspLookup {
   readonly #options: IspOptions
@@ -89,7 +92,7 @@ export class IspLookup {
       this.#dropped++
       return Promise.resolve(UNKNOWN)
     }
-    const query = this.#reverse(ip)
+    const query = this.#reverse(networkProbe(prefix))
       .catch(() => ({ answer: UNKNOWN, cacheable: false }))
       .then((outcome) => {
         this.#pending.delete(prefix)
@@ -131,7 +134,8 @@ export class IspLookup {
     this.#cache.clear()
   }
 
-  async #reverse(ip: string): Promise<{ answer: string; cacheable: boolean }> {
+  /** Settles within timeoutMs, confirmation included: one deadline for both queries. */
+  async #reverse(probe: NetworkProbe): Promise<{ answer: string; cacheable: boolean }> {
     const resolver = this.#idle.pop() ?? this.#newResolver()
     this.#busy.add(resolver)
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -139,20 +143,21 @@ export class IspLookup {
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, this.#options.timeoutMs, 'timeout')
     })
-    // DNS errors carry the address (`hostname`, message); only their code is read.
-    const reply = resolver.reverse(ip).then(
-      (names) => ({ names }),
+    // DNS errors carry the query name (`hostname`, message); only their code is read.
+    const reply = confirmedDomain(resolver, probe).then(
+      (domain) => ({ domain }),
       (error: NodeJS.ErrnoException) => ({ code: error.code }),
     )
     try {
       const outcome = await Promise.race([reply, deadline])
       if (outcome === 'timeout' || ('code' in outcome && outcome.code === 'ETIMEOUT')) {
         this.#timeouts++
+        // Cancels whichever query is in flight, the PTR or the confirming A/AAAA.
         if (outcome === 'timeout') resolver.cancel()
         return { answer: UNKNOWN, cacheable: true }
       }
       if ('code' in outcome) return { answer: UNKNOWN, cacheable: outcome.code !== 'ECANCELLED' }
-      return { answer: registrableDomain(outcome.names, ip) ?? UNKNOWN, cacheable: true }
+      return { answer: outcome.domain ?? UNKNOWN, cacheable: true }
     } finally {
       clearTimeout(timer)
       this.#busy.delete(resolver)
@@ -167,18 +172,61 @@ export class IspLookup {
   }
 }
 
+/** The one address DNS is asked about for a network, and the name that asks. */
+export interface NetworkProbe {
+  /** `addressPrefix` of the network: `203.0.113.0/24`, `2001:db8:abcd::/48` */
+  prefix: string
+  /** `203.0.113.1`, `2001:db8:abcd::1` */
+  address: string
+  /** `1.113.0.203.in-addr.arpa`, the 32 nibbles of `2001:db8:abcd::1` under `ip6.arpa` */
+  ptrName: string
+}
+
 /**
- * The registrable domain (Public Suffix List) of the first PTR name that has one, unless it
- * spells out the address itself: such a name identifies one subscriber, would be cached
- * for the whole prefix and stored as a count's label.
+ * What DNS is asked about a network: a pure function of its prefix, so every visitor of one
+ * network causes the same queries and no query carries more than the /24 or /48.
  */
-export function registrableDomain(names: string[], ip: string): string | undefined {
+export function networkProbe(prefix: string): NetworkProbe {
+  if (prefix.endsWith('/24')) {
+    const address = prefix.replace(/\.0\/24$/, '.1')
+    return { prefix, address, ptrName: `${address.split('.').reverse().join('.')}.in-addr.arpa` }
+  }
+  const address = prefix.replace(/::\/48$/, '::1')
+  const nibbles = ipv6Groups(address).flatMap((g) => [...g.toString(16).padStart(4, '0')])
+  return { prefix, address, ptrName: `${nibbles.reverse().join('.')}.ip6.arpa` }
+}
+
+/**
+ * The registrable domain of the probe's PTR name, if the name's own A (IPv4) or AAAA (IPv6)
+ * records include an address inside the probe's network. Only the first usable PTR name
+ * is tried, as `registrableDomain` takes it. Rejects with the DNS error of either query.
+ */
+async function confirmedDomain(resolver: Resolver, probe: NetworkProbe): Promise<string | undefined> {
+  const name = usablePtrName(await resolver.resolvePtr(probe.ptrName), probe.address)
+  if (!name) return undefined
+  const forward = isIPv4(probe.address) ? await resolver.resolve4(name) : await resolver.resolve6(name)
+  if (!forward.some((address) => addressPrefix(address) === probe.prefix)) return undefined
+  return getDomain(name)?.toLowerCase()
+}
+
+/**
+ * The first PTR name that is a host name with a registrable domain (Public Suffix List),
+ * unless that domain spells out the address itself: such a name identifies one subscriber,
+ * would be cached for the whole prefix and stored as a count's label.
+ */
+function usablePtrName(names: string[], ip: string): string | undefined {
   for (const name of names) {
     if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)+\.?$/i.test(name)) continue
     const domain = getDomain(name)?.toLowerCase()
-    if (domain) return spellsAddress(domain, ip) ? undefined : domain
+    if (domain) return spellsAddress(domain, ip) ? undefined : name
   }
   return undefined
+}
+
+/** The registrable domain of the first usable PTR name (see `usablePtrName`). */
+export function registrableDomain(names: string[], ip: string): string | undefined {
+  const name = usablePtrName(names, ip)
+  return name === undefined ? undefined : getDomain(name)?.toLowerCase()
 }
 
 function spellsAddress(domain: string, ip: string): boolean {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { findInAnyColumn } from '../helpers/audit.ts'
-import { startDns, startSilentDns, type TestDns } from '../helpers/dns.ts'
+import { reverseName, startDns, startSilentDns, type TestDns } from '../helpers/dns.ts'
 import { breakdown, CHROME_UA, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
 
 const IPHONE_UA =
@@ -20,11 +20,17 @@ const pageview = (ip: string, ua: string, extra: Record<string, unknown> = {}) =
 
 describe('enrichment through the real server', () => {
   it('counts sources, channels, devices, countries and ISP domains, one dimension at a time', async () => {
-    dns = await startDns({
-      '87.110.0.1': 'host-87-110-0-1.static.tet.lv',
-      '78.84.12.1': '78-84-12-1.static.example-isp.lv',
-      '203.0.113.77': '203-0-113-77.dyn.example-isp.lv',
-    })
+    // Skaits asks about each network's .1; 193.0.6.0/24's reverse zone forges a name of Tet's
+    // whose address is elsewhere.
+    dns = await startDns(
+      {
+        '87.110.0.1': 'host-87-110-0-1.static.tet.lv',
+        '78.84.12.1': '78-84-12-1.static.example-isp.lv',
+        '203.0.113.1': '203-0-113-1.dyn.example-isp.lv',
+        '193.0.6.1': 'mail.tet.lv',
+      },
+      { 'mail.tet.lv': ['192.0.2.25'] },
+    )
     server = await startInProcess({ dataDir: tempDir(), env: { ISP_LOOKUP: 'dns', DNS_SERVERS: dns.server, ISP_TIMEOUT_MS: '1000' } })
     const accepted = await Promise.all([
       pageview('87.110.0.1', CHROME_UA, { r: 'https://www.google.com/search?q=skaits', w: 1500 }),
@@ -47,9 +53,23 @@ describe('enrichment through the real server', () => {
       'tet.lv': { visitors: 1, visits: 1 },
       '(unknown)': { visitors: 1, visits: 1 },
     })
-    // One question per /24: 78.84.12.2 was answered from the prefix cache (or the shared query).
-    const asked = dns.queries.map((q) => q.split('.').slice(1, 4).reverse().join('.'))
-    expect(asked.sort()).toEqual(['193.0.6', '203.0.113', '78.84.12', '87.110.0'])
+    // One PTR per /24, for its .1, and one forward confirmation of each usable name: 78.84.12.2
+    // was answered from the prefix cache (or the shared query); the forged mail.tet.lv was refused.
+    expect([...dns.questions].sort()).toEqual([
+      'A 203-0-113-1.dyn.example-isp.lv',
+      'A 78-84-12-1.static.example-isp.lv',
+      'A host-87-110-0-1.static.tet.lv',
+      'A mail.tet.lv',
+      'PTR 1.0.110.87.in-addr.arpa',
+      'PTR 1.113.0.203.in-addr.arpa',
+      'PTR 1.12.84.78.in-addr.arpa',
+      'PTR 1.6.0.193.in-addr.arpa',
+    ])
+    for (const visitor of ['203.0.113.77', '78.84.12.2', '193.0.6.139']) {
+      for (const spelling of [visitor, reverseName(visitor).replace('.in-addr.arpa', ''), visitor.replaceAll('.', '-')]) {
+        expect(dns.queries.filter((q) => q.includes(spelling)), spelling).toEqual([])
+      }
+    }
     expect(await breakdown(url, 'visit:country', ['visitors'])).toEqual({ LV: { visitors: 3 }, NL: { visitors: 1 } })
     expect(await breakdown(url, 'visit:source', ['visits'])).toEqual({
       Google: { visits: 1 },
@@ -114,5 +134,41 @@ describe('enrichment through the real server', () => {
     await server.stop()
     server = undefined
     await silent.close()
+  })
+
+  it('answers the ISP of a well-behaved zone while DNS hears only the /24 or /48', async () => {
+    const v4 = '203.0.113.77'
+    const v6 = '2001:db8:abcd:12:3456::77'
+    dns = await startDns({
+      '203.0.113.1': 'gw-203-0-113.example-isp.lv',
+      '2001:db8:abcd::1': 'gw6.example-isp.lv',
+      // The visitors' own addresses are in the zone too: were they asked, it would show.
+      [v4]: 'one-subscriber.example-isp.lv',
+      [v6]: 'another-subscriber.example-isp.lv',
+    })
+    server = await startInProcess({ dataDir: tempDir(), env: { ISP_LOOKUP: 'dns', DNS_SERVERS: dns.server, ISP_TIMEOUT_MS: '1000' } })
+    expect((await pageview(v4, CHROME_UA)).status).toBe(202)
+    expect((await pageview(v6, FIREFOX_LINUX_UA)).status).toBe(202)
+    let isps: unknown = {}
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      await server.skaits.buffer.flush()
+      isps = await breakdown(server.url, 'visit:isp', ['visitors'])
+      if (JSON.stringify(isps).includes('example-isp.lv') && !JSON.stringify(isps).includes('(unknown)')) break
+    }
+    expect(isps).toEqual({ 'example-isp.lv': { visitors: 2 } })
+    expect([...dns.questions].sort()).toEqual([
+      'A gw-203-0-113.example-isp.lv',
+      'AAAA gw6.example-isp.lv',
+      'PTR 1.113.0.203.in-addr.arpa',
+      `PTR ${reverseName('2001:db8:abcd::1')}`,
+    ].sort())
+    const v6Host = reverseName(v6).slice(0, -'.ip6.arpa'.length).split('.').slice(0, 20).join('.') // past the /48
+    for (const spelling of [v4, '77.113.0.203', '203-0-113-77', v6, reverseName(v6), v6Host, '3456']) {
+      expect(dns.queries.filter((q) => q.toLowerCase().includes(spelling)), spelling).toEqual([])
+    }
+    await server.stop()
+    server = undefined
+    await dns.close()
+    dns = undefined
   })
 })
