@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { linkProps } from './link-props.ts'
 
 /** Control characters (C0, DEL, C1): never valid in anything Skaits stores. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -113,7 +114,7 @@ export function parseWire(body: object): ParseResult {
       domains,
       referrer: (w.r ?? w.referrer) || undefined,
       screenWidth: w.w ?? w.screen_width ?? undefined,
-      props: Object.entries(p).map(([k, v]) => [k, String(v)]),
+      props: linkProps(name, Object.entries(p).map(([k, v]) => [k, String(v)])),
       hashMode: Boolean(w.h ?? w.hashMode),
       engagedMs: w.e ?? 0,
       scrollDepth: w.sd ?? undefined,

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium } from '../helpers/chromium.ts'
+import { CHROME_UA } from '../helpers/skaits.ts'
 import { queueStub, startCapture, startSite, trackerPage, type Capture, type Captured, type Site, type TrackerPageOptions } from '../helpers/pages.ts'
 import { buildTracker } from '../../tracker/build.ts'
 
@@ -298,12 +299,36 @@ describe('custom events and clicks', () => {
     const ev = (n: string, url: string) => pageview('/clicks/', { n, p: { url } })
     expect(capture.events.filter(under('/clicks/'))).toEqual([
       pageview('/clicks/'),
-      ev('Outbound Link: Click', 'http://other.test/page?x=1'),
+      ev('Outbound Link: Click', 'http://other.test/page'),
       ev('File Download', site.origin + '/files/report.pdf'),
       ev('File Download', 'http://cdn.test/a.ZIP'),
       ev('File Download', site.origin + '/files/notes.txt'),
-      ev('Outbound Link: Click', 'http://other.test/page?x=1'),
+      ev('Outbound Link: Click', 'http://other.test/page'),
     ])
+  })
+
+  it('sends link URLs without query string, fragment or user:pass@', async () => {
+    const tokenLinks =
+      '<a id="out" href="https://anna:pw@other.test/in?email=anna@example.org&token=abc#frag">out</a> ' +
+      '<a id="pdf" href="/files/report.pdf?token=abc#frag">pdf</a>' +
+      '<script>for (const t of ["click","auxclick"]) addEventListener(t, (e) => e.preventDefault())</script>'
+    site.page('/clicks4/', trackerPage({ statsOrigin: capture.origin, attrs: { automation: true, outbound: true, downloads: true }, body: tokenLinks }))
+    const context = await browser.newContext({ viewport, userAgent: CHROME_UA })
+    const page = await context.newPage()
+    const bodies: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/api/event')) bodies.push(r.postData() ?? '')
+    })
+    await page.goto(site.origin + '/clicks4/')
+    await capture.waitFor(1, under('/clicks4/'))
+    await page.click('#out')
+    await page.click('#pdf')
+    await capture.waitFor(3, under('/clicks4/'))
+    const clicks = bodies.filter((b) => !b.includes('"pageview"'))
+    expect(clicks.map((b) => JSON.parse(b).p)).toEqual([{ url: 'https://other.test/in' }, { url: site.origin + '/files/report.pdf' }])
+    for (const b of clicks) expect(b).not.toMatch(/token|frag|anna|pw|[?#]/)
+    expect(await context.cookies()).toEqual([])
+    await context.close()
   })
 
   it('uses the data-downloads extension list', async () => {

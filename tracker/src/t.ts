@@ -135,5 +135,6 @@ for (const k of ['click', 'auxclick'])
       (downloads && downloads.test(a.pathname)
         ? 'File Download'
         : 'outbound' in ds && a.host && a.host != l.host && 'Outbound Link: Click')
-    name && send(name, { p: { url: a.href } })
+    // Origin + path: a link's query string, fragment or user:pass@ can hold a token or an address.
+    name && send(name, { p: { url: a.origin + a.pathname } })
   })
