@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import path from 'node:path'
 import { exportRoute } from './export/route.ts'
 import { Partners } from './export/partners.ts'
 import { Admin } from './admin/service.ts'
@@ -24,6 +25,7 @@ import { EventBuffer } from './ingest/buffer.ts'
 import { Ingestor } from './ingest/ingestor.ts'
 import { ingestRoute } from './ingest/route.ts'
 import type { Logger } from './log.ts'
+import { loadSaltKey } from './privacy/salt-key.ts'
 import { SaltStore } from './privacy/salts.ts'
 import { Maintenance } from './rollup/rollup.ts'
 import { scriptRoute } from './script/route.ts'
@@ -53,6 +55,18 @@ export function noticeFacts(config: Config) {
   return { retentionMonths: config.retentionMonths, respectGpc: config.respectGpc, ispLookup: config.isp.enabled }
 }
 
+/** SALT_KEY_FILE's key, made at first start; says so, and warns where the file is easy to copy. */
+function saltKey(config: Config, log: Logger): Buffer {
+  const { key, created, readableByOthers } = loadSaltKey(config.saltKeyFile)
+  if (created) log.info({ file: config.saltKeyFile }, 'salt key made; back it up apart from DATA_DIR, or not at all')
+  if (readableByOthers) log.warn({ file: config.saltKeyFile }, 'the salt key file is readable by other users; chmod 600 it')
+  const inside = path.relative(config.dataDir, config.saltKeyFile)
+  if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
+    log.warn({ file: config.saltKeyFile }, 'SALT_KEY_FILE is inside DATA_DIR: a copy of DATA_DIR can then recompute visitor hashes')
+  }
+  return key
+}
+
 /** Migrates, loads state and assembles the HTTP app. Timers start only with `start: true`. */
 export async function createSkaits(
   config: Config,
@@ -71,7 +85,7 @@ export async function createSkaits(
   const added = await sites.ensure(config.sites, clock())
   if (added.length) log.info({ sites: added }, 'sites added from SKAITS_SITES')
 
-  const salts = new SaltStore(db, config.timezone, clock, config.sessionIdleMs)
+  const salts = new SaltStore(db, config.timezone, clock, config.sessionIdleMs, { key: saltKey(config, log), log })
   await salts.load()
   const sessions = new Sessions(config.sessionIdleMs, config.sessionMax)
   // Metrics are created after the parts they read; the buffer reports through this late-bound hook.

@@ -5,6 +5,8 @@ export interface Config {
   port: number
   host: string
   dataDir: string
+  /** SALT_KEY_FILE: the key the stored salt seeds need, kept outside DATA_DIR (made at first start) */
+  saltKeyFile: string
   clickhouse:
     | { kind: 'embedded'; path: string }
     | {
@@ -79,6 +81,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     dataDir,
+    // Beside DATA_DIR, not in it: a copy of the data directory alone holds no usable salt.
+    saltKeyFile: env.SALT_KEY_FILE ? path.resolve(env.SALT_KEY_FILE) : `${dataDir}.salt-key`,
     clickhouse: url
       ? {
           kind: 'server',

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { queryRows, type Db } from '../db/client.ts'
 import { clusterOf, storedTable } from '../db/cluster.ts'
+import type { Logger } from '../log.ts'
 import { addDays, dayOf, startOfDay, type Clock } from '../time.ts'
+import { SaltSeal } from './salt-key.ts'
 
 export interface DailySalt {
   day: string
@@ -15,14 +16,23 @@ export interface SaltStoreOptions {
    * On by default when the client speaks to a cluster (CLICKHOUSE_CLUSTER).
    */
   shared?: boolean
+  /**
+   * SALT_KEY_FILE's key: the table then holds seeds the salts are derived from with it
+   * (salt-key.ts), useless to a copy of DATA_DIR alone. The server always gives one.
+   */
+  key?: Buffer
+  /** where a salt made under another key is reported */
+  log?: Logger
 }
 
 /** In shared mode, how long to wait before offering a salt for a day that has begun (see load()). */
 const SHARED_RECHECK_MS = 2000
 
 /**
- * One random 32-byte salt per calendar day of the instance time zone, kept in memory and in
- * the `salts` table (so a restart keeps counting the same visitors the same day).
+ * One random 32-byte salt per calendar day of the instance time zone, kept in memory and, as
+ * the seed it is derived from under SALT_KEY_FILE's key, in the `salts` table (so a restart
+ * with the same key keeps counting the same visitors the same day; with another key the
+ * stored seed is ignored and the day gets a new salt).
  * Yesterday's salt is kept only while a visit that began before midnight may still continue
  * (the session idle time), then destroyed in memory and on disk.
  *
@@ -33,6 +43,8 @@ const SHARED_RECHECK_MS = 2000
  */
 export class SaltStore {
   private salts = new Map<string, Buffer>()
+  /** the stored seed of each held salt */
+  private seeds = new Map<string, Buffer>()
   private dayStart = 0
   private dayEnd = 0
   private today = ''
@@ -41,6 +53,10 @@ export class SaltStore {
   private candidates = new Set<string>()
   private writing: Promise<void> | undefined
   private readonly shared: boolean
+  private readonly seal: SaltSeal
+  private readonly log: Logger | undefined
+  /** days already reported as having a seed made under another key */
+  private foreignReported = new Set<string>()
 
   constructor(
     private db: Db,
@@ -50,18 +66,20 @@ export class SaltStore {
     options: SaltStoreOptions = {},
   ) {
     this.shared = options.shared ?? clusterOf(db) !== undefined
+    this.seal = new SaltSeal(options.key)
+    this.log = options.log
   }
 
   /** Loads today's and yesterday's salts, creating today's if missing. */
   async load(): Promise<void> {
     const now = this.clock()
     const today = dayOf(now, this.tz)
-    for (const r of await this.stored(addDays(today, -1))) this.salts.set(r.day, Buffer.from(r.picked, 'hex'))
+    for (const r of await this.stored(addDays(today, -1))) this.hold(r.day, r.seed, r.salt)
     if (this.shared && !this.salts.has(today)) {
       // Another node may be between emptying the table and writing the live salts back
       // (destroyExpired); look once more before offering a salt for a day already begun.
       await sleep(SHARED_RECHECK_MS)
-      for (const r of await this.stored(today)) this.salts.set(r.day, Buffer.from(r.picked, 'hex'))
+      for (const r of await this.stored(today)) this.hold(r.day, r.seed, r.salt)
     }
     this.current(now)
     await this.settle()
@@ -86,33 +104,60 @@ export class SaltStore {
     const replaced: string[] = []
     const contested: string[] = []
     for (const r of stored) {
-      const held = this.salts.get(r.day)
-      const picked = Buffer.from(r.picked, 'hex')
-      if (!held?.equals(picked)) {
+      const held = this.seeds.get(r.day)
+      if (!held?.equals(r.seed)) {
         if (held && r.day <= this.today) replaced.push(r.day)
-        held?.fill(0)
-        this.salts.set(r.day, picked)
+        this.hold(r.day, r.seed, r.salt)
       }
-      if (Number(r.candidates) > 1) contested.push(r.day)
+      if (r.candidates > 1) contested.push(r.day)
     }
     // ReplacingMergeTree keeps the last row written of a day's candidates. Writing the pick
     // again makes it the one a merge keeps, so a node reading after the merge picks it too.
     for (const day of contested) this.unpersisted.add(day)
+    // A held salt with no seed of this key in the table (a merge kept a row written under
+    // another key) is written again, so that the nodes sharing this key still find it.
+    for (const day of this.salts.keys()) if (day >= this.today && !stored.some((r) => r.day === day)) this.unpersisted.add(day)
     await this.settle()
     return replaced
   }
 
-  /** Each stored day's salt (the smallest candidate: the same pick on every node) from `from` on. */
-  private stored(from: string): Promise<{ day: string; picked: string; candidates: number }[]> {
-    return queryRows(
+  /**
+   * Each stored day's salt from `from` on: of the seeds made under this node's key, the
+   * smallest (the same pick on every node). Seeds made under another key are left out.
+   */
+  private async stored(from: string): Promise<{ day: string; seed: Buffer; salt: Buffer; candidates: number }[]> {
+    const rows = await queryRows<{ day: string; seeds: string[] }>(
       this.db,
-      'SELECT day, min(salt) AS picked, uniqExact(salt) AS candidates FROM salts WHERE day >= {from:Date} GROUP BY day',
+      'SELECT day, arraySort(groupUniqArray(salt)) AS seeds FROM salts WHERE day >= {from:Date} GROUP BY day',
       { from },
     )
+    const picks = []
+    for (const { day, seeds } of rows) {
+      const ours = seeds.map((hex) => Buffer.from(hex, 'hex')).filter((seed) => this.seal.open(day, seed))
+      if (ours.length < seeds.length) this.reportForeign(day)
+      if (ours.length) picks.push({ day, seed: ours[0]!, salt: this.seal.open(day, ours[0]!)!, candidates: seeds.length })
+    }
+    return picks
+  }
+
+  /** Holds a day's salt and its seed, zeroing the salt it replaces. */
+  private hold(day: string, seed: Buffer, salt: Buffer): void {
+    this.salts.get(day)?.fill(0)
+    this.salts.set(day, salt)
+    this.seeds.set(day, seed)
+  }
+
+  private reportForeign(day: string): void {
+    if (this.foreignReported.has(day)) return
+    this.foreignReported.add(day)
+    // A lost or replaced key file, or (on several nodes) a node with another key: counting goes
+    // on with a salt of this key, so that day's visitors may count twice. No key or seed is logged.
+    this.log?.warn({ day }, 'a stored salt was made under another SALT_KEY_FILE key; it is ignored (that day\'s visitors may count twice)')
   }
 
   private offer(day: string): void {
-    this.salts.set(day, randomBytes(32))
+    const seed = this.seal.fresh(day)
+    this.hold(day, seed, this.seal.open(day, seed)!)
     this.unpersisted.add(day)
     if (this.shared) this.candidates.add(day)
   }
@@ -153,6 +198,8 @@ export class SaltStore {
       if (day < keepFrom) {
         this.salts.get(day)!.fill(0)
         this.salts.delete(day)
+        this.seeds.get(day)?.fill(0)
+        this.seeds.delete(day)
         destroyed.push(day)
       }
     }
@@ -202,7 +249,7 @@ export class SaltStore {
   }
 
   private async write(days: string[]): Promise<void> {
-    const row = (day: string) => ({ day, salt: this.salts.get(day)!.toString('hex') })
+    const row = (day: string) => ({ day, salt: this.seeds.get(day)!.toString('hex') })
     if (!this.shared) {
       await this.db.insert({ table: 'salts', values: days.map(row), format: 'JSONEachRow' })
       return
@@ -214,7 +261,7 @@ export class SaltStore {
     // `day` is a YYYY-MM-DD made by this class.
     for (const day of days.filter((d) => this.candidates.has(d))) {
       await this.db.insert({
-        table: `salts SETTINGS insert_deduplication_token = 'skaits-salt-${day}'`,
+        table: `salts SETTINGS insert_deduplication_token = 'skaits-salt-${day}${this.seal.tokenSuffix}'`,
         values: [row(day)],
         format: 'JSONEachRow',
       })
