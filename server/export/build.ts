@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { strToU8, zipSync } from 'fflate'
 import { addDays } from '../time.ts'
 import type { DayRow } from './data.ts'
-import { keyedBits, parseEpsilon, sampleDiscreteLaplace } from './noise.ts'
+import { keyedBits, parseEpsilon, sampleDiscreteLaplace, type Rational } from './noise.ts'
+import { cellEpsilon, DP_DIMENSIONS } from './privacy.ts'
 import { GRANULARITIES, type PartnerShare } from './partners.ts'
 import { suppress, type CellInput, type Granularity } from './suppress.ts'
 
@@ -60,6 +61,77 @@ export interface BuiltExport {
   blocks: string[]
 }
 
+/** A cell before suppression: true counts, or noisy ones once `addNoise` ran. */
+export interface CountCell {
+  g: Granularity
+  period: string
+  dimension: string
+  value: string
+  m: Partial<Record<Metric, number>>
+}
+
+const emptyCounts = (): Record<Metric, number> => ({ visitors: 0, visits: 0, pageviews: 0, bounces: 0, visit_duration: 0 })
+
+/**
+ * The cells of every granularity and dimension the share offers over `blocks`, with their
+ * true counts. With ε, only the total and the dimensions of `DP_DIMENSIONS` are kept, and
+ * every period of the blocks and every value of their fixed lists is present even without
+ * visitors: which cells exist must not depend on the data.
+ */
+export function countCells(share: PartnerShare, days: DayRow[], blocks: { first: string; last: string }[]): Map<string, CountCell> {
+  const inBlocks = (day: string) => blocks.some((b) => day >= b.first && day <= b.last)
+  const dp = Boolean(share.epsilon)
+  const cells = new Map<string, CountCell>()
+  const cell = (g: Granularity, period: string, dimension: string, value: string) => {
+    const id = `${g}|${period}|${dimension}|${value}`
+    let c = cells.get(id)
+    if (!c) cells.set(id, (c = { g, period, dimension, value, m: emptyCounts() }))
+    return c
+  }
+  if (dp) {
+    for (const b of blocks) {
+      for (let day = b.first; day <= b.last; day = addDays(day, 1)) {
+        for (const g of granularitiesOf(share)) {
+          const period = periodStart(day, g)
+          cell(g, period, '', '')
+          for (const d of share.dimensions) for (const value of DP_DIMENSIONS[d]?.domain ?? []) cell(g, period, d, value)
+        }
+      }
+    }
+  }
+  for (const row of days) {
+    if (!inBlocks(row.day)) continue
+    if (dp && row.dimension !== '' && !(share.dimensions.includes(row.dimension) && DP_DIMENSIONS[row.dimension]?.domain.includes(row.value))) continue
+    for (const g of granularitiesOf(share)) {
+      const m = cell(g, periodStart(row.day, g), row.dimension, row.value).m as Record<Metric, number>
+      // Daily salts make a visitor on two days two visitors, so visitors add up over days.
+      m.visitors += row.visitors
+      m.visits += row.visits
+      m.pageviews += row.pageviews
+      m.bounces += row.bounces
+      m.visit_duration += row.duration
+    }
+  }
+  return cells
+}
+
+/** The ε each cell is noised with: the share's ε split over the cells one visitor-day touches. */
+export function shareCellEpsilon(share: PartnerShare): Rational | undefined {
+  return share.epsilon ? cellEpsilon(parseEpsilon(share.epsilon), granularitiesOf(share).length, share.dimensions) : undefined
+}
+
+/**
+ * Noise on `visitors` only; the other counts are dropped (no bound per visitor-day). The noise
+ * is stable per (share, cell): the same download again is identical, and averaging repeated
+ * downloads gains nothing.
+ */
+export function addNoise(share: PartnerShare, cells: Map<string, CountCell>, epsilon: Rational): void {
+  for (const [id, cell] of cells) {
+    const noise = sampleDiscreteLaplace(epsilon, keyedBits(share.noiseKey, `${id}|visitors`))
+    cell.m = { visitors: Math.max(0, (cell.m.visitors ?? 0) + Number(noise)) }
+  }
+}
+
 /**
  * Counts → cells of every granularity the partner may download (all of them take part in
  * suppression, since the partner can combine them) → noise → suppression → the cells of the
@@ -72,44 +144,16 @@ export function buildExport(
   granularity: Granularity,
   range: { from: string; to: string },
 ): BuiltExport {
-  const inBlocks = (day: string) => blocks.some((b) => day >= b.first && day <= b.last)
-  const cells = new Map<string, { g: Granularity; period: string; dimension: string; value: string; m: Record<Metric, number> }>()
-  for (const row of days) {
-    if (!inBlocks(row.day)) continue
-    for (const g of granularitiesOf(share)) {
-      const period = periodStart(row.day, g)
-      const id = `${g}|${period}|${row.dimension}|${row.value}`
-      let cell = cells.get(id)
-      if (!cell) {
-        cell = { g, period, dimension: row.dimension, value: row.value, m: { visitors: 0, visits: 0, pageviews: 0, bounces: 0, visit_duration: 0 } }
-        cells.set(id, cell)
-      }
-      // Daily salts make a visitor on two days two visitors, so visitors add up over days.
-      cell.m.visitors += row.visitors
-      cell.m.visits += row.visits
-      cell.m.pageviews += row.pageviews
-      cell.m.bounces += row.bounces
-      cell.m.visit_duration += row.duration
-    }
-  }
-  const epsilon = share.epsilon ? parseEpsilon(share.epsilon) : undefined
-  if (epsilon) {
-    for (const [id, cell] of cells) {
-      for (const metric of METRICS) {
-        // Stable per (share, cell, metric): the same download again is identical, and averaging
-        // repeated downloads gains nothing.
-        const noise = sampleDiscreteLaplace(epsilon, keyedBits(share.noiseKey, `${id}|${metric}`))
-        cell.m[metric] = Math.max(0, cell.m[metric] + Number(noise))
-      }
-    }
-  }
+  const cells = countCells(share, days, blocks)
+  const epsilon = shareCellEpsilon(share)
+  if (epsilon) addNoise(share, cells, epsilon)
   const inputs: CellInput[] = [...cells].map(([id, c]) => ({
     id,
     granularity: c.g,
     period: c.period,
     dimension: c.dimension,
     value: c.value,
-    visitors: c.m.visitors,
+    visitors: c.m.visitors ?? 0,
   }))
   const { suppressed } = suppress(inputs, share.k, { blocks: share.coarsest })
   const out: ExportCell[] = []
@@ -118,10 +162,7 @@ export function buildExport(
     if (c.g !== granularity || c.period < periodStart(range.from, granularity) || c.period > range.to) continue
     const hidden = suppressed.has(id)
     if (hidden) suppressedCount++
-    const metrics: ExportCell['metrics'] = hidden ? {} : { ...c.m }
-    // Differential privacy covers counts; a sum of durations has no useful bound per visitor-day.
-    if (epsilon) delete metrics.visit_duration
-    out.push({ period: c.period, dimension: c.dimension, value: c.value, suppressed: hidden, metrics })
+    out.push({ period: c.period, dimension: c.dimension, value: c.value, suppressed: hidden, metrics: hidden ? {} : { ...c.m } })
   }
   out.sort((a, b) => (a.dimension + a.period + a.value < b.dimension + b.period + b.value ? -1 : 1))
   return { cells: out, suppressedCount, blocks: blocks.map((b) => blockId(share, b)) }

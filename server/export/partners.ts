@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { queryRows, type Db } from '../db/client.ts'
 import { AccessError } from '../auth/access.ts'
 import { newToken, tokenHash } from '../auth/tokens.ts'
+import { DP_DIMENSIONS } from './privacy.ts'
 import type { Granularity } from './suppress.ts'
 
 export const GRANULARITIES: Granularity[] = ['day', 'week', 'month']
@@ -95,9 +96,14 @@ export class Partners {
   }
 
   async create(input: PartnerShareInput): Promise<{ token: string; share: PartnerShare }> {
-    const dimensions = input.dimensions?.length ? input.dimensions : EXPORTABLE
+    const offered = input.epsilon ? Object.keys(DP_DIMENSIONS) : EXPORTABLE
+    const dimensions = input.dimensions?.length ? input.dimensions : offered
     for (const d of dimensions) {
       if (!EXPORTABLE.includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${EXPORTABLE.join(', ')}`)
+      // A visitor-day can count under any number of these values, so no ε would hold for them.
+      if (!offered.includes(d)) {
+        throw new AccessError(`dimension ${d} cannot be exported with epsilon (no bound on the values one visitor-day counts under); with epsilon: ${offered.join(', ') || 'the totals only'}`)
+      }
     }
     const finest = input.finest ?? 'day'
     const coarsest = input.coarsest ?? 'month'

@@ -2,9 +2,10 @@ import { Hono } from 'hono'
 import type { Db } from '../db/client.ts'
 import type { Sites } from '../sites/sites.ts'
 import { isValidDay } from '../time.ts'
-import { blocksFor, buildExport, csvFiles, granularitiesOf, sha256, zip, type ExportCell } from './build.ts'
+import { blocksFor, buildExport, csvFiles, granularitiesOf, sha256, shareCellEpsilon, zip, type ExportCell } from './build.ts'
 import { lastClosedDay, loadDays } from './data.ts'
-import { micros, type Partners } from './partners.ts'
+import { micros, type PartnerShare, type Partners } from './partners.ts'
+import { cellsPerPeriod, DP_DIMENSIONS, DP_METRICS, DP_WITHHELD_METRICS } from './privacy.ts'
 import type { Granularity } from './suppress.ts'
 
 const fromMicros = (n: number) => String(n / 1_000_000)
@@ -69,10 +70,14 @@ export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; ti
       epsilon_remaining: share.epsilon ? fromMicros(budget - spent) : null,
       suppressed_cells: cells.filter((x) => x.suppressed).length,
       generated_at: generatedAt.toISOString(),
-      guarantee:
-        `every published cell counts at least ${share.k} unique visitors; no suppressed value can be recovered ` +
-        `from published totals or differences` +
-        (share.epsilon ? `; counts carry two-sided geometric noise with epsilon ${share.epsilon} per download` : ''),
+      guarantee: share.epsilon
+        ? `epsilon-differential privacy with epsilon ${share.epsilon} per download for every visitor-day (one IP address and ` +
+          `browser on one day), over every cell it counts in, at every granularity and in every dimension of the export ` +
+          `(periods released before are free: their noise is fixed); only visitors are published; k and the suppression ` +
+          `apply to the noisy counts, so a published cell shows at least ${share.k} but may stand for fewer visitors`
+        : `every published cell counts at least ${share.k} unique visitors; no suppressed value can be recovered ` +
+          `from published totals or differences`,
+      differential_privacy: share.epsilon ? dpManifest(share) : null,
       files: Object.fromEntries(Object.entries(files).map(([name, text]) => [name, sha256(text)])),
     })
     const name = `skaits-${share.site}-${range.from}-${range.to}-${granularity}`
@@ -94,6 +99,27 @@ export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; ti
     })
   })
   return app
+}
+
+/** What the noise covers, with the numbers that make ε the loss of a whole download. */
+function dpManifest(share: PartnerShare) {
+  const epsilon = shareCellEpsilon(share)!
+  const granularities = granularitiesOf(share)
+  return {
+    unit: 'visitor-day',
+    epsilon_per_download: share.epsilon,
+    granularities,
+    dimensions: share.dimensions.filter((d) => DP_DIMENSIONS[d]),
+    cells_per_visitor_day: granularities.length * cellsPerPeriod(share.dimensions),
+    epsilon_per_cell: `${epsilon.num}/${epsilon.den}`,
+    accounting:
+      'epsilon_per_cell = epsilon_per_download / cells_per_visitor_day; cells_per_visitor_day = granularities × ' +
+      '(1 total + the values one visitor-day can count under in each dimension); each cell changes by at most 1',
+    published_metrics: [...DP_METRICS],
+    withheld_metrics: [...DP_WITHHELD_METRICS],
+    withheld_dimensions: share.dimensions.filter((d) => !DP_DIMENSIONS[d]),
+    budget: share.budget,
+  }
 }
 
 function byDimension(cells: ExportCell[]): Record<string, unknown[]> {

@@ -21,6 +21,10 @@ const SOURCES: [string, number][] = [
   ['tiny.lv', 3],
   ['rare.lv', 2],
 ]
+const COUNTRIES: [string, number][] = [
+  ['LV', 35],
+  ['EE', 12],
+]
 const PAGES: [string, number][] = [
   ['/', 40],
   ['/pricing', 11],
@@ -58,6 +62,7 @@ async function seed() {
     row(day, '', '', total)
     for (const [s, v] of SOURCES) row(day, 'visit:source', s, v)
     for (const [p, v] of PAGES) row(day, 'event:page', p, v)
+    for (const [c, v] of COUNTRIES) row(day, 'visit:country', c, v)
   }
   await db.insert({ table: 'counts_hourly', values: counts, format: 'JSONEachRow' })
   await db.insert({ table: 'visitors_daily', values: visitors, format: 'JSONEachRow' })
@@ -196,9 +201,13 @@ describe('partner exports', () => {
   })
 
   it('adds stable noise with differential privacy and refuses a download that would overspend', async () => {
+    // A visitor-day can come from several sources a day: no ε covers them.
+    const sources = await admin('POST', '/api/partners', { site: 'example.lv', dimensions: ['visit:source'], epsilon: '1', budget: '2' })
+    expect(sources.status).toBe(400)
+    expect(sources.json.error).toMatch(/visit:source.*epsilon/)
     const created = await admin('POST', '/api/partners', {
       site: 'example.lv',
-      dimensions: ['visit:source'],
+      dimensions: ['visit:country'],
       k: 10,
       finest: 'month',
       coarsest: 'month',
@@ -214,11 +223,25 @@ describe('partner exports', () => {
     expect(await again.text()).toBe(firstBody) // no new information, no new spending
     const { manifest, data } = JSON.parse(firstBody)
     expect(manifest).toMatchObject({ epsilon: '1', epsilon_spent: '1', epsilon_remaining: '0.5' })
-    const google = data['visit:source'].find((c: any) => c.value === 'Google')
+    // One granularity (month) × (total + one country): two cells per visitor-day, ε/2 each.
+    expect(manifest.differential_privacy).toMatchObject({
+      unit: 'visitor-day',
+      epsilon_per_download: '1',
+      granularities: ['month'],
+      cells_per_visitor_day: 2,
+      epsilon_per_cell: '1/2',
+      published_metrics: ['visitors'],
+      withheld_metrics: ['visits', 'pageviews', 'bounces', 'visit_duration'],
+    })
+    expect(manifest.guarantee).toMatch(/differential privacy with epsilon 1 per download/)
+    const lv = data['visit:country'].find((c: any) => c.value === 'LV')
     const days = (Date.parse(M1) - Date.parse(M2)) / 86_400_000
-    expect(google.visitors).not.toBeUndefined()
-    expect(Math.abs(google.visitors - 30 * days)).toBeLessThan(40) // noise, but not much at ε = 1
-    expect(google.visit_duration).toBeUndefined() // durations are not published under DP
+    expect(lv.visitors).not.toBeUndefined()
+    expect(Math.abs(lv.visitors - 35 * days)).toBeLessThan(40) // noise, but not much at ε = 1
+    // counts without a bound per visitor-day are not published under DP
+    for (const m of ['visits', 'pageviews', 'bounces', 'visit_duration']) expect(lv[m]).toBeUndefined()
+    // every two-letter code is a cell, with or without visitors: which cells exist tells nothing
+    expect(data['visit:country'].length).toBe(26 * 26)
     const overspend = await download(dp, `from=${M1}&to=${END}&granularity=month&format=json`)
     expect(overspend.status).toBe(409)
     expect(((await overspend.json()) as { error: string }).error).toMatch(/budget/)
@@ -245,8 +268,9 @@ describe('privacy notice', () => {
     expect(lv).toContain('Netiek izmantotas sīkdatnes')
     expect(lv).toContain('glabāta 13 mēnešus')
     // The DP partner share made above is still active: the notice names it and its guarantee.
-    expect(en).toMatch(/at least 10 different visitors.*ε = 1/s)
-    expect(lv).toMatch(/vismaz 10 dažādus apmeklētājus.*ε = 1/s)
+    expect(en).toMatch(/visitor numbers only, totals and countries.*ε = 1 per download.*shows at least 10 but may stand for fewer/s)
+    expect(en).toContain('Numbers of visits and page views are not shared')
+    expect(lv).toMatch(/ε = 1 vienai lejupielādei.*rāda vismaz 10, bet var aptvert mazāk/s)
     await server.stop()
     server = await startInProcess({ dataDir, env: { TIMEZONE: 'UTC', RETENTION_MONTHS: '25', RESPECT_GPC: 'false' } })
     const changed = await get('en')
