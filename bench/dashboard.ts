@@ -53,7 +53,7 @@ try {
   const fresh = !sites.get(SITE)
   if (fresh) await sites.add(SITE, Date.parse(`${from}T00:00:00Z`))
   if (fresh) {
-    await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY, hourlyDays: 31, liveHours: new Date().getUTCHours() + 1 })
+    await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY, liveHours: new Date().getUTCHours() + 1 })
     await rollUpStaged(db)
   }
   const seeded = await countRows(db, SITE)

@@ -17,13 +17,6 @@ export interface SeedOptions {
   days: number
   pageviewsPerDay: number
   /**
-   * How many of the last days get the long tail (pages, entry and exit pages, sources,
-   * referrers, ISPs) hour by hour; the days before hold one row per value and day, which keeps
-   * daily and monthly figures and cuts the rows a busy site's year takes to write (all days
-   * when left out); their hourly unique visitors are left out. Short dimensions are always hourly.
-   */
-  hourlyDays?: number
-  /**
    * Hours of the live day after the last seeded day, as the ingest leaves them before the
    * rollup: hourly counts and unique-visitor sketches, no daily or hourly integers (the
    * dashboard's ranges that end today read those sketches, as on a live server).
@@ -144,9 +137,8 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
   const perDim = new Map<string, number>()
   for (const d of dims) perDim.set(d.dim, (perDim.get(d.dim) ?? 0) + 1)
   const start = Date.parse(`${o.from}T00:00:00Z`) / 1000
-  const hourly = Math.min(o.days, o.hourlyDays ?? o.days)
   const liveFrom = start + o.days * 86_400
-  const p = { site: o.site, detailFrom: start + (o.days - hourly) * 86_400, liveFrom }
+  const p = { site: o.site, liveFrom }
   await db.command({ query: 'DROP TABLE IF EXISTS bench_dims' })
   await db.command({ query: 'DROP TABLE IF EXISTS bench_hours' })
   await db.command({ query: 'CREATE TABLE bench_dims (dim String, value String, weight Float64, kind String, tail Bool) ENGINE = Memory' })
@@ -161,18 +153,15 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
       FROM numbers({hours:UInt32})`,
     query_params: { start, perDay: o.pageviewsPerDay, hw: hourWeights(), hours: o.days * 24 + (o.liveHours ?? 0) },
   })
-  // Where the rows come from: every hour for the short dimensions, and for the long tail in the
-  // last `hourlyDays`; before those, one row per day and value (at noon) holding the whole day.
+  // Where the rows come from, as the rollup leaves them (migration 014): the site total hour by
+  // hour; every other dimension one row per value and closed day, at the day's first hour, and
+  // hour by hour in the live day only.
   const sources = [
-    `(SELECT * FROM bench_hours) AS h CROSS JOIN (SELECT * FROM bench_dims WHERE NOT tail) AS d`,
-    `(SELECT * FROM bench_hours WHERE hour >= toDateTime({detailFrom:UInt32})) AS h CROSS JOIN (SELECT * FROM bench_dims WHERE tail) AS d`,
-    ...(hourly < o.days
-      ? [
-          `(SELECT n, noon AS hour, pv FROM (SELECT min(n) AS n, toDateTime(toDate(hour)) + 12 * 3600 AS noon, sum(pv) AS pv
-            FROM bench_hours WHERE hour < toDateTime({detailFrom:UInt32}) GROUP BY toDate(hour))) AS h
-           CROSS JOIN (SELECT * FROM bench_dims WHERE tail) AS d`,
-        ]
-      : []),
+    `(SELECT * FROM bench_hours) AS h CROSS JOIN (SELECT * FROM bench_dims WHERE dim = '') AS d`,
+    `(SELECT * FROM bench_hours WHERE hour >= toDateTime({liveFrom:UInt32})) AS h CROSS JOIN (SELECT * FROM bench_dims WHERE dim != '') AS d`,
+    `(SELECT n, day AS hour, pv FROM (SELECT min(n) AS n, toDateTime(toDate(hour)) AS day, sum(pv) AS pv
+      FROM bench_hours WHERE hour < toDateTime({liveFrom:UInt32}) GROUP BY day)) AS h
+     CROSS JOIN (SELECT * FROM bench_dims WHERE dim != '') AS d`,
   ]
   // Per (hour, value): a share of the hour's pageviews, visits (2.4 pageviews each), bounces,
   // duration, entries and exits, engaged time and scroll depth, by the kind of dimension.
@@ -216,9 +205,8 @@ export async function seedYear(db: Db, o: SeedOptions): Promise<SeedResult> {
       SETTINGS ${big}`,
     query_params: p,
   })
-  // Hourly unique visitors are read only for hourly charts; the long tail's before
-  // `hourlyDays` are left out (they would be a third of what a busy site's seed writes).
-  for (const from of sources.slice(0, 2)) {
+  // Hourly unique visitors: the site total's alone, as the rollup writes them.
+  for (const from of sources.slice(0, 1)) {
     await db.command({
       query: `INSERT INTO visitors_hourly (site, dimension, hour, value, visitors)
         SELECT {site:String}, d.dim, h.hour, d.value, toUInt64(floor(${visitorsOf('h.pv')} * 1.1 + ${dither})) AS visitors

@@ -141,7 +141,7 @@ export async function proveEquivalence(db: Db, o: { nowS: number; visitors: numb
     'SELECT DISTINCT toString(day) AS d FROM visitor_sketches WHERE day < {today:Date} ORDER BY d',
     { today: new Date(today * 1000).toISOString().slice(0, 10) },
   )) {
-    await rollupDay(db, d)
+    await rollupDay(db, d, 'UTC')
   }
   for (const t of ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']) await run(`OPTIMIZE TABLE ${t} FINAL`)
 

@@ -148,7 +148,7 @@ async function build(db: Db, retentionMonths: number, clock: Clock): Promise<Bui
       'SELECT DISTINCT toString(day) AS d FROM visitor_sketches WHERE day < {today:Date} ORDER BY d',
       { today: clock.today },
     )
-    for (const { d } of open) await rollupDay(db, d)
+    for (const { d } of open) await rollupDay(db, d, 'UTC')
     return open.length
   })
   await phase('OPTIMIZE FINAL', async () => {

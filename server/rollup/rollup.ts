@@ -15,16 +15,21 @@ import { addDays, dayOf, isValidDay, startOfDay, type Clock } from '../time.ts'
 export const CLUSTER_SETTLE_MS = 5 * 60_000
 
 /**
- * Turns one closed day's unique-visitor sketches into plain integers (per day and per hour),
- * then drops the sketches. Idempotent: the integer tables replace rows with equal keys.
+ * Closes one day: its unique-visitor sketches become plain integers (per day for every
+ * dimension, per hour for the site total alone), its per-dimension counts are coarsened to
+ * one row per value for the whole day, then the sketches are dropped. Idempotent.
  */
-export async function rollupDay(db: Db, day: string): Promise<void> {
-  await writeDayIntegers(db, day)
+export async function rollupDay(db: Db, day: string, tz: string): Promise<void> {
+  await writeDayIntegers(db, day, tz)
   await dropDaySketches(db, day)
 }
 
-/** Writes a day's unique counts as integers and records the day as rolled up. */
-export async function writeDayIntegers(db: Db, day: string): Promise<void> {
+/**
+ * Writes a day's unique counts as integers, coarsens its counts, and records the day as rolled up.
+ * Hours survive for the site total alone: per value, an hour of a small site often holds one
+ * visit, and the same hour asked by country, browser, source and page would rebuild that visit.
+ */
+export async function writeDayIntegers(db: Db, day: string, tz: string): Promise<void> {
   if (!isValidDay(day)) throw new Error(`not a day: ${day}`)
   const p = { day }
   await db.command({
@@ -37,15 +42,53 @@ export async function writeDayIntegers(db: Db, day: string): Promise<void> {
   await db.command({
     query: `INSERT INTO visitors_hourly (site, dimension, hour, value, visitors)
             SELECT site, dimension, hour, value, uniqMerge(visitors)
-            FROM visitor_sketches WHERE day = {day:Date}
+            FROM visitor_sketches WHERE day = {day:Date} AND dimension = ''
             GROUP BY site, dimension, hour, value`,
     query_params: p,
   })
+  await coarsenCounts(db, tz, startOfDay(day, tz), startOfDay(addDays(day, 1), tz))
   await db.command({
     query: 'INSERT INTO rolled_days (day, rolled_at) VALUES ({day:Date}, now())',
     query_params: p,
   })
 }
+
+/**
+ * Moves every per-dimension count between `fromMs` and `toMs` to the first hour of its day in
+ * `tz`: for each stored row, the same sums negated at its own hour and added at the day's
+ * start. Sums stay exact at every instant; merges of the SummingMergeTree then drop the rows
+ * that sum to zero, and OPTIMIZE makes them do so at once, so no hour per value stays on disk.
+ * Idempotent: a second run finds only rows that already sum to zero outside the day's start.
+ */
+export async function coarsenCounts(db: Db, tz: string, fromMs: number, toMs: number): Promise<void> {
+  const params = { tz, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000) }
+  const sums = COUNT_COLUMNS.map((c) => `k * ${c}`).join(', ')
+  const inRange = `dimension != '' AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
+            AND hour != toDateTime(toStartOfDay(hour, {tz:String}), 'UTC')`
+  const [found] = await queryRows<{ n: number }>(db, `SELECT count() AS n FROM (SELECT 1 FROM counts_hourly WHERE ${inRange} LIMIT 1)`, params)
+  if (!Number(found?.n)) return
+  const months = await queryRows<{ m: string }>(
+    db,
+    `SELECT DISTINCT toString(toYYYYMM(hour)) AS m FROM counts_hourly WHERE ${inRange}`,
+    params,
+  )
+  await db.command({
+    query: `INSERT INTO counts_hourly (site, dimension, hour, value, ${COUNT_COLUMNS.join(', ')})
+            SELECT site, dimension, if(k = 1, toDateTime(toStartOfDay(hour, {tz:String}), 'UTC'), hour), value, ${sums}
+            FROM counts_hourly ARRAY JOIN [-1, 1] AS k
+            WHERE ${inRange}`,
+    query_params: params,
+  })
+  const counts = await storedTable(db, 'counts_hourly')
+  // Partition IDs take no query parameters; `m` is a YYYYMM number ClickHouse gave us.
+  for (const { m } of months) {
+    if (!/^\d{6}$/.test(m)) continue
+    await db.command({ query: `OPTIMIZE TABLE ${counts.target} PARTITION ${m} FINAL`, clickhouse_settings: counts.settings })
+  }
+}
+
+/** The sums of counts_hourly (migration 004). */
+const COUNT_COLUMNS = ['pageviews', 'visits', 'bounces', 'duration', 'events', 'entries', 'exits', 'engaged_ms', 'engaged_n', 'scroll_sum', 'scroll_n']
 
 /** Drops a day's unique-visitor sketches (on a cluster: on every shard and replica). */
 export async function dropDaySketches(db: Db, day: string): Promise<void> {
@@ -64,6 +107,7 @@ export async function dropDaySketches(db: Db, day: string): Promise<void> {
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<MaintenanceReport> | undefined
+  private historyCoarsened = false
   /** Runs that failed since start, and the last failure's reason (for /metrics and /healthz). */
   readonly health = { failures: 0, lastError: undefined as string | undefined, daysAwaitingRollup: 0 }
 
@@ -123,6 +167,13 @@ export class Maintenance {
     await step('rollup', async () => {
       report.rolledUp = await this.closeDays(now)
     })
+    if (!this.historyCoarsened) {
+      // Days closed before hours were kept for the site total alone (migration 014), once per start.
+      await step('coarsen', async () => {
+        await coarsenCounts(this.deps.db, this.deps.tz, 0, startOfDay(addDays(dayOf(now, this.deps.tz), -1), this.deps.tz))
+        this.historyCoarsened = true
+      })
+    }
     await step('salts', async () => {
       report.saltsDestroyed = await salts.destroyExpired()
       const replaced = await salts.refresh()
@@ -159,7 +210,7 @@ export class Maintenance {
     const failures: string[] = []
     for (const d of open) {
       try {
-        await rollupDay(db, d)
+        await rollupDay(db, d, tz)
         rolledUp.push(d)
       } catch (err) {
         log.error({ day: d, err: errorText(err) }, 'rollup of a day failed; its sketches are kept for the next try')
@@ -194,7 +245,7 @@ export class Maintenance {
     for (const d of days) {
       const age = rolled.get(d)
       if (age === undefined && now - startOfDay(addDays(d, 1), tz) >= CLUSTER_SETTLE_MS) {
-        await writeDayIntegers(db, d)
+        await writeDayIntegers(db, d, tz)
         rolledUp.push(d)
       } else if (age !== undefined && age >= CLUSTER_SETTLE_MS) {
         await dropDaySketches(db, d)

@@ -3,6 +3,8 @@ import { addDays, dayOf, isValidDay } from '../time.ts'
 export interface DayRange {
   from: string
   to: string
+  /** the instance's current day, when the range was resolved against the clock */
+  today?: string
 }
 
 /** Resolves a Plausible `date_range` to inclusive calendar days in the reporting time zone. */
@@ -18,32 +20,32 @@ export function resolveDateRange(
     if (!isValidDay(from) || !isValidDay(to)) return { error: 'date_range: not a valid calendar date' }
     if (from > to) return { error: 'date_range: the first date is after the second' }
     if (from < addDays(to, -3700)) return { error: 'date_range: at most ten years at once' }
-    return { from, to }
+    return { from, to, today }
   }
   const [y, m] = today.split('-').map(Number) as [number, number]
   const monthStart = (monthsBack: number) => {
     const d = new Date(Date.UTC(y, m - 1 - monthsBack, 1))
     return d.toISOString().slice(0, 10)
   }
-  if (range === 'day' || range === 'today') return { from: today, to: today }
-  if (range === 'yesterday') return { from: addDays(today, -1), to: addDays(today, -1) }
-  if (range === 'month') return { from: monthStart(0), to: today }
-  if (range === 'year') return { from: `${y}-01-01`, to: today }
+  if (range === 'day' || range === 'today') return { from: today, to: today, today }
+  if (range === 'yesterday') return { from: addDays(today, -1), to: addDays(today, -1), today }
+  if (range === 'month') return { from: monthStart(0), to: today, today }
+  if (range === 'year') return { from: `${y}-01-01`, to: today, today }
   if (range === 'all') {
     const created = dayOf(siteCreatedAt, tz)
-    return { from: created < today ? created : today, to: today }
+    return { from: created < today ? created : today, to: today, today }
   }
   const days = /^(\d+)d$/.exec(range)
   if (days) {
     const n = Number(days[1])
     if (n < 1 || n > 3700) return { error: 'date_range: from 1d to 3700d' }
-    return { from: addDays(today, -(n - 1)), to: today }
+    return { from: addDays(today, -(n - 1)), to: today, today }
   }
   const months = /^(\d+)mo$/.exec(range)
   if (months) {
     const n = Number(months[1])
     if (n < 1 || n > 120) return { error: 'date_range: from 1mo to 120mo' }
-    return { from: monthStart(n - 1), to: today }
+    return { from: monthStart(n - 1), to: today, today }
   }
   return { error: `date_range: unknown value "${range}"` }
 }

@@ -67,6 +67,8 @@ export interface Plan {
   offset: number
   /** whether the answer counts all its rows (`include.total_rows`) */
   totalRows: boolean
+  /** an instant (ms) the answer ends at, before the range's end: the minimum crowd's whole hours */
+  until?: number
 }
 
 export class PlanError extends Error {}
@@ -134,6 +136,13 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
   }
   const time = timeDims[0] as TimeDimension | undefined
   const granularity = time === undefined ? undefined : time === 'time' ? autoGranularity(range) : (time.slice(5) as Granularity)
+  if (granularity === 'hour' && dimension !== '' && !(range.today && range.from >= range.today)) {
+    throw new PlanError(
+      `hours by ${dimension} exist only for today: once a day is closed, Skaits keeps one count per value for the ` +
+        'whole day and hours for the site total alone, by design (an hour of one value can single out a visit); ' +
+        'use time:day, or time:hour without a dimension or filter',
+    )
+  }
   const orderBy = req.order_by ?? defaultOrder(req.metrics, time, grouped)
   for (const [key] of orderBy) {
     if (!(req.metrics as string[]).includes(key) && !req.dimensions.includes(key)) {

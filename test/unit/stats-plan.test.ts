@@ -12,19 +12,19 @@ const req = (body: Record<string, unknown>) => queryRequest.parse({ site_id: 'ex
 describe('date ranges', () => {
   it('resolves Plausible shortcuts to inclusive days in the time zone', () => {
     const r = (x: string) => resolveDateRange(x, NOW, 'Europe/Riga', Date.parse('2025-03-04T00:00:00Z'))
-    expect(r('day')).toEqual({ from: '2026-11-22', to: '2026-11-22' })
-    expect(r('7d')).toEqual({ from: '2026-11-16', to: '2026-11-22' })
-    expect(r('30d')).toEqual({ from: '2026-10-24', to: '2026-11-22' })
-    expect(r('month')).toEqual({ from: '2026-11-01', to: '2026-11-22' })
-    expect(r('6mo')).toEqual({ from: '2026-06-01', to: '2026-11-22' })
-    expect(r('12mo')).toEqual({ from: '2025-12-01', to: '2026-11-22' })
-    expect(r('year')).toEqual({ from: '2026-01-01', to: '2026-11-22' })
-    expect(r('all')).toEqual({ from: '2025-03-04', to: '2026-11-22' })
+    expect(r('day')).toMatchObject({ from: '2026-11-22', to: '2026-11-22' })
+    expect(r('7d')).toMatchObject({ from: '2026-11-16', to: '2026-11-22' })
+    expect(r('30d')).toMatchObject({ from: '2026-10-24', to: '2026-11-22' })
+    expect(r('month')).toMatchObject({ from: '2026-11-01', to: '2026-11-22' })
+    expect(r('6mo')).toMatchObject({ from: '2026-06-01', to: '2026-11-22' })
+    expect(r('12mo')).toMatchObject({ from: '2025-12-01', to: '2026-11-22' })
+    expect(r('year')).toMatchObject({ from: '2026-01-01', to: '2026-11-22' })
+    expect(r('all')).toMatchObject({ from: '2025-03-04', to: '2026-11-22' })
   })
   it('uses the time zone for "today"', () => {
     const late = Date.parse('2026-11-21T23:30:00Z')
-    expect(resolveDateRange('day', late, 'Europe/Riga', 0)).toEqual({ from: '2026-11-22', to: '2026-11-22' })
-    expect(resolveDateRange('day', late, 'UTC', 0)).toEqual({ from: '2026-11-21', to: '2026-11-21' })
+    expect(resolveDateRange('day', late, 'Europe/Riga', 0)).toMatchObject({ from: '2026-11-22', to: '2026-11-22' })
+    expect(resolveDateRange('day', late, 'UTC', 0)).toMatchObject({ from: '2026-11-21', to: '2026-11-21' })
   })
   it('rejects impossible custom ranges', () => {
     expect(resolveDateRange(['2026-02-30', '2026-03-01'], NOW, 'UTC', 0)).toHaveProperty('error')
@@ -98,5 +98,19 @@ describe('the sums a query reads', () => {
       'engaged_ms',
       'engaged_n',
     ])
+  })
+})
+
+describe('hours per value', () => {
+  const day = (from: string, today: string) => ({ from, to: from, today })
+  const hourly = (extra: Record<string, unknown>) => req({ metrics: ['visits'], date_range: 'day', ...extra })
+  it('exist for today only: a closed day keeps one count per value, hours for the site total alone', () => {
+    expect(() => plan(hourly({ dimensions: ['time:hour', 'visit:browser'] }), SITE, day('2026-11-22', '2026-11-22'))).not.toThrow()
+    expect(() => plan(hourly({ dimensions: ['time:hour', 'visit:browser'] }), SITE, day('2026-11-21', '2026-11-22'))).toThrowError(/hours by visit:browser exist only for today/)
+    expect(() => plan(hourly({ dimensions: ['time:hour'], filters: [['is', 'event:page', ['/']]] }), SITE, day('2026-11-21', '2026-11-22'))).toThrowError(/hours by event:page/)
+    // `time` picks hours for a single day: the same rule.
+    expect(() => plan(hourly({ dimensions: ['time', 'visit:os'] }), SITE, day('2026-11-21', '2026-11-22'))).toThrowError(PlanError)
+    expect(() => plan(hourly({ dimensions: ['time:hour'] }), SITE, day('2026-11-21', '2026-11-22'))).not.toThrow()
+    expect(() => plan(hourly({ dimensions: ['time:day', 'visit:os'] }), SITE, day('2026-11-21', '2026-11-22'))).not.toThrow()
   })
 })
