@@ -8,7 +8,7 @@ export interface Boot {
   hour: number
   email?: string
   sites: BootSite[]
-  share?: { site: string; password: boolean }
+  share?: { site: string; password: boolean; minCrowd?: number }
 }
 
 export type Lang = 'en' | 'lv'

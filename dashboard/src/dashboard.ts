@@ -119,6 +119,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         'main',
         null,
         renderControls(range),
+        boot.share?.minCrowd ? h('p', { class: 'muted crowd-note' }, t('minCrowdNote', { k: boot.share.minCrowd })) : null,
         tops,
         chart,
         h('div', { class: 'panels' }, PANELS.map((p) => renderPanel(p, env))),
@@ -261,8 +262,12 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     return avail.includes(state.metric) ? state.metric : (avail[0] ?? 'visitors')
   }
 
-  const renderChart = (el: HTMLElement, env: PanelEnv, prev: DayRange | undefined) => {
-    const g = env.range.granularity
+  const renderChart = (el: HTMLElement, env: PanelEnv, prevRange: DayRange | undefined) => {
+    // Hours by a page or source exist for today alone (the server keeps closed days per day):
+    // a filtered closed day is drawn by day, and today's filtered hours without yesterday's.
+    const hourly = env.range.granularity === 'hour'
+    const g = hourly && env.filter && env.range.from < boot.today ? 'day' : env.range.granularity
+    const prev = hourly && env.filter ? undefined : prevRange
     const metrics = CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const metric = chartMetricOf(env)
     const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: t(metric) }) })

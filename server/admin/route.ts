@@ -1,11 +1,13 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import { AccessError } from '../auth/access.ts'
+import { AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import { readBody } from '../auth/route.ts'
 import { SiteError } from '../sites/sites.ts'
 import type { Admin } from './service.ts'
 
+/** k of the minimum crowd: 2 at least (1 would hide nothing), 100 at most. */
+const minCrowd = z.number().int().min(2, 'min_crowd: at least 2').max(100)
 const optionalPassword = z.string().max(1024).optional()
 
 /** Sites, API keys, owners and shared links, for owners and the admin credentials. */
@@ -39,8 +41,16 @@ export function adminRoute(admin: Admin) {
   app.post('/api/keys', async (c) => {
     const body = await readBody(c)
     return run(c, () => {
-      const b = z.object({ name: z.string().max(100), sites: z.array(z.string().max(253)).max(1000).default([]) }).parse(body)
-      return admin.keysCreate(b.name, b.sites)
+      const b = z
+        .object({
+          name: z.string().max(100),
+          sites: z.array(z.string().max(253)).max(1000).default([]),
+          // A public-scoped key (for a public page or a partner) answers under the minimum crowd.
+          public: z.boolean().default(false),
+          min_crowd: minCrowd.optional(),
+        })
+        .parse(body)
+      return admin.keysCreate(b.name, b.sites, b.public || b.min_crowd !== undefined ? (b.min_crowd ?? DEFAULT_MIN_CROWD) : 0)
     }, 201)
   })
   app.delete('/api/keys/:id', (c) => run(c, () => admin.keysRevoke(c.req.param('id'))))
@@ -59,8 +69,10 @@ export function adminRoute(admin: Admin) {
   app.post('/api/shares', async (c) => {
     const body = await readBody(c)
     return run(c, () => {
-      const b = z.object({ site: z.string().max(253), name: z.string().max(100).default(''), password: optionalPassword }).parse(body)
-      return admin.sharesCreate(b.site, b.name, b.password)
+      const b = z
+        .object({ site: z.string().max(253), name: z.string().max(100).default(''), password: optionalPassword, min_crowd: minCrowd.default(DEFAULT_MIN_CROWD) })
+        .parse(body)
+      return admin.sharesCreate(b.site, b.name, b.password, b.min_crowd)
     }, 201)
   })
   app.delete('/api/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))

@@ -1,5 +1,5 @@
 import type { Access, ApiKey, Owner, Share } from '../auth/access.ts'
-import { AccessError } from '../auth/access.ts'
+import { AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
 import { checkPasswordPolicy } from '../auth/password.ts'
 import type { Db } from '../db/client.ts'
 import type { PartnerShare, PartnerShareInput, Partners } from '../export/partners.ts'
@@ -11,8 +11,8 @@ import { SiteError, type Site, type Sites } from '../sites/sites.ts'
 /** What a listing shows of each thing: never a hash, never a secret. */
 export const view = {
   site: (s: Site) => ({ domain: s.domain, created_at: new Date(s.createdAt).toISOString(), sections: s.settings.sections.length }),
-  key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, created_at: new Date(k.createdAt).toISOString() }),
-  share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), created_at: new Date(s.createdAt).toISOString() }),
+  key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, public: k.minCrowd > 0, min_crowd: k.minCrowd || null, created_at: new Date(k.createdAt).toISOString() }),
+  share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), min_crowd: s.minCrowd, created_at: new Date(s.createdAt).toISOString() }),
   owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
   partner: (p: PartnerShare, spentMicros: number) => ({
     id: p.id,
@@ -90,10 +90,11 @@ export class Admin {
     return view.site(site)
   }
 
-  async keysCreate(name: string, sites: string[]) {
+  async keysCreate(name: string, sites: string[], minCrowd = 0) {
     if (!name.trim() || name.length > 100) throw new AccessError('a key needs a name of 1 to 100 characters')
+    if (minCrowd !== 0) checkMinCrowd(minCrowd)
     const domains = sites.map((s) => this.site(s).domain)
-    const { key, apiKey } = await this.deps.access.createKey(name.trim(), domains)
+    const { key, apiKey } = await this.deps.access.createKey(name.trim(), domains, minCrowd)
     return { ...view.key(apiKey), key }
   }
 
@@ -120,13 +121,14 @@ export class Admin {
     return this.deps.access.listOwners().map(view.owner)
   }
 
-  async sharesCreate(site: string, name: string, password: string | undefined) {
+  async sharesCreate(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD) {
     const s = this.site(site)
+    checkMinCrowd(minCrowd)
     if (password !== undefined) {
       const problem = checkPasswordPolicy(password)
       if (problem) throw new AccessError(problem)
     }
-    const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password)
+    const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password, minCrowd)
     return { ...view.share(share), token, path: `/share/${token}` }
   }
 
@@ -147,4 +149,9 @@ export class Admin {
 
 function normalizeEmailForView(email: string): string {
   return email.trim().toLowerCase()
+}
+
+/** k of the minimum crowd: 2 at least (1 would hide nothing), 100 at most. */
+function checkMinCrowd(k: number): void {
+  if (!Number.isInteger(k) || k < 2 || k > 100) throw new AccessError('min_crowd: a whole number from 2 to 100')
 }

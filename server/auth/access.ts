@@ -16,6 +16,8 @@ export interface ApiKey {
   keyHash: string
   /** empty: every site */
   sites: string[]
+  /** the minimum crowd its answers respect (0: exact, as for owners; a public-scoped key: ≥ 2) */
+  minCrowd: number
   createdAt: number
 }
 
@@ -25,8 +27,13 @@ export interface Share {
   name: string
   tokenHash: string
   passwordHash: string
+  /** the minimum crowd its answers respect (≥ 2) */
+  minCrowd: number
   createdAt: number
 }
+
+/** A shared link's minimum crowd unless its owner sets another. */
+export const DEFAULT_MIN_CROWD = 5
 
 interface OwnerSession {
   tokenHash: string
@@ -94,15 +101,15 @@ export class Access {
         expiresAt: Number(r.expires_s) * 1000,
       })
     }
-    for (const r of await queryRows<{ id: string; name: string; key_hash: string; sites: string[]; created_s: number }>(
+    for (const r of await queryRows<{ id: string; name: string; key_hash: string; sites: string[]; min_crowd: number; created_s: number }>(
       this.db,
-      'SELECT id, name, key_hash, sites, toUnixTimestamp(created_at) AS created_s FROM api_keys FINAL WHERE revoked = 0',
+      'SELECT id, name, key_hash, sites, min_crowd, toUnixTimestamp(created_at) AS created_s FROM api_keys FINAL WHERE revoked = 0',
     )) {
-      this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, createdAt: Number(r.created_s) * 1000 })
+      this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, minCrowd: Number(r.min_crowd), createdAt: Number(r.created_s) * 1000 })
     }
-    for (const r of await queryRows<{ id: string; site: string; name: string; token_hash: string; password_hash: string; created_s: number }>(
+    for (const r of await queryRows<{ id: string; site: string; name: string; token_hash: string; password_hash: string; min_crowd: number; created_s: number }>(
       this.db,
-      'SELECT id, site, name, token_hash, password_hash, toUnixTimestamp(created_at) AS created_s FROM shares FINAL WHERE revoked = 0',
+      'SELECT id, site, name, token_hash, password_hash, min_crowd, toUnixTimestamp(created_at) AS created_s FROM shares FINAL WHERE revoked = 0',
     )) {
       this.shares.set(r.token_hash, {
         id: r.id,
@@ -110,6 +117,7 @@ export class Access {
         name: r.name,
         tokenHash: r.token_hash,
         passwordHash: r.password_hash,
+        minCrowd: Number(r.min_crowd),
         createdAt: Number(r.created_s) * 1000,
       })
     }
@@ -290,9 +298,9 @@ export class Access {
 
   // API keys
 
-  async createKey(name: string, sites: string[]): Promise<{ key: string; apiKey: ApiKey }> {
+  async createKey(name: string, sites: string[], minCrowd = 0): Promise<{ key: string; apiKey: ApiKey }> {
     const key = newToken('sk')
-    const apiKey: ApiKey = { id: randomUUID(), name, keyHash: tokenHash(key), sites, createdAt: this.clock() }
+    const apiKey: ApiKey = { id: randomUUID(), name, keyHash: tokenHash(key), sites, minCrowd, createdAt: this.clock() }
     await this.writeKey(apiKey, 0)
     this.keys.set(apiKey.keyHash, apiKey)
     return { key, apiKey }
@@ -320,6 +328,7 @@ export class Access {
       name: k.name,
       key_hash: k.keyHash,
       sites: k.sites,
+      min_crowd: k.minCrowd,
       created_at: secs(k.createdAt),
       updated_at: this.stamp(),
       revoked,
@@ -328,7 +337,7 @@ export class Access {
 
   // Shared links
 
-  async createShare(site: string, name: string, password: string | undefined): Promise<{ token: string; share: Share }> {
+  async createShare(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD): Promise<{ token: string; share: Share }> {
     const token = newToken('sh')
     const share: Share = {
       id: randomUUID(),
@@ -336,6 +345,7 @@ export class Access {
       name,
       tokenHash: tokenHash(token),
       passwordHash: password ? await hashPassword(password) : '',
+      minCrowd,
       createdAt: this.clock(),
     }
     await this.writeShare(share, 0)
@@ -383,6 +393,7 @@ export class Access {
       name: s.name,
       token_hash: s.tokenHash,
       password_hash: s.passwordHash,
+      min_crowd: s.minCrowd,
       created_at: secs(s.createdAt),
       updated_at: this.stamp(),
       revoked,

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { Admin } from '../admin/service.ts'
 import { noticeFacts } from '../app.ts'
 import { Partners } from '../export/partners.ts'
-import { Access, AccessError } from '../auth/access.ts'
+import { Access, AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
 import { LOCAL_TOKEN_FILE } from '../auth/local-token.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { createDb } from '../db/client.ts'
@@ -19,12 +19,13 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   sites rename <domain> <new-domain>
   sites remove <domain>                 deletes the site and all its counts
   keys list
-  keys create --name <name> [--sites a.lv,b.lv]
+  keys create --name <name> [--sites a.lv,b.lv] [--public [--min-crowd 5]]
+                                        public: answers hide values of fewer than k visitors
   keys revoke <id>
   owners list
   owners add <email> [--password-stdin]  without a password: prints an invitation link
   shares list [--site <domain>]
-  shares create --site <domain> [--name <name>] [--password-stdin]
+  shares create --site <domain> [--name <name>] [--password-stdin] [--min-crowd 5]
   shares revoke <id>
   partners list [--site <domain>]
   partners create --site <domain> [--name <partner>] [--dimensions a,b] [--k 10]
@@ -56,6 +57,8 @@ interface Options {
   epsilon?: string
   budget?: string
   lang?: string
+  public?: boolean
+  'min-crowd'?: string
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -94,7 +97,12 @@ function operation(args: string[], o: Options): Operation {
     case 'keys create': {
       const name = need(o.name, '--name')
       const sites = o.sites ? o.sites.split(',').map((s) => s.trim()).filter(Boolean) : []
-      return { http: { method: 'POST', path: '/api/keys', body: { name, sites } }, direct: (x) => x.keysCreate(name, sites) }
+      const crowd = o['min-crowd'] === undefined ? undefined : Number(o['min-crowd'])
+      const minCrowd = o.public || crowd !== undefined ? (crowd ?? DEFAULT_MIN_CROWD) : 0
+      return {
+        http: { method: 'POST', path: '/api/keys', body: { name, sites, public: minCrowd > 0, ...(crowd !== undefined ? { min_crowd: crowd } : {}) } },
+        direct: (x) => x.keysCreate(name, sites, minCrowd),
+      }
     }
     case 'keys revoke': {
       const id = need(a, 'a key id')
@@ -114,9 +122,10 @@ function operation(args: string[], o: Options): Operation {
     case 'shares create': {
       const site = need(o.site, '--site')
       const name = o.name ?? ''
+      const minCrowd = o['min-crowd'] === undefined ? DEFAULT_MIN_CROWD : Number(o['min-crowd'])
       return {
-        http: { method: 'POST', path: '/api/shares', body: { site, name, password: o.password } },
-        direct: (x) => x.sharesCreate(site, name, o.password),
+        http: { method: 'POST', path: '/api/shares', body: { site, name, password: o.password, min_crowd: minCrowd } },
+        direct: (x) => x.sharesCreate(site, name, o.password, minCrowd),
       }
     }
     case 'partners list':
@@ -226,6 +235,8 @@ async function main(argv: string[]): Promise<number> {
         epsilon: { type: 'string' },
         budget: { type: 'string' },
         lang: { type: 'string' },
+        public: { type: 'boolean', default: false },
+        'min-crowd': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })

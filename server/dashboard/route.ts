@@ -103,7 +103,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     if (!unlocked) return build ? page(c, boot(c, 'unlock', [], { share: { site: site.domain, password: true } }), fallback.unlock(lang, c.req.param('token'), site.domain)) : next()
     const content = fallback.share(lang, site.domain, build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash) } })
+    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd } })
     return page(c, b, { title: content.title, body: fallback.noScript(lang, content.body) })
   })
   return app

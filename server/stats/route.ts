@@ -9,7 +9,10 @@ import type { Sites } from '../sites/sites.ts'
 import { resolveDateRange } from './date-range.ts'
 import { plan, PlanError } from './plan.ts'
 import { queryRequest } from './request.ts'
-import { runQuery } from './run.ts'
+import { runQuery, type QueryResponse } from './run.ts'
+import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
+import type { Plan } from './plan.ts'
+import type { QueryRequest } from './request.ts'
 
 export interface StatsDeps {
   observe?: { query(seconds: number): void; error(): void }
@@ -53,7 +56,8 @@ export function statsRoute(deps: StatsDeps) {
       try {
         const p = plan(req, site, range)
         const started = performance.now()
-        const answer = await runQuery(deps.db, p, req, deps.timezone)
+        const k = minCrowdOf(principal)
+        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone)
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {
@@ -76,6 +80,30 @@ export function statsRoute(deps: StatsDeps) {
     return c.json(deps.activeVisits(site.domain, 5 * 60_000))
   })
   return app
+}
+
+/** An answer under the minimum crowd k (shared links, public keys): see crowd.ts. */
+async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: number): Promise<QueryResponse> {
+  const run = crowdPlan(asked, deps.clock())
+  const answer = await runQuery(deps.db, run, req, deps.timezone)
+  if (run.dimension === '') return { ...answer, meta: { ...answer.meta, min_crowd: k } }
+  const time = asked.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
+  const totalsPlan: Plan = {
+    ...run,
+    dimension: '',
+    kind: 'total',
+    byValue: false,
+    filter: undefined,
+    metrics: ['visitors'],
+    dimensions: time,
+    orderBy: [],
+    limit: 100_000,
+    offset: 0,
+    totalRows: false,
+  }
+  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone)
+  const byPeriod = new Map(totals.results.map((r) => [time.length ? r.dimensions[0]! : '', r.metrics[0] ?? 0]))
+  return applyMinCrowd(answer, asked, run, k, byPeriod)
 }
 
 function isRegexError(err: unknown): boolean {

@@ -8,7 +8,7 @@ import { leadingValues, unionQuery, uniquesQuery, type VisitorStorage } from './
 
 export interface QueryResponse {
   results: { metrics: (number | null)[]; dimensions: string[] }[]
-  meta: { time_labels?: string[]; total_rows?: number }
+  meta: { time_labels?: string[]; total_rows?: number; min_crowd?: number }
   query: Record<string, unknown>
 }
 

@@ -93,7 +93,7 @@ export function baseParams(plan: Plan, tz: string): Record<string, unknown> {
     dim: plan.dimension,
     tz,
     from: Math.floor(startOfDay(plan.range.from, tz) / 1000),
-    to: Math.floor(startOfDay(addDays(plan.range.to, 1), tz) / 1000),
+    to: Math.floor(Math.min(startOfDay(addDays(plan.range.to, 1), tz), plan.until ?? Infinity) / 1000),
     fromDay: plan.range.from,
     toDay: plan.range.to,
     limit: plan.limit,
@@ -155,7 +155,7 @@ export function visitorPieces(
       kind: 'sketch',
       from: 'visitor_sketches',
       where:
-        `${ofPlan} AND day BETWEEN {fromDay:Date} AND {toDay:Date}${hourly ? ` AND ${hours}` : ''}\n` +
+        `${ofPlan} AND day BETWEEN {fromDay:Date} AND {toDay:Date}${hourly || plan.until !== undefined ? ` AND ${hours}` : ''}\n` +
         `        AND day NOT IN (SELECT day FROM rolled_days) AND (${where})`,
       bucket: hourly ? bucketOfHour(plan) : bucketOfDay(plan),
       mergedBy: hourly ? 'hour' : 'day',

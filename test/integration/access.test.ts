@@ -422,11 +422,11 @@ describe('access control (one server instance)', () => {
       expect(r.status).toBe(201)
       const key = remember(r.json.key as string)
       expect(key).toMatch(/^sk_[A-Za-z0-9_-]{43}$/)
-      expect(r.json).toEqual({ id: expect.any(String), name: 'reporting', sites: [], created_at: new Date(now).toISOString(), key })
+      expect(r.json).toEqual({ id: expect.any(String), name: 'reporting', sites: [], public: false, min_crowd: null, created_at: new Date(now).toISOString(), key })
 
       const list = await call('GET', '/api/keys', admin)
       expect(list.status).toBe(200)
-      expect(list.json).toEqual([{ id: r.json.id, name: 'reporting', sites: [], created_at: r.json.created_at }])
+      expect(list.json).toEqual([{ id: r.json.id, name: 'reporting', sites: [], public: false, min_crowd: null, created_at: r.json.created_at }])
       expect(list.text).not.toContain(key)
       expect(list.text).not.toMatch(/[0-9a-f]{64}|hash/i)
 
@@ -436,7 +436,7 @@ describe('access control (one server instance)', () => {
 
       const revoked = await call('DELETE', `/api/keys/${r.json.id}`, admin)
       expect(revoked.status).toBe(200)
-      expect(revoked.json).toEqual({ id: r.json.id, name: 'reporting', sites: [], created_at: r.json.created_at })
+      expect(revoked.json).toEqual({ id: r.json.id, name: 'reporting', sites: [], public: false, min_crowd: null, created_at: r.json.created_at })
       const refused = await stats('example.lv', { bearer: key })
       expect(refused.status).toBe(401)
       expect((await call('DELETE', `/api/keys/${r.json.id}`, admin)).status).toBe(404)
@@ -490,6 +490,7 @@ describe('access control (one server instance)', () => {
         site: 'example.lv',
         name: 'example.lv',
         password: false,
+        min_crowd: 5,
         created_at: new Date(now).toISOString(),
         token,
         path: `/share/${token}`,

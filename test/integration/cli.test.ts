@@ -44,11 +44,15 @@ describe('CLI with no server running (opens the data itself)', () => {
     expect(created).toMatchObject({ code: 0, json: { name: 'reporting', sites: ['example.lv'] } })
     expect(created.json.key).toMatch(/^sk_/)
     const listed = skaits(['keys', 'list'])
-    expect(listed.json).toEqual([{ id: created.json.id, name: 'reporting', sites: ['example.lv'], created_at: expect.any(String) }])
+    expect(listed.json).toEqual([{ id: created.json.id, name: 'reporting', sites: ['example.lv'], public: false, min_crowd: null, created_at: expect.any(String) }])
     expect(JSON.stringify(listed.json)).not.toContain(created.json.key)
     expect(skaits(['keys', 'revoke', created.json.id])).toMatchObject({ code: 0 })
     expect(skaits(['keys', 'list']).json).toEqual([])
     expect(skaits(['keys', 'revoke', created.json.id]).code).toBe(1)
+    // A public-scoped key answers under the minimum crowd; k below 2 is refused.
+    expect(skaits(['keys', 'create', '--name', 'public page', '--public'])).toMatchObject({ code: 0, json: { public: true, min_crowd: 5 } })
+    expect(skaits(['keys', 'create', '--name', 'public page', '--min-crowd', '8'])).toMatchObject({ code: 0, json: { public: true, min_crowd: 8 } })
+    expect(skaits(['keys', 'create', '--name', 'public page', '--min-crowd', '1']).code).toBe(1)
   })
 
   it('adds owners with a password from stdin, or as an invitation', () => {
