@@ -36,6 +36,9 @@ export const TIME_SENSITIVE = [
   'test/integration/visitors-hourly-resort.test.ts',
   'test/integration/privacy-audit.test.ts',
   'test/integration/cli.test.ts',
+  'test/integration/salt-key.test.ts',
+  'test/integration/attack-hour-join.test.ts',
+  'test/integration/attack-crowd.test.ts',
 ]
 
 const root = path.resolve(import.meta.dirname, '..')

@@ -1,4 +1,5 @@
 import type { PartnerShare } from '../export/partners.ts'
+import { DP_DIMENSIONS } from '../export/privacy.ts'
 
 export interface NoticeFacts {
   site: string
@@ -40,6 +41,9 @@ export function privacyNotice(f: NoticeFacts, lang: Lang): string {
   return (lang === 'lv' ? latvian(f) : english(f)).join('\n\n') + '\n'
 }
 
+/** The dimensions a partner actually receives: with ε, only those differential privacy covers. */
+const shared = (p: NoticeFacts['partners'][number]) => (p.epsilon ? p.dimensions.filter((d) => DP_DIMENSIONS[d]) : p.dimensions)
+
 function english(f: NoticeFacts): string[] {
   const isp = f.ispLookup ? ', and the domain name of your internet service provider' : ''
   const out = [
@@ -49,11 +53,21 @@ function english(f: NoticeFacts): string[] {
       `your browser, operating system and type of device, your country${isp}. ` +
       `Each of these is kept only as a separate count, for example "40 visitors used Firefox"; ` +
       `no record of an individual visit or visitor is kept, and counts are never combined with each other.`,
+    `Counts by the hour are kept only for the day under way; once a day is over, each of these counts is kept for the whole day, ` +
+      `and only the site's total number of visits keeps its hours. For links you click to other websites and files you download, ` +
+      `only the address without its query string or fragment is counted. ` +
+      `People the owner of ${f.site} shares the statistics with through a link or a public key never see a value counted for fewer than ` +
+      `5 visitors (or the higher number set for that link) in a period, nor any breakdown of a period with fewer visitors, ` +
+      `and see the day under way only in whole hours; only the owner sees the exact counts.`,
     `No cookies are used, nothing is stored on your device, and no fingerprinting is done. ` +
       `Your IP address is used only in memory while your browser's request is processed: to tell visitors apart for one day ` +
       `by a keyed hash with a random key that changes every day and is destroyed within 48 hours, ` +
       `to find your country` +
-      (f.ispLookup ? `, and to find your provider's domain by a reverse DNS lookup, remembered only per network (never per address)` : '') +
+      (f.ispLookup
+        ? `, and to find your provider's domain by a reverse DNS lookup of your network, remembered only per network (never per address). ` +
+          `That lookup sends only your network's prefix (the first three parts of an IPv4 address, the first three groups of an IPv6 one), never your address, ` +
+          `to the DNS servers, which learn that someone from that network visited`
+        : '') +
       `. The IP address is never stored or logged, and we cannot link the statistics to a person.`,
     `The counts are kept for ${f.retentionMonths} months and then deleted.` +
       (f.respectGpc ? ' If your browser sends the Global Privacy Control signal, your visit is not counted at all.' : '') +
@@ -63,15 +77,19 @@ function english(f: NoticeFacts): string[] {
     out.push('These statistics are not shared with other companies.')
   } else {
     for (const p of f.partners) {
-      const what = p.dimensions.map((d) => DIMENSION_NAMES[d]?.en ?? d).join(', ')
+      const what = shared(p).map((d) => DIMENSION_NAMES[d]?.en ?? d).join(', ')
       out.push(
-        `We share anonymous statistics with ${p.name}: totals and ${what}, per ${PERIOD.en[p.finest]}` +
+        `We share anonymous statistics with ${p.name}: ${p.epsilon ? 'visitor numbers only, ' : ''}totals${what ? ` and ${what}` : ''}, per ${PERIOD.en[p.finest]}` +
           (p.coarsest !== p.finest ? ` or ${PERIOD.en[p.coarsest]}` : '') +
-          `. Every number they receive counts at least ${p.k} different visitors; smaller numbers are withheld, ` +
-          `together with enough others that they cannot be worked out from totals` +
           (p.epsilon
-            ? `, and random noise is added to every number (differential privacy, ε = ${p.epsilon} per download)`
-            : '') +
+            ? `. Random noise is added to every number, so that all the numbers they receive together reveal at most ` +
+              `a limited amount about any one visitor on any one day (differential privacy, ε = ${p.epsilon} per download, ` +
+              `for each visitor and day, counting every number that visitor is part of; each period is released once). ` +
+              `Numbers that then show fewer than ${p.k} visitors are withheld, together with enough others that they cannot be ` +
+              `worked out from totals; because of the noise, a number they receive shows at least ${p.k} but may stand for ` +
+              `fewer different visitors. Numbers of visits and page views are not shared with them`
+            : `. Every number they receive counts at least ${p.k} different visitors; smaller numbers are withheld, ` +
+              `together with enough others that they cannot be worked out from totals`) +
           '. They receive no data about individual visitors.',
       )
     }
@@ -88,12 +106,20 @@ function latvian(f: NoticeFacts): string[] {
       `jūsu pārlūku, operētājsistēmu un ierīces veidu, valsti${isp}. ` +
       `Katrs no tiem tiek glabāts tikai kā atsevišķs skaitlis, piemēram, „40 apmeklētāji izmantoja Firefox”; ` +
       `ieraksti par atsevišķiem apmeklējumiem vai apmeklētājiem netiek glabāti, un skaitļi savā starpā netiek apvienoti.`,
+    `Skaitļi pa stundām tiek glabāti tikai par tekošo dienu; kad diena beigusies, katrs no šiem skaitļiem tiek glabāts par visu dienu, ` +
+      `un stundas saglabā tikai vietnes kopējais apmeklējumu skaits. Saitēm uz citām vietnēm un lejupielādētajiem failiem tiek uzskaitīta ` +
+      `tikai adrese bez vaicājuma virknes un fragmenta. ` +
+      `Personas, ar kurām ${f.site} īpašnieks dalās ar statistiku, izmantojot saiti vai publisku atslēgu, nekad neredz vērtību, ko periodā ` +
+      `uzskaitījuši mazāk nekā 5 apmeklētāji (vai saitei iestatītais lielākais skaits), ne arī sadalījumu periodam ar mazāk apmeklētājiem, ` +
+      `un tekošo dienu redz tikai pa veselām stundām; precīzos skaitļus redz tikai īpašnieks.`,
     `Netiek izmantotas sīkdatnes, jūsu ierīcē nekas netiek saglabāts, un netiek veikta ierīču atpazīšana pēc to īpašībām (fingerprinting). ` +
       `Jūsu IP adrese tiek izmantota tikai atmiņā, kamēr tiek apstrādāts jūsu pārlūka pieprasījums: lai vienas dienas ietvaros atšķirtu ` +
       `apmeklētājus ar atslēgotu jaucējvērtību (hash), kuras nejaušā atslēga mainās katru dienu un tiek iznīcināta 48 stundu laikā, ` +
       `lai noteiktu jūsu valsti` +
       (f.ispLookup
-        ? ` un lai ar reverso DNS vaicājumu noteiktu jūsu pakalpojumu sniedzēja domēnu, ko atceramies tikai tīkla līmenī (nekad ne konkrētai adresei)`
+        ? ` un lai ar reverso DNS vaicājumu par jūsu tīklu noteiktu jūsu pakalpojumu sniedzēja domēnu, ko atceramies tikai tīkla līmenī (nekad ne konkrētai adresei). ` +
+          `Šis vaicājums DNS serveriem nosūta tikai jūsu tīkla prefiksu (IPv4 adreses pirmās trīs daļas, IPv6 adreses pirmās trīs grupas), nekad ne jūsu adresi, ` +
+          `un tie uzzina, ka kāds no šī tīkla ir apmeklējis vietni`
         : '') +
       `. IP adrese netiek ne saglabāta, ne ierakstīta žurnālos, un mēs nevaram statistiku saistīt ar konkrētu personu.`,
     `Statistika tiek glabāta ${f.retentionMonths} mēnešus un pēc tam dzēsta.` +
@@ -104,13 +130,19 @@ function latvian(f: NoticeFacts): string[] {
     out.push('Šī statistika netiek nodota citiem uzņēmumiem.')
   } else {
     for (const p of f.partners) {
-      const what = p.dimensions.map((d) => DIMENSION_NAMES[d]?.lv ?? d).join(', ')
+      const what = shared(p).map((d) => DIMENSION_NAMES[d]?.lv ?? d).join(', ')
       out.push(
-        `Mēs nododam anonīmu statistiku uzņēmumam ${p.name}: kopsummas un ${what}, par katru ${PERIOD.lv[p.finest]}` +
+        `Mēs nododam anonīmu statistiku uzņēmumam ${p.name}: ${p.epsilon ? 'apmeklētāju skaitu — ' : ''}kopsummas${what ? ` un ${what}` : ''}, par katru ${PERIOD.lv[p.finest]}` +
           (p.coarsest !== p.finest ? ` vai ${PERIOD.lv[p.coarsest]}` : '') +
-          `. Katrs saņemtais skaitlis aptver vismaz ${p.k} dažādus apmeklētājus; mazāki skaitļi netiek nodoti, ` +
-          `un kopā ar tiem tiek slēpti arī citi, lai tos nevarētu aprēķināt no kopsummām` +
-          (p.epsilon ? `, un katram skaitlim tiek pievienots nejaušs troksnis (diferenciālais privātums, ε = ${p.epsilon} vienai lejupielādei)` : '') +
+          (p.epsilon
+            ? `. Katram skaitlim tiek pievienots nejaušs troksnis, lai visi saņemtie skaitļi kopā par jebkuru vienu ` +
+              `apmeklētāju vienā dienā atklātu tikai ierobežotu informāciju (diferenciālais privātums, ε = ${p.epsilon} vienai ` +
+              `lejupielādei katram apmeklētājam un dienai, ieskaitot visus skaitļus, kuros šis apmeklētājs ir ietverts; katrs ` +
+              `periods tiek nodots vienu reizi). Skaitļi, kas pēc tam rāda mazāk nekā ${p.k} apmeklētājus, netiek nodoti, un ` +
+              `kopā ar tiem tiek slēpti arī citi, lai tos nevarētu aprēķināt no kopsummām; trokšņa dēļ saņemtais skaitlis rāda ` +
+              `vismaz ${p.k}, bet var aptvert mazāk dažādu apmeklētāju. Apmeklējumu un lapu skatījumu skaits viņiem netiek nodots`
+            : `. Katrs saņemtais skaitlis aptver vismaz ${p.k} dažādus apmeklētājus; mazāki skaitļi netiek nodoti, ` +
+              `un kopā ar tiem tiek slēpti arī citi, lai tos nevarētu aprēķināt no kopsummām`) +
           '. Dati par atsevišķiem apmeklētājiem netiek nodoti.',
       )
     }

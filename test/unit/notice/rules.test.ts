@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest'
+import { privacyNotice, type NoticeFacts } from '../../../server/notice/notice.ts'
+
+const facts: NoticeFacts = { site: 'example.lv', retentionMonths: 25, respectGpc: true, ispLookup: false, partners: [] }
+
+describe('the privacy notice on hours, links and shared views', () => {
+  it('says who sees what, in English and Latvian', () => {
+    const en = privacyNotice(facts, 'en')
+    expect(en).toMatch(/by the hour are kept only for the day under way.*only the site's total number of visits keeps its hours/s)
+    expect(en).toMatch(/without its query string or fragment/)
+    expect(en).toMatch(/through a link or a public key never see a value counted for fewer than 5 visitors.*only the owner sees the exact counts/s)
+    const lv = privacyNotice(facts, 'lv')
+    expect(lv).toMatch(/pa stundām tiek glabāti tikai par tekošo dienu.*stundas saglabā tikai vietnes kopējais apmeklējumu skaits/s)
+    expect(lv).toMatch(/bez vaicājuma virknes un fragmenta/)
+    expect(lv).toMatch(/mazāk nekā 5 apmeklētāji.*precīzos skaitļus redz tikai īpašnieks/s)
+  })
+})
