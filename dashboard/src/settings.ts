@@ -14,6 +14,7 @@ interface KeyRow {
   id: string
   name: string
   sites: string[]
+  min_crowd: number | null
   created_at: string
 }
 interface ShareRow {
@@ -21,6 +22,7 @@ interface ShareRow {
   site: string
   name: string
   password: boolean
+  min_crowd: number
   created_at: string
 }
 interface OwnerRow {
@@ -260,19 +262,28 @@ async function keys(el: HTMLElement): Promise<void> {
             'tr',
             null,
             h('th', { scope: 'row' }, k.name),
-            h('td', null, k.sites.length ? k.sites.join(', ') : t('allSites')),
+            h('td', null, k.sites.length ? k.sites.join(', ') : t('allSites'), k.min_crowd ? h('span', { class: 'badge' }, t('minCrowdBadge', { k: k.min_crowd })) : null),
             h('td', { class: 'muted' }, created(k.created_at)),
             h('td', { class: 'actions' }, revokeButton(`/api/keys/${k.id}`, k.name, () => keys(el))),
           ),
         ),
       ),
     ),
-    form([field('name', t('name'), { required: true, maxlength: '100' }), field('sites', t('limitSites'), { placeholder: 'example.lv' })], t('createKey'), async (d) => {
-      const sites = (d.sites ?? '').split(',').map((s) => s.trim()).filter(Boolean)
-      const made = await call<{ key: string }>('POST', '/api/keys', { name: d.name, sites })
-      await keys(el)
-      el.prepend(once(t('keys'), made.key))
-    }),
+    form(
+      [
+        field('name', t('name'), { required: true, maxlength: '100' }),
+        field('sites', t('limitSites'), { placeholder: 'example.lv' }),
+        field('min_crowd', t('keyMinCrowd'), { type: 'number', min: '2', max: '100', inputmode: 'numeric' }),
+      ],
+      t('createKey'),
+      async (d) => {
+        const sites = (d.sites ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+        const crowd = d.min_crowd ? { public: true, min_crowd: Number(d.min_crowd) } : {}
+        const made = await call<{ key: string }>('POST', '/api/keys', { name: d.name, sites, ...crowd })
+        await keys(el)
+        el.prepend(once(t('keys'), made.key))
+      },
+    ),
   )
 }
 
@@ -306,7 +317,7 @@ async function shares(el: HTMLElement): Promise<void> {
             'tr',
             null,
             h('th', { scope: 'row' }, s.name),
-            h('td', null, s.site, s.password ? h('span', { class: 'badge' }, t('withPassword')) : null),
+            h('td', null, s.site, s.password ? h('span', { class: 'badge' }, t('withPassword')) : null, h('span', { class: 'badge' }, t('minCrowdBadge', { k: s.min_crowd }))),
             h('td', { class: 'muted' }, created(s.created_at)),
             h('td', { class: 'actions' }, revokeButton(`/api/shares/${s.id}`, s.name, () => shares(el))),
           ),
@@ -318,10 +329,12 @@ async function shares(el: HTMLElement): Promise<void> {
         h('label', { class: 'field' }, h('span', null, t('site')), h('select', { name: 'site', required: true }, siteList.map((s) => h('option', { value: s.domain }, s.domain)))),
         field('name', t('name'), { maxlength: '100' }),
         field('password', t('passwordOptional'), { type: 'password', autocomplete: 'new-password' }),
+        field('min_crowd', t('shareMinCrowd'), { type: 'number', min: '2', max: '100', value: '5', inputmode: 'numeric' }),
       ],
       t('createShare'),
       async (d) => {
-        const made = await call<{ path: string }>('POST', '/api/shares', { site: d.site, name: d.name ?? '', ...(d.password ? { password: d.password } : {}) })
+        const body = { site: d.site, name: d.name ?? '', ...(d.password ? { password: d.password } : {}), ...(d.min_crowd ? { min_crowd: Number(d.min_crowd) } : {}) }
+        const made = await call<{ path: string }>('POST', '/api/shares', body)
         await shares(el)
         el.prepend(once(t('shares'), `${location.origin}${made.path}`))
       },
