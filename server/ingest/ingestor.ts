@@ -1,12 +1,13 @@
 import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
 import type { SaltStore } from '../privacy/salts.ts'
 import { visitorHash } from '../privacy/visitor-hash.ts'
-import type { Hit, Place, Sessions } from '../sessions/sessions.ts'
+import { DIM, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
 import type { Sites } from '../sites/sites.ts'
 import type { EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
 import type { IngestRateLimiter } from './rate-limit.ts'
 import type { IncomingEvent } from './schema.ts'
+import type { ValueCap } from './value-cap.ts'
 
 /** What the request carried besides the body; lives only for this call. */
 export interface RequestFacts extends EnrichFacts {
@@ -15,9 +16,11 @@ export interface RequestFacts extends EnrichFacts {
 
 export type Outcome =
   | { status: 'accepted'; sites: string[] }
-  | { status: 'dropped'; reason: 'gpc' | 'bot' }
+  | { status: 'dropped'; reason: DropReason }
   | { status: 'unknown_site'; domains: string[] }
   | { status: 'busy' }
+
+type DropReason = 'gpc' | 'bot' | 'hostname'
 
 export interface IngestCounters {
   accepted: number
@@ -41,6 +44,8 @@ export class Ingestor {
       respectGpc: boolean
       clock: () => number
       enricher: Enricher
+      /** distinct values per site, day and dimension (MAX_VALUES_PER_DAY); none: no cap */
+      values?: ValueCap
     },
   ) {}
 
@@ -68,6 +73,9 @@ export class Ingestor {
       this.count('unknown_site')
       return { status: 'unknown_site', domains: event.domains }
     }
+    // Someone else's pages with a copy of the snippet: counted nowhere (sites/hostnames.ts).
+    const allowed = known.filter((d) => sites.get(d)!.allowsHost(event.url.hostname))
+    if (!allowed.length) return this.drop('hostname')
     if (!buffer.hasRoom()) {
       this.count('buffer_full')
       return { status: 'busy' }
@@ -77,8 +85,8 @@ export class Ingestor {
     const today = salts.current(now)
     const yesterday = salts.previous(now)
     const address = facts.address ?? ''
-    for (const site of known) {
-      const hit = toHit(event, { page, section: sites.get(site)!.sectionOf(page) })
+    for (const site of allowed) {
+      const hit = this.capped(event, site, today.day, page)
       const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
       // Yesterday's hash is only needed to find a visit that crossed midnight.
       const previousKey = () => yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
@@ -87,21 +95,33 @@ export class Ingestor {
       sessions.recordInto(cells, key, previousKey, hit, now, () => {
         const visit = this.deps.enricher.visitDimensions(event, facts, site)
         isp = visit.isp
-        return visit.dims
+        const values = this.deps.values
+        return values ? visit.dims.map(([d, v]) => [d, values.value(site, today.day, d, v)] as const) : visit.dims
       }, site)
       if (isp) void isp.then((domain) => this.addIsp(site, key, today.day, domain))
     }
     this.counters.accepted++
-    return { status: 'accepted', sites: known }
+    return { status: 'accepted', sites: allowed }
+  }
+
+  /** The event as the site's hit, each value beyond the site's daily cap made `(other)`. */
+  private capped(event: IncomingEvent, site: string, day: string, page: string): Hit {
+    const section = this.deps.sites.get(site)!.sectionOf(page)
+    const values = this.deps.values
+    if (!values) return toHit(event, { page, section }, event.name, event.props)
+    const place = { page: values.value(site, day, DIM.page, page), section: values.value(site, day, DIM.section, section) }
+    const name = event.name === 'pageview' || event.name === 'engagement' ? event.name : values.value(site, day, DIM.name, event.name)
+    return toHit(event, place, name, values.props(site, day, event.props))
   }
 
   /** The DNS answer came after the visit started: the visit so far moves onto its ISP row. */
   private addIsp(site: string, key: string, day: string, domain: string): void {
-    const cells = this.deps.sessions.addVisitDimension(key, 'visit:isp', domain)
+    const value = this.deps.values?.value(site, day, 'visit:isp', domain) ?? domain
+    const cells = this.deps.sessions.addVisitDimension(key, 'visit:isp', value)
     if (cells.length) this.deps.buffer.add(site, this.deps.clock(), day, key, cells)
   }
 
-  private drop(reason: 'gpc' | 'bot'): Outcome {
+  private drop(reason: DropReason): Outcome {
     this.count(reason)
     return { status: 'dropped', reason }
   }
@@ -111,10 +131,10 @@ export class Ingestor {
   }
 }
 
-function toHit(event: IncomingEvent, place: Place): Hit {
-  if (event.name === 'pageview') return { kind: 'pageview', ...place, props: event.props }
+function toHit(event: IncomingEvent, place: Place, name: string, props: ReadonlyArray<readonly [string, string]>): Hit {
+  if (event.name === 'pageview') return { kind: 'pageview', ...place, props }
   if (event.name === 'engagement') {
     return { kind: 'engagement', ...place, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
   }
-  return { kind: 'custom', name: event.name, ...place, props: event.props }
+  return { kind: 'custom', name, ...place, props }
 }

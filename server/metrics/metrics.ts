@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IspLookup } from '../enrich/isp.ts'
 import type { EventBuffer } from '../ingest/buffer.ts'
 import type { Ingestor } from '../ingest/ingestor.ts'
+import type { ValueCap } from '../ingest/value-cap.ts'
+import type { QueryLimits } from '../stats/limits.ts'
 import type { Maintenance } from '../rollup/rollup.ts'
 import type { Sessions } from '../sessions/sessions.ts'
 
@@ -22,6 +24,8 @@ export function createMetrics(deps: {
   sessions: Sessions
   isps: IspLookup | undefined
   maintenance: Pick<Maintenance, 'health'>
+  values?: Pick<ValueCap, 'capped'>
+  queryLimits?: Pick<QueryLimits, 'refused'>
 }): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'skaits_process_' })
@@ -36,12 +40,32 @@ export function createMetrics(deps: {
   })
   new Counter({
     name: 'skaits_events_dropped_total',
-    help: 'Events not counted, by reason (gpc, bot, unknown_site, buffer_full, rate_limited)',
+    help: 'Events not counted, by reason (gpc, bot, unknown_site, hostname, buffer_full, rate_limited)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
       this.reset()
       for (const [reason, n] of Object.entries(deps.ingestor.counters.dropped)) this.inc({ reason }, n)
+    },
+  })
+  new Counter({
+    name: 'skaits_values_capped_total',
+    help: 'Values counted as (other) because their site had seen MAX_VALUES_PER_DAY others of the dimension today (event:props: property values, event:props:(names): property names)',
+    labelNames: ['dimension'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [dimension, n] of Object.entries(deps.values?.capped ?? {})) this.inc({ dimension }, n)
+    },
+  })
+  new Counter({
+    name: 'skaits_queries_refused_total',
+    help: 'Stats API queries refused with 429, by reason (rate_limited: STATS_RATE_PER_MINUTE; busy: too many at once)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [reason, n] of Object.entries(deps.queryLimits?.refused ?? {})) this.inc({ reason }, n)
     },
   })
   new Counter({

@@ -1,12 +1,17 @@
 import { queryRows, type Db } from '../db/client.ts'
 import { normalizeDomain } from '../ingest/schema.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
+import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 
 /** Per-site settings, kept as JSON in the site's row. */
 export interface SiteSettings {
   sections: SectionRule[]
   /** first day whose per-section visits and visitors follow the current rules */
   sectionsSince?: string
+  /** URL hosts whose events count (hostnames.ts); unset: the domain and its subdomains */
+  hostnames?: string[]
+  /** a minimum crowd for every reader, the owner included (server/stats/crowd.ts); unset: exact for the owner */
+  minCrowd?: number
 }
 
 export interface Site {
@@ -14,6 +19,7 @@ export interface Site {
   createdAt: number
   settings: SiteSettings
   sectionOf: SectionOf
+  allowsHost: HostAllowed
 }
 
 const DEFAULTS: SiteSettings = { sections: [] }
@@ -120,14 +126,21 @@ export class Sites {
 }
 
 function site(domain: string, createdAt: number, settings: SiteSettings): Site {
-  return { domain, createdAt, settings, sectionOf: compileSections(settings.sections) }
+  return {
+    domain,
+    createdAt,
+    settings,
+    sectionOf: compileSections(settings.sections),
+    allowsHost: compileHostnames(settings.hostnames ?? defaultHostnames(domain)),
+  }
 }
 
 function parseSettings(json: string): SiteSettings {
   try {
     const raw = JSON.parse(json || '{}') as Partial<SiteSettings>
     const sections = sectionRules.safeParse(raw.sections ?? [])
-    return { ...raw, sections: sections.success ? sections.data : [] }
+    const hostnames = hostnamePatterns.safeParse(raw.hostnames)
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined }
   } catch {
     return DEFAULTS
   }

@@ -32,6 +32,27 @@ const filter: z.ZodType<Filter> = z.lazy(() =>
   ]),
 ) as z.ZodType<Filter>
 
+/** `matches`/`matches_not` patterns per query, and characters per pattern: each is compiled by ClickHouse. */
+export const MAX_PATTERNS = 10
+export const MAX_PATTERN_LENGTH = 200
+
+/** The patterns of every `matches`/`matches_not` leaf of a filter tree. */
+function patternsOf(f: Filter): string[] {
+  const [op] = f
+  if (op === 'and' || op === 'or') return (f[1] as Filter[]).flatMap(patternsOf)
+  if (op === 'not') return patternsOf(f[1] as Filter)
+  return op === 'matches' || op === 'matches_not' ? (f[2] as string[]) : []
+}
+
+function checkPatterns(filters: Filter[], ctx: z.RefinementCtx): void {
+  const patterns = filters.flatMap(patternsOf)
+  if (patterns.length > MAX_PATTERNS) {
+    ctx.addIssue({ code: 'custom', path: ['filters'], message: `at most ${MAX_PATTERNS} "matches"/"matches_not" patterns per query, got ${patterns.length}` })
+  } else if (patterns.some((p) => p.length > MAX_PATTERN_LENGTH)) {
+    ctx.addIssue({ code: 'custom', path: ['filters'], message: `a "matches"/"matches_not" pattern is at most ${MAX_PATTERN_LENGTH} characters` })
+  }
+}
+
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'dates are YYYY-MM-DD')
 
 export const queryRequest = z
@@ -50,5 +71,6 @@ export const queryRequest = z
       .default({ limit: 10_000, offset: 0 }),
   })
   .strict()
+  .superRefine((req, ctx) => checkPatterns(req.filters, ctx))
 
 export type QueryRequest = z.infer<typeof queryRequest>

@@ -9,7 +9,8 @@ import type { Sites } from '../sites/sites.ts'
 import { resolveDateRange } from './date-range.ts'
 import { plan, PlanError } from './plan.ts'
 import { queryRequest } from './request.ts'
-import { runQuery, type QueryResponse } from './run.ts'
+import { runQuery, type QueryCost, type QueryResponse } from './run.ts'
+import { credentialOf, type QueryLimits } from './limits.ts'
 import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
@@ -19,6 +20,10 @@ export interface StatsDeps {
   /** visits of a site seen in the last `windowMs` (from the in-memory session map) */
   activeVisits: (site: string, windowMs: number) => number
   db: Db
+  /** per-credential rate and concurrency (STATS_RATE_PER_MINUTE, STATS_CONCURRENCY); none: no limit */
+  limits?: QueryLimits
+  /** what one query may cost ClickHouse (STATS_MAX_EXECUTION_MS, STATS_MAX_MEMORY_MB) */
+  cost?: QueryCost
   sites: Sites
   timezone: string
   clock: () => number
@@ -53,19 +58,31 @@ export function statsRoute(deps: StatsDeps) {
       if (!site) return c.json({ error: `site ${req.site_id} does not exist on this server` }, 404)
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
       if ('error' in range) return c.json({ error: range.error }, 400)
+      const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
+      if (!turn.ok && turn.reason === 'rate_limited') {
+        return c.json({ error: 'too many queries from this credential; try again later' }, 429, { 'Retry-After': String(Math.ceil(turn.retryAfterMs / 1000)) })
+      }
+      if (!turn.ok) return c.json({ error: 'too many queries at once from this credential; send fewer at a time' }, 429, { 'Retry-After': '1' })
       try {
         const p = plan(req, site, range)
         const started = performance.now()
-        const k = minCrowdOf(principal)
-        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone)
+        const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
+        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone, deps.cost)
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {
         if (err instanceof PlanError) return c.json({ error: err.message }, 400)
+        const limit = exceededLimit(err, deps.cost)
+        if (limit) {
+          deps.log.warn({ site: domain, limit }, 'stats query stopped at its limit')
+          return c.json({ error: `the query was stopped: ${limit}; ask for a shorter date range, fewer values or simpler filters` }, 503)
+        }
         if (isRegexError(err)) return c.json({ error: 'filters: a "matches" pattern is not a valid regular expression' }, 400)
         deps.observe?.error()
         deps.log.error({ err: errorText(err) }, 'stats query failed')
         return c.json({ error: 'the query failed; see the server log' }, 500)
+      } finally {
+        turn.release()
       }
     },
   )
@@ -85,7 +102,7 @@ export function statsRoute(deps: StatsDeps) {
 /** An answer under the minimum crowd k (shared links, public keys): see crowd.ts. */
 async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: number): Promise<QueryResponse> {
   const run = crowdPlan(asked, deps.clock())
-  const answer = await runQuery(deps.db, run, req, deps.timezone)
+  const answer = await runQuery(deps.db, run, req, deps.timezone, deps.cost)
   if (run.dimension === '') return { ...answer, meta: { ...answer.meta, min_crowd: k } }
   const time = asked.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
   const totalsPlan: Plan = {
@@ -101,9 +118,22 @@ async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: nu
     offset: 0,
     totalRows: false,
   }
-  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone)
+  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone, deps.cost)
   const byPeriod = new Map(totals.results.map((r) => [time.length ? r.dimensions[0]! : '', r.metrics[0] ?? 0]))
   return applyMinCrowd(answer, asked, run, k, byPeriod)
+}
+
+/** Which cost limit ClickHouse stopped a query at (TIMEOUT_EXCEEDED, MEMORY_LIMIT_EXCEEDED), if any. */
+function exceededLimit(err: unknown, cost: QueryCost | undefined): string | undefined {
+  const code = (err as { code?: string } | undefined)?.code
+  const message = err instanceof Error ? err.message : String(err)
+  if (code === '159' || /TIMEOUT_EXCEEDED|Timeout exceeded: elapsed/.test(message)) {
+    return `it ran longer than ${(cost?.maxExecutionMs ?? 0) / 1000} s (STATS_MAX_EXECUTION_MS)`
+  }
+  if (code === '241' || /MEMORY_LIMIT_EXCEEDED|Memory limit \(for query\) exceeded/.test(message)) {
+    return `it needed more than ${Math.round((cost?.maxMemoryBytes ?? 0) / 1048576)} MiB (STATS_MAX_MEMORY_MB)`
+  }
+  return undefined
 }
 
 function isRegexError(err: unknown): boolean {

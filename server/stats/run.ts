@@ -70,31 +70,50 @@ async function visitorStorage(db: Db, plan: Plan): Promise<VisitorStorage> {
   }
 }
 
-const rowsOf = (db: Db, q: BuiltQuery) => queryRows<Record<string, unknown>>(db, q.sql, q.params)
+/** What one Stats API query may cost ClickHouse (STATS_MAX_EXECUTION_MS, STATS_MAX_MEMORY_MB). */
+export interface QueryCost {
+  maxExecutionMs: number
+  maxMemoryBytes: number
+}
+
+/**
+ * The statement with the cost limits in its own SETTINGS clause. Not `clickhouse_settings`: the
+ * embedded engine applies those as session-wide SETs, which would then bind every later
+ * statement of the process (inserts, migrations, the rollup) as well.
+ */
+export function costLimited(sql: string, cost: QueryCost | undefined): string {
+  if (!cost) return sql
+  const settings = `max_execution_time = ${cost.maxExecutionMs / 1000}, max_memory_usage = ${cost.maxMemoryBytes}`
+  // Some statements end in a SETTINGS clause of their own (optimize_use_projections): added to it.
+  return /\n\s*SETTINGS [^\n]*$/.test(sql) ? `${sql}, ${settings}` : `${sql}\n    SETTINGS ${settings}`
+}
+
+const rowsOf = (db: Db, q: BuiltQuery, cost: QueryCost | undefined) =>
+  queryRows<Record<string, unknown>>(db, costLimited(q.sql, cost), q.params)
 
 /**
  * The answer's rows (bucket, val, the metrics, total_rows), as buildQuery's one query gives
  * them, in one query without a join (steps.ts), or two for a many-valued breakdown by visitors.
  */
-export async function answerRows(db: Db, plan: Plan, tz: string): Promise<Record<string, unknown>[]> {
+export async function answerRows(db: Db, plan: Plan, tz: string, cost?: QueryCost): Promise<Record<string, unknown>[]> {
   const noVisitors = { cleanMonths: new Set<string>(), sketches: false }
-  if (!plan.metrics.includes('visitors')) return rowsOf(db, unionQuery(plan, tz, noVisitors))
+  if (!plan.metrics.includes('visitors')) return rowsOf(db, unionQuery(plan, tz, noVisitors), cost)
   const storage = await visitorStorage(db, plan)
   const leading = leadingValues(plan)
-  const oneQuery = () => rowsOf(db, unionQuery(plan, tz, storage))
+  const oneQuery = () => rowsOf(db, unionQuery(plan, tz, storage), cost)
   if (leading === undefined) return oneQuery()
-  const uniques = await rowsOf(db, uniquesQuery(plan, tz, storage, leading))
+  const uniques = await rowsOf(db, uniquesQuery(plan, tz, storage, leading), cost)
   // Fewer values with visitors than the answer needs: values with counts alone come after them.
   if (uniques.length < leading) return oneQuery()
-  const answer = await rowsOf(db, unionQuery(plan, tz, storage, { values: uniques.map((u) => String(u.val)), visitors: uniques.map((u) => Number(u.n)) }))
+  const answer = await rowsOf(db, unionQuery(plan, tz, storage, { values: uniques.map((u) => String(u.val)), visitors: uniques.map((u) => Number(u.n)) }), cost)
   // A leading value whose counts all sum to 0 is no row of the answer, and the values after
   // the leading ones then count: rare enough to ask the one query.
   return answer.length === plan.limit ? answer : oneQuery()
 }
 
 /** Runs a plan and shapes the answer as the Plausible Stats API v2 does. */
-export async function runQuery(db: Db, plan: Plan, req: QueryRequest, tz: string): Promise<QueryResponse> {
-  const rows = await answerRows(db, plan, tz)
+export async function runQuery(db: Db, plan: Plan, req: QueryRequest, tz: string, cost?: QueryCost): Promise<QueryResponse> {
+  const rows = await answerRows(db, plan, tz, cost)
   const results = rows.map((row) => ({
     metrics: plan.metrics.map((m) => (row[m] === null || row[m] === undefined ? null : Number(row[m]))),
     dimensions: plan.dimensions.map((d) => String(d === 'time' || d.startsWith('time:') ? row.bucket : row.val)),

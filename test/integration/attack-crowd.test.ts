@@ -108,6 +108,26 @@ describe('attacks with a shared link or a public key (minimum crowd)', () => {
     }
   })
 
+  it('holds the owner to the site’s own minimum crowd when one is set, and exact again without', async () => {
+    const put = (min_crowd: number | null | string) =>
+      fetch(`${server.url}/api/sites/example.lv/min-crowd`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ min_crowd }),
+      })
+    const browsers = async () => (await ask(API_KEY, { date_range: 'day', dimensions: ['visit:browser'] })).json.results.map((r) => r.dimensions[0])
+    expect(await browsers()).toContain('Firefox')
+    expect((await put(1)).status).toBe(400)
+    expect((await put('5')).status).toBe(400)
+    expect((await put(5)).status).toBe(200)
+    expect(await browsers()).toEqual(['Chrome', '(fewer than 5)'])
+    // A shared link gets the larger of its k and the site's.
+    expect((await put(20)).status).toBe(200)
+    expect((await ask(share, { date_range: 'day', dimensions: ['visit:browser'] })).json.results).toEqual([])
+    expect((await put(null)).status).toBe(200)
+    expect(await browsers()).toContain('Firefox')
+  })
+
   it('refuses a dimension without a visitor count, and k below 2', async () => {
     expect((await ask(share, { date_range: 'day', metrics: ['visits'], dimensions: ['visit:exit_page'] })).status).toBe(400)
     const res = await fetch(`${server.url}/api/shares`, {

@@ -1,0 +1,37 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { requireManager, type AuthEnv } from '../auth/principal.ts'
+import { limitBody } from '../http/body-limit.ts'
+import { normalizeDomain } from '../ingest/schema.ts'
+import type { Sites } from './sites.ts'
+
+const body = z.object({ min_crowd: z.number().int().min(2, 'min_crowd: at least 2').max(100).nullable() })
+
+/**
+ * A site's own minimum crowd: the owner can hold every reader, themself included, to it
+ * (shared links and public keys then use the larger of theirs and the site's). null: exact.
+ */
+export function siteCrowdRoute(deps: { sites: Sites; clock: () => number }) {
+  const app = new Hono<AuthEnv>()
+  app.use('/api/sites/:domain/min-crowd', requireManager())
+  app.get('/api/sites/:domain/min-crowd', (c) => {
+    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
+    if (!site) return c.json({ error: 'no such site' }, 404)
+    return c.json({ min_crowd: site.settings.minCrowd ?? null })
+  })
+  app.put(
+    '/api/sites/:domain/min-crowd',
+    limitBody(1024, (c) => c.json({ error: 'body too large' }, 413, { Connection: 'close' })),
+    async (c) => {
+      const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
+      if (!site) return c.json({ error: 'no such site' }, 404)
+      const parsed = body.safeParse(await c.req.json().catch(() => undefined))
+      if (!parsed.success) return c.json({ error: parsed.error.issues[0]!.message, example: { min_crowd: 5 } }, 400)
+      const { minCrowd: _, ...rest } = site.settings
+      const settings = parsed.data.min_crowd === null ? rest : { ...rest, minCrowd: parsed.data.min_crowd }
+      await deps.sites.updateSettings(site.domain, settings, deps.clock())
+      return c.json({ min_crowd: parsed.data.min_crowd })
+    },
+  )
+  return app
+}
