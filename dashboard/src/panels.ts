@@ -1,3 +1,4 @@
+import { csvCell } from '../../server/export/csv.ts'
 import { ApiError, query, type QueryBody } from './api.ts'
 import { $, h, fill } from './dom.ts'
 import { exact, metricValue } from './format.ts'
@@ -377,13 +378,9 @@ export function openDetails(view: View, env: PanelEnv): void {
   void load(false)
 }
 
-/** CSV of a view for the chosen range: the Stats API's rows, as it answers them. */
+/** CSV of a view for the chosen range: the Stats API's rows, text cells neutralised (server/export/csv.ts). */
 export function toCsv(header: string[], rows: (string | number | null)[][]): string {
-  const cell = (v: string | number | null) => {
-    const s = v === null ? '' : String(v)
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-  }
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n'
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n'
 }
 
 export async function downloadCsv(view: View, env: PanelEnv): Promise<void> {

