@@ -25,7 +25,7 @@ const SITE = 'bench.lv'
 const DAYS = 365
 const PAGEVIEWS_PER_DAY = 100_000
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
-const KEY = 'bench-key'
+const KEY = 'bench-admin-key-0123456789abcdef'
 const OWNER = { email: 'bench@example.lv', password: 'a long bench passphrase' }
 
 setTimeout(() => {

@@ -32,7 +32,7 @@ import { countRows, rollUpStaged, seedYear } from './seed.ts'
  * every other dimension.
  * The last line is JSON.
  */
-const KEY = 'bench-key'
+const KEY = 'bench-admin-key-0123456789abcdef'
 const OWNER = { email: 'bench@example.lv', password: 'a long bench passphrase' }
 const DAYS = 365
 const ALL_SITES = [

@@ -366,7 +366,7 @@ function trends(list: Sample[], afterGc: Set<Sample>): Trends | undefined {
 const dataDir = mkdtempSync(path.join(tmpdir(), 'skaits-soak-'))
 // ISP lookups go to a DNS server on loopback (answering NXDOMAIN), never to the machine's resolvers.
 const dns = await startDns({})
-const API_KEY = 'soak-bench-key'
+const API_KEY = 'soak-bench-admin-key-0123456789'
 const server = await startProcess(SKAITS, {
   DATA_DIR: dataDir,
   SKAITS_SITES: SITES.join(','),

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import path from 'node:path'
 import { exportRoute } from './export/route.ts'
 import { Partners } from './export/partners.ts'
@@ -6,13 +7,19 @@ import { Admin } from './admin/service.ts'
 import { adminRoute } from './admin/route.ts'
 import { Access } from './auth/access.ts'
 import { loadLocalToken } from './auth/local-token.ts'
+import { IdleSessions } from './auth/session-idle.ts'
+import { SetupToken } from './auth/setup-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
-import { authenticate, canManage, type AuthEnv } from './auth/principal.ts'
+import { authenticate, bearerToken, canManage, type AuthEnv } from './auth/principal.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { authRoute } from './auth/route.ts'
 import { shareUnlockRoute } from './auth/share-unlock.ts'
+import { sessionsRoute } from './auth/sessions-route.ts'
+import { resetRoute } from './auth/reset-route.ts'
 import { ConfigError } from './config.ts'
 import { securityHeaders } from './http/security.ts'
+import { redactedErrorText } from './http/error-log.ts'
+import { limitRouteBodies } from './http/route-body-limit.ts'
 import { pagesRoute } from './pages/route.ts'
 import { dashboardRoute } from './dashboard/route.ts'
 import type { Config } from './config.ts'
@@ -23,6 +30,7 @@ import { Enricher } from './enrich/enricher.ts'
 import { IspLookup } from './enrich/isp.ts'
 import { EventBuffer } from './ingest/buffer.ts'
 import { Ingestor } from './ingest/ingestor.ts'
+import { ValueCap } from './ingest/value-cap.ts'
 import { ingestRoute } from './ingest/route.ts'
 import type { Logger } from './log.ts'
 import { loadSaltKey } from './privacy/salt-key.ts'
@@ -31,8 +39,11 @@ import { Maintenance } from './rollup/rollup.ts'
 import { scriptRoute } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
 import { sectionsRoute } from './sites/route.ts'
+import { hostnamesRoute } from './sites/hostnames-route.ts'
+import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
+import { QueryLimits } from './stats/limits.ts'
 import { systemClock, type Clock } from './time.ts'
 
 export interface Skaits {
@@ -46,6 +57,8 @@ export interface Skaits {
   ingestor: Ingestor
   enricher: Enricher
   maintenance: Maintenance
+  /** the one-time secret for the setup page while no owner exists (DATA_DIR/setup-token) */
+  setupToken: SetupToken
   /** Stops taking events, inserts everything buffered, stops timers. Does not close the client. */
   drain(): Promise<void>
 }
@@ -106,6 +119,10 @@ export async function createSkaits(
       })
     : undefined
   const enricher = new Enricher(countries, isps)
+  const values = new ValueCap({ values: config.maxValuesPerDay, propNames: config.maxPropNamesPerDay })
+  // A dashboard's first view asks about a dozen questions at once: room for them in the queue.
+  // Real time, not `clock`: the limit is on the machine's load, whatever day tests pretend it is.
+  const queryLimits = new QueryLimits({ ...config.stats, queue: 4 * config.stats.concurrency })
   const ingestor = new Ingestor({
     sites,
     salts,
@@ -114,9 +131,10 @@ export async function createSkaits(
     respectGpc: config.respectGpc,
     clock,
     enricher,
+    values,
   })
   const maintenance = new Maintenance({ db, salts, buffer, sessions, clock, tz: config.timezone, log })
-  metrics = createMetrics({ ingestor, buffer, sessions, isps, maintenance })
+  metrics = createMetrics({ ingestor, buffer, sessions, isps, maintenance, values, queryLimits })
   // Catches up on every day an outage left open before any query reads it; a failure is logged
   // with its reason, retried a few times here and then every minute, and does not stop the start.
   await maintenance.runAtStart()
@@ -130,6 +148,7 @@ export async function createSkaits(
     log.info({ owner: owner.id }, 'owner created from SKAITS_ADMIN_EMAIL')
   }
   const localToken = loadLocalToken(config.dataDir)
+  const setupToken = SetupToken.open(config.dataDir, () => access.ownerCount() > 0)
   const partners = new Partners(db, clock)
   await partners.load()
   const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config) })
@@ -139,21 +158,38 @@ export async function createSkaits(
   // The ingest route and the tracker are the hot path and carry no credentials or pages.
   const open = (path: string) => path === '/api/event' || path === '/t.js'
   app.use('*', securityHeaders({ frameAncestors: config.frameAncestors, skip: open }))
-  const auth = authenticate({ access, bootstrapKey: config.apiKey, localToken, trustProxy: config.trustProxy > 0 })
+  // Before credentials are looked at or any route reads a body (ingest and queries have their own).
+  app.use('*', limitRouteBodies())
+  const idleSessions = new IdleSessions(config.sessionIdleDays * 86_400_000, config.sessionDays * 86_400_000, clock)
+  const auth = authenticate({
+    access,
+    bootstrapKey: config.apiKey,
+    localToken,
+    trustProxy: config.trustProxy > 0,
+    proxies: config.trustProxy,
+    idleSessions,
+    clock,
+  })
   app.use('*', (c, next) => (open(c.req.path) ? next() : auth(c, next)))
   app.onError((err, c) => {
-    // The route pattern, not the path: paths like /share/<token> carry secrets.
-    log.error({ err: err.message.slice(0, 300), route: c.req.routePath }, 'unhandled error')
+    // The route pattern, not the path: paths like /share/<token> carry secrets. The message may
+    // quote the request (its body, a token, an address), so it is redacted, our secrets with it.
+    const secrets = [config.apiKey, localToken, bearerToken(c.req.header('authorization')), ...Object.values(getCookie(c))]
+    log.error({ err: redactedErrorText(err, secrets), route: c.req.routePath }, 'unhandled error')
     return c.json({ error: 'internal error' }, 500)
   })
   app.notFound((c) => c.json({ error: 'not found' }, 404))
   app.route('/', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))
   app.route('/', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
+  app.route('/', hostnamesRoute({ sites, clock }))
+  app.route('/', siteCrowdRoute({ sites, clock }))
   app.route('/', adminRoute(admin))
-  app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock }))
+  app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
   app.route('/', exportRoute({ db, sites, partners, timezone: config.timezone }))
   app.route('/', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
+  app.route('/', sessionsRoute({ access }))
+  app.route('/', resetRoute({ access, log }))
   app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
   app.route('/', pagesRoute({ access, sites }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
@@ -164,6 +200,8 @@ export async function createSkaits(
     clock,
     log,
     activeVisits,
+    limits: queryLimits,
+    cost: config.stats,
     observe: { query: (s) => metrics?.observeQuery(s), error: () => metrics?.clickhouseError() },
   }))
   /** Prometheus scrape: for the admin credentials and owners, or anyone with METRICS_PUBLIC. */
@@ -183,6 +221,9 @@ export async function createSkaits(
   if (options.start) {
     buffer.start()
     maintenance.start()
+    // Other nodes' revocations, logouts, password changes and partner shares (docs/scaling.md).
+    access.startRefresh(log)
+    partners.startRefresh(log)
   }
 
   return {
@@ -196,9 +237,11 @@ export async function createSkaits(
     ingestor,
     enricher,
     maintenance,
+    setupToken,
     async drain() {
       shuttingDown = true
       maintenance.stop()
+      await Promise.all([access.stopRefresh(), partners.stopRefresh()])
       enricher.close()
       await buffer.close()
     },

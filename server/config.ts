@@ -34,6 +34,21 @@ export interface Config {
   clickhouseWaitMs: number
   /** accepted ingest requests per network (/24, /48) per minute; 0: no limit */
   ingestRatePerMinute: number
+  /** new distinct values per site, day and dimension (properties: all values together) before they count as `(other)` */
+  maxValuesPerDay: number
+  /** new distinct property names per site and day before they count as `(other)` */
+  maxPropNamesPerDay: number
+  /** what one Stats API query, and one credential's queries, may cost */
+  stats: {
+    /** passed to ClickHouse as max_execution_time */
+    maxExecutionMs: number
+    /** passed to ClickHouse as max_memory_usage */
+    maxMemoryBytes: number
+    /** queries running at once per credential (more wait in a short queue, then 429) */
+    concurrency: number
+    /** queries per credential per minute, in bursts of up to a minute's worth; 0: no limit */
+    ratePerMinute: number
+  }
   /** limits of the HTTP server against slow, large or too many clients */
   http: {
     maxHeaderBytes: number
@@ -49,6 +64,8 @@ export interface Config {
   /** owner created at start when missing (headless setup) */
   admin: { email: string; password: string } | undefined
   sessionDays: number
+  /** SESSION_IDLE_DAYS: a dashboard session unused this long ends, before the SESSION_DAYS cap */
+  sessionIdleDays: number
   /** /metrics without credentials (for a Prometheus on a private network) */
   metricsPublic: boolean
   /** origins allowed to embed shared dashboards in a frame; empty: none */
@@ -95,7 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
       : { kind: 'embedded', path: path.join(dataDir, 'clickhouse') },
     trustProxy: trustProxy(env.TRUST_PROXY),
     sites: list(env.SKAITS_SITES),
-    apiKey: env.SKAITS_API_KEY || undefined,
+    apiKey: bootstrapKey(env.SKAITS_API_KEY),
     // At most 50 years: ClickHouse's DateTime ends in 2106, and a TTL of hour + N months past it wraps round to 1970 and expires everything.
     retentionMonths: int(env, 'RETENTION_MONTHS', 25, 1, 600),
     timezone,
@@ -106,12 +123,21 @@ export function loadConfig(env: Env = process.env): Config {
     insertTimeoutMs: int(env, 'INSERT_TIMEOUT_MS', 10_000, 100, 600_000),
     clickhouseWaitMs: int(env, 'CLICKHOUSE_WAIT_MS', 30_000, 0, 3_600_000),
     ingestRatePerMinute: int(env, 'INGEST_RATE_PER_MINUTE', 600, 0, 1_000_000_000),
+    maxValuesPerDay: int(env, 'MAX_VALUES_PER_DAY', 10_000, 1, 100_000_000),
+    maxPropNamesPerDay: int(env, 'MAX_PROP_NAMES_PER_DAY', 1000, 1, 100_000_000),
+    stats: {
+      maxExecutionMs: int(env, 'STATS_MAX_EXECUTION_MS', 10_000, 1, 3_600_000),
+      maxMemoryBytes: int(env, 'STATS_MAX_MEMORY_MB', 2048, 1, 1_048_576) * 1024 * 1024,
+      concurrency: int(env, 'STATS_CONCURRENCY', 4, 1, 1000),
+      ratePerMinute: int(env, 'STATS_RATE_PER_MINUTE', 120, 0, 1_000_000_000),
+    },
     http: httpLimits(env),
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     sessionMax: int(env, 'SESSION_MAX', 250_000, 100, 100_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     admin: adminAccount(env),
     sessionDays: int(env, 'SESSION_DAYS', 30, 1, 365),
+    sessionIdleDays: int(env, 'SESSION_IDLE_DAYS', 7, 1, 365),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
     frameAncestors: list(env.FRAME_ANCESTORS),
     geoipDb: env.GEOIP_DB || undefined,
@@ -166,6 +192,20 @@ function httpLimits(env: Env): Config['http'] {
     throw new ConfigError(`HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`)
   }
   return limits
+}
+
+/** Shortest SKAITS_API_KEY accepted: it opens everything, and only guessing stands in the way. */
+export const MIN_API_KEY_LENGTH = 24
+
+function bootstrapKey(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  if (raw.length < MIN_API_KEY_LENGTH) {
+    // The message leaves the key out: start-up errors end up in logs.
+    throw new ConfigError(
+      `SKAITS_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters (it has ${raw.length}); make one with: openssl rand -base64 32`,
+    )
+  }
+  return raw
 }
 
 function adminAccount(env: Env): Config['admin'] {

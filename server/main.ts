@@ -49,6 +49,15 @@ const server = listen(skaits.app.fetch, { port: config.port, hostname: config.ho
     { port: info.port, host: info.address, storage: config.clickhouse.kind, sites: skaits.sites.list().length },
     `skaits listening on http://${info.address}:${info.port}`,
   )
+  if (skaits.setupToken.pending) {
+    // The token itself stays out of the log (logs travel further than DATA_DIR); the file's path does not.
+    const host = ['0.0.0.0', '::'].includes(info.address) ? 'localhost' : info.address.includes(':') ? `[${info.address}]` : info.address
+    log.warn(
+      { setupTokenFile: skaits.setupToken.file },
+      `no owner yet: open http://${host}:${info.port}/ and enter the setup token from ${skaits.setupToken.file}` +
+        ` (or set SKAITS_ADMIN_EMAIL and SKAITS_ADMIN_PASSWORD)`,
+    )
+  }
 })
 
 /** Pings until ClickHouse answers or `waitMs` has passed; the last error, or undefined once it answers. */

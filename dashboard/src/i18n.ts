@@ -119,6 +119,8 @@ const en = {
   loggedInAs: 'Logged in as {email}',
   setup: 'Set up Skaits',
   setupIntro: 'Create the first owner account.',
+  setupToken: 'Setup token',
+  setupTokenHelp: 'The server wrote it to the file setup-token in its data directory (DATA_DIR) and named that file in its start-up log.',
   createAccount: 'Create account',
   login: 'Log in',
   open: 'Open',
@@ -258,6 +260,8 @@ const lv: Record<Key, string> = {
   loggedInAs: 'Pieteicies kā {email}',
   setup: 'Skaits iestatīšana',
   setupIntro: 'Izveidojiet pirmā īpašnieka kontu.',
+  setupToken: 'Iestatīšanas atslēga',
+  setupTokenHelp: 'Serveris to ierakstīja failā setup-token savā datu direktorijā (DATA_DIR) un šo failu nosauca startēšanas žurnālā.',
   createAccount: 'Izveidot kontu',
   login: 'Pieteikties',
   open: 'Atvērt',
@@ -306,6 +310,11 @@ export function setLang(lang: Lang): void {
 
 export function getLang(): Lang {
   return current
+}
+
+/** A text in a given language, for the server's pages before (or without) the script. */
+export function textIn(lang: Lang, key: Key): string {
+  return (lang === 'lv' ? lv : en)[key]
 }
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
-import { requireManager, type AuthEnv } from '../auth/principal.ts'
+import { requireManager, clearSessionCookies, type AuthEnv } from '../auth/principal.ts'
 import { readBody } from '../auth/route.ts'
 import { SiteError } from '../sites/sites.ts'
 import type { Admin } from './service.ts'
@@ -13,7 +13,7 @@ const optionalPassword = z.string().max(1024).optional()
 /** Sites, API keys, owners and shared links, for owners and the admin credentials. */
 export function adminRoute(admin: Admin) {
   const app = new Hono<AuthEnv>()
-  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/shares', '/api/shares/*', '/api/partners', '/api/partners/*']) {
+  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/owners/*', '/api/invitations', '/api/shares', '/api/shares/*', '/api/partners', '/api/partners/*']) {
     app.use(path, requireManager())
   }
   const run = async (c: Context, work: () => unknown, status: 200 | 201 = 200) => {
@@ -64,6 +64,24 @@ export function adminRoute(admin: Admin) {
       return admin.ownersAdd(b.email, b.password, p?.kind === 'owner' ? p.owner.id : 'admin')
     }, 201)
   })
+
+  app.delete('/api/owners/:id', (c) => {
+    const p = c.get('principal')
+    return run(c, async () => {
+      const removed = await admin.ownersRemove(c.req.param('id'))
+      // Their sessions ended with them; an owner who removed themself is logged out here too.
+      if (p?.kind === 'owner' && p.owner.id === removed.id) clearSessionCookies(c)
+      return removed
+    })
+  })
+  app.post('/api/owners/:id/reset', (c) => {
+    const p = c.get('principal')
+    return run(c, () => admin.ownersReset(c.req.param('id'), p?.kind === 'owner' ? p.owner.id : 'admin'), 201)
+  })
+
+  // GET/POST /api/invitations/<token> are the invited person's, without credentials (auth/route.ts).
+  app.get('/api/invitations', (c) => run(c, () => admin.invitationsList()))
+  app.delete('/api/invitations/:id', requireManager(), (c) => run(c, () => admin.invitationsRevoke(c.req.param('id'))))
 
   app.get('/api/shares', (c) => run(c, () => admin.sharesList(c.req.query('site'))))
   app.post('/api/shares', async (c) => {

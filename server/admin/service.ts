@@ -1,5 +1,5 @@
-import type { Access, ApiKey, Owner, Share } from '../auth/access.ts'
-import { AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
+import type { Access, ApiKey, Invitation, Owner, Share } from '../auth/access.ts'
+import { AccessError, DEFAULT_MIN_CROWD, normalizeEmail } from '../auth/access.ts'
 import { checkPasswordPolicy } from '../auth/password.ts'
 import type { Db } from '../db/client.ts'
 import type { PartnerShare, PartnerShareInput, Partners } from '../export/partners.ts'
@@ -14,6 +14,14 @@ export const view = {
   key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, public: k.minCrowd > 0, min_crowd: k.minCrowd || null, created_at: new Date(k.createdAt).toISOString() }),
   share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), min_crowd: s.minCrowd, created_at: new Date(s.createdAt).toISOString() }),
   owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
+  /** `id`: the first 16 hex digits of the token's SHA-256, which says nothing of the token */
+  invitation: (i: Invitation) => ({
+    id: i.tokenHash.slice(0, 16),
+    email: i.email,
+    invited_by: i.invitedBy,
+    created_at: new Date(i.createdAt).toISOString(),
+    expires_at: new Date(i.expiresAt).toISOString(),
+  }),
   partner: (p: PartnerShare, spentMicros: number) => ({
     id: p.id,
     site: p.site,
@@ -77,6 +85,7 @@ export class Admin {
     const renamed = await this.deps.sites.rename(site.domain, to, this.deps.clock())
     await renameSiteData(this.deps.db, site.domain, renamed.domain)
     await this.deps.access.renameSite(site.domain, renamed.domain)
+    await this.deps.partners.renameSite(site.domain, renamed.domain)
     return view.site(renamed)
   }
 
@@ -119,6 +128,35 @@ export class Admin {
 
   ownersList() {
     return this.deps.access.listOwners().map(view.owner)
+  }
+
+  /** Removes an owner (by id or email) and ends their sessions; never the last owner. */
+  async ownersRemove(idOrEmail: string) {
+    return view.owner(await this.deps.access.removeOwner(this.owner(idOrEmail).id))
+  }
+
+  /** A one-time `/reset/<token>` link for another owner, valid 24 h. */
+  async ownersReset(idOrEmail: string, issuedBy: string) {
+    const owner = this.owner(idOrEmail)
+    // An owner changes their own password with the current one (POST /api/password): a stolen
+    // session must not be enough to set a new one.
+    if (owner.id === issuedBy) throw new AccessError('change your own password with POST /api/password', 403)
+    const { token, expiresAt } = await this.deps.access.issueReset(owner.id, issuedBy)
+    return { owner: view.owner(owner), token, path: `/reset/${token}`, expires_at: new Date(expiresAt).toISOString() }
+  }
+
+  invitationsList() {
+    return this.deps.access.listInvitations().map(view.invitation)
+  }
+
+  async invitationsRevoke(idOrPrefix: string) {
+    return view.invitation(await this.deps.access.revokeInvitation(idOrPrefix))
+  }
+
+  private owner(idOrEmail: string): Owner {
+    const owner = this.deps.access.ownerById(idOrEmail) ?? (idOrEmail.includes('@') ? this.deps.access.ownerByEmail(idOrEmail) : undefined)
+    if (!owner) throw new AccessError(`no owner ${idOrEmail.includes('@') ? normalizeEmail(idOrEmail) : idOrEmail}`, 404)
+    return owner
   }
 
   async sharesCreate(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD) {

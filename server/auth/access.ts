@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { queryRows, type Db } from '../db/client.ts'
+import { Repeater, stampText, Versions } from '../db/versioned.ts'
+import type { Logger } from '../log.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { newToken, tokenHash } from './tokens.ts'
 
@@ -40,13 +42,33 @@ interface OwnerSession {
   ownerId: string
   createdAt: number
   expiresAt: number
+  /** the last request this node saw with it (kept in memory only: no write per request) */
+  lastSeen?: number
 }
 
-interface Invitation {
+export interface Invitation {
   tokenHash: string
   email: string
   invitedBy: string
+  createdAt: number
   expiresAt: number
+}
+
+interface PasswordReset {
+  tokenHash: string
+  ownerId: string
+  issuedBy: string
+  createdAt: number
+  expiresAt: number
+}
+
+/** What an owner sees of a session: never its token or hash. */
+export interface SessionView {
+  id: string
+  createdAt: number
+  lastSeen: number | undefined
+  expiresAt: number
+  current: boolean
 }
 
 export class AccessError extends Error {
@@ -59,11 +81,19 @@ export class AccessError extends Error {
 }
 
 const SHARE_SESSION_MS = 12 * 3_600_000
+/** Unlocked shared links kept at most: past it the oldest unlock (the soonest to expire) is forgotten. */
+export const MAX_SHARE_SESSIONS = 10_000
 const INVITATION_MS = 7 * 86_400_000
+const RESET_MS = 24 * 3_600_000
+/** How often every node reads back the access rows changed since its last look. */
+export const ACCESS_REFRESH_MS = 3_000
 
 /**
- * Owners, their sessions, API keys, shared links and invitations: stored in ClickHouse as
- * versioned rows (secrets only as hashes), held in memory because every request reads them.
+ * Owners, their sessions, API keys, shared links, invitations and password resets: stored in
+ * ClickHouse as versioned rows (secrets only as hashes), held in memory because every request
+ * reads them. Several nodes may share the tables: each reads back the rows changed since its
+ * last look every ACCESS_REFRESH_MS (`startRefresh`), so a revocation made through one node
+ * holds on every node within seconds, and no request waits for ClickHouse.
  */
 export class Access {
   private owners = new Map<string, Owner>()
@@ -71,8 +101,11 @@ export class Access {
   private keys = new Map<string, ApiKey>()
   private shares = new Map<string, Share>()
   private invitations = new Map<string, Invitation>()
+  private resets = new Map<string, PasswordReset>()
   /** unlocked password-protected shares: in memory only, gone on restart */
   private shareSessions = new Map<string, { shareId: string; expiresAt: number }>()
+  private versions = new Versions()
+  private refresher: Repeater | undefined
 
   constructor(
     private db: Db,
@@ -81,54 +114,101 @@ export class Access {
   ) {}
 
   async load(): Promise<void> {
+    await this.refresh()
+  }
+
+  /** Reads every access row changed since the last look (all of them the first time) into memory. */
+  async refresh(): Promise<void> {
+    const since = { since: this.versions.since() }
+    const changed = (cols: string, table: string) =>
+      `SELECT ${cols}, toUnixTimestamp64Milli(updated_at) AS v FROM ${table}
+       WHERE updated_at > fromUnixTimestamp64Milli({since:Int64}) ORDER BY updated_at`
+    // Read first, apply after: a failure half-way leaves the last known state whole.
+    const [owners, sessions, keys, shares, invitations, resets] = await Promise.all([
+      queryRows<OwnerRow>(this.db, changed('id, email, password_hash, toUnixTimestamp(created_at) AS created_s, deleted', 'owners'), since),
+      queryRows<SessionRow>(
+        this.db,
+        changed('token_hash, owner_id, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, revoked', 'owner_sessions'),
+        since,
+      ),
+      queryRows<KeyRow>(this.db, changed('id, name, key_hash, sites, min_crowd, toUnixTimestamp(created_at) AS created_s, revoked', 'api_keys'), since),
+      queryRows<ShareRow>(
+        this.db,
+        changed('id, site, name, token_hash, password_hash, min_crowd, toUnixTimestamp(created_at) AS created_s, revoked', 'shares'),
+        since,
+      ),
+      queryRows<InvitationRow>(
+        this.db,
+        changed('token_hash, email, invited_by, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, used', 'invitations'),
+        since,
+      ),
+      queryRows<ResetRow>(
+        this.db,
+        changed('token_hash, owner_id, issued_by, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, used', 'password_resets'),
+        since,
+      ),
+    ])
     const now = this.clock()
-    for (const r of await queryRows<{ id: string; email: string; password_hash: string; created_s: number }>(
-      this.db,
-      'SELECT id, email, password_hash, toUnixTimestamp(created_at) AS created_s FROM owners FINAL WHERE deleted = 0',
-    )) {
-      this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: Number(r.created_s) * 1000 })
+    const ms = (s: number | string) => Number(s) * 1000
+    for (const r of owners) {
+      if (!this.versions.accept(`owners:${r.id}`, Number(r.v))) continue
+      if (Number(r.deleted)) this.owners.delete(r.id)
+      else this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: ms(r.created_s) })
     }
-    for (const r of await queryRows<{ token_hash: string; owner_id: string; created_s: number; expires_s: number }>(
-      this.db,
-      `SELECT token_hash, owner_id, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s
-       FROM owner_sessions FINAL WHERE revoked = 0 AND expires_at > toDateTime({now:UInt32})`,
-      { now: Math.floor(now / 1000) },
-    )) {
-      this.sessions.set(r.token_hash, {
-        tokenHash: r.token_hash,
-        ownerId: r.owner_id,
-        createdAt: Number(r.created_s) * 1000,
-        expiresAt: Number(r.expires_s) * 1000,
-      })
+    for (const r of sessions) {
+      if (!this.versions.accept(`owner_sessions:${r.token_hash}`, Number(r.v))) continue
+      const expiresAt = ms(r.expires_s)
+      if (Number(r.revoked) || expiresAt <= now) this.sessions.delete(r.token_hash)
+      else {
+        const lastSeen = this.sessions.get(r.token_hash)?.lastSeen
+        this.sessions.set(r.token_hash, { tokenHash: r.token_hash, ownerId: r.owner_id, createdAt: ms(r.created_s), expiresAt, lastSeen })
+      }
     }
-    for (const r of await queryRows<{ id: string; name: string; key_hash: string; sites: string[]; min_crowd: number; created_s: number }>(
-      this.db,
-      'SELECT id, name, key_hash, sites, min_crowd, toUnixTimestamp(created_at) AS created_s FROM api_keys FINAL WHERE revoked = 0',
-    )) {
-      this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, minCrowd: Number(r.min_crowd), createdAt: Number(r.created_s) * 1000 })
+    for (const r of keys) {
+      if (!this.versions.accept(`api_keys:${r.id}`, Number(r.v))) continue
+      if (Number(r.revoked)) this.keys.delete(r.key_hash)
+      else this.keys.set(r.key_hash, { id: r.id, name: r.name, keyHash: r.key_hash, sites: r.sites, minCrowd: Number(r.min_crowd), createdAt: ms(r.created_s) })
     }
-    for (const r of await queryRows<{ id: string; site: string; name: string; token_hash: string; password_hash: string; min_crowd: number; created_s: number }>(
-      this.db,
-      'SELECT id, site, name, token_hash, password_hash, min_crowd, toUnixTimestamp(created_at) AS created_s FROM shares FINAL WHERE revoked = 0',
-    )) {
-      this.shares.set(r.token_hash, {
-        id: r.id,
-        site: r.site,
-        name: r.name,
-        tokenHash: r.token_hash,
-        passwordHash: r.password_hash,
-        minCrowd: Number(r.min_crowd),
-        createdAt: Number(r.created_s) * 1000,
-      })
+    for (const r of shares) {
+      if (!this.versions.accept(`shares:${r.id}`, Number(r.v))) continue
+      if (Number(r.revoked)) this.forgetShare(r.token_hash, r.id)
+      else {
+        this.shares.set(r.token_hash, {
+          id: r.id,
+          site: r.site,
+          name: r.name,
+          tokenHash: r.token_hash,
+          passwordHash: r.password_hash,
+          minCrowd: Number(r.min_crowd),
+          createdAt: ms(r.created_s),
+        })
+      }
     }
-    for (const r of await queryRows<{ token_hash: string; email: string; invited_by: string; expires_s: number }>(
-      this.db,
-      `SELECT token_hash, email, invited_by, toUnixTimestamp(expires_at) AS expires_s
-       FROM invitations FINAL WHERE used = 0 AND expires_at > toDateTime({now:UInt32})`,
-      { now: Math.floor(now / 1000) },
-    )) {
-      this.invitations.set(r.token_hash, { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, expiresAt: Number(r.expires_s) * 1000 })
+    for (const r of invitations) {
+      if (!this.versions.accept(`invitations:${r.token_hash}`, Number(r.v))) continue
+      const inv = { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, createdAt: ms(r.created_s), expiresAt: ms(r.expires_s) }
+      if (Number(r.used) || inv.expiresAt <= now) this.invitations.delete(r.token_hash)
+      else this.invitations.set(r.token_hash, inv)
     }
+    for (const r of resets) {
+      if (!this.versions.accept(`password_resets:${r.token_hash}`, Number(r.v))) continue
+      const reset = { tokenHash: r.token_hash, ownerId: r.owner_id, issuedBy: r.issued_by, createdAt: ms(r.created_s), expiresAt: ms(r.expires_s) }
+      if (Number(r.used) || reset.expiresAt <= now) this.resets.delete(r.token_hash)
+      else this.resets.set(r.token_hash, reset)
+    }
+  }
+
+  /** Refreshes every `everyMs` in the background; a failure is logged and retried, the last state kept. */
+  startRefresh(log: Logger, everyMs = ACCESS_REFRESH_MS): void {
+    this.refresher ??= new Repeater(
+      () => this.refresh(),
+      (err) => log.warn({ err: (err instanceof Error ? err.message : String(err)).slice(0, 300) }, 'access refresh failed; keeping the last known state'),
+    )
+    this.refresher.start(everyMs)
+  }
+
+  async stopRefresh(): Promise<void> {
+    await this.refresher?.stop()
   }
 
   // Owners
@@ -196,9 +276,26 @@ export class Access {
     await this.writeOwner(updated, 0)
     this.owners.set(owner.id, updated)
     // Every other session of this owner ends: a changed password must lock out whoever else had it.
-    for (const s of [...this.sessions.values()]) {
-      if (s.ownerId === ownerId && s.tokenHash !== keepSessionHash) await this.revokeSessionHash(s.tokenHash)
-    }
+    await this.endSessionsOf(ownerId, keepSessionHash)
+  }
+
+  /** Removes an owner and ends their sessions; never the last owner. */
+  async removeOwner(id: string): Promise<Owner> {
+    return this.exclusive(async () => {
+      const owner = this.owners.get(id)
+      if (!owner) throw new AccessError(`no owner ${id}`, 404)
+      // Another node may have removed an owner a moment ago: count the stored owners, not only
+      // those this node knows of. With none left, anyone reaching / could set up a new owner.
+      const stored = await queryRows<{ id: string }>(this.db, 'SELECT id FROM owners FINAL WHERE deleted = 0')
+      if (!stored.some((o) => o.id !== id && this.owners.has(o.id)) || this.owners.size < 2) {
+        throw new AccessError('the last owner cannot be removed: invite or add another owner first', 409)
+      }
+      await this.writeOwner(owner, 1)
+      this.owners.delete(id)
+      await this.endSessionsOf(id)
+      for (const r of [...this.resets.values()]) if (r.ownerId === id) await this.useUpReset(r)
+      return owner
+    })
   }
 
   private async writeOwner(o: Owner, deleted: 0 | 1): Promise<void> {
@@ -207,8 +304,77 @@ export class Access {
       email: o.email,
       password_hash: o.passwordHash,
       created_at: secs(o.createdAt),
-      updated_at: this.stamp(),
+      updated_at: this.stamp(`owners:${o.id}`),
       deleted,
+    })
+  }
+
+  ownerById(id: string): Owner | undefined {
+    return this.owners.get(id)
+  }
+
+  // Password resets
+
+  /** A one-time link for `ownerId` to set a new password, valid 24 h; older links for them end. */
+  async issueReset(ownerId: string, issuedBy: string): Promise<{ token: string; expiresAt: number }> {
+    if (!this.owners.has(ownerId)) throw new AccessError(`no owner ${ownerId}`, 404)
+    for (const r of [...this.resets.values()]) if (r.ownerId === ownerId) await this.useUpReset(r)
+    const token = newToken('rst')
+    const now = this.clock()
+    const reset: PasswordReset = { tokenHash: tokenHash(token), ownerId, issuedBy, createdAt: now, expiresAt: now + RESET_MS }
+    await this.writeReset(reset, 0)
+    this.resets.set(reset.tokenHash, reset)
+    return { token, expiresAt: reset.expiresAt }
+  }
+
+  /** The owner a valid reset link is for. */
+  resetFor(token: string): { email: string } | undefined {
+    const reset = this.resets.get(tokenHash(token))
+    const owner = reset && reset.expiresAt > this.clock() ? this.owners.get(reset.ownerId) : undefined
+    return owner && { email: owner.email }
+  }
+
+  /** Sets the new password (its policy checked by the caller) and ends every session of the owner. */
+  async useReset(token: string, password: string): Promise<Owner> {
+    const passwordHash = await hashPassword(password)
+    const invalid = () => new AccessError('this reset link is not valid (used, replaced or expired)', 404)
+    return this.exclusive(async () => {
+      const reset = this.resets.get(tokenHash(token))
+      if (!reset || reset.expiresAt <= this.clock()) throw invalid()
+      // Another node may have taken it within its last refresh: the stored row decides.
+      const [stored] = await queryRows<{ used: number }>(
+        this.db,
+        'SELECT used FROM password_resets FINAL WHERE token_hash = {hash:String}',
+        { hash: reset.tokenHash },
+      )
+      const owner = this.owners.get(reset.ownerId)
+      if (!stored || Number(stored.used) || !owner) {
+        this.resets.delete(reset.tokenHash)
+        throw invalid()
+      }
+      await this.useUpReset(reset)
+      const updated = { ...owner, passwordHash }
+      await this.writeOwner(updated, 0)
+      this.owners.set(owner.id, updated)
+      await this.endSessionsOf(owner.id)
+      return updated
+    })
+  }
+
+  private async useUpReset(r: PasswordReset): Promise<void> {
+    this.resets.delete(r.tokenHash)
+    await this.writeReset(r, 1)
+  }
+
+  private async writeReset(r: PasswordReset, used: 0 | 1): Promise<void> {
+    await this.insert('password_resets', {
+      token_hash: r.tokenHash,
+      owner_id: r.ownerId,
+      issued_by: r.issuedBy,
+      created_at: secs(r.createdAt),
+      expires_at: secs(r.expiresAt),
+      updated_at: this.stamp(`password_resets:${r.tokenHash}`),
+      used,
     })
   }
 
@@ -217,7 +383,7 @@ export class Access {
     if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError('not an email address')
     if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
     const token = newToken('inv')
-    const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, expiresAt: this.clock() + INVITATION_MS }
+    const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, createdAt: this.clock(), expiresAt: this.clock() + INVITATION_MS }
     await this.writeInvitation(inv, 0)
     this.invitations.set(inv.tokenHash, inv)
     return { token, expiresAt: inv.expiresAt }
@@ -229,6 +395,9 @@ export class Access {
   }
 
   async acceptInvitation(token: string, password: string): Promise<Owner> {
+    // The token first: scrypt costs ~100 ms of CPU, which an unknown token must not buy.
+    const known = this.invitations.get(tokenHash(token))
+    if (!known || known.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
     const passwordHash = await hashPassword(password)
     return this.exclusive(async () => {
       const inv = this.invitations.get(tokenHash(token))
@@ -240,14 +409,31 @@ export class Access {
     })
   }
 
+  /** Pending invitations, oldest first. */
+  listInvitations(): Invitation[] {
+    const now = this.clock()
+    return [...this.invitations.values()].filter((i) => i.expiresAt > now).sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  /** Revokes the pending invitation whose id (its token hash's first 16 hex digits) or longer hash prefix is given. */
+  async revokeInvitation(idOrPrefix: string): Promise<Invitation> {
+    const prefix = idOrPrefix.toLowerCase()
+    const found = /^[0-9a-f]{8,64}$/.test(prefix) ? this.listInvitations().filter((i) => i.tokenHash.startsWith(prefix)) : []
+    if (found.length !== 1) throw new AccessError(found.length ? `${idOrPrefix} matches several invitations: give more of it` : `no pending invitation ${idOrPrefix}`, found.length ? 400 : 404)
+    const inv = found[0]!
+    this.invitations.delete(inv.tokenHash)
+    await this.writeInvitation(inv, 1)
+    return inv
+  }
+
   private async writeInvitation(inv: Invitation, used: 0 | 1): Promise<void> {
     await this.insert('invitations', {
       token_hash: inv.tokenHash,
       email: inv.email,
       invited_by: inv.invitedBy,
-      created_at: secs(this.clock()),
+      created_at: secs(inv.createdAt),
       expires_at: secs(inv.expiresAt),
-      updated_at: this.stamp(),
+      updated_at: this.stamp(`invitations:${inv.tokenHash}`),
       used,
     })
   }
@@ -271,7 +457,37 @@ export class Access {
       return undefined
     }
     const owner = this.owners.get(session.ownerId)
-    return owner ? { owner, sessionHash: hash } : undefined
+    if (!owner) return undefined
+    session.lastSeen = this.clock()
+    return { owner, sessionHash: hash }
+  }
+
+  /** An owner's sessions, oldest first; `current` marks the one asking. */
+  listSessions(ownerId: string, currentHash: string | undefined): SessionView[] {
+    const now = this.clock()
+    return [...this.sessions.values()]
+      .filter((s) => s.ownerId === ownerId && s.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((s) => ({ id: sessionId(s.tokenHash), createdAt: s.createdAt, lastSeen: s.lastSeen, expiresAt: s.expiresAt, current: s.tokenHash === currentHash }))
+  }
+
+  /** Ends one of the owner's own sessions by its listed id; true when it was the current one. */
+  async endSession(ownerId: string, id: string, currentHash: string | undefined): Promise<boolean> {
+    const session = [...this.sessions.values()].find((s) => s.ownerId === ownerId && sessionId(s.tokenHash) === id)
+    if (!session) throw new AccessError(`no session ${id}`, 404)
+    await this.revokeSessionHash(session.tokenHash)
+    return session.tokenHash === currentHash
+  }
+
+  /** Ends every session of the owner but `keepHash`; how many ended. */
+  async endSessionsOf(ownerId: string, keepHash?: string): Promise<number> {
+    let ended = 0
+    for (const s of [...this.sessions.values()]) {
+      if (s.ownerId !== ownerId || s.tokenHash === keepHash) continue
+      await this.revokeSessionHash(s.tokenHash)
+      ended++
+    }
+    return ended
   }
 
   async revokeSession(token: string): Promise<void> {
@@ -291,7 +507,7 @@ export class Access {
       owner_id: s.ownerId,
       created_at: secs(s.createdAt),
       expires_at: secs(s.expiresAt),
-      updated_at: this.stamp(),
+      updated_at: this.stamp(`owner_sessions:${s.tokenHash}`),
       revoked,
     })
   }
@@ -330,7 +546,7 @@ export class Access {
       sites: k.sites,
       min_crowd: k.minCrowd,
       created_at: secs(k.createdAt),
-      updated_at: this.stamp(),
+      updated_at: this.stamp(`api_keys:${k.id}`),
       revoked,
     })
   }
@@ -364,10 +580,14 @@ export class Access {
   async revokeShare(id: string): Promise<Share> {
     const share = [...this.shares.values()].find((s) => s.id === id)
     if (!share) throw new AccessError(`no shared link with id ${id}`, 404)
-    this.shares.delete(share.tokenHash)
-    for (const [hash, s] of this.shareSessions) if (s.shareId === id) this.shareSessions.delete(hash)
+    this.forgetShare(share.tokenHash, id)
     await this.writeShare(share, 1)
     return share
+  }
+
+  private forgetShare(hash: string, id: string): void {
+    this.shares.delete(hash)
+    for (const [h, s] of this.shareSessions) if (s.shareId === id) this.shareSessions.delete(h)
   }
 
   /** Checks a shared link's password and returns a token that stands for the unlocked link. */
@@ -376,8 +596,24 @@ export class Access {
     if (!share) return undefined
     if (share.passwordHash && !(await verifyPassword(password, share.passwordHash))) return undefined
     const unlocked = newToken('ss')
-    this.shareSessions.set(tokenHash(unlocked), { shareId: share.id, expiresAt: this.clock() + SHARE_SESSION_MS })
+    this.rememberShareSession(tokenHash(unlocked), share.id)
     return unlocked
+  }
+
+  /** Unlocked shared links held in memory (capped at MAX_SHARE_SESSIONS). */
+  get shareSessionCount(): number {
+    return this.shareSessions.size
+  }
+
+  private rememberShareSession(hash: string, shareId: string): void {
+    const now = this.clock()
+    // Every unlock lives equally long, so the Map's insertion order is expiry order: the
+    // expired ones are at its start, and so is the one to forget when it is full.
+    for (const [h, s] of this.shareSessions) {
+      if (s.expiresAt > now && this.shareSessions.size < MAX_SHARE_SESSIONS) break
+      this.shareSessions.delete(h)
+    }
+    this.shareSessions.set(hash, { shareId, expiresAt: now + SHARE_SESSION_MS })
   }
 
   unlockedShare(token: string): Share | undefined {
@@ -395,7 +631,7 @@ export class Access {
       password_hash: s.passwordHash,
       min_crowd: s.minCrowd,
       created_at: secs(s.createdAt),
-      updated_at: this.stamp(),
+      updated_at: this.stamp(`shares:${s.id}`),
       revoked,
     })
   }
@@ -435,12 +671,71 @@ export class Access {
     await this.db.insert({ table, values: [row], format: 'JSONEachRow' })
   }
 
-  /** A version stamp for ReplacingMergeTree: strictly increasing even within one millisecond. */
-  private lastStamp = 0
-  private stamp(): string {
-    this.lastStamp = Math.max(this.lastStamp + 1, Date.now())
-    return new Date(this.lastStamp).toISOString().replace('T', ' ').replace('Z', '')
+  /** A version for ReplacingMergeTree, also held as this node's version of `key`. */
+  private stamp(key: string): string {
+    return stampText(this.versions.stamp(key))
   }
+}
+
+/** A session's id in listings: derived from its hash, so no listing shows the hash itself. */
+export function sessionId(hash: string): string {
+  return createHash('sha256').update(`session:${hash}`).digest('hex').slice(0, 16)
+}
+
+interface OwnerRow {
+  id: string
+  email: string
+  password_hash: string
+  created_s: number
+  deleted: number
+  v: string
+}
+interface SessionRow {
+  token_hash: string
+  owner_id: string
+  created_s: number
+  expires_s: number
+  revoked: number
+  v: string
+}
+interface KeyRow {
+  id: string
+  name: string
+  key_hash: string
+  sites: string[]
+  min_crowd: number
+  created_s: number
+  revoked: number
+  v: string
+}
+interface ShareRow {
+  id: string
+  site: string
+  name: string
+  token_hash: string
+  password_hash: string
+  min_crowd: number
+  created_s: number
+  revoked: number
+  v: string
+}
+interface InvitationRow {
+  token_hash: string
+  email: string
+  invited_by: string
+  created_s: number
+  expires_s: number
+  used: number
+  v: string
+}
+interface ResetRow {
+  token_hash: string
+  owner_id: string
+  issued_by: string
+  created_s: number
+  expires_s: number
+  used: number
+  v: string
 }
 
 export function normalizeEmail(email: string): string {

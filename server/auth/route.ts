@@ -1,15 +1,18 @@
 import { Hono, type Context } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { addressPrefix } from '../privacy/prefix.ts'
 import { clientAddress } from '../ingest/client-address.ts'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { isSecureRequest } from '../http/security.ts'
+import { crossSiteBrowserRequest, isSecureRequest } from '../http/security.ts'
 import type { Logger } from '../log.ts'
 import { AccessError, normalizeEmail, type Access } from './access.ts'
 import { checkPasswordPolicy } from './password.ts'
-import { SESSION_COOKIE, type AuthEnv } from './principal.ts'
+import { clearSessionCookies, SESSION_COOKIE, sessionToken, type AuthEnv } from './principal.ts'
 import { FailureLimiter } from './rate-limit.ts'
+import type { IdleSessions } from './session-idle.ts'
+import type { SetupToken } from './setup-token.ts'
+import { tokenHash } from './tokens.ts'
 
 const credentials = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) })
 
@@ -32,6 +35,10 @@ export interface AuthRouteDeps {
   trustProxy: number
   sessionDays: number
   clock: () => number
+  /** the one-time secret that creates the first owner (DATA_DIR/setup-token) */
+  setupToken: SetupToken
+  /** SESSION_IDLE_DAYS: a new session's idle period starts at login */
+  idleSessions?: IdleSessions
 }
 
 /** Setup of the first owner, login, logout, password change and accepting an invitation. */
@@ -43,12 +50,15 @@ export function authRoute(deps: AuthRouteDeps) {
 
   const startSession = async (c: Context, ownerId: string) => {
     const { token, expiresAt } = await access.createSession(ownerId)
+    deps.idleSessions?.touch(tokenHash(token))
+    const secure = isSecureRequest(c, { trustProxy: deps.trustProxy > 0 })
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'Lax',
-      secure: isSecureRequest(c, { trustProxy: deps.trustProxy > 0 }),
+      secure,
       path: '/',
       expires: new Date(expiresAt),
+      ...(secure ? { prefix: 'host' as const } : {}),
     })
   }
   const done = (c: Context, body: object, status: 200 | 201 = 200) => (isForm(c) ? c.redirect('/', 303) : c.json(body, status))
@@ -57,7 +67,17 @@ export function authRoute(deps: AuthRouteDeps) {
 
   app.post('/api/setup', async (c) => {
     if (access.ownerCount() > 0) return c.json({ error: 'setup is done: log in instead' }, 409)
-    const parsed = credentials.safeParse(await readBody(c))
+    const body = await readBody(c)
+    // Whoever reaches a fresh instance first must not own it: the setup token proves access
+    // to the machine (DATA_DIR), the admin key to its configuration.
+    if (c.get('principal')?.kind !== 'admin') {
+      const given = typeof body.setup_token === 'string' ? body.setup_token.trim() : ''
+      if (!given) {
+        return c.json({ error: 'send the setup token: the server wrote it to the file setup-token in its DATA_DIR and names that file in its start-up log' }, 401)
+      }
+      if (!deps.setupToken.matches(given)) return c.json({ error: 'wrong setup token: copy it from the file setup-token in the server\'s DATA_DIR' }, 403)
+    }
+    const parsed = credentials.safeParse(body)
     if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
     const problem = checkPasswordPolicy(parsed.data.password)
     if (problem) return c.json({ error: problem }, 400)
@@ -69,11 +89,16 @@ export function authRoute(deps: AuthRouteDeps) {
       throw err
     }
     log.info({ owner: owner.id }, 'first owner created')
+    deps.setupToken.discard()
     await startSession(c, owner.id)
     return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
   })
 
   app.post('/api/login', async (c) => {
+    // Login CSRF: a foreign page must not log a browser into an account of its choosing.
+    if (crossSiteBrowserRequest(c, { trustProxy: deps.trustProxy > 0 })) {
+      return c.json({ error: 'cross-site request refused: log in from the dashboard (Origin check)' }, 403)
+    }
     const parsed = credentials.safeParse(await readBody(c))
     if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
     const address = clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
@@ -97,9 +122,9 @@ export function authRoute(deps: AuthRouteDeps) {
 
   app.post('/api/logout', async (c) => {
     const p = c.get('principal')
-    const token = getCookie(c, SESSION_COOKIE)
+    const token = sessionToken(c)
     if (p?.kind === 'owner' && token) await access.revokeSession(token)
-    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    clearSessionCookies(c)
     return isForm(c) ? c.redirect('/', 303) : c.json({ ok: true })
   })
 

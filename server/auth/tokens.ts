@@ -2,9 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
  * What a token is for, readable in logs and secret scanners: `sk` API key, `ss` session,
- * `sh` shared-dashboard link, `inv` invitation, `adm` first-admin setup.
+ * `sh` shared-dashboard link, `inv` invitation, `adm` first-admin setup, `rst` password reset.
  */
-export type TokenPrefix = 'sk' | 'ss' | 'sh' | 'inv' | 'adm' | 'px'
+export type TokenPrefix = 'sk' | 'ss' | 'sh' | 'inv' | 'adm' | 'px' | 'rst'
 
 /** `<prefix>_` followed by 32 random bytes in base64url (256 bits). */
 export function newToken(prefix: TokenPrefix): string {

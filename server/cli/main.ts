@@ -24,6 +24,8 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   keys revoke <id>
   owners list
   owners add <email> [--password-stdin]  without a password: prints an invitation link
+  owners remove <email|id>              ends their sessions; never the last owner
+  owners reset <email|id>               prints a one-time password-reset link (24 h)
   shares list [--site <domain>]
   shares create --site <domain> [--name <name>] [--password-stdin] [--min-crowd 5]
   shares revoke <id>
@@ -116,6 +118,14 @@ function operation(args: string[], o: Options): Operation {
         http: { method: 'POST', path: '/api/owners', body: { email, password: o.password } },
         direct: (x) => x.ownersAdd(email, o.password, 'cli'),
       }
+    }
+    case 'owners remove': {
+      const who = need(a, 'an email address or owner id')
+      return { http: { method: 'DELETE', path: `/api/owners/${enc(who)}` }, direct: (x) => x.ownersRemove(who) }
+    }
+    case 'owners reset': {
+      const who = need(a, 'an email address or owner id')
+      return { http: { method: 'POST', path: `/api/owners/${enc(who)}/reset` }, direct: (x) => x.ownersReset(who, 'cli') }
     }
     case 'shares list':
       return { http: { method: 'GET', path: `/api/shares${o.site ? `?site=${enc(o.site)}` : ''}` }, direct: (x) => x.sharesList(o.site) }

@@ -1,4 +1,5 @@
 import type { Boot, Lang } from '../../dashboard/src/boot.ts'
+import { textIn } from '../../dashboard/src/i18n.ts'
 
 export const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 
@@ -50,9 +51,14 @@ const TEXT = {
   },
 } satisfies Record<Lang, Record<string, string>>
 
-const credentialsForm = (lang: Lang, action: string, button: string, autocomplete: string) => {
+/** The setup token's field (see server/auth/setup-token.ts), first in the setup form. */
+const setupTokenField = (lang: Lang) => `<label for="setup_token">${textIn(lang, 'setupToken')}</label>
+<input id="setup_token" name="setup_token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="setup_token_help">
+<p id="setup_token_help" class="hint">${esc(textIn(lang, 'setupTokenHelp'))}</p>`
+
+const credentialsForm = (lang: Lang, action: string, button: string, autocomplete: string, first = '') => {
   const t = TEXT[lang]
-  return `<form method="post" action="${action}">
+  return `<form method="post" action="${action}">${first}
 <label for="email">${t.email}</label><input id="email" name="email" type="email" required autocomplete="username">
 <label for="password">${t.password}</label><input id="password" name="password" type="password" required minlength="10" autocomplete="${autocomplete}">
 <button type="submit">${button}</button></form>`
@@ -64,7 +70,7 @@ const auth = (inner: string) => `<main class="auth">${inner}</main>`
 export const fallback = {
   setup: (lang: Lang) => {
     const t = TEXT[lang]
-    return { title: t.setup, body: auth(`<h1>${t.setup}</h1><p>${t.setupIntro}</p>${credentialsForm(lang, '/api/setup', t.createAccount, 'new-password')}`) }
+    return { title: t.setup, body: auth(`<h1>${t.setup}</h1><p>${t.setupIntro}</p>${credentialsForm(lang, '/api/setup', t.createAccount, 'new-password', setupTokenField(lang))}`) }
   },
   login: (lang: Lang) => {
     const t = TEXT[lang]

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { queryRows, type Db } from '../db/client.ts'
 import { AccessError } from '../auth/access.ts'
 import { newToken, tokenHash } from '../auth/tokens.ts'
+import { Repeater, stampText, Versions } from '../db/versioned.ts'
+import type { Logger } from '../log.ts'
 import { DP_DIMENSIONS } from './privacy.ts'
 import type { Granularity } from './suppress.ts'
 
@@ -52,24 +54,57 @@ export interface PartnerShareInput {
   budget?: string
 }
 
-/** Partner shares and the epsilon they have spent, cached in memory. */
+/** How often every node reads back the partner shares changed since its last look. */
+export const PARTNERS_REFRESH_MS = 3_000
+
+/**
+ * Partner shares and the epsilon they have spent, cached in memory. Shares changed through
+ * another node arrive with `refresh` (every PARTNERS_REFRESH_MS); a share's ledger is read from
+ * ClickHouse again right before it spends (`spend`).
+ */
 export class Partners {
   private byHash = new Map<string, PartnerShare>()
   /** per share: block → [epsilon charged with it ('' or '0' when free), first release time] */
   private spent = new Map<string, Map<string, [string, number]>>()
+  private versions: Versions
+  private refresher: Repeater | undefined
+  /** per share: the spend in progress on this node, so two downloads here check one after the other */
+  private spending = new Map<string, Promise<unknown>>()
 
   constructor(
     private db: Db,
     private clock: () => number,
-  ) {}
+  ) {
+    this.versions = new Versions(() => Math.max(Date.now(), this.clock()))
+  }
 
   async load(): Promise<void> {
+    await this.refresh()
+    // Aliases differ from column names: ClickHouse would read an alias inside the other aggregate.
+    for (const r of await queryRows<{ share_id: string; block: string; charged: string; first_at: number }>(
+      this.db,
+      `SELECT share_id, block, argMin(epsilon, created_at) AS charged, toUnixTimestamp(min(created_at)) AS first_at
+       FROM partner_releases GROUP BY share_id, block`,
+    )) {
+      this.releases(r.share_id).set(r.block, [r.charged, Number(r.first_at) * 1000])
+    }
+  }
+
+  /** Reads the partner shares changed since the last look (all of them the first time). */
+  async refresh(): Promise<void> {
     const rows = await queryRows<Record<string, any>>(
       this.db,
-      `SELECT id, site, name, token_hash, dimensions, finest, coarsest, k, epsilon, budget, noise_key,
-              toUnixTimestamp(created_at) AS created_s FROM partner_shares FINAL WHERE revoked = 0`,
+      `SELECT id, site, name, token_hash, dimensions, finest, coarsest, k, epsilon, budget, noise_key, revoked,
+              toUnixTimestamp(created_at) AS created_s, toUnixTimestamp64Milli(updated_at) AS v
+       FROM partner_shares WHERE updated_at > fromUnixTimestamp64Milli({since:Int64}) ORDER BY updated_at`,
+      { since: this.versions.since() },
     )
     for (const r of rows) {
+      if (!this.versions.accept(r.id, Number(r.v))) continue
+      if (Number(r.revoked)) {
+        this.byHash.delete(r.token_hash)
+        continue
+      }
       this.byHash.set(r.token_hash, {
         id: r.id,
         site: r.site,
@@ -85,14 +120,56 @@ export class Partners {
         createdAt: Number(r.created_s) * 1000,
       })
     }
-    // Aliases differ from column names: ClickHouse would read an alias inside the other aggregate.
-    for (const r of await queryRows<{ share_id: string; block: string; charged: string; first_at: number }>(
+  }
+
+  /** Refreshes every `everyMs` in the background; a failure is logged and retried, the last state kept. */
+  startRefresh(log: Logger, everyMs = PARTNERS_REFRESH_MS): void {
+    this.refresher ??= new Repeater(
+      () => this.refresh(),
+      (err) => log.warn({ err: (err instanceof Error ? err.message : String(err)).slice(0, 300) }, 'partner shares refresh failed; keeping the last known state'),
+    )
+    this.refresher.start(everyMs)
+  }
+
+  async stopRefresh(): Promise<void> {
+    await this.refresher?.stop()
+  }
+
+  /** Adds the stored ledger of a share (every node's releases) to what this node knows. */
+  async readLedger(shareId: string): Promise<void> {
+    const rows = await queryRows<{ block: string; charged: string; first_at: number }>(
       this.db,
-      `SELECT share_id, block, argMin(epsilon, created_at) AS charged, toUnixTimestamp(min(created_at)) AS first_at
-       FROM partner_releases GROUP BY share_id, block`,
-    )) {
-      this.releases(r.share_id).set(r.block, [r.charged, Number(r.first_at) * 1000])
-    }
+      `SELECT block, argMin(epsilon, created_at) AS charged, toUnixTimestamp(min(created_at)) AS first_at
+       FROM partner_releases WHERE share_id = {share:String} GROUP BY block`,
+      { share: shareId },
+    )
+    const known = this.releases(shareId)
+    for (const r of rows) known.set(r.block, [r.charged, Number(r.first_at) * 1000])
+  }
+
+  /**
+   * Spends epsilon for a download of `blocks`, or refuses: checked against the stored ledger,
+   * read right before, and recorded before any data is built, so the window in which another
+   * node can spend the same budget is one ledger read and one insert long (milliseconds).
+   * Downloads of one share through this node check one after the other.
+   */
+  async spend(share: PartnerShare, blocks: string[]): Promise<{ ok: true } | { ok: false; spentMicros: number }> {
+    const before = this.spending.get(share.id) ?? Promise.resolve()
+    const run = before.then(async () => {
+      await this.readLedger(share.id)
+      const eps = micros(share.epsilon)
+      if (eps && this.fresh(share.id, blocks).length && this.spentMicros(share.id) + eps > micros(share.budget)) {
+        return { ok: false as const, spentMicros: this.spentMicros(share.id) }
+      }
+      await this.recordReleases(share, blocks)
+      return { ok: true as const }
+    })
+    const settled = run.catch(() => {})
+    this.spending.set(share.id, settled)
+    void settled.then(() => {
+      if (this.spending.get(share.id) === settled) this.spending.delete(share.id)
+    })
+    return run
   }
 
   async create(input: PartnerShareInput): Promise<{ token: string; share: PartnerShare }> {
@@ -152,6 +229,15 @@ export class Partners {
     return share
   }
 
+  /** Shares follow a renamed site: the owner renamed it, the agreement with the partner stands. */
+  async renameSite(from: string, to: string): Promise<void> {
+    for (const share of this.list(from)) {
+      const moved = { ...share, site: to }
+      this.byHash.set(share.tokenHash, moved)
+      await this.write(moved, 0)
+    }
+  }
+
   /** Epsilon spent so far, in millionths (exact for decimals of up to 6 places). */
   spentMicros(shareId: string): number {
     let total = 0
@@ -205,7 +291,7 @@ export class Partners {
           budget: s.budget,
           noise_key: s.noiseKey.toString('hex'),
           created_at: Math.floor(s.createdAt / 1000),
-          updated_at: new Date(Math.max(Date.now(), this.clock())).toISOString().replace('T', ' ').replace('Z', ''),
+          updated_at: stampText(this.versions.stamp(s.id)),
           revoked,
         },
       ],

@@ -41,13 +41,10 @@ export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; ti
     }
     const blockIds = blocks.map((b) => `${share.coarsest}|${b.first}|${b.last}`)
     const budget = micros(share.budget)
-    const eps = micros(share.epsilon)
-    const fresh = deps.partners.fresh(share.id, blockIds)
-    if (eps && fresh.length && deps.partners.spentMicros(share.id) + eps > budget) {
-      return c.json(
-        { error: 'this download would overspend the privacy budget', epsilon_spent: fromMicros(deps.partners.spentMicros(share.id)), budget: share.budget },
-        409,
-      )
+    // Checked against the stored ledger and recorded before the data is read (see Partners.spend).
+    const spending = await deps.partners.spend(share, blockIds)
+    if (!spending.ok) {
+      return c.json({ error: 'this download would overspend the privacy budget', epsilon_spent: fromMicros(spending.spentMicros), budget: share.budget }, 409)
     }
     const first = blocks[0]!.first
     const last = blocks.at(-1)!.last
@@ -55,7 +52,6 @@ export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; ti
     const days = await loadDays(deps.db, share.site, ['', ...share.dimensions], first, last, deps.timezone)
     const range = { from: from > first ? from : first, to: to < last ? to : last }
     const built = buildExport(share, days, blocks, granularity, range)
-    await deps.partners.recordReleases(share, blockIds)
     const cells = built.cells.filter((cell) => cell.dimension === '' || dimensions.includes(cell.dimension))
     const generatedAt = new Date(Math.max(...blockIds.map((b) => deps.partners.firstReleased(share.id, b) ?? 0)))
     const spent = deps.partners.spentMicros(share.id)

@@ -97,3 +97,16 @@ export function sameOrigin(c: Context, options: ProxyOptions): boolean {
   // exact comparison suffices; `Origin: null` (sandboxed frames) never matches.
   return origin === new URL(`${requestScheme(c, options)}://${new URL(c.req.url).host}`).origin
 }
+
+/**
+ * For requests that set a cookie rather than carry one (login): true when a browser says the
+ * request comes from another site, by an `Origin` that is not ours or by
+ * `Sec-Fetch-Site: cross-site`/`same-site`. A request with neither header is not a browser's
+ * (curl, scripts) and cannot ride on a visitor's browser, so it passes.
+ */
+export function crossSiteBrowserRequest(c: Context, options: ProxyOptions): boolean {
+  const origin = c.req.header('origin')
+  if (origin !== undefined) return !sameOrigin(c, options)
+  const site = c.req.header('sec-fetch-site')
+  return site !== undefined && site !== 'same-origin' && site !== 'none'
+}

@@ -13,8 +13,12 @@ label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;font:i
 <body><h1>${esc(title)}</h1>${body}</body></html>`
 }
 
-const credentialsForm = (action: string, button: string, autocomplete: string) => `
-<form method="post" action="${action}">
+const SETUP_TOKEN_FIELD = `
+<label for="setup_token">Setup token (from the file setup-token in the server's DATA_DIR; its start-up log names it)</label>
+<input id="setup_token" name="setup_token" type="password" required autocomplete="off">`
+
+const credentialsForm = (action: string, button: string, autocomplete: string, first = '') => `
+<form method="post" action="${action}">${first}
 <label for="email">Email</label><input id="email" name="email" type="email" required autocomplete="username">
 <label for="password">Password</label><input id="password" name="password" type="password" required minlength="10" autocomplete="${autocomplete}">
 <button type="submit">${button}</button></form>`
@@ -28,7 +32,7 @@ export function pagesRoute(deps: { access: Access; sites: Sites }) {
 
   app.get('/', (c) => {
     if (deps.access.ownerCount() === 0) {
-      return c.html(page('Set up Skaits', `<p>Create the first owner account.</p>${credentialsForm('/api/setup', 'Create account', 'new-password')}`))
+      return c.html(page('Set up Skaits', `<p>Create the first owner account.</p>${credentialsForm('/api/setup', 'Create account', 'new-password', SETUP_TOKEN_FIELD)}`))
     }
     const p = c.get('principal')
     if (p?.kind !== 'owner') return c.html(page('Log in', credentialsForm('/api/login', 'Log in', 'current-password')))
@@ -51,6 +55,19 @@ export function pagesRoute(deps: { access: Access; sites: Sites }) {
         `<p>Choose a password for ${esc(inv.email)}.</p><form method="post" action="/api/invitations/${esc(c.req.param('token'))}">
 <label for="password">Password</label><input id="password" name="password" type="password" required minlength="10" autocomplete="new-password">
 <button type="submit">Create account</button></form>`,
+      ),
+    )
+  })
+
+  app.get('/reset/:token', (c) => {
+    const reset = deps.access.resetFor(c.req.param('token'))
+    if (!reset) return c.html(page('Password reset', '<p>This reset link is not valid: used, replaced or expired.</p>'), 404)
+    return c.html(
+      page(
+        'Choose a new password',
+        `<p>A new password for ${esc(reset.email)}. Every session of this account ends.</p><form method="post" action="/api/reset/${esc(c.req.param('token'))}">
+<label for="password">New password</label><input id="password" name="password" type="password" required minlength="10" autocomplete="new-password">
+<button type="submit">Set password</button></form>`,
       ),
     )
   })

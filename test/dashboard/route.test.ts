@@ -76,7 +76,10 @@ describe('dashboard route', () => {
   })
 
   it('shows working forms to everyone else, and settings only to owners', async () => {
-    expect(await (await app(builtDir(), undefined, 0).request('/')).text()).toContain('<form method="post" action="/api/setup">')
+    const setup = await (await app(builtDir(), undefined, 0).request('/')).text()
+    expect(setup).toContain('<form method="post" action="/api/setup">')
+    expect(setup).toContain('name="setup_token"')
+    expect(setup).toContain('setup-token')
     expect(await (await app(builtDir()).request('/')).text()).toContain('<form method="post" action="/api/login">')
     const settings = await app(builtDir()).request('/settings')
     expect(settings.status).toBe(303)

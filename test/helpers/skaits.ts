@@ -12,7 +12,7 @@ import { createDb, type Db } from '../../server/db/client.ts'
 import { startArgs } from '../../server/build.ts'
 import { sameClock } from './clock.ts'
 
-export const API_KEY = 'test-key'
+export const API_KEY = 'test-admin-key-0123456789abcdef'
 
 /** A current desktop Chrome; made-up User-Agents are rightly dropped as bots. */
 export const CHROME_UA =

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchChromium, statsHost } from '../helpers/chromium.ts'
 import { startSite, trackerPage, queueStub, type Site } from '../helpers/pages.ts'
-import { CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { API_KEY, CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 let server: SpawnedSkaits
 let browser: Browser
@@ -29,7 +29,7 @@ async function waitForPageviews(n: number): Promise<void> {
   for (;;) {
     const res = await fetch(`${server.url}/api/v2/query`, {
       method: 'POST',
-      headers: { authorization: 'Bearer test-key', 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ site_id: 'site.test', metrics: ['pageviews'], date_range: 'day' }),
     })
     const json = (await res.json()) as { results: { metrics: number[] }[] }
@@ -43,7 +43,7 @@ async function waitForPageviews(n: number): Promise<void> {
 async function siteQuery(body: Record<string, unknown>) {
   const res = await fetch(`${server.url}/api/v2/query`, {
     method: 'POST',
-    headers: { authorization: 'Bearer test-key', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ site_id: 'site.test', date_range: 'day', ...body }),
   })
   expect(res.status).toBe(200)
