@@ -39,6 +39,8 @@ export const TIME_SENSITIVE = [
   'test/integration/salt-key.test.ts',
   'test/integration/attack-hour-join.test.ts',
   'test/integration/attack-crowd.test.ts',
+  'test/integration/export-csv.test.ts',
+  'test/integration/access-nodes.test.ts',
 ]
 
 const root = path.resolve(import.meta.dirname, '..')
