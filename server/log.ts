@@ -4,7 +4,7 @@ export type Logger = pino.Logger
 
 /**
  * Structured JSON logs. Nothing that identifies a visitor is ever passed in: no address,
- * no User-Agent, no visitor hash (DESIGN.md, privacy contract item 2).
+ * no User-Agent, no visitor hash (docs/design.md, privacy contract rule 2).
  */
 export function createLogger(level: string): Logger {
   // Written synchronously: Skaits logs little (start, maintenance, failures), and the default

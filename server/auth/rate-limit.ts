@@ -16,7 +16,7 @@ interface Window {
  * Counts failures (bad passwords, bad tokens) per key in fixed windows that start at a key's
  * first failure. Keys are chosen by the caller and must never be a full client address: use
  * an address prefix (`203.0.113.0/24`, see privacy/prefix.ts) or `account:<email>`, so
- * nothing here identifies a visitor (DESIGN.md, privacy contract item 2). Check every key a
+ * nothing here identifies a visitor (docs/design.md, privacy contract rule 2). Check every key a
  * request touches before doing the work, and record a failure on each of them afterwards.
  *
  * Memory holds at most `maxKeys` windows, kept in the order they started: the oldest is the

@@ -8,8 +8,8 @@ export const BUNDLED_COUNTRY_DB = createRequire(import.meta.url).resolve(
 )
 
 /**
- * IP address → ISO 3166-1 alpha-2 country. Geography stops at the country (DESIGN.md,
- * privacy contract item 7): even when given a City database, only the country code is read.
+ * IP address → ISO 3166-1 alpha-2 country. Geography stops at the country (docs/design.md,
+ * privacy contract rule 9): even when given a City database, only the country code is read.
  */
 export class CountryLookup {
   readonly #db: Reader<Response>

@@ -30,7 +30,7 @@ export const UNKNOWN = '(unknown)'
  * IP address → the domain name of the visitor's internet service provider, from reverse
  * DNS of the visitor's network (`host-87-110-1-1.tet.lv` → `tet.lv`) or from an ISP database.
  *
- * Privacy (DESIGN.md, contract item 2): the address goes no further than `addressPrefix`.
+ * Privacy (docs/design.md, contract rules 2 and 3): the address goes no further than `addressPrefix`.
  * DNS is asked about a fixed address of the network (`networkProbe`), never the visitor's,
  * so a resolver and the reverse zone's operator learn only that someone of this /24 or /48
  * was counted; ISPs name whole ranges after themselves, so the network's `.1` (`::1`) names

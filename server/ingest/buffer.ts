@@ -9,7 +9,7 @@ import { enableInsertDeduplication } from './dedup.ts'
  * One flush's events, summed per aggregate row: (site, hour, day, dimension, value) → the
  * increments, plus the visitor hashes that count towards the row's unique visitors. ClickHouse
  * then receives a few hundred rows a second instead of some twenty per new visit, and the sums
- * are the same: every aggregate is a plain sum (DESIGN.md, "Data flow").
+ * are the same: every aggregate is a plain sum (docs/design.md, "Data flow").
  */
 export class Tally {
   /** (site, hour, day) → dimension → value → row */

@@ -5,7 +5,7 @@ import { isIP } from 'node:net'
  * = N reverse proxies in front, each appends the address it received from to
  * X-Forwarded-For, so the client is the N-th entry counted from the right; entries further
  * left were written by the client itself and are never believed.
- * The result lives only in the request's memory (DESIGN.md, privacy contract item 2).
+ * The result lives only in the request's memory (docs/design.md, privacy contract rule 2).
  */
 export function clientAddress(
   socketAddress: string | undefined,

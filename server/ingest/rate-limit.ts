@@ -15,8 +15,8 @@ interface Bucket {
 
 /**
  * A token bucket per network (IPv4 /24, IPv6 /48), never per address: the key is the
- * address prefix, so nothing kept here identifies a visitor (DESIGN.md, privacy contract
- * item 2). A forgotten network starts again with a full bucket, so the memory bound can only
+ * address prefix, so nothing kept here identifies a visitor (docs/design.md, privacy
+ * contract rule 2). A forgotten network starts again with a full bucket, so the memory bound can only
  * make the limit more lenient, never refuse someone wrongly.
  */
 export class IngestRateLimiter {

@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 /**
  * The network an address belongs to: IPv4 /24 (`203.0.113.0/24`), IPv6 /48
  * (`2001:db8:abcd::/48`). Lookup caches are keyed by this, never by the address itself
- * (DESIGN.md, privacy contract item 2): a /24 or /48 is shared by many subscribers, so a
+ * (docs/design.md, privacy contract rule 2): a /24 or /48 is shared by many subscribers, so a
  * cache key names a network, not a person. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) counts as
  * the IPv4 address it carries, otherwise every such address would share `::/48`.
  */

@@ -75,7 +75,7 @@ export class PlanError extends Error {}
 
 const CROSS_TAB =
   'Skaits keeps no cross-tabulations, by design: every count is stored for one dimension alone ' +
-  '(DESIGN.md, privacy contract item 5)'
+  '(docs/design.md, privacy contract rule 6)'
 
 export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>, range: DayRange): Plan {
   const timeDims = req.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
