@@ -26,7 +26,7 @@ import { storageWhatIf, type Variant } from './storage-whatif.ts'
  * goes through the real Ingestor, session map, buffer, Null table, materialized views and rollup,
  * and every resulting row must equal the derived one (storage-proof.ts); otherwise the benchmark
  * stops. The month ends at the real clock's current hour, and every closed day is rolled up by
- * the real rollup (server/rollup/rollup.ts), so the 48 h sketches hold only today, as on a live
+ * the real rollup (server/rollup/rollup.ts), so the sketches hold only today, as on a live
  * server. With BENCH_STORAGE_WHATIF=1, copies of counts_hourly measure what other layouts of it
  * would store (storage-whatif.ts): the next leads for the storage figure.
  *
@@ -329,7 +329,7 @@ function printStorage(st: Storage, whatIf: Variant[]): void {
     )
   for (const t of st.skaits) line(`Skaits ${t.table}`, t)
   line('Skaits, all that outlives the day', { rows: sum(st.skaits.map((t) => t.rows)), bytes: st.skaitsBytes })
-  line('  and visitor_sketches (today, ≤ 48 h)', st.sketches)
+  line('  and visitor_sketches (today, until its rollup)', st.sketches)
   for (const t of st.raw) line(`raw ${t.table.replace('plausible.', '')}`, t)
   line('raw, both tables', { rows: sum(st.raw.map((t) => t.rows)), bytes: st.rawBytes })
   console.log(
