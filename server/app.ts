@@ -222,8 +222,11 @@ export async function createSkaits(
     buffer.start()
     maintenance.start()
     // Other nodes' revocations, logouts, password changes and partner shares (docs/scaling.md).
-    access.startRefresh(log)
-    partners.startRefresh(log)
+    // The embedded engine is opened by this process alone: there is no other node to hear from.
+    if (config.clickhouse.kind === 'server') {
+      access.startRefresh(log)
+      partners.startRefresh(log)
+    }
   }
 
   return {

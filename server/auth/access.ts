@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { errorText } from '../ingest/buffer.ts'
 import { queryRows, type Db } from '../db/client.ts'
 import { Repeater, stampText, Versions } from '../db/versioned.ts'
 import type { Logger } from '../log.ts'
@@ -202,7 +203,7 @@ export class Access {
   startRefresh(log: Logger, everyMs = ACCESS_REFRESH_MS): void {
     this.refresher ??= new Repeater(
       () => this.refresh(),
-      (err) => log.warn({ err: (err instanceof Error ? err.message : String(err)).slice(0, 300) }, 'access refresh failed; keeping the last known state'),
+      (err) => log.warn({ err: errorText(err) }, 'access refresh failed; keeping the last known state'),
     )
     this.refresher.start(everyMs)
   }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { errorText } from '../ingest/buffer.ts'
 import { queryRows, type Db } from '../db/client.ts'
 import { AccessError } from '../auth/access.ts'
 import { newToken, tokenHash } from '../auth/tokens.ts'
@@ -126,7 +127,7 @@ export class Partners {
   startRefresh(log: Logger, everyMs = PARTNERS_REFRESH_MS): void {
     this.refresher ??= new Repeater(
       () => this.refresh(),
-      (err) => log.warn({ err: (err instanceof Error ? err.message : String(err)).slice(0, 300) }, 'partner shares refresh failed; keeping the last known state'),
+      (err) => log.warn({ err: errorText(err) }, 'partner shares refresh failed; keeping the last known state'),
     )
     this.refresher.start(everyMs)
   }
