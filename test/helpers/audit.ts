@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { queryRows, type Db } from '../../server/db/client.ts'
 
 export interface TableInfo {
@@ -44,4 +45,13 @@ export function ttlHours(createTableQuery: string): number | undefined {
   if (!m) return undefined
   const n = Number(m[2])
   return { Hour: n, Day: n * 24, Month: n * 24 * 31, Year: n * 24 * 366 }[m[1] as 'Hour' | 'Day' | 'Month' | 'Year']
+}
+
+/** Files under `dir` whose bytes contain `needle` (grep -rlaF), newline-separated; '' when none. */
+export function filesContaining(dir: string, needle: string): string {
+  try {
+    return execFileSync('grep', ['-rlaF', needle, dir]).toString().trim()
+  } catch {
+    return '' // grep exits 1 when nothing matches
+  }
 }

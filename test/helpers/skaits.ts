@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -177,4 +177,32 @@ export async function breakdown(url: string, dimension: string, metrics: string[
   return Object.fromEntries(
     json.results.map((r: any) => [r.dimensions[0], Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]]))]),
   )
+}
+
+/** Runs `npm run --silent skaits -- … --json` as a user would (node and tsx directly, same script) on `dataDir`. */
+export function runCli(dataDir: string, args: string[], input = ''): { code: number | null; json: any; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/main.ts', ...args, '--json'], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ISP_LOOKUP: 'off' },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  let json: unknown
+  try {
+    json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '')
+  } catch {
+    json = undefined
+  }
+  return { code: r.status, json, stderr: r.stderr }
+}
+
+/** A management API call with the admin key. */
+export async function adminCall(url: string, method: string, apiPath: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(url + apiPath, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, json: await res.json() }
 }

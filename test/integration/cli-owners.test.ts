@@ -1,30 +1,12 @@
-import { spawnSync } from 'node:child_process'
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../helpers/skaits.ts'
+import { runCli, tempDir } from '../helpers/skaits.ts'
 
 // `owners remove` and `owners reset` with no server running (the CLI opens the data itself);
 // the HTTP side of both is tested through the app in access-manage.test.ts.
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const dataDir = tempDir()
 
-function skaits(args: string[], input = ''): { code: number | null; json: any } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/main.ts', ...args, '--json'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ISP_LOOKUP: 'off' },
-    input,
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  let json: unknown
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '')
-  } catch {
-    json = undefined
-  }
-  return { code: r.status, json }
-}
+const skaits = (args: string[], input?: string) => runCli(dataDir, args, input)
 
 describe('CLI owners remove and reset', () => {
   it('prints a reset link, removes an owner by email, never the last one', () => {

@@ -1,29 +1,10 @@
-import { spawnSync } from 'node:child_process'
-import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { CHROME_UA, runCli, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const dataDir = tempDir()
 let server: SpawnedSkaits | undefined
 
-/** Runs `npm run --silent skaits -- …` as a user would (through node and tsx directly, same script). */
-function skaits(args: string[], input?: string): { code: number | null; json: any; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/main.ts', ...args, '--json'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ISP_LOOKUP: 'off' },
-    input: input ?? '',
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  let json: unknown
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '')
-  } catch {
-    json = undefined
-  }
-  return { code: r.status, json, stderr: r.stderr }
-}
+const skaits = (args: string[], input?: string) => runCli(dataDir, args, input)
 
 afterAll(async () => {
   await server?.stop()

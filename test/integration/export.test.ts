@@ -3,7 +3,7 @@ import { strFromU8, unzipSync } from 'fflate'
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays } from '../../server/time.ts'
-import { API_KEY, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, API_KEY, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 // Two complete months before the current one: exports release only complete periods.
 const now = new Date()
@@ -69,14 +69,7 @@ async function seed() {
   await db.insert({ table: 'rolled_days', values: days.map((day) => ({ day, rolled_at: `${day} 23:59:59` })), format: 'JSONEachRow' })
 }
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
+const admin = (method: string, path: string, body?: unknown) => adminCall(server.url, method, path, body)
 
 const download = (token: string, q: string) => fetch(`${server.url}/export/${token}?${q}`)
 

@@ -2,20 +2,13 @@
 // another site, and the partner's link must not export it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
-import { API_KEY, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const DAY = addDays(dayOf(Date.now(), 'UTC'), -1)
 const dataDir = tempDir()
 let server: RunningSkaits
 
-async function admin(method: string, url: string, body?: unknown) {
-  const res = await fetch(server.url + url, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
+const admin = (method: string, path: string, body?: unknown) => adminCall(server.url, method, path, body)
 
 /** A closed day of one source with `visitors` visitors. */
 async function closedDay(site: string, source: string, visitors: number): Promise<void> {

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { queryRows } from '../../server/db/client.ts'
 import { addDays } from '../../server/time.ts'
+import { filesContaining } from '../helpers/audit.ts'
 import { breakdown, query, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
 
 // The fake clock stays within a day of the real one: ClickHouse applies the sketches' 48 h
@@ -16,13 +16,6 @@ let server: RunningSkaits
 const pageview = (ip: string, path = '/') =>
   sendEvent(server.url, { n: 'pageview', u: `https://example.lv${path}`, d: 'example.lv' }, { ip })
 
-function grepDataDir(needle: string): string {
-  try {
-    return execFileSync('grep', ['-rl', needle, dataDir]).toString().trim()
-  } catch {
-    return '' // grep exits 1 when nothing matches
-  }
-}
 
 describe('daily salts, rotation and rollup', () => {
   afterAll(async () => {
@@ -54,7 +47,7 @@ describe('daily salts, rotation and rollup', () => {
 
     const [oldSalt] = await queryRows<{ salt: string }>(server.db, 'SELECT salt FROM salts WHERE day = {d:Date}', { d: yesterday })
     expect(oldSalt?.salt).toMatch(/^[0-9a-f]{64}$/)
-    expect(grepDataDir(oldSalt!.salt)).not.toBe('')
+    expect(filesContaining(dataDir, oldSalt!.salt)).not.toBe('')
 
     // A restart on a later day: the rollup runs at start for the day it missed.
     await server.stop()
@@ -78,7 +71,7 @@ describe('daily salts, rotation and rollup', () => {
     expect(server.skaits.salts.heldDays()).toEqual([realToday])
     const stored = await queryRows<{ n: number }>(server.db, 'SELECT count() AS n FROM salts WHERE day < {d:Date}', { d: realToday })
     expect(Number(stored[0]!.n)).toBe(0)
-    expect(grepDataDir(oldSalt!.salt)).toBe('')
+    expect(filesContaining(dataDir, oldSalt!.salt)).toBe('')
   })
 
   it('keeps counting today with the same salt after a restart, and a second rollup changes nothing', async () => {
