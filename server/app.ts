@@ -35,10 +35,10 @@ import { ingestRoute } from './ingest/route.ts'
 import type { Logger } from './log.ts'
 import { loadSaltKey } from './privacy/salt-key.ts'
 import { SaltStore } from './privacy/salts.ts'
-import { Maintenance } from './rollup/rollup.ts'
+import { Maintenance } from './rollup/maintenance.ts'
 import { scriptRoute } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
-import { sectionsRoute } from './sites/route.ts'
+import { sectionsRoute } from './sites/sections-route.ts'
 import { hostnamesRoute } from './sites/hostnames-route.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
@@ -191,7 +191,7 @@ export async function createSkaits(
   app.route('/', sessionsRoute({ access }))
   app.route('/', resetRoute({ access, log }))
   app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
-  app.route('/', pagesRoute({ access, sites }))
+  app.route('/', pagesRoute({ access }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
   app.route('/', statsRoute({
     db,

@@ -13,3 +13,14 @@ export function createLogger(level: string): Logger {
   // the server hanging. In sync mode pino meets the EPIPE on the line itself and stops writing.
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }))
 }
+
+/** An error's message without anything that could carry request data. */
+export function errorText(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  // ClickHouse's parse errors quote the rejected input, and an event row holds the day's
+  // visitor hash: a log line must not keep it after its salt is gone.
+  return text
+    .replace(/before: '[\s\S]*?'(?=: |$)/g, "before: '…'")
+    .replace(/\d{12,}/g, '…')
+    .slice(0, 500)
+}

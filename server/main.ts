@@ -4,9 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts'
 import { createDb, type Db } from './db/client.ts'
 import { announceServer, withdrawServer } from './cli/server-file.ts'
 import { listen } from './http/serve.ts'
-import { errorText } from './ingest/buffer.ts'
+import { errorText, createLogger } from './log.ts'
 import { IngestRateLimiter } from './ingest/rate-limit.ts'
-import { createLogger } from './log.ts'
 
 let config: Config
 try {

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.ts'
 import type { PartnerShare, PartnerShareInput, Partners } from '../export/partners.ts'
 import { privacyNotice, type Lang, type NoticeFacts } from '../notice/notice.ts'
 import { deleteSiteData, renameSiteData } from '../sites/data.ts'
-import { normalizeDomain } from '../ingest/schema.ts'
+import { normalizeDomain } from '../sites/domain.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
 
 /** What a listing shows of each thing: never a hash, never a secret. */

@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { errorText } from '../ingest/buffer.ts'
+import { errorText, type Logger } from '../log.ts'
 import { queryRows, type Db } from '../db/client.ts'
 import { Repeater, stampText, Versions } from '../db/versioned.ts'
-import type { Logger } from '../log.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { newToken, tokenHash } from './tokens.ts'
 

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie } from 'hono/cookie'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { sameOrigin } from '../http/security.ts'
-import { clientAddress, normalizeAddress } from '../ingest/client-address.ts'
+import { clientAddress, normalizeAddress } from '../privacy/client-address.ts'
 import { addressPrefix } from '../privacy/prefix.ts'
 import type { Access, ApiKey, Owner, Share } from './access.ts'
 import { FailureLimiter } from './rate-limit.ts'
@@ -162,6 +162,11 @@ export function canRead(p: Principal | undefined, site: string): boolean {
 }
 
 /** Owners and the admin credentials manage everything; keys and shared links only read. */
+/** Whether a shared link's view is open to `p`: it has no password, or `p` unlocked this very link. */
+export function shareUnlocked(share: Pick<Share, 'id' | 'passwordHash'>, p: Principal | undefined): boolean {
+  return !share.passwordHash || (p?.kind === 'share' && p.share.id === share.id)
+}
+
 export function canManage(p: Principal | undefined): boolean {
   return p?.kind === 'admin' || p?.kind === 'owner'
 }

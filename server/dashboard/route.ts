@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Boot, BootSite, Lang } from '../../dashboard/src/boot.ts'
 import type { Access } from '../auth/access.ts'
-import type { AuthEnv } from '../auth/principal.ts'
+import { shareUnlocked, type AuthEnv } from '../auth/principal.ts'
 import type { Logger } from '../log.ts'
 import type { Site, Sites } from '../sites/sites.ts'
 import { dayOf } from '../time.ts'
@@ -28,8 +28,8 @@ export interface DashboardDeps {
 /**
  * The dashboard: its hashed assets (cached for a year) and its page, for `/` and `/settings`
  * (owners) and `/share/<token>` (a shared link's read-only view), with setup, login and unlock
- * forms that work without JavaScript. Mounted before the plain pages route, which answers
- * instead when the dashboard is not built.
+ * forms that work without JavaScript. The one owner of these URLs: when the dashboard is not
+ * built, it serves the same forms and texts on a plain page.
  */
 export function dashboardRoute(deps: DashboardDeps) {
   const build = loadBuild(deps.dir ?? DASHBOARD_DIR)
@@ -52,8 +52,10 @@ export function dashboardRoute(deps: DashboardDeps) {
     c.header('Cache-Control', 'no-cache, private')
     return c.html(renderShell(build!.index, { boot: b, title: content.title, body: content.body }), status)
   }
-  const notBuilt = (c: Context, content: { title: string; body: string }) =>
-    c.html(plainPage(pickLang(c), content.title, content.body))
+  const notBuilt = (c: Context, content: { title: string; body: string }, status: 200 | 404 = 200) =>
+    c.html(plainPage(pickLang(c), content.title, content.body), status)
+  /** The page, or without a build the same content on a plain page. */
+  const either = (c: Context, b: Boot, content: { title: string; body: string }) => (build ? page(c, b, content) : notBuilt(c, content))
 
   app.get('/assets/*', (c) => {
     const asset = build?.assets.get(c.req.path)
@@ -70,11 +72,11 @@ export function dashboardRoute(deps: DashboardDeps) {
     return c.body(new Uint8Array(encoding ? asset[encoding] : asset.identity), 200, headers)
   })
 
-  app.get('/', async (c, next) => {
+  app.get('/', (c) => {
     const lang = pickLang(c)
     const p = c.get('principal')
-    if (deps.access.ownerCount() === 0) return build ? page(c, boot(c, 'setup', []), fallback.setup(lang)) : next()
-    if (p?.kind !== 'owner') return build ? page(c, boot(c, 'login', []), fallback.login(lang)) : next()
+    if (deps.access.ownerCount() === 0) return either(c, boot(c, 'setup', []), fallback.setup(lang))
+    if (p?.kind !== 'owner') return either(c, boot(c, 'login', []), fallback.login(lang))
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
@@ -91,16 +93,14 @@ export function dashboardRoute(deps: DashboardDeps) {
     return page(c, boot(c, 'app', sites, { email: p.owner.email }), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
-  app.get('/share/:token', async (c, next) => {
-    const share = deps.access.shareByToken(c.req.param('token'))
-    // Unknown links get the plain page's 404; so does everything when nothing is built.
-    if (!share) return next()
-    const site = deps.sites.get(share.site)
-    if (!site) return next()
+  app.get('/share/:token', (c) => {
     const lang = pickLang(c)
-    const p = c.get('principal')
-    const unlocked = !share.passwordHash || (p?.kind === 'share' && p.share.id === share.id)
-    if (!unlocked) return build ? page(c, boot(c, 'unlock', [], { share: { site: site.domain, password: true } }), fallback.unlock(lang, c.req.param('token'), site.domain)) : next()
+    const share = deps.access.shareByToken(c.req.param('token'))
+    const site = share && deps.sites.get(share.site)
+    if (!share || !site) return notBuilt(c, fallback.linkInvalid(lang), 404)
+    if (!shareUnlocked(share, c.get('principal'))) {
+      return either(c, boot(c, 'unlock', [], { share: { site: site.domain, password: true } }), fallback.unlock(lang, c.req.param('token'), site.domain))
+    }
     const content = fallback.share(lang, site.domain, build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
     const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd } })

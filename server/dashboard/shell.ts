@@ -32,6 +32,8 @@ const TEXT = {
     statsOf: 'Statistics of',
     readOnly: 'Read-only statistics of',
     noScript: 'The dashboard needs JavaScript.',
+    sharedStats: 'Shared statistics',
+    linkInvalid: 'This link is not valid (revoked or mistyped).',
   },
   lv: {
     setup: 'Skaits iestatīšana',
@@ -48,6 +50,8 @@ const TEXT = {
     statsOf: 'Statistika:',
     readOnly: 'Tikai lasāma statistika:',
     noScript: 'Pārskatam vajag JavaScript.',
+    sharedStats: 'Kopīgota statistika',
+    linkInvalid: 'Šī saite nav derīga (atsaukta vai kļūdaina).',
   },
 } satisfies Record<Lang, Record<string, string>>
 
@@ -93,6 +97,7 @@ export const fallback = {
 <form method="post" action="/api/logout"><button type="submit">${t.logout}</button></form>`,
     }
   },
+  linkInvalid: (lang: Lang) => ({ title: TEXT[lang].sharedStats, body: `<p>${TEXT[lang].linkInvalid}</p>` }),
   share: (lang: Lang, site: string, note: string) => {
     const t = TEXT[lang]
     return { title: `${t.statsOf} ${site}`, body: `<p>${t.readOnly} ${esc(site)}.</p>${note}` }

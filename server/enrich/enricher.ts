@@ -1,9 +1,15 @@
-import type { IncomingEvent } from '../ingest/schema.ts'
 import { isBot } from './bots.ts'
 import type { CountryLookup } from './country.ts'
 import { parseDevice } from './devices.ts'
 import type { IspLookup } from './isp.ts'
 import { classifySource } from './sources.ts'
+
+/** What enrichment reads from the event: where the visit landed and came from, the screen. */
+export interface VisitStart {
+  url: URL
+  referrer: string | undefined
+  screenWidth: number | undefined
+}
 
 /** What enrichment reads from the request; gone when the request is. */
 export interface RequestFacts {
@@ -55,7 +61,7 @@ export class Enricher {
     return isBot(facts.userAgent, facts.header)
   }
 
-  visitDimensions(event: IncomingEvent, facts: RequestFacts, site: string): VisitDimensions {
+  visitDimensions(event: VisitStart, facts: RequestFacts, site: string): VisitDimensions {
     const dims: [string, string][] = []
     const add = (dimension: keyof typeof VISIT, value: string | undefined) => {
       if (value) dims.push([VISIT[dimension], intern(value)])

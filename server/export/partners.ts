@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { errorText } from '../ingest/buffer.ts'
+import { errorText, type Logger } from '../log.ts'
 import { queryRows, type Db } from '../db/client.ts'
 import { AccessError } from '../auth/access.ts'
 import { newToken, tokenHash } from '../auth/tokens.ts'
 import { Repeater, stampText, Versions } from '../db/versioned.ts'
-import type { Logger } from '../log.ts'
 import { DP_DIMENSIONS } from './privacy.ts'
 import type { Granularity } from './suppress.ts'
 

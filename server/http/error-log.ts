@@ -1,4 +1,4 @@
-import { errorText } from '../ingest/buffer.ts'
+import { errorText } from '../log.ts'
 
 /**
  * An unexpected error's text, fit for the log: an error thrown while handling a request may

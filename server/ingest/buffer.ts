@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Db } from '../db/client.ts'
-import type { Logger } from '../log.ts'
+import { errorText, type Logger } from '../log.ts'
 import { INCREMENT_KEYS, type Cell, type CellSink, type Increments } from '../sessions/cells.ts'
 import { enableInsertDeduplication } from './dedup.ts'
 
@@ -375,13 +375,3 @@ export class EventBuffer {
   }
 }
 
-/** An error's message without anything that could carry request data. */
-export function errorText(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  // ClickHouse's parse errors quote the rejected input, and an event row holds the day's
-  // visitor hash: a log line must not keep it after its salt is gone.
-  return text
-    .replace(/before: '[\s\S]*?'(?=: |$)/g, "before: '…'")
-    .replace(/\d{12,}/g, '…')
-    .slice(0, 500)
-}

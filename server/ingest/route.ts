@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { limitBody } from '../http/body-limit.ts'
-import { clientAddress } from './client-address.ts'
+import { clientAddress } from '../privacy/client-address.ts'
 import type { Ingestor } from './ingestor.ts'
 import { parseEvent } from './schema.ts'
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { linkProps } from './link-props.ts'
+import { normalizeDomain } from '../sites/domain.ts'
 
 /** Control characters (C0, DEL, C1): never valid in anything Skaits stores. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -176,13 +177,3 @@ function isInt(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
 }
 
-/** Lower-case, no scheme, no trailing dot, no leading `www.`. */
-export function normalizeDomain(raw: string): string {
-  return raw
-    .trim()
-    .toLowerCase()
-    .replace(/^https?:\/\//, '')
-    .replace(/\/.*$/, '')
-    .replace(/\.$/, '')
-    .replace(/^www\./, '')
-}

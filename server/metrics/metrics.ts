@@ -4,7 +4,7 @@ import type { EventBuffer } from '../ingest/buffer.ts'
 import type { Ingestor } from '../ingest/ingestor.ts'
 import type { ValueCap } from '../ingest/value-cap.ts'
 import type { QueryLimits } from '../stats/limits.ts'
-import type { Maintenance } from '../rollup/rollup.ts'
+import type { Maintenance } from '../rollup/maintenance.ts'
 import type { Sessions } from '../sessions/sessions.ts'
 
 export interface Metrics {

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import { limitBody } from '../http/body-limit.ts'
-import { normalizeDomain } from '../ingest/schema.ts'
+import { normalizeDomain } from './domain.ts'
 import type { Sites } from './sites.ts'
 
 const body = z.object({ min_crowd: z.number().int().min(2, 'min_crowd: at least 2').max(100).nullable() })

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
-import { normalizeDomain } from '../ingest/schema.ts'
+import { normalizeDomain } from './domain.ts'
 import { defaultHostnames, hostnamePatterns } from './hostnames.ts'
 import type { Site, Sites } from './sites.ts'
 

@@ -1,5 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
-import { normalizeDomain } from '../ingest/schema.ts'
+import { normalizeDomain } from './domain.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 

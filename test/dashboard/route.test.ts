@@ -97,13 +97,21 @@ describe('dashboard route', () => {
     expect((await app(builtDir()).request('/share/sh_unknown')).status).toBe(404)
   })
 
-  it('without a build: says so to owners, leaves the forms to the plain pages', async () => {
+  it('without a build: says so to owners, and serves the same forms on a plain page', async () => {
     const missing = path.join(tempDir(), 'none')
     const owner = await app(missing, OWNER).request('/')
     expect(owner.status).toBe(200)
     expect(await owner.text()).toContain('The dashboard is not built on this server: run <code>npm run build</code>')
     expect(await (await app(missing, OWNER).request('/settings')).text()).toContain('not built')
-    expect(await (await app(missing).request('/')).text()).toBe('fell through')
+    // The dashboard route owns / alone: nothing falls through to another route.
+    const login = await (await app(missing).request('/')).text()
+    expect(login).not.toBe('fell through')
+    expect(login).toContain('<form method="post" action="/api/login">')
+    expect(await (await app(missing, undefined, 0).request('/')).text()).toContain('<form method="post" action="/api/setup">')
+    expect(await (await app(missing).request('/share/sh_locked')).text()).toContain('<form method="post" action="/share/sh_locked/unlock">')
+    const unknown = await app(missing).request('/share/sh_unknown')
+    expect(unknown.status).toBe(404)
+    expect(await unknown.text()).toContain('This link is not valid')
     expect((await app(missing).request('/assets/index-abc.js')).status).toBe(404)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clientAddress, normalizeAddress } from '../../server/ingest/client-address.ts'
+import { clientAddress, normalizeAddress } from '../../server/privacy/client-address.ts'
 
 describe('client address', () => {
   it('uses the socket peer when no proxy is trusted, ignoring X-Forwarded-For', () => {

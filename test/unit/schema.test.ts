@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { pagePath } from '../../server/ingest/page-path.ts'
 import fc from 'fast-check'
-import { normalizeDomain, parseEvent, parseTrackerEvent, parseWire } from '../../server/ingest/schema.ts'
+import { parseEvent, parseTrackerEvent, parseWire } from '../../server/ingest/schema.ts'
+import { normalizeDomain } from '../../server/sites/domain.ts'
 
 describe('event schema', () => {
   it('accepts short and long keys alike', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { errorText } from '../../../server/ingest/buffer.ts'
+import { errorText } from '../../../server/log.ts'
 
 describe('errorText', () => {
   it('keeps no quoted input or visitor hash from a ClickHouse parse error', () => {

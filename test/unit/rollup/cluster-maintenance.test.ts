@@ -3,7 +3,7 @@ import { useCluster } from '../../../server/db/cluster.ts'
 import type { EventBuffer } from '../../../server/ingest/buffer.ts'
 import type { Logger } from '../../../server/log.ts'
 import type { SaltStore } from '../../../server/privacy/salts.ts'
-import { Maintenance } from '../../../server/rollup/rollup.ts'
+import { Maintenance } from '../../../server/rollup/maintenance.ts'
 import type { Sessions } from '../../../server/sessions/sessions.ts'
 import { recordingDb } from '../db/recording-db.ts'
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import type { Db } from '../db/client.ts'
-import { normalizeDomain } from '../ingest/schema.ts'
+import { normalizeDomain } from './domain.ts'
 import { relabelSections } from '../sections/relabel.ts'
 import { sectionRules } from '../sections/rules.ts'
 import { addDays, dayOf } from '../time.ts'
