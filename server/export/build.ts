@@ -1,3 +1,4 @@
+import type { DimensionName } from '../vocabulary/dimensions.ts'
 import { createHash } from 'node:crypto'
 import { strToU8, zipSync } from 'fflate'
 import { addDays } from '../time.ts'
@@ -6,7 +7,8 @@ import type { DayRow } from './data.ts'
 import { keyedBits, parseEpsilon, sampleDiscreteLaplace, type Rational } from './noise.ts'
 import { cellEpsilon, DP_DIMENSIONS } from './privacy.ts'
 import { GRANULARITIES, type PartnerShare } from './partners.ts'
-import { suppress, type CellInput, type Granularity } from './suppress.ts'
+import { suppress, type CellInput, type Granularity } from './suppress/index.ts'
+import { dayNumber, isoDate, mondayOf, monthEnd, monthStart } from '../calendar.ts'
 
 export const METRICS = ['visitors', 'visits', 'pageviews', 'bounces', 'visit_duration'] as const
 type Metric = (typeof METRICS)[number]
@@ -22,16 +24,14 @@ export interface ExportCell {
 
 export function periodStart(day: string, g: Granularity): string {
   if (g === 'day') return day
-  if (g === 'month') return `${day.slice(0, 7)}-01`
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay()
-  return addDays(day, -((weekday + 6) % 7))
+  const n = dayNumber(day)!
+  return isoDate(g === 'week' ? mondayOf(n) : monthStart(n))
 }
 
 export function periodEnd(start: string, g: Granularity): string {
   if (g === 'day') return start
-  if (g === 'week') return addDays(start, 6)
-  const [y, m] = start.split('-').map(Number) as [number, number]
-  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10)
+  const n = dayNumber(start)!
+  return isoDate(g === 'week' ? n + 6 : monthEnd(n))
 }
 
 export function granularitiesOf(share: PartnerShare): Granularity[] {
@@ -170,7 +170,7 @@ export function buildExport(
 }
 
 /** Where each dimension goes in Plausible's `imported_*` CSV layout (extra Skaits tables otherwise). */
-const TABLES: Record<string, { file: string; columns: (string | Metric)[]; key: string; extra?: Record<string, string> }> = {
+const TABLES: Partial<Record<'' | DimensionName, { file: string; columns: (string | Metric)[]; key: string; extra?: Record<string, string> }>> = {
   '': { file: 'imported_visitors', columns: ['date', 'visitors', 'pageviews', 'bounces', 'visits', 'visit_duration'], key: '' },
   'visit:source': {
     file: 'imported_sources',
@@ -202,7 +202,7 @@ const TABLES: Record<string, { file: string; columns: (string | Metric)[]; key: 
 }
 
 function tableOf(dimension: string) {
-  const known = TABLES[dimension]
+  const known = TABLES[dimension as '' | DimensionName]
   if (known) return known
   const name = dimension.replace(/^(visit|event):/, '')
   return { file: `skaits_${name}`, columns: ['date', name, 'visitors', 'visits', 'pageviews', 'bounces', 'visit_duration'], key: name }

@@ -1,3 +1,4 @@
+import { dayNumber, isoDate, mondayOf } from '../calendar.ts'
 import { addDays, dayOf, isValidDay } from '../time.ts'
 
 export interface DayRange {
@@ -63,18 +64,13 @@ export function timeLabels(range: DayRange, granularity: Granularity): string[] 
   }
   const seen = new Set<string>()
   for (let d = range.from; d <= range.to; d = addDays(d, 1)) {
-    const label = granularity === 'day' ? d : granularity === 'month' ? `${d.slice(0, 7)}-01` : monday(d)
+    const label = granularity === 'day' ? d : granularity === 'month' ? `${d.slice(0, 7)}-01` : isoDate(mondayOf(dayNumber(d)!))
     if (!seen.has(label)) {
       seen.add(label)
       labels.push(label)
     }
   }
   return labels
-}
-
-function monday(day: string): string {
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay()
-  return addDays(day, -((weekday + 6) % 7))
 }
 
 /** `time` picks a granularity that suits the range, as Plausible's dashboard does. */

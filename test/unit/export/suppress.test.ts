@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { cryptoBits, keyedBits, parseEpsilon, sampleDiscreteLaplace } from '../../../server/export/noise.ts'
-import { suppress, type CellInput, type Granularity } from '../../../server/export/suppress.ts'
+import { suppress, type CellInput, type Granularity } from '../../../server/export/suppress/index.ts'
 import { blockOf, buildTable, cellId, overlappingDims, partnerFindings, tables } from './tables.ts'
 
 const RUNS = 200

@@ -1,10 +1,10 @@
 /**
  * Random consistent aggregate tables for the suppression properties, and an independent
  * model of what a partner can compute from a published export (written apart from
- * server/export/suppress.ts, on purpose: it enumerates the relations itself).
+ * server/export/suppress/, on purpose: it enumerates the relations itself).
  */
 import fc from 'fast-check'
-import type { CellInput, Granularity } from '../../../server/export/suppress.ts'
+import type { CellInput, Granularity } from '../../../server/export/suppress/index.ts'
 import { mulberry32 } from '../../helpers/random.ts'
 
 export type DimKind = 'exact' | 'remainder' | 'overlap'
