@@ -1,22 +1,34 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import type { Readable } from 'node:stream'
+import {
+  createClient,
+  type ClickHouseClient,
+  type CommandParams,
+  type CommandResult,
+  type DataFormat,
+  type ExecResult,
+  type InsertParams,
+  type InsertResult,
+  type PingResult,
+  type QueryParams,
+  type QueryResult,
+} from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import type { Config } from '../config.ts'
-import { useCluster } from './cluster.ts'
-
-export type Db = ClickHouseClient
+import { translateMigrations, type ClusterSchema, type ClusterTarget } from './cluster-ddl.ts'
+import { readMigrations } from './migration-files.ts'
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
 /**
  * The one place a ClickHouse client is made: embedded chDB under DATA_DIR by default,
- * a ClickHouse server when CLICKHOUSE_URL is set. Everything else speaks the same client API.
+ * a ClickHouse server when CLICKHOUSE_URL is set. Everything else speaks to it through a Db.
  */
 export function createDb(config: Pick<Config, 'clickhouse'>): Db {
   const ch = config.clickhouse
   if (ch.kind === 'server') {
-    const db = createClient({
+    const client = createClient({
       url: ch.url,
       username: ch.username,
       password: ch.password,
@@ -29,49 +41,129 @@ export function createDb(config: Pick<Config, 'clickhouse'>): Db {
         ...(ch.cluster ? { insert_distributed_sync: 1 } : {}),
       },
     })
-    if (ch.cluster) useCluster(db, { cluster: ch.cluster, database: ch.database })
-    return db
+    return new Db(client, { cluster: ch.cluster ? { cluster: ch.cluster, database: ch.database } : undefined })
   }
   mkdirSync(ch.path, { recursive: true, mode: 0o700 })
   // chdb declares its Connection against @clickhouse/client-common, whose types
   // @clickhouse/client no longer shares; the runtime interface is the same.
   const connection = createChdbConnection({ path: ch.path }) as unknown as ClientConnection
-  const db = createClient({ connection })
-  countWrites(db, ch.path)
-  return db
+  return new Db(createClient({ connection }), { embeddedPath: ch.path })
 }
 
-const writeCounts = new WeakMap<Db, { n: number }>()
-/** One count for every client of a data directory in this process. */
-const writeCountsByPath = new Map<string, { n: number }>()
+export interface DbOptions {
+  /** the cluster the client speaks to (CLICKHOUSE_CLUSTER); undefined for one node */
+  cluster?: ClusterTarget | undefined
+  /** the embedded engine's data directory: writes through this Db are counted (see Db.writes) */
+  embeddedPath?: string | undefined
+}
+
+/** One count for every Db of an embedded data directory in this process. */
+const writeCounters = new Map<string, { n: number }>()
 
 /**
- * How many times a write (insert, command, exec) through `db` has started or ended, for what is
- * kept a moment in memory (stats/run.ts): a count changed since means it may be stale. Only
- * the embedded engine is counted: one process at a time opens its data, so every write to it
- * passes here. Undefined for a ClickHouse server, which other processes may write to.
+ * A ClickHouse client with what the rest of the server needs to know about it: whether it
+ * speaks to a cluster, and (embedded engine only) how many writes went through it. It answers
+ * the client's own `query`, `insert`, `command`, `exec`, `ping` and `close`, so callers read
+ * as if they held the client; made by createDb, or in tests around a fake client.
  */
-export function writeCount(db: Db): number | undefined {
-  return writeCounts.get(db)?.n
-}
+export class Db {
+  /**
+   * The client itself, for what this wrapper does not pass on. A write made through it
+   * directly is not counted (see writes): prefer the methods here.
+   */
+  readonly client: ClickHouseClient
+  /** The cluster this client speaks to, or undefined for one node (the embedded engine or one server). */
+  readonly cluster: ClusterTarget | undefined
+  private readonly counter: { n: number } | undefined
+  private schema: Promise<ClusterSchema> | undefined
+  private readonly kept = new Map<string, { at: number; writes: number; value: Promise<unknown> }>()
 
-function countWrites(db: Db, path: string): void {
-  const key = resolve(path)
-  const counter = writeCountsByPath.get(key) ?? { n: 0 }
-  writeCountsByPath.set(key, counter)
-  writeCounts.set(db, counter)
-  for (const name of ['insert', 'command', 'exec'] as const) {
-    const write = (db[name] as (...args: unknown[]) => Promise<unknown>).bind(db)
-    Object.assign(db, {
-      [name]: async (...args: unknown[]) => {
-        counter.n++
-        try {
-          return await write(...args)
-        } finally {
-          counter.n++
-        }
-      },
+  constructor(client: ClickHouseClient, options: DbOptions = {}) {
+    this.client = client
+    this.cluster = options.cluster
+    if (options.embeddedPath !== undefined) {
+      const key = resolve(options.embeddedPath)
+      this.counter = writeCounters.get(key) ?? { n: 0 }
+      writeCounters.set(key, this.counter)
+    }
+  }
+
+  // The client's own methods, with its signatures; the writes among them counted (see writes).
+
+  query<Format extends DataFormat = 'JSON'>(
+    params: Omit<QueryParams, 'format'> & { format?: Format },
+  ): Promise<QueryResult<Format>> {
+    return this.client.query(params)
+  }
+
+  insert<T>(params: InsertParams<Readable, T>): Promise<InsertResult> {
+    return this.counted(() => this.client.insert(params))
+  }
+
+  command(params: CommandParams): Promise<CommandResult> {
+    return this.counted(() => this.client.command(params))
+  }
+
+  exec(params: Parameters<ClickHouseClient['exec']>[0]): Promise<ExecResult<Readable>> {
+    return this.counted(() => this.client.exec(params))
+  }
+
+  ping(params?: Parameters<ClickHouseClient['ping']>[0]): Promise<PingResult> {
+    return this.client.ping(params)
+  }
+
+  close(): Promise<void> {
+    return this.client.close()
+  }
+
+  /**
+   * How many times a write (insert, command, exec) has started or ended, for what is kept a
+   * moment in memory (keptUntilWrite): a count changed since means it may be stale. Only the
+   * embedded engine is counted, one count per data directory shared by every Db of it in this
+   * process: one process at a time opens its data, so every write to it passes here. Undefined
+   * for a ClickHouse server, which other processes may write to.
+   */
+  get writes(): number | undefined {
+    return this.counter?.n
+  }
+
+  private async counted<T>(write: () => Promise<T>): Promise<T> {
+    const counter = this.counter
+    if (!counter) return write()
+    counter.n++
+    try {
+      return await write()
+    } finally {
+      counter.n++
+    }
+  }
+
+  /**
+   * What `load` answers, shared for up to `ms` under `key` while nothing is written (see
+   * writes); a write since, and the next call loads again. A load that fails is forgotten at
+   * once. Without a count of writes (a ClickHouse server) every call loads.
+   */
+  keptUntilWrite<T>(key: string, ms: number, load: () => Promise<T>): Promise<T> {
+    const writes = this.writes
+    if (writes === undefined) return load()
+    const now = performance.now()
+    const kept = this.kept.get(key)
+    if (kept && kept.writes === writes && now - kept.at < ms) return kept.value as Promise<T>
+    const value = load()
+    const entry = { at: now, writes, value }
+    this.kept.set(key, entry)
+    value.catch(() => {
+      if (this.kept.get(key) === entry) this.kept.delete(key)
     })
+    return value
+  }
+
+  /** The cluster's tables as the migrations make them (see storedTable), read once. Rejects on one node. */
+  clusterSchema(): Promise<ClusterSchema> {
+    const target = this.cluster
+    if (!target) return Promise.reject(new Error('clusterSchema() on one node: there is no cluster'))
+    this.schema ??= readMigrations().then((migrations) => translateMigrations(target, migrations).schema)
+    return this.schema
   }
 }
 

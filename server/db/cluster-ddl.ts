@@ -1,3 +1,4 @@
+import type { Migration } from './migration-files.ts'
 import { closingParen, isName, isPunct, isWord, splitTopLevel, tokenize, type Token } from './sql-tokens.ts'
 
 /** Where Skaits' tables live on a ClickHouse cluster (CLICKHOUSE_CLUSTER). */
@@ -407,4 +408,20 @@ export function quoteName(name: string): string {
 
 export function sqlString(value: string): string {
   return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'"
+}
+
+/** Every migration's statements as cluster DDL. Throws, naming the file, before anything runs. */
+export function translateMigrations(target: ClusterTarget, migrations: Migration[]): { schema: ClusterSchema; migrations: Migration[] } {
+  const schema = new ClusterSchema(target)
+  const translated = migrations.map((m) => ({
+    ...m,
+    statements: m.statements.flatMap((statement) => {
+      try {
+        return schema.translate(statement)
+      } catch (err) {
+        throw err instanceof ClusterDdlError ? new ClusterDdlError(`${m.name}: ${err.message}`) : err
+      }
+    }),
+  }))
+  return { schema, migrations: translated }
 }

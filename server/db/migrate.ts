@@ -1,7 +1,7 @@
 import { ConfigError } from '../config.ts'
 import { queryRows, type Db } from './client.ts'
-import { clusterOf, storedTable, translateMigrations, type StoredTable } from './cluster.ts'
-import { ClusterSchema, type ClusterTarget } from './cluster-ddl.ts'
+import { storedTable, type StoredTable } from './cluster.ts'
+import { ClusterSchema, translateMigrations, type ClusterTarget } from './cluster-ddl.ts'
 import { MIGRATIONS_DIR, readMigrations } from './migration-files.ts'
 
 export { MIGRATIONS_DIR, readMigrations, splitStatements, type Migration } from './migration-files.ts'
@@ -15,7 +15,7 @@ const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations
  * re-run (IF NOT EXISTS), so a migration interrupted half-way is simply applied again.
  */
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const cluster = clusterOf(db)
+  const cluster = db.cluster
   let migrations = await readMigrations(dir)
   let bookkeeping = [SCHEMA_MIGRATIONS]
   if (cluster) {

@@ -1,5 +1,4 @@
 import type { Db } from '../db/client.ts'
-import { clusterOf } from '../db/cluster.ts'
 
 /** The tables the materialized views on `cells_in` write into (migration 010). */
 export const VIEW_TARGETS = ['counts_hourly', 'visitor_sketches']
@@ -20,7 +19,7 @@ export const DEDUPLICATION_WINDOW = 10_000
 export async function enableInsertDeduplication(db: Db, signal?: AbortSignal): Promise<void> {
   // On a cluster the views write into Replicated tables: Keeper remembers each shard's tokens
   // (replicated_deduplication_window and its _seconds twin), so there is nothing to set here.
-  if (clusterOf(db)) return
+  if (db.cluster) return
   const rs = await db.query({
     query: `SELECT name, engine, create_table_query FROM system.tables
             WHERE database = currentDatabase() AND name IN {names:Array(String)}`,

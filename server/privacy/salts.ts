@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { queryRows, type Db } from '../db/client.ts'
-import { clusterOf, storedTable } from '../db/cluster.ts'
+import { storedTable } from '../db/cluster.ts'
 import type { Logger } from '../log.ts'
 import { addDays, dayOf, startOfDay, type Clock } from '../time.ts'
 import { SaltSeal } from './salt-key.ts'
@@ -65,7 +65,7 @@ export class SaltStore {
     private graceMs: number,
     options: SaltStoreOptions = {},
   ) {
-    this.shared = options.shared ?? clusterOf(db) !== undefined
+    this.shared = options.shared ?? db.cluster !== undefined
     this.seal = new SaltSeal(options.key)
     this.log = options.log
   }

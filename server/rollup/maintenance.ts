@@ -1,5 +1,4 @@
 import { queryRows, type Db } from '../db/client.ts'
-import { clusterOf } from '../db/cluster.ts'
 import type { EventBuffer } from '../ingest/buffer.ts'
 import { errorText, type Logger } from '../log.ts'
 import type { SaltStore } from '../privacy/salts.ts'
@@ -114,7 +113,7 @@ export class Maintenance {
     if (!open.length) return []
     // Events of a closed day still in memory belong in its integers.
     await buffer.flush()
-    if (clusterOf(db)) return this.closeDaysOnCluster(open, now)
+    if (db.cluster) return this.closeDaysOnCluster(open, now)
     const rolledUp: string[] = []
     const failures: string[] = []
     for (const d of open) {

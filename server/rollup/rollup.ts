@@ -1,5 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
-import { clusterOf, storedTable } from '../db/cluster.ts'
+import { storedTable } from '../db/cluster.ts'
 import { errorText, type Logger } from '../log.ts'
 import { addDays, dayOf, isValidDay, startOfDay, type Clock } from '../time.ts'
 

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, queryRows, type Db } from '../../server/db/client.ts'
 import { ClusterSchema } from '../../server/db/cluster-ddl.ts'
-import { translateMigrations, useCluster } from '../../server/db/cluster.ts'
+import { translateMigrations } from '../../server/db/cluster-ddl.ts'
 import { applyRetention } from '../../server/db/migrate.ts'
 import { readMigrations } from '../../server/db/migration-files.ts'
 import { SaltStore } from '../../server/privacy/salts.ts'
@@ -45,8 +45,7 @@ async function clusterStatements(): Promise<string[]> {
     if (sql.includes('system.tables')) return (params.names as string[]).map((name) => ({ name, create_table_query: '' }))
     if (sql.includes('count() AS n FROM salts')) return [{ n: 1 }]
     return []
-  })
-  useCluster(rec.db, target)
+  }, { cluster: target })
   await dropDaySketches(rec.db, '2026-03-01')
   await deleteSiteData(rec.db, 'example.lv')
   await relabelSections(rec.db, 'example.lv', () => 'x', 1_700_000_000, '2026-03-01', 'UTC')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../../server/config.ts'
-import { ClusterDdlError, ClusterSchema } from '../../../server/db/cluster-ddl.ts'
-import { storedTable, translateMigrations, useCluster } from '../../../server/db/cluster.ts'
+import { ClusterDdlError, ClusterSchema, translateMigrations } from '../../../server/db/cluster-ddl.ts'
+import { storedTable } from '../../../server/db/cluster.ts'
 import { applyRetention, migrate } from '../../../server/db/migrate.ts'
 import { readMigrations, type Migration } from '../../../server/db/migration-files.ts'
 import { isName, isPunct, isWord, tokenize } from '../../../server/db/sql-tokens.ts'
@@ -341,8 +341,8 @@ describe('runtime DDL and mutations through storedTable()', () => {
       sql.includes('system.tables')
         ? (params.names as string[]).map((name) => ({ name, create_table_query: 'TTL hour + toIntervalMonth(25)' }))
         : [],
+      { cluster: target },
     )
-    useCluster(db, target)
     expect(await storedTable(db, 'salts')).toEqual({ table: 'salts', target: q('salts'), settings: { alter_sync: '2', mutations_sync: '2' } })
     expect(await storedTable(db, 'visitors_daily')).toMatchObject({ table: 'visitors_daily_local', target: `${q('visitors_daily_local')} ${ON}` })
     await expect(storedTable(db, 'cells_in')).rejects.toThrow(/not a table of stored rows/)
@@ -371,8 +371,7 @@ describe('migrate() on a cluster', () => {
       if (sql.includes('system.tables')) return tables
       if (sql.includes('FROM schema_migrations')) return versions.map((version) => ({ version }))
       return []
-    })
-    useCluster(rec.db, target)
+    }, { cluster: target })
     return rec
   }
 

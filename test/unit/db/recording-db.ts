@@ -1,4 +1,5 @@
-import type { Db } from '../../../server/db/client.ts'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { Db, type DbOptions } from '../../../server/db/client.ts'
 
 export interface Recorded {
   query: string
@@ -8,12 +9,16 @@ export interface Recorded {
 
 /**
  * A client that records every command and answers queries from `answer` (by a substring of
- * the SQL), for checking what SQL a code path sends without a ClickHouse behind it.
+ * the SQL), for checking what SQL a code path sends without a ClickHouse behind it; `options`
+ * as createDb would give them (a cluster).
  */
-export function recordingDb(answer: (sql: string, params: Record<string, unknown>) => unknown[] = () => []) {
+export function recordingDb(
+  answer: (sql: string, params: Record<string, unknown>) => unknown[] = () => [],
+  options: DbOptions = {},
+) {
   const commands: Recorded[] = []
   const inserts: { table: string; values: unknown }[] = []
-  const db = {
+  const client = {
     command: async (p: Recorded) => {
       commands.push(p)
       return {}
@@ -25,6 +30,6 @@ export function recordingDb(answer: (sql: string, params: Record<string, unknown
       inserts.push(p)
       return {}
     },
-  } as unknown as Db
-  return { db, commands, inserts }
+  } as unknown as ClickHouseClient
+  return { db: new Db(client, options), commands, inserts }
 }

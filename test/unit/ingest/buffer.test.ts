@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { Db } from '../../../server/db/client.ts'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { Db } from '../../../server/db/client.ts'
 import { EventBuffer, InsertTimeout, Tally } from '../../../server/ingest/buffer.ts'
 import type { Cell } from '../../../server/sessions/cells.ts'
 
@@ -28,7 +29,7 @@ function hashesOf(body: string): string[] {
 /** A client whose inserts wait until the test settles them; the rest answers at once. */
 function fakeDb() {
   const attempts: Attempt[] = []
-  const db = {
+  const client = {
     query: async () => ({ json: async () => [] }),
     command: async () => ({}),
     insert: async (params: { table: string; values: Readable }) => {
@@ -39,7 +40,7 @@ function fakeDb() {
       })
     },
   }
-  return { db: db as unknown as Db, attempts }
+  return { db: new Db(client as unknown as ClickHouseClient), attempts }
 }
 
 const TS = 1_790_000_000_000

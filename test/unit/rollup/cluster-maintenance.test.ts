@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { useCluster } from '../../../server/db/cluster.ts'
 import type { EventBuffer } from '../../../server/ingest/buffer.ts'
 import type { Logger } from '../../../server/log.ts'
 import type { SaltStore } from '../../../server/privacy/salts.ts'
@@ -18,8 +17,7 @@ function setup(cluster: boolean) {
     if (sql.includes('FROM visitor_sketches')) return [{ d: closed }]
     if (sql.includes('FROM rolled_days')) return rolledAgoS === undefined ? [] : [{ d: closed, age_s: rolledAgoS }]
     return []
-  })
-  if (cluster) useCluster(rec.db, { cluster: 'skaits', database: 'analytics' })
+  }, { cluster: cluster ? { cluster: 'skaits', database: 'analytics' } : undefined })
   const log = { info: () => {}, warn: () => {}, error: () => {} } as unknown as Logger
   const maintenance = new Maintenance({
     db: rec.db,
