@@ -4,6 +4,7 @@ import { Enricher } from '../server/enrich/enricher.ts'
 import { EventBuffer } from '../server/ingest/buffer.ts'
 import { Ingestor } from '../server/ingest/ingestor.ts'
 import { parseEvent } from '../server/ingest/schema.ts'
+import { ClientAddress } from '../server/privacy/client-address.ts'
 import { SaltStore } from '../server/privacy/salts.ts'
 import { visitorHash } from '../server/privacy/visitor-hash.ts'
 import { rollupDay } from '../server/rollup/rollup.ts'
@@ -103,7 +104,7 @@ export async function proveEquivalence(db: Db, o: { nowS: number; visitors: numb
     const parsed = parseEvent(body)
     if (!parsed.ok) throw new Error(`sample event refused: ${parsed.reason}`)
     enricher.dims = ev.dims
-    const outcome = ingestor.ingest(parsed.event, { address: addressOf(ev.uid), userAgent: UA, header: () => undefined, gpc: false })
+    const outcome = ingestor.ingest(parsed.event, { address: ClientAddress.fromPeer(addressOf(ev.uid)), userAgent: UA, header: () => undefined, gpc: false })
     if (outcome.status !== 'accepted') throw new Error(`sample event not accepted: ${JSON.stringify(outcome)}`)
     // The server flushes at least once a second; here every 2,000 events (a few dozen batches).
     if (++n % 2000 === 0) await buffer.flush()

@@ -2,8 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie } from 'hono/cookie'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { sameOrigin } from '../http/security.ts'
-import { clientAddress, normalizeAddress } from '../privacy/client-address.ts'
-import { addressPrefix } from '../privacy/prefix.ts'
+import { ClientAddress } from '../privacy/client-address.ts'
 import type { Access, ApiKey, Owner, Share } from './access.ts'
 import { FailureLimiter } from './rate-limit.ts'
 import type { IdleSessions } from './session-idle.ts'
@@ -127,8 +126,7 @@ function fromToken(token: string, deps: AuthDeps, c: Context): Principal | undef
  */
 function fromThisMachine(c: Context): boolean {
   if (c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined || c.req.header('x-real-ip') !== undefined) return false
-  const peer = normalizeAddress(peerAddress(c) ?? '')
-  return peer !== undefined && (peer.startsWith('127.') || peer === '::1')
+  return ClientAddress.fromPeer(peerAddress(c))?.isLoopback() ?? false
 }
 
 function peerAddress(c: Context): string | undefined {
@@ -140,8 +138,7 @@ function peerAddress(c: Context): string | undefined {
 }
 
 function clientNetwork(c: Context, proxies: number): string {
-  const address = clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), proxies)
-  return address ? `net:${addressPrefix(address)}` : 'net:unknown'
+  return ClientAddress.fromRequest(peerAddress(c), c.req.header('x-forwarded-for'), proxies)?.networkKey() ?? 'net:unknown'
 }
 
 export function bearerToken(header: string | undefined): string | undefined {

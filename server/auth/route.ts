@@ -1,8 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { setCookie } from 'hono/cookie'
 import { z } from 'zod'
-import { addressPrefix } from '../privacy/prefix.ts'
-import { clientAddress } from '../privacy/client-address.ts'
+import { ClientAddress } from '../privacy/client-address.ts'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { crossSiteBrowserRequest, isSecureRequest } from '../http/security.ts'
 import type { Logger } from '../log.ts'
@@ -63,9 +62,9 @@ export function authRoute(deps: AuthRouteDeps) {
   }
   const done = (c: Context, body: object, status: 200 | 201 = 200) => (isForm(c) ? c.redirect('/', 303) : c.json(body, status))
 
-  app.get('/api/setup', (c) => c.json({ needed: access.ownerCount() === 0 }))
+  app.get('/setup', (c) => c.json({ needed: access.ownerCount() === 0 }))
 
-  app.post('/api/setup', async (c) => {
+  app.post('/setup', async (c) => {
     if (access.ownerCount() > 0) return c.json({ error: 'setup is done: log in instead' }, 409)
     const body = await readBody(c)
     // Whoever reaches a fresh instance first must not own it: the setup token proves access
@@ -94,16 +93,16 @@ export function authRoute(deps: AuthRouteDeps) {
     return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
   })
 
-  app.post('/api/login', async (c) => {
+  app.post('/login', async (c) => {
     // Login CSRF: a foreign page must not log a browser into an account of its choosing.
     if (crossSiteBrowserRequest(c, { trustProxy: deps.trustProxy > 0 })) {
       return c.json({ error: 'cross-site request refused: log in from the dashboard (Origin check)' }, 403)
     }
     const parsed = credentials.safeParse(await readBody(c))
     if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
-    const address = clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
+    const address = ClientAddress.fromRequest(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
     // Limits are keyed by the network (/24, /48) and the account, never by a full address.
-    const network = address ? `net:${addressPrefix(address)}` : 'net:unknown'
+    const network = address?.networkKey() ?? 'net:unknown'
     const account = `account:${normalizeEmail(parsed.data.email)}`
     const wait = Math.max(byNetwork.retryAfterMs(network), byAccount.retryAfterMs(account))
     if (wait > 0) {
@@ -120,7 +119,7 @@ export function authRoute(deps: AuthRouteDeps) {
     return done(c, { owner: { id: owner.id, email: owner.email } })
   })
 
-  app.post('/api/logout', async (c) => {
+  app.post('/logout', async (c) => {
     const p = c.get('principal')
     const token = sessionToken(c)
     if (p?.kind === 'owner' && token) await access.revokeSession(token)
@@ -128,13 +127,13 @@ export function authRoute(deps: AuthRouteDeps) {
     return isForm(c) ? c.redirect('/', 303) : c.json({ ok: true })
   })
 
-  app.get('/api/me', (c) => {
+  app.get('/me', (c) => {
     const p = c.get('principal')
     if (p?.kind !== 'owner') return c.json({ error: 'not logged in' }, 401)
     return c.json({ id: p.owner.id, email: p.owner.email })
   })
 
-  app.post('/api/password', async (c) => {
+  app.post('/password', async (c) => {
     const p = c.get('principal')
     if (p?.kind !== 'owner') return c.json({ error: 'log in first' }, 401)
     const body = z.object({ current: z.string().max(1024), next: z.string().max(1024) }).safeParse(await readBody(c))
@@ -155,12 +154,12 @@ export function authRoute(deps: AuthRouteDeps) {
     return c.json({ ok: true, note: 'your other sessions were logged out' })
   })
 
-  app.get('/api/invitations/:token', (c) => {
+  app.get('/invitations/:token', (c) => {
     const inv = access.invitation(c.req.param('token'))
     return inv ? c.json(inv) : c.json({ error: 'this invitation is not valid (used, revoked or expired)' }, 404)
   })
 
-  app.post('/api/invitations/:token', async (c) => {
+  app.post('/invitations/:token', async (c) => {
     const body = await readBody(c)
     const password = typeof body.password === 'string' ? body.password : ''
     const problem = checkPasswordPolicy(password)

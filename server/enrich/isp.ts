@@ -30,7 +30,9 @@ export const UNKNOWN = '(unknown)'
  * IP address → the domain name of the visitor's internet service provider, from reverse
  * DNS of the visitor's network (`host-87-110-1-1.tet.lv` → `tet.lv`) or from an ISP database.
  *
- * Privacy (docs/design.md, contract rules 2 and 3): the address goes no further than `addressPrefix`.
+ * Privacy (docs/design.md, contract rules 2 and 3): the address goes no further than `addressPrefix`;
+ * privacy/client-address.ts hands this lookup only the prefix (`cachedNetwork`, `lookupNetwork`),
+ * the address only when it reads an ISP database in memory (`readsAddress`).
  * DNS is asked about a fixed address of the network (`networkProbe`), never the visitor's,
  * so a resolver and the reverse zone's operator learn only that someone of this /24 or /48
  * was counted; ISPs name whole ranges after themselves, so the network's `.1` (`::1`) names
@@ -70,22 +72,45 @@ export class IspLookup {
     return lookup
   }
 
+  /**
+   * Whether answers come from the ISP database (`ISP_DB`), which is read at the address itself,
+   * in memory; otherwise the network's prefix is all a lookup needs (`cachedNetwork`,
+   * `lookupNetwork`), and all that privacy/client-address.ts hands over.
+   */
+  get readsAddress(): boolean {
+    return this.#db !== undefined
+  }
+
   /** The answer known now without asking DNS: from the ISP database, or cached for ip's prefix. */
   cached(ip: string): string | undefined {
     if (isIP(ip) === 0) return UNKNOWN
-    const answer = this.#db ? ispNameOf(this.#db.get(ip)) : this.#cache.get(addressPrefix(ip))
-    if (answer !== undefined) this.#hits++
-    return answer
+    return this.#db ? this.#counted(ispNameOf(this.#db.get(ip))) : this.cachedNetwork(addressPrefix(ip))
+  }
+
+  /**
+   * The answer cached for a network (`addressPrefix`), without asking DNS. With `ISP_DB` there
+   * is no answer per network (the database is read at the address: `cached`): UNKNOWN.
+   */
+  cachedNetwork(prefix: string): string | undefined {
+    if (this.#db) return UNKNOWN
+    return this.#counted(this.#cache.get(prefix))
   }
 
   /** Never rejects; settles within timeoutMs. */
   lookup(ip: string): Promise<string> {
     if (isIP(ip) === 0) return Promise.resolve(UNKNOWN)
-    const known = this.cached(ip)
+    return this.#db ? Promise.resolve(this.cached(ip)!) : this.lookupNetwork(addressPrefix(ip))
+  }
+
+  /**
+   * The answer for a network (`addressPrefix`), asking DNS about its `networkProbe` when it is
+   * not cached. Never rejects; settles within timeoutMs. With `ISP_DB`: UNKNOWN, as `cachedNetwork`.
+   */
+  lookupNetwork(prefix: string): Promise<string> {
+    const known = this.cachedNetwork(prefix)
     if (known !== undefined) return Promise.resolve(known)
     this.#misses++
     if (this.#closed) return Promise.resolve(UNKNOWN)
-    const prefix = addressPrefix(ip)
     const pending = this.#pending.get(prefix)
     if (pending) return pending
     if (this.#pending.size >= this.#options.concurrency) {
@@ -163,6 +188,12 @@ export class IspLookup {
       this.#busy.delete(resolver)
       if (!this.#closed) this.#idle.push(resolver)
     }
+  }
+
+  /** Counts a hit when there is an answer. */
+  #counted(answer: string | undefined): string | undefined {
+    if (answer !== undefined) this.#hits++
+    return answer
   }
 
   #newResolver(): Resolver {

@@ -1,4 +1,5 @@
 import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
+import type { ClientAddress } from '../privacy/client-address.ts'
 import type { SaltStore } from '../privacy/salts.ts'
 import { visitorHash } from '../privacy/visitor-hash.ts'
 import { DIM, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
@@ -28,8 +29,8 @@ export interface IngestCounters {
 }
 
 /**
- * Enrich in memory → session increments → buffer. The address is used for the visitor hash
- * here and goes no further: nothing returned or buffered contains it.
+ * Enrich in memory → session increments → buffer. The address (a `ClientAddress`) gives the
+ * visitor hash here and goes no further: nothing returned or buffered contains it.
  */
 export class Ingestor {
   readonly counters: IngestCounters = { accepted: 0, dropped: {} }
@@ -58,7 +59,7 @@ export class Ingestor {
    * Milliseconds until the address's network may send again, 0 when it may send now. Asked
    * before the body is read, so a flood costs little; a refusal counts as dropped.
    */
-  admit(address: string | undefined): number {
+  admit(address: ClientAddress | undefined): number {
     const wait = this.limiter?.take(address) ?? 0
     if (wait) this.count('rate_limited')
     return wait
@@ -84,12 +85,15 @@ export class Ingestor {
     const page = pagePath(event.url, event.hashMode)
     const today = salts.current(now)
     const yesterday = salts.previous(now)
-    const address = facts.address ?? ''
+    const { address, userAgent } = facts
+    // Without an address (no socket: Hono's app.request()) the hash is over the empty string.
+    const hash = (salt: Buffer, site: string) =>
+      (address ? address.visitorHash(salt, site, userAgent) : visitorHash(salt, site, '', userAgent)).toString()
     for (const site of allowed) {
       const hit = this.capped(event, site, today.day, page)
-      const key = visitorHash(today.salt, site, address, facts.userAgent).toString()
+      const key = hash(today.salt, site)
       // Yesterday's hash is only needed to find a visit that crossed midnight.
-      const previousKey = () => yesterday && visitorHash(yesterday.salt, site, address, facts.userAgent).toString()
+      const previousKey = () => yesterday && hash(yesterday.salt, site)
       let isp: Promise<string> | undefined
       const cells = buffer.event(site, now, today.day, key)
       sessions.recordInto(cells, key, previousKey, hit, now, () => {

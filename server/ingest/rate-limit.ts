@@ -1,4 +1,4 @@
-import { addressPrefix } from '../privacy/prefix.ts'
+import type { ClientAddress } from '../privacy/client-address.ts'
 
 export interface RateLimitOptions {
   /** requests a network may make per minute, in bursts of up to a minute's worth */
@@ -35,8 +35,8 @@ export class IngestRateLimiter {
   }
 
   /** Takes one request from the address's network: 0 when allowed, else milliseconds to wait. */
-  take(address: string | undefined): number {
-    const key = networkOf(address)
+  take(address: ClientAddress | undefined): number {
+    const key = address?.prefix() ?? '(none)'
     const now = this.#clock()
     const bucket = this.#buckets.get(key)
     let tokens = this.#capacity
@@ -53,14 +53,5 @@ export class IngestRateLimiter {
   /** The networks remembered, as prefixes (for tests and diagnostics). */
   networks(): string[] {
     return [...this.#buckets.keys()]
-  }
-}
-
-function networkOf(address: string | undefined): string {
-  if (!address) return '(none)'
-  try {
-    return addressPrefix(address)
-  } catch {
-    return '(none)'
   }
 }
