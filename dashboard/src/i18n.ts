@@ -1,4 +1,5 @@
 import type { Lang } from './boot.ts'
+import { dimension } from '../../server/vocabulary/dimensions.ts'
 
 const en = {
   visitors: 'Unique visitors',
@@ -280,28 +281,6 @@ const lv: Record<Key, string> = {
   confirmDelete: 'Ierakstiet domēnu, lai to dzēstu kopā ar visiem datiem:',
 }
 
-/** Dimension names: [English noun, Latvian nominative, Latvian genitive]. */
-const DIMENSIONS: Record<string, [string, string, string]> = {
-  'event:page': ['page', 'Lapa', 'lapas'],
-  'event:section': ['section', 'Sadaļa', 'sadaļas'],
-  'event:name': ['event', 'Notikums', 'notikuma'],
-  'visit:entry_page': ['entry page', 'Ieejas lapa', 'ieejas lapas'],
-  'visit:exit_page': ['exit page', 'Izejas lapa', 'izejas lapas'],
-  'visit:source': ['source', 'Avots', 'avota'],
-  'visit:referrer': ['referrer', 'Atsauces vietne', 'atsauces vietnes'],
-  'visit:channel': ['channel', 'Kanāls', 'kanāla'],
-  'visit:utm_source': ['UTM source', 'UTM avots', 'UTM avota'],
-  'visit:utm_medium': ['UTM medium', 'UTM medijs', 'UTM medija'],
-  'visit:utm_campaign': ['UTM campaign', 'UTM kampaņa', 'UTM kampaņas'],
-  'visit:utm_content': ['UTM content', 'UTM saturs', 'UTM satura'],
-  'visit:utm_term': ['UTM term', 'UTM atslēgvārds', 'UTM atslēgvārda'],
-  'visit:browser': ['browser', 'Pārlūks', 'pārlūka'],
-  'visit:os': ['operating system', 'Operētājsistēma', 'operētājsistēmas'],
-  'visit:device': ['device', 'Ierīce', 'ierīces'],
-  'visit:country': ['country', 'Valsts', 'valsts'],
-  'visit:isp': ['ISP', 'ISP', 'ISP'],
-}
-
 let current: Lang = 'en'
 
 export function setLang(lang: Lang): void {
@@ -324,14 +303,14 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
 
 /** "Page", "Lapa": a dimension as a heading. */
 export function dimLabel(dim: string): string {
-  const d = DIMENSIONS[dim]
+  const d = dimension(dim)?.label
   if (!d) return dim
-  return current === 'lv' ? d[1] : d[0].charAt(0).toUpperCase() + d[0].slice(1)
+  return current === 'lv' ? d.lv : d.en.charAt(0).toUpperCase() + d.en.slice(1)
 }
 
 /** "Not available with a page filter" / "… ar lapas filtru". */
 export function withFilter(key: 'crossTab' | 'metricNA', dim: string): string {
-  const d = DIMENSIONS[dim] ?? [dim, dim, dim]
-  const noun = current === 'lv' ? d[2] : d[0]
+  const d = dimension(dim)?.label
+  const noun = d ? (current === 'lv' ? d.lvOf : d.en) : dim
   return t(key, { dim: noun, a: /^(?:[aeio]|ISP)/.test(noun) ? 'an' : 'a' })
 }

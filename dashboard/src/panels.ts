@@ -1,4 +1,5 @@
 import { csvCell } from '../../server/export/csv.ts'
+import type { DimensionName } from '../../server/vocabulary/dimensions.ts'
 import { ApiError, query, type QueryBody } from './api.ts'
 import { $, h, fill } from './dom.ts'
 import { exact, metricValue } from './format.ts'
@@ -9,7 +10,7 @@ import type { Range } from './periods.ts'
 export interface View {
   id: string
   title: Key
-  dim: string
+  dim: DimensionName
   metrics: Metric[]
   /** the panel's own filter on its dimension (e.g. custom events without pageviews) */
   filters?: unknown[]
@@ -24,7 +25,7 @@ export interface PanelDef {
 }
 
 const traffic: Metric[] = ['visitors', 'visits', 'bounce_rate']
-const utm = (name: string): View => ({ id: name, title: name as Key, dim: `visit:${name}`, metrics: traffic })
+const utm = (name: 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_content' | 'utm_term'): View => ({ id: name, title: name, dim: `visit:${name}`, metrics: traffic })
 
 export const PANELS: PanelDef[] = [
   { id: 'sections', title: 'sections', views: [{ id: 'sections', title: 'sections', dim: 'event:section', metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'] }] },

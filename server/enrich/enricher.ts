@@ -3,6 +3,8 @@ import type { CountryLookup } from './country.ts'
 import { parseDevice } from './devices.ts'
 import type { IspLookup } from './isp.ts'
 import { classifySource } from './sources.ts'
+import type { ClientAddress } from '../privacy/client-address.ts'
+import type { DimensionName } from '../vocabulary/dimensions.ts'
 
 /** What enrichment reads from the event: where the visit landed and came from, the screen. */
 export interface VisitStart {
@@ -13,7 +15,8 @@ export interface VisitStart {
 
 /** What enrichment reads from the request; gone when the request is. */
 export interface RequestFacts {
-  address: string | undefined
+  /** the client address, held only as this object (privacy/client-address.ts) */
+  address: ClientAddress | undefined
   userAgent: string
   header: (name: string) => string | undefined
 }
@@ -23,14 +26,6 @@ export interface VisitDimensions {
   /** the ISP domain when it is not cached yet: added to the visit when DNS answers */
   isp?: Promise<string>
 }
-
-const VISIT_DIMENSIONS = [
-  'source', 'referrer', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term',
-  'browser', 'browser_version', 'os', 'os_version', 'device', 'country', 'isp',
-] as const
-
-/** The stored names of the visit dimensions, made once rather than per visit. */
-const VISIT = Object.fromEntries(VISIT_DIMENSIONS.map((d) => [d, `visit:${d}`])) as Record<(typeof VISIT_DIMENSIONS)[number], string>
 
 /**
  * One copy of each dimension value for all visits that share it: every lookup makes a new
@@ -49,7 +44,8 @@ function intern(value: string): string {
 /**
  * Turns a request into the visit dimensions fixed at a visit's start, in memory, reduced to
  * what is stored: a source host, a browser family and major version, a country code, an ISP
- * domain. The address itself is only passed to the country and ISP lookups.
+ * domain. The address itself reaches only the country and ISP lookups, handed over by
+ * `ClientAddress` (the ISP lookup gets the network prefix unless it reads an ISP database).
  */
 export class Enricher {
   constructor(
@@ -63,18 +59,18 @@ export class Enricher {
 
   visitDimensions(event: VisitStart, facts: RequestFacts, site: string): VisitDimensions {
     const dims: [string, string][] = []
-    const add = (dimension: keyof typeof VISIT, value: string | undefined) => {
-      if (value) dims.push([VISIT[dimension], intern(value)])
+    const add = (dimension: DimensionName, value: string | undefined) => {
+      if (value) dims.push([dimension, intern(value)])
     }
     const source = classifySource(event.url, event.referrer, site)
-    add('source', source.source)
-    add('referrer', source.referrer)
-    add('channel', source.channel)
-    add('utm_source', source.utm_source)
-    add('utm_medium', source.utm_medium)
-    add('utm_campaign', source.utm_campaign)
-    add('utm_content', source.utm_content)
-    add('utm_term', source.utm_term)
+    add('visit:source', source.source)
+    add('visit:referrer', source.referrer)
+    add('visit:channel', source.channel)
+    add('visit:utm_source', source.utm_source)
+    add('visit:utm_medium', source.utm_medium)
+    add('visit:utm_campaign', source.utm_campaign)
+    add('visit:utm_content', source.utm_content)
+    add('visit:utm_term', source.utm_term)
     const device = parseDevice(
       facts.userAgent,
       {
@@ -86,21 +82,21 @@ export class Enricher {
       },
       event.screenWidth,
     )
-    add('browser', device.browser)
-    add('browser_version', device.browser_version)
-    add('os', device.os)
-    add('os_version', device.os_version)
-    add('device', device.device)
+    add('visit:browser', device.browser)
+    add('visit:browser_version', device.browser_version)
+    add('visit:os', device.os)
+    add('visit:os_version', device.os_version)
+    add('visit:device', device.device)
     const address = facts.address
     if (!address) return { dims }
-    add('country', this.countries?.country(address))
+    if (this.countries) add('visit:country', address.countryFrom(this.countries))
     if (!this.isps) return { dims }
-    const cached = this.isps.cached(address)
+    const cached = address.ispCachedFrom(this.isps)
     if (cached) {
-      add('isp', cached)
+      add('visit:isp', cached)
       return { dims }
     }
-    return { dims, isp: this.isps.lookup(address) }
+    return { dims, isp: address.ispLookupFrom(this.isps) }
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { domainToUnicode } from 'node:url'
 import { parse as parseDomain } from 'tldts'
+import { withoutControlChars } from '../text.ts'
 
 /**
  * Where a visit came from: a source name, the referrer host, the utm_* tags and a channel.
@@ -227,7 +228,7 @@ for (const s of KNOWN_SOURCES) {
 }
 
 const DOMAIN_OPTIONS = { allowPrivateDomains: true, extractHostname: false, mixedInputs: false } as const
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g
+
 const PAID_MEDIUM = /^(.*cp.*|ppc|retargeting|paid.*)$/
 const SHOPPING_CAMPAIGN = /^(.*(([^a-df-z]|^)shop|shopping).*)$/
 const DISPLAY_MEDIA = new Set(['display', 'banner', 'expandable', 'interstitial', 'cpm'])
@@ -403,7 +404,7 @@ function channelOf(f: ChannelFacts): string {
 /** Trimmed, control characters removed, at most `max` UTF-16 units without splitting a pair. */
 function cleanParam(value: string | null, max: number): string {
   if (!value) return ''
-  let s = value.replace(CONTROL_CHARS, '').trim()
+  let s = withoutControlChars(value).trim()
   if (s.length > max) {
     s = s.slice(0, max)
     const last = s.charCodeAt(max - 1)

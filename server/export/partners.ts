@@ -4,28 +4,12 @@ import { queryRows, type Db } from '../db/client.ts'
 import { AccessError } from '../auth/access.ts'
 import { newToken, tokenHash } from '../auth/tokens.ts'
 import { Repeater, stampText, Versions } from '../db/versioned.ts'
+import { EXPORTABLE } from '../vocabulary/dimensions.ts'
 import { DP_DIMENSIONS } from './privacy.ts'
-import type { Granularity } from './suppress.ts'
+import type { Granularity } from './suppress/index.ts'
 
 export const GRANULARITIES: Granularity[] = ['day', 'week', 'month']
 
-/** Dimensions a partner share may include ('' is the site total, always included). */
-export const EXPORTABLE = [
-  'visit:source',
-  'visit:channel',
-  'visit:referrer',
-  'visit:utm_source',
-  'visit:utm_medium',
-  'visit:utm_campaign',
-  'event:page',
-  'event:section',
-  'visit:entry_page',
-  'visit:country',
-  'visit:device',
-  'visit:browser',
-  'visit:os',
-  'visit:isp',
-]
 
 export interface PartnerShare {
   id: string
@@ -173,10 +157,10 @@ export class Partners {
   }
 
   async create(input: PartnerShareInput): Promise<{ token: string; share: PartnerShare }> {
-    const offered = input.epsilon ? Object.keys(DP_DIMENSIONS) : EXPORTABLE
+    const offered: readonly string[] = input.epsilon ? Object.keys(DP_DIMENSIONS) : EXPORTABLE
     const dimensions = input.dimensions?.length ? input.dimensions : offered
     for (const d of dimensions) {
-      if (!EXPORTABLE.includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${EXPORTABLE.join(', ')}`)
+      if (!(EXPORTABLE as readonly string[]).includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${EXPORTABLE.join(', ')}`)
       // A visitor-day can count under any number of these values, so no ε would hold for them.
       if (!offered.includes(d)) {
         throw new AccessError(`dimension ${d} cannot be exported with epsilon (no bound on the values one visitor-day counts under); with epsilon: ${offered.join(', ') || 'the totals only'}`)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Db } from '../db/client.ts'
 import { errorText, type Logger } from '../log.ts'
+import { wellFormed } from '../text.ts'
 import { INCREMENT_KEYS, type Cell, type CellSink, type Increments } from '../sessions/cells.ts'
 import { enableInsertDeduplication } from './dedup.ts'
 
@@ -147,16 +148,6 @@ function tsv(s: string): string {
   return TSV_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0\b\f]/g, (ch) => TSV_ESCAPES[ch]!) : s
 }
 
-const LONE_SURROGATE = /\p{Cs}/u
-
-/**
- * ClickHouse would store an unpaired surrogate as the bytes of U+FFFD anyway (Node writes it
- * so in UTF-8); written out here, the same text always makes the same row. Validation refuses
- * such text; this keeps anything that slipped through well-formed.
- */
-function wellFormed(s: string): string {
-  return LONE_SURROGATE.test(s) ? s.replace(/\p{Cs}/gu, '\ufffd') : s
-}
 
 export interface BufferOptions {
   flushIntervalMs: number

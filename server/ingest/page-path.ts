@@ -1,3 +1,4 @@
+import { hasControlChars } from '../text.ts'
 const MAX_PATH = 1024
 
 /**
@@ -14,7 +15,7 @@ export function pagePath(url: URL, hashMode: boolean): string {
 function decode(s: string): string {
   try {
     const d = decodeURIComponent(s)
-    return /[\u0000-\u001f\u007f-\u009f]/.test(d) ? s : d
+    return hasControlChars(d) ? s : d
   } catch {
     return s
   }

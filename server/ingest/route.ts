@@ -2,7 +2,8 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { limitBody } from '../http/body-limit.ts'
-import { clientAddress } from '../privacy/client-address.ts'
+import { ClientAddress } from '../privacy/client-address.ts'
+import { hasLoneSurrogate, withoutControlChars } from '../text.ts'
 import type { Ingestor } from './ingestor.ts'
 import { parseEvent } from './schema.ts'
 
@@ -22,7 +23,7 @@ function reply(c: Context, body: object, status: 202 | 400 | 413 | 415 | 429 | 5
 /** `POST /api/event`: the Plausible Events API wire format, CORS open on this route only. */
 export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; isShuttingDown: () => boolean }) {
   const app = new Hono()
-  app.options('/api/event', (c) =>
+  app.options('/event', (c) =>
     c.body(null, 204, {
       ...OPEN,
       'Access-Control-Allow-Methods': 'POST',
@@ -31,7 +32,7 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
     }),
   )
   app.post(
-    '/api/event',
+    '/event',
     // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
     limitBody(MAX_EVENT_BYTES, (c) =>
       reply(c, { error: 'payload_too_large', message: `events are at most ${MAX_EVENT_BYTES} bytes` }, 413, {
@@ -40,7 +41,7 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
     ),
     async (c) => {
       if (options.isShuttingDown()) return reply(c, { error: 'shutting_down', message: 'try again shortly' }, 503)
-      const address = clientAddress(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), options.trustProxy)
+      const address = ClientAddress.fromRequest(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), options.trustProxy)
       const wait = ingestor.admit(address)
       if (wait) {
         return reply(c, { error: 'rate_limited', message: 'too many events from this network; try again later' }, 429, {
@@ -57,7 +58,7 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
       } catch {
         return reply(c, { error: 'invalid_json', message: 'the body is not valid JSON' }, 400)
       }
-      if (hasLoneSurrogate(body)) {
+      if (hasLoneSurrogateIn(body)) {
         return reply(c, { error: 'invalid_json', message: 'the body has an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode' }, 400)
       }
       const parsed = parseEvent(body)
@@ -89,9 +90,6 @@ export function ingestRoute(ingestor: Ingestor, options: { trustProxy: number; i
   return app
 }
 
-const LONE_SURROGATE = /\p{Cs}/u
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
 
 /**
  * A header as enrichment may read it: without control characters. Headers are Latin-1, so
@@ -99,15 +97,15 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
  * end up stored as browser names.
  */
 function headerText(value: string): string {
-  return CONTROL.test(value) ? value.replace(CONTROLS, '') : value
+  return withoutControlChars(value)
 }
 
 /** Whether any string in a parsed JSON value, or any key, holds half a surrogate pair. */
-export function hasLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value)
-  if (Array.isArray(value)) return value.some(hasLoneSurrogate)
+export function hasLoneSurrogateIn(value: unknown): boolean {
+  if (typeof value === 'string') return hasLoneSurrogate(value)
+  if (Array.isArray(value)) return value.some(hasLoneSurrogateIn)
   if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v))
+    return Object.entries(value).some(([k, v]) => hasLoneSurrogate(k) || hasLoneSurrogateIn(v))
   }
   return false
 }

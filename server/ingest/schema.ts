@@ -1,9 +1,8 @@
 import { z } from 'zod'
 import { linkProps } from './link-props.ts'
 import { normalizeDomain } from '../sites/domain.ts'
+import { hasControlChars } from '../text.ts'
 
-/** Control characters (C0, DEL, C1): never valid in anything Skaits stores. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 // Lengths are JavaScript string lengths (UTF-16 units), as everywhere else in Skaits: zod's
 // max() counts code points, which let 300 astral characters through as 600 units.
@@ -11,7 +10,7 @@ const text = (max: number) =>
   z
     .string()
     .refine((s) => s.length <= max, `longer than ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'contains control characters')
+    .refine((s) => !hasControlChars(s), 'contains control characters')
 
 const httpUrl = text(2000).refine((s) => {
   try {
@@ -170,7 +169,7 @@ export function parseTrackerEvent(body: Record<string, unknown>): ParseResult | 
 }
 
 function isText(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length <= max && !CONTROL.test(v)
+  return typeof v === 'string' && v.length <= max && !hasControlChars(v)
 }
 
 function isInt(v: unknown, max: number): v is number {

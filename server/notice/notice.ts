@@ -1,5 +1,6 @@
 import type { PartnerShare } from '../export/partners.ts'
 import { DP_DIMENSIONS } from '../export/privacy.ts'
+import { dimension } from '../vocabulary/dimensions.ts'
 
 export interface NoticeFacts {
   site: string
@@ -11,22 +12,6 @@ export interface NoticeFacts {
 
 export type Lang = 'en' | 'lv'
 
-const DIMENSION_NAMES: Record<string, { en: string; lv: string }> = {
-  'visit:source': { en: 'sources', lv: 'avoti' },
-  'visit:channel': { en: 'channels', lv: 'kanāli' },
-  'visit:referrer': { en: 'referring sites', lv: 'atsaucošās vietnes' },
-  'visit:utm_source': { en: 'campaign sources', lv: 'kampaņu avoti' },
-  'visit:utm_medium': { en: 'campaign media', lv: 'kampaņu mediji' },
-  'visit:utm_campaign': { en: 'campaigns', lv: 'kampaņas' },
-  'event:page': { en: 'pages', lv: 'lapas' },
-  'event:section': { en: 'sections', lv: 'sadaļas' },
-  'visit:entry_page': { en: 'entry pages', lv: 'ieejas lapas' },
-  'visit:country': { en: 'countries', lv: 'valstis' },
-  'visit:device': { en: 'device types', lv: 'ierīču veidi' },
-  'visit:browser': { en: 'browsers', lv: 'pārlūki' },
-  'visit:os': { en: 'operating systems', lv: 'operētājsistēmas' },
-  'visit:isp': { en: 'internet service providers', lv: 'interneta pakalpojumu sniedzēji' },
-}
 
 const PERIOD = {
   en: { day: 'day', week: 'week', month: 'month' },
@@ -77,7 +62,7 @@ function english(f: NoticeFacts): string[] {
     out.push('These statistics are not shared with other companies.')
   } else {
     for (const p of f.partners) {
-      const what = shared(p).map((d) => DIMENSION_NAMES[d]?.en ?? d).join(', ')
+      const what = shared(p).map((d) => dimension(d)?.plural.en ?? d).join(', ')
       out.push(
         `We share anonymous statistics with ${p.name}: ${p.epsilon ? 'visitor numbers only, ' : ''}totals${what ? ` and ${what}` : ''}, per ${PERIOD.en[p.finest]}` +
           (p.coarsest !== p.finest ? ` or ${PERIOD.en[p.coarsest]}` : '') +
@@ -130,7 +115,7 @@ function latvian(f: NoticeFacts): string[] {
     out.push('Šī statistika netiek nodota citiem uzņēmumiem.')
   } else {
     for (const p of f.partners) {
-      const what = shared(p).map((d) => DIMENSION_NAMES[d]?.lv ?? d).join(', ')
+      const what = shared(p).map((d) => dimension(d)?.plural.lv ?? d).join(', ')
       out.push(
         `Mēs nododam anonīmu statistiku uzņēmumam ${p.name}: ${p.epsilon ? 'apmeklētāju skaitu — ' : ''}kopsummas${what ? ` un ${what}` : ''}, par katru ${PERIOD.lv[p.finest]}` +
           (p.coarsest !== p.finest ? ` vai ${PERIOD.lv[p.coarsest]}` : '') +

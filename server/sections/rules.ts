@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { hasControlChars } from '../text.ts'
 
 /**
  * Section rules map page paths to the site's sections ("aplūkotās sadaļas"). Patterns are
@@ -11,12 +12,12 @@ export const sectionRule = z.object({
     .string()
     .min(1)
     .max(300)
-    .regex(/^\/[^\u0000-\u001f]*$/, 'a path pattern starting with /'),
+    .refine((p) => p.startsWith('/') && !hasControlChars(p), 'a path pattern starting with /'),
   section: z
     .string()
     .min(1)
     .max(100)
-    .regex(/^[^\u0000-\u001f]+$/, 'no control characters'),
+    .refine((p) => !hasControlChars(p), 'no control characters'),
 })
 export const sectionRules = z.array(sectionRule).max(200)
 export type SectionRule = z.infer<typeof sectionRule>

@@ -1,18 +1,7 @@
-/** What one event adds to one (dimension, value) aggregate row. */
-export interface Increments {
-  pageviews: number
-  visits: number
-  bounces: number
-  /** seconds */
-  duration: number
-  events: number
-  entries: number
-  exits: number
-  engaged_ms: number
-  engaged_n: number
-  scroll_sum: number
-  scroll_n: number
-}
+import { SUMS, type Sum } from '../vocabulary/metrics.ts'
+
+/** What one event adds to one (dimension, value) aggregate row; `duration` is in seconds. */
+export type Increments = Record<Sum, number>
 
 export interface Cell extends Increments {
   dimension: string
@@ -21,19 +10,8 @@ export interface Cell extends Increments {
   uniq: 0 | 1
 }
 
-export const INCREMENT_KEYS = [
-  'pageviews',
-  'visits',
-  'bounces',
-  'duration',
-  'events',
-  'entries',
-  'exits',
-  'engaged_ms',
-  'engaged_n',
-  'scroll_sum',
-  'scroll_n',
-] as const satisfies readonly (keyof Increments)[]
+/** The sums, in the tables' column order (server/vocabulary/metrics.ts). */
+export const INCREMENT_KEYS = SUMS
 
 /** The site-total row: dimension '' and value ''. */
 export const TOTAL = ''

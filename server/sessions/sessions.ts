@@ -1,5 +1,6 @@
 import { CellSet, negate, TOTAL, type Cell, type CellSink, type Increments } from './cells.ts'
 import { RecentVisits } from './recent.ts'
+import { PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
 
 export const DIM = {
   page: 'event:page',
@@ -7,8 +8,8 @@ export const DIM = {
   name: 'event:name',
   entryPage: 'visit:entry_page',
   exitPage: 'visit:exit_page',
-  propPrefix: 'event:props:',
-} as const
+  propPrefix: PROP_PREFIX,
+} as const satisfies Record<string, DimensionName | typeof PROP_PREFIX>
 
 /** A page and the site section it belongs to; every page row is mirrored on its section row. */
 export interface Place {

@@ -1,0 +1,117 @@
+/**
+ * Every dimension Skaits counts by, said once. The server (sessions, enrichment, stats, exports,
+ * the privacy notice) and the dashboard import this module; it imports only ../text.ts, so both
+ * builds compile it. Adding a dimension is one entry here plus the code that finds its value
+ * (docs/design.md, "What a new dimension touches").
+ */
+import { hasControlChars } from '../text.ts'
+
+/**
+ * What a row of the dimension is: a page viewed (page metrics), an event sent (events and
+ * their visitors only), or a visit (fixed at its start, or moved as it goes).
+ */
+export type DimensionKind = 'page' | 'event' | 'visit'
+
+/** Where a value comes from, and so which module finds it. */
+export type ValueSource =
+  /** the page's path (ingest/page-path.ts) */
+  | 'page'
+  /** the page's path through the site's section rules (sections/rules.ts) */
+  | 'section'
+  /** the event's name or one of its properties (ingest/schema.ts) */
+  | 'event'
+  /** the first or last page of the visit (sessions/sessions.ts) */
+  | 'visit-page'
+  /** the referrer and the landing URL's utm_ parameters (enrich/sources.ts) */
+  | 'referrer'
+  /** the User-Agent and client hints, the screen width (enrich/devices.ts) */
+  | 'user-agent'
+  /** the client address, looked up in memory and forgotten (enrich/country.ts, enrich/isp.ts) */
+  | 'address'
+
+/**
+ * How many values a busy site sees in a day: `long` tens of thousands (pages), `mid` about a
+ * thousand (referrers, ISPs), `short` a few hundred at most. The stats queries read long and
+ * mid tails from weekly and monthly sums (stats/levels.ts).
+ */
+export type Tail = 'long' | 'mid' | 'short'
+
+export interface Dimension {
+  kind: DimensionKind
+  source: ValueSource
+  tail: Tail
+  /** whether a partner share may include it (export/partners.ts) */
+  exportable: boolean
+  /** whether unique visitors can be counted per value (no: a visitor cannot leave a unique count when their exit page moves) */
+  visitors: boolean
+  /** as a heading: English noun, Latvian nominative, Latvian genitive ("ar lapas filtru") */
+  label: { en: string; lv: string; lvOf: string }
+  /** a list of its values in prose (the privacy notice): "sources", "avoti" */
+  plural: { en: string; lv: string }
+}
+
+const entry =
+  (kind: DimensionKind) =>
+  (source: ValueSource, label: Dimension['label'], plural: Dimension['plural'], more: Partial<Dimension> = {}): Dimension => ({
+    kind,
+    source,
+    tail: 'short',
+    exportable: true,
+    visitors: true,
+    label,
+    plural,
+    ...more,
+  })
+const page = entry('page')
+const event = entry('event')
+const visit = entry('visit')
+
+export const DIMENSIONS = {
+  'event:page': page('page', { en: 'page', lv: 'Lapa', lvOf: 'lapas' }, { en: 'pages', lv: 'lapas' }, { tail: 'long' }),
+  'event:section': page('section', { en: 'section', lv: 'Sadaļa', lvOf: 'sadaļas' }, { en: 'sections', lv: 'sadaļas' }),
+  'event:name': event('event', { en: 'event', lv: 'Notikums', lvOf: 'notikuma' }, { en: 'events', lv: 'notikumi' }, { exportable: false }),
+  'visit:entry_page': visit('visit-page', { en: 'entry page', lv: 'Ieejas lapa', lvOf: 'ieejas lapas' }, { en: 'entry pages', lv: 'ieejas lapas' }, { tail: 'long' }),
+  'visit:exit_page': visit('visit-page', { en: 'exit page', lv: 'Izejas lapa', lvOf: 'izejas lapas' }, { en: 'exit pages', lv: 'izejas lapas' }, { tail: 'long', exportable: false, visitors: false }),
+  'visit:source': visit('referrer', { en: 'source', lv: 'Avots', lvOf: 'avota' }, { en: 'sources', lv: 'avoti' }),
+  'visit:referrer': visit('referrer', { en: 'referrer', lv: 'Atsauces vietne', lvOf: 'atsauces vietnes' }, { en: 'referring sites', lv: 'atsaucošās vietnes' }, { tail: 'mid' }),
+  'visit:channel': visit('referrer', { en: 'channel', lv: 'Kanāls', lvOf: 'kanāla' }, { en: 'channels', lv: 'kanāli' }),
+  'visit:utm_source': visit('referrer', { en: 'UTM source', lv: 'UTM avots', lvOf: 'UTM avota' }, { en: 'campaign sources', lv: 'kampaņu avoti' }),
+  'visit:utm_medium': visit('referrer', { en: 'UTM medium', lv: 'UTM medijs', lvOf: 'UTM medija' }, { en: 'campaign media', lv: 'kampaņu mediji' }),
+  'visit:utm_campaign': visit('referrer', { en: 'UTM campaign', lv: 'UTM kampaņa', lvOf: 'UTM kampaņas' }, { en: 'campaigns', lv: 'kampaņas' }),
+  'visit:utm_content': visit('referrer', { en: 'UTM content', lv: 'UTM saturs', lvOf: 'UTM satura' }, { en: 'campaign contents', lv: 'kampaņu saturi' }, { exportable: false }),
+  'visit:utm_term': visit('referrer', { en: 'UTM term', lv: 'UTM atslēgvārds', lvOf: 'UTM atslēgvārda' }, { en: 'campaign terms', lv: 'kampaņu atslēgvārdi' }, { exportable: false }),
+  'visit:browser': visit('user-agent', { en: 'browser', lv: 'Pārlūks', lvOf: 'pārlūka' }, { en: 'browsers', lv: 'pārlūki' }),
+  'visit:browser_version': visit('user-agent', { en: 'browser version', lv: 'Pārlūka versija', lvOf: 'pārlūka versijas' }, { en: 'browser versions', lv: 'pārlūku versijas' }, { exportable: false }),
+  'visit:os': visit('user-agent', { en: 'operating system', lv: 'Operētājsistēma', lvOf: 'operētājsistēmas' }, { en: 'operating systems', lv: 'operētājsistēmas' }),
+  'visit:os_version': visit('user-agent', { en: 'OS version', lv: 'OS versija', lvOf: 'OS versijas' }, { en: 'operating system versions', lv: 'operētājsistēmu versijas' }, { exportable: false }),
+  'visit:device': visit('user-agent', { en: 'device', lv: 'Ierīce', lvOf: 'ierīces' }, { en: 'device types', lv: 'ierīču veidi' }),
+  'visit:country': visit('address', { en: 'country', lv: 'Valsts', lvOf: 'valsts' }, { en: 'countries', lv: 'valstis' }),
+  'visit:isp': visit('address', { en: 'ISP', lv: 'ISP', lvOf: 'ISP' }, { en: 'internet service providers', lv: 'interneta pakalpojumu sniedzēji' }, { tail: 'mid' }),
+} as const satisfies Record<string, Dimension>
+
+export type DimensionName = keyof typeof DIMENSIONS
+
+/** Event properties are dimensions too, one per property name: `event:props:<name>`. */
+export const PROP_PREFIX = 'event:props:'
+
+/** Property names are what ingest accepts: 1 to 300 characters, no control characters. */
+export const MAX_PROP_NAME = 300
+
+/** The entry of a dimension by name, a property dimension included; undefined when unknown. */
+export function dimension(name: string): Dimension | undefined {
+  if (Object.hasOwn(DIMENSIONS, name)) return DIMENSIONS[name as DimensionName]
+  if (name.startsWith(PROP_PREFIX)) {
+    const prop = name.slice(PROP_PREFIX.length)
+    if (prop.length < 1 || prop.length > MAX_PROP_NAME || hasControlChars(prop)) return undefined
+    return event('event', { en: prop, lv: prop, lvOf: prop }, { en: prop, lv: prop }, { exportable: false })
+  }
+  return undefined
+}
+
+/** Names of the dimensions that match `test`, in the order above. */
+export function dimensionsWhere(test: (d: Dimension) => boolean): DimensionName[] {
+  return (Object.keys(DIMENSIONS) as DimensionName[]).filter((name) => test(DIMENSIONS[name]))
+}
+
+/** The dimensions a partner share may include ('' is the site total, always included). */
+export const EXPORTABLE: readonly DimensionName[] = dimensionsWhere((d) => d.exportable)

@@ -1,0 +1,111 @@
+/**
+ * Every metric Skaits answers, said once: the sums it reads from `counts_hourly` and how it
+ * combines them. Stats SQL (stats/metric-sql.ts), the query planner and the dashboard import it.
+ */
+import { dimension, type DimensionKind } from './dimensions.ts'
+
+/**
+ * The columns of `counts_hourly` that are summed: exactly what an event's cells increment
+ * (sessions/cells.ts), in the tables' column order.
+ */
+export const SUMS = [
+  'pageviews',
+  'visits',
+  'bounces',
+  'duration',
+  'events',
+  'entries',
+  'exits',
+  'engaged_ms',
+  'engaged_n',
+  'scroll_sum',
+  'scroll_n',
+] as const
+export type Sum = (typeof SUMS)[number]
+
+/**
+ * How a metric is worked out: unique visitors (from the visitor tables, not the sums), one
+ * sum, or a ratio of two, rounded, with `empty` when the denominator is 0.
+ */
+export type Combine =
+  | { unique: true }
+  | { sum: Sum }
+  | {
+      ratio: readonly [Sum, Sum]
+      /** the ratio on page rows, when it differs (a page's bounce rate is that of the visits entering on it) */
+      onPages?: readonly [Sum, Sum]
+      times?: number
+      divide?: number
+      digits?: number
+      empty: 0 | null
+    }
+
+export interface MetricDef {
+  combine: Combine
+  /**
+   * Whether it counts each visitor or visit once per value: summed over several values it
+   * would count one twice, and relabeling a page's section cannot move it.
+   */
+  distinct?: 'visitor' | 'visit'
+  /** the row kinds it exists for ('total' is the site total) */
+  kinds: readonly (DimensionKind | 'total')[]
+}
+
+const ALL = ['total', 'page', 'event', 'visit'] as const
+const TRAFFIC = ['total', 'page', 'visit'] as const
+
+export const METRIC_DEFS = {
+  visitors: { combine: { unique: true }, distinct: 'visitor', kinds: ALL },
+  visits: { combine: { sum: 'visits' }, distinct: 'visit', kinds: TRAFFIC },
+  pageviews: { combine: { sum: 'pageviews' }, kinds: TRAFFIC },
+  views_per_visit: { combine: { ratio: ['pageviews', 'visits'], digits: 2, empty: 0 }, distinct: 'visit', kinds: TRAFFIC },
+  bounce_rate: { combine: { ratio: ['bounces', 'visits'], onPages: ['bounces', 'entries'], times: 100, empty: 0 }, kinds: TRAFFIC },
+  visit_duration: { combine: { ratio: ['duration', 'visits'], empty: 0 }, kinds: ['total', 'visit'] },
+  time_on_page: { combine: { ratio: ['engaged_ms', 'engaged_n'], divide: 1000, empty: null }, kinds: ['total', 'page'] },
+  scroll_depth: { combine: { ratio: ['scroll_sum', 'scroll_n'], empty: null }, kinds: ['total', 'page'] },
+  events: { combine: { sum: 'events' }, kinds: ALL },
+} as const satisfies Record<string, MetricDef>
+
+export type Metric = keyof typeof METRIC_DEFS
+export const METRICS = Object.keys(METRIC_DEFS) as [Metric, ...Metric[]]
+
+/** The kind of rows a dimension has: '' is the site total; undefined for an unknown dimension. */
+export type RowKind = DimensionKind | 'total'
+export function kindOf(dim: string | undefined): RowKind | undefined {
+  return dim ? dimension(dim)?.kind : 'total'
+}
+
+/** The metrics rows of a kind have, in METRICS order. */
+export function metricsOf(kind: RowKind): Metric[] {
+  return METRICS.filter((m) => (METRIC_DEFS[m].kinds as readonly RowKind[]).includes(kind))
+}
+
+/** Metrics that cannot be summed over several values of a dimension of this kind without double counting. */
+export function nonAdditive(kind: RowKind): Metric[] {
+  // A visit has one value of a visit dimension: its visits add up over values; its visitor may come back with another.
+  return METRICS.filter((m) => {
+    const d: MetricDef = METRIC_DEFS[m]
+    return d.distinct === 'visitor' || (d.distinct === 'visit' && kind !== 'visit')
+  })
+}
+
+/** Metrics per section that relabeling the sections cannot carry back in time (a visit counts once per section). */
+export function lostByRelabel(): Metric[] {
+  return METRICS.filter((m) => (METRIC_DEFS[m] as MetricDef).distinct !== undefined)
+}
+
+export interface MetricContext {
+  /** the first day asked for */
+  from: string
+  /** per-section visits and visitors exist from this day on (the section rules last changed) */
+  sectionsSince?: string | undefined
+}
+
+/** Why `metric` cannot be read for rows of `dim` (grouped by it, or filtered on one value); undefined when it can. */
+export function metricUnavailable(metric: Metric, dim: string | undefined, ctx: MetricContext): 'kind' | 'visitors' | 'sections' | undefined {
+  const kind = kindOf(dim)
+  if (!kind || !metricsOf(kind).includes(metric)) return 'kind'
+  if (metric === 'visitors' && dim && dimension(dim)?.visitors === false) return 'visitors'
+  if (dim === 'event:section' && ctx.sectionsSince && ctx.from < ctx.sectionsSince && lostByRelabel().includes(metric)) return 'sections'
+  return undefined
+}
