@@ -3,7 +3,7 @@ import { resolveDateRange } from '../server/stats/date-range.ts'
 import { plan, type Plan } from '../server/stats/plan.ts'
 import { queryRequest } from '../server/stats/request.ts'
 import { answerRows } from '../server/stats/run.ts'
-import { unionQuery } from '../server/stats/steps.ts'
+import { unionQuery } from '../server/stats/queries.ts'
 import { addDays, startOfDay } from '../server/time.ts'
 
 /**
@@ -183,7 +183,7 @@ function toRows(data: Record<string, unknown>[], metrics: string[], key: (row: R
 
 /**
  * The Stats API's plan for `q` over `range` (a Plausible date_range), as the server makes it,
- * and its one-query SQL (steps.ts; the server may ask two plainer queries instead, see run.ts).
+ * and its one-query SQL (queries.ts; the server may ask two plainer queries instead, see run.ts).
  */
 export function skaitsSql(q: DashboardQuery, site: string, range: string, nowMs: number): { plan: Plan; sql: string; params: Record<string, unknown>; metrics: string[]; byTime: boolean } {
   const req = queryRequest.parse({ site_id: site, date_range: range, ...q.body })

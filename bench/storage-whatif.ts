@@ -9,7 +9,7 @@ import { num, queryRows, type Db } from '../server/db/client.ts'
  *   change, so it takes a table swap like migration 012's; a part of a large site holds many
  *   thousand distinct pages, more than one dictionary takes (low_cardinality_max_dictionary_size).
  * - sorted by value before hour, as visitors_hourly is since migration 012: the hours at a
- *   range's edges (server/stats/sql.ts) would then be read from every value's run of hours.
+ *   range's edges (server/stats/pieces.ts) would then be read from every value's run of hours.
  * - ZSTD(6) as the table default (the only codec that reaches the projections): more CPU on
  *   every insert and merge.
  */

@@ -3,7 +3,7 @@
 -- (a site's rename or deletion, a relabel of its sections, the TTL) updates them with the rows
 -- they sum, so nothing else has to know they exist. The Stats API reads whole months, weeks and
 -- days from them and only the hours at a range's edges from the hourly rows
--- (server/stats/sql.ts): a 30-day panel of a busy site reads about 6 rows a value instead of
+-- (server/stats/pieces.ts): a 30-day panel of a busy site reads about 6 rows a value instead of
 -- 720, a 12-month one about 15 instead of 8,760.
 -- A SummingMergeTree merge adds rows up; ClickHouse refuses projections on such tables unless
 -- told what to do with them on merges: rebuild them from the merged part.

@@ -1,10 +1,10 @@
 -- visitors_hourly sorted by value before hour. Each value's hours then lie side by side: its
 -- name repeats down a run of rows, where ZSTD stores it almost for free, and the hours rise in
 -- steps that Delta turns into a few small numbers. Measured on the same 10 M events
--- (bench/storage.ts, copies of the table): 4.25 MB as it was; 1.78 MB sorted by value;
--- 1.42 MB with Delta on the hours (DoubleDelta: 1.72 MB). Every answer stays the same: the
--- sorting key holds the same columns, so ReplacingMergeTree and FINAL still collapse equal
--- keys. Only hourly queries read this table (server/stats/sql.ts). The dashboard's chart reads
+-- (bench/storage.ts, copies of the table): 4.25 MB as it was; 1.78 MB sorted by value; 1.42 MB
+-- with Delta on the hours (DoubleDelta: 1.72 MB). Every answer stays the same: the sorting key
+-- holds the same columns, so ReplacingMergeTree and FINAL still collapse equal keys. Only
+-- hourly queries read this table (server/stats/visitor-pieces.ts). The dashboard's chart reads
 -- the site total or a filtered value: as fast as before, a single page faster. A Stats API
 -- query of every value by hour (time:hour with a dimension) now reads the dimension's whole
 -- month rather than its days: every page yesterday, 62 ms instead of 43 on the same data.

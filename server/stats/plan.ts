@@ -1,53 +1,9 @@
 import type { Site } from '../sites/sites.ts'
 import { autoGranularity, type DayRange, type Granularity } from './date-range.ts'
+import { kindOf, metricsOf, metricUnavailable, nonAdditive, type RowKind } from '../vocabulary/metrics.ts'
 import { TIME_DIMENSIONS, type Filter, type LeafOperator, type Metric, type QueryRequest, type TimeDimension } from './request.ts'
 
-/** Dimensions whose rows are events on a page (page metrics). */
-const PAGE_DIMENSIONS = ['event:page', 'event:section']
-/** Dimensions fixed once per visit at its start (or, for the exit page, moved as it goes). */
-export const VISIT_DIMENSIONS = [
-  'visit:entry_page',
-  'visit:exit_page',
-  'visit:source',
-  'visit:referrer',
-  'visit:channel',
-  'visit:utm_source',
-  'visit:utm_medium',
-  'visit:utm_campaign',
-  'visit:utm_content',
-  'visit:utm_term',
-  'visit:browser',
-  'visit:browser_version',
-  'visit:os',
-  'visit:os_version',
-  'visit:device',
-  'visit:country',
-  'visit:isp',
-]
-
-type Kind = 'total' | 'page' | 'event' | 'visit'
-
-function kindOf(dimension: string): Kind | undefined {
-  if (dimension === '') return 'total'
-  if (PAGE_DIMENSIONS.includes(dimension)) return 'page'
-  // Property names are what ingest accepts: 1 to 300 characters, no control characters.
-  if (dimension === 'event:name' || /^event:props:[^\u0000-\u001f\u007f-\u009f]{1,300}$/.test(dimension)) return 'event'
-  if (VISIT_DIMENSIONS.includes(dimension)) return 'visit'
-  return undefined
-}
-
-const METRICS_BY_KIND: Record<Kind, readonly Metric[]> = {
-  total: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page', 'scroll_depth', 'events'],
-  page: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'time_on_page', 'scroll_depth', 'events'],
-  event: ['visitors', 'events'],
-  visit: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events'],
-}
-
-/** Metrics that cannot be summed over several values of a dimension without double counting. */
-function nonAdditive(kind: Kind): readonly Metric[] {
-  if (kind === 'visit') return ['visitors']
-  return ['visitors', 'visits', 'views_per_visit']
-}
+type Kind = RowKind
 
 export interface Plan {
   site: string
@@ -102,13 +58,13 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
   }
   const dimension = grouped ?? filtered ?? ''
   const kind = kindOf(dimension)!
-  const allowed = METRICS_BY_KIND[kind]
+  const allowed = metricsOf(kind)
   for (const m of req.metrics) {
     if (!allowed.includes(m)) {
       throw new PlanError(`metric ${m} is not available ${dimension ? `with ${dimension}` : 'for the site total'}; available: ${allowed.join(', ')}`)
     }
   }
-  if (dimension === 'visit:exit_page' && req.metrics.includes('visitors')) {
+  if (req.metrics.some((m) => metricUnavailable(m, dimension, { from: range.from }) === 'visitors')) {
     throw new PlanError(
       'metric visitors is not available with visit:exit_page: a visitor cannot be taken out of a unique count when ' +
         'their exit page moves; use visits (unique exits)',
@@ -125,8 +81,8 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
     }
   }
   const since = site.settings.sectionsSince
-  if (dimension === 'event:section' && since && range.from < since) {
-    const bad = req.metrics.filter((m) => ['visitors', 'visits', 'views_per_visit'].includes(m))
+  if (since) {
+    const bad = req.metrics.filter((m) => metricUnavailable(m, dimension, { from: range.from, sectionsSince: since }) === 'sections')
     if (bad.length) {
       throw new PlanError(
         `${bad.join(', ')} per section are known from ${since} on, when the section rules last changed; ` +

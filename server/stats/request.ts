@@ -1,17 +1,8 @@
 import { z } from 'zod'
 
-export const METRICS = [
-  'visitors',
-  'visits',
-  'pageviews',
-  'views_per_visit',
-  'bounce_rate',
-  'visit_duration',
-  'time_on_page',
-  'scroll_depth',
-  'events',
-] as const
-export type Metric = (typeof METRICS)[number]
+import { METRICS, type Metric } from '../vocabulary/metrics.ts'
+
+export { METRICS, type Metric }
 
 export const TIME_DIMENSIONS = ['time', 'time:hour', 'time:day', 'time:week', 'time:month'] as const
 export type TimeDimension = (typeof TIME_DIMENSIONS)[number]

@@ -33,7 +33,7 @@ export interface StatsDeps {
 export function statsRoute(deps: StatsDeps) {
   const app = new Hono<AuthEnv>()
   app.post(
-    '/api/v2/query',
+    '/v2/query',
     limitBody(64 * 1024, (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' })),
     async (c) => {
       const principal = c.get('principal')
@@ -86,7 +86,7 @@ export function statsRoute(deps: StatsDeps) {
     },
   )
   /** Current visitors: visits active in the last 5 minutes, as Plausible's realtime endpoint. */
-  app.get('/api/v1/stats/realtime/visitors', (c) => {
+  app.get('/v1/stats/realtime/visitors', (c) => {
     const principal = c.get('principal')
     if (!principal) return c.json({ error: 'missing or invalid credentials' }, 401)
     const domain = normalizeDomain(c.req.query('site_id') ?? '')

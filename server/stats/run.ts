@@ -1,10 +1,9 @@
-import { queryRows, writeCount, type Db } from '../db/client.ts'
-import { clusterOf } from '../db/cluster.ts'
+import { queryRows, type Db } from '../db/client.ts'
 import { timeLabels } from './date-range.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
-import { duplicateFreeMonths, VISITOR_PARTS_SQL, type BuiltQuery } from './sql.ts'
-import { leadingValues, unionQuery, uniquesQuery, type VisitorStorage } from './steps.ts'
+import { leadingValues, unionQuery, uniquesQuery, type BuiltQuery } from './queries.ts'
+import { VISITOR_PARTS_SQL, visitorStorageOf, type VisitorPart, type VisitorStorage } from './visitor-pieces.ts'
 
 export interface QueryResponse {
   results: { metrics: (number | null)[]; dimensions: string[] }[]
@@ -12,58 +11,32 @@ export interface QueryResponse {
   query: Record<string, unknown>
 }
 
-interface VisitorPart {
-  table: string
-  month: string
-  lo: string
-  hi: string
-}
-
 /** How long a look at the parts is kept when nothing has been written since (see visitorParts). */
 const PARTS_KEPT_MS = 2000
-const partsSeen = new WeakMap<Db, { at: number; writes: number; parts: Promise<VisitorPart[]> }>()
 
 /**
  * The parts of the visitors' tables. A dashboard asks for its panels at once, and looking
  * costs each of them a query (about 3.5 ms in the embedded engine, as much as a small panel's
  * reading): the embedded engine's answer is shared for up to PARTS_KEPT_MS while this process
- * writes nothing to it (writeCount). A write since, and the next query looks again. What
- * the engine does meanwhile on its own only makes the answer err on the safe side: a merge
- * leaves fewer overlapping parts (a month read with FINAL that no longer needs it), the TTL
- * removes old ones (a sketch looked for and not found).
+ * writes nothing to it (Db.keptUntilWrite; a look that failed is not kept). A write since, and
+ * the next query looks again. What the engine does meanwhile on its own only makes the answer
+ * err on the safe side: a merge leaves fewer overlapping parts (a month read with FINAL that
+ * no longer needs it), the TTL removes old ones (a sketch looked for and not found).
  */
 function visitorParts(db: Db): Promise<VisitorPart[]> {
-  const writes = writeCount(db)
-  const now = performance.now()
-  const seen = partsSeen.get(db)
-  if (writes !== undefined && seen && seen.writes === writes && now - seen.at < PARTS_KEPT_MS) return seen.parts
-  const parts = queryRows<VisitorPart>(db, VISITOR_PARTS_SQL)
-  if (writes !== undefined) {
-    partsSeen.set(db, { at: now, writes, parts })
-    parts.catch(() => {
-      if (partsSeen.get(db)?.parts === parts) partsSeen.delete(db)
-    })
-  }
-  return parts
+  return db.keptUntilWrite('stats:visitor-parts', PARTS_KEPT_MS, () => queryRows<VisitorPart>(db, VISITOR_PARTS_SQL))
 }
 
 /**
- * Where the unique visitors of a plan's range stand: the months of `visitors_daily` that can
- * be summed without FINAL (see duplicateFreeMonths), and whether any day of the range still has
- * sketches (usually today only; a range without one, hourly buckets included, reads none). On
- * a cluster this node's system.parts does not show the shards' parts: there, FINAL everywhere
- * and the sketches read.
+ * Where the unique visitors of a plan's range stand (visitorStorageOf, from this node's parts).
+ * On a cluster this node's system.parts does not show the shards' parts: there, FINAL
+ * everywhere and the sketches read.
  */
 async function visitorStorage(db: Db, plan: Plan): Promise<VisitorStorage> {
   const unknown = { cleanMonths: new Set<string>(), sketches: true }
-  if (clusterOf(db)) return unknown
+  if (db.cluster) return unknown
   try {
-    const { from, to } = plan.range
-    const parts = (await visitorParts(db)).filter((p) => p.hi >= from && p.lo <= to)
-    return {
-      cleanMonths: duplicateFreeMonths(parts.filter((p) => p.table === 'visitors_daily'), from, to),
-      sketches: parts.some((p) => p.table === 'visitor_sketches'),
-    }
+    return visitorStorageOf(await visitorParts(db), plan.range.from, plan.range.to)
   } catch {
     // A ClickHouse user without access to system.parts still gets answers, all with FINAL.
     return unknown
@@ -92,8 +65,9 @@ const rowsOf = (db: Db, q: BuiltQuery, cost: QueryCost | undefined) =>
   queryRows<Record<string, unknown>>(db, costLimited(q.sql, cost), q.params)
 
 /**
- * The answer's rows (bucket, val, the metrics, total_rows), as buildQuery's one query gives
- * them, in one query without a join (steps.ts), or two for a many-valued breakdown by visitors.
+ * The answer's rows (bucket, val, the metrics, total_rows), as the plainest form's one query
+ * gives them (buildQuery, test/helpers/stats-oracle.ts), in one query without a join
+ * (queries.ts), or two for a many-valued breakdown by visitors.
  */
 export async function answerRows(db: Db, plan: Plan, tz: string, cost?: QueryCost): Promise<Record<string, unknown>[]> {
   const noVisitors = { cleanMonths: new Set<string>(), sketches: false }

@@ -8,9 +8,9 @@ import { resolveDateRange } from '../../server/stats/date-range.ts'
 import { plan } from '../../server/stats/plan.ts'
 import { queryRequest } from '../../server/stats/request.ts'
 import { runQuery } from '../../server/stats/run.ts'
-import { buildQuery } from '../../server/stats/sql.ts'
 import { addDays, dayOf } from '../../server/time.ts'
 import { currentShift } from '../helpers/clock.ts'
+import { buildQuery } from '../helpers/stats-oracle.ts'
 import { tempDir } from '../helpers/skaits.ts'
 
 /**

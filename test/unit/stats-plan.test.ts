@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveDateRange, timeLabels } from '../../server/stats/date-range.ts'
 import { plan, PlanError } from '../../server/stats/plan.ts'
 import { queryRequest } from '../../server/stats/request.ts'
-import { sumsOf } from '../../server/stats/sql.ts'
+import { sumsOf } from '../../server/stats/metric-sql.ts'
 
 const NOW = Date.parse('2026-11-22T10:00:00Z')
 const range = { from: '2026-11-16', to: '2026-11-22' }

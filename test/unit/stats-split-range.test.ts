@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { splitRange, type Piece } from '../../server/stats/sql.ts'
+import { splitRange, type Piece } from '../../server/stats/pieces.ts'
 
 const s = (iso: string) => Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso) / 1000
 const show = (p: Piece) => `${p.level} ${new Date(p.from * 1000).toISOString().slice(0, 13)}…${new Date(p.to * 1000).toISOString().slice(0, 13)}`

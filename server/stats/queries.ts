@@ -1,20 +1,41 @@
+import { addDays, startOfDay } from '../time.ts'
+import { dimension } from '../vocabulary/dimensions.ts'
+import { countsPieces } from './counts-pieces.ts'
+import { filterSql, metricSql, orderKey, sumsOf, type MetricSources } from './metric-sql.ts'
 import type { Plan } from './plan.ts'
-import { baseParams, countsPieces, filterSql, metricSql, orderKey, sumsOf, unionPart, visitorPieces, type BuiltQuery, type MetricSources } from './sql.ts'
+import { unionPart, visitorPieces, type VisitorStorage } from './visitor-pieces.ts'
 
 /**
- * How run.ts asks for an answer, more cheaply than buildQuery's one query, which joins the
- * counts to the visitors. The embedded engine spends most of a small query planning it
+ * The queries the server asks (run.ts runs them): an answer more cheaply than the plainest
+ * form's one query, which joins the counts to the visitors (buildQuery, the tests' oracle in
+ * test/helpers/stats-oracle.ts). The embedded engine spends most of a small query planning it
  * (EXPLAIN PLAN takes 20 of a 1 k/day site's 25 ms for a day's totals), and planning costs by
  * the scope, the subquery, the table read and above all the join: the same counts and
  * visitors as one grouping of a UNION ALL (unionQuery) plan in about 14 ms instead of 20.
  */
 
-/** Where the visitors stand, from `visitor_sketches`' and `visitors_daily`'s parts (run.ts). */
-export interface VisitorStorage {
-  /** months of `visitors_daily` holding each key once (see duplicateFreeMonths) */
-  cleanMonths: ReadonlySet<string>
-  /** whether sketches may hold days of the range (days not rolled up yet) */
-  sketches: boolean
+/**
+ * One query: its SQL, and its parameters. Every value is a query parameter; only names chosen
+ * from fixed lists are written into the SQL text.
+ */
+export interface BuiltQuery {
+  sql: string
+  params: Record<string, unknown>
+}
+
+/** The parameters every query of a plan binds; pieces add their own. */
+export function baseParams(plan: Plan, tz: string): Record<string, unknown> {
+  return {
+    site: plan.site,
+    dim: plan.dimension,
+    tz,
+    from: Math.floor(startOfDay(plan.range.from, tz) / 1000),
+    to: Math.floor(Math.min(startOfDay(addDays(plan.range.to, 1), tz), plan.until ?? Infinity) / 1000),
+    fromDay: plan.range.from,
+    toDay: plan.range.to,
+    limit: plan.limit,
+    offset: plan.offset,
+  }
 }
 
 /** Unique visitors already known, by value (uniquesQuery's answer). */
@@ -75,11 +96,15 @@ export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, know
 }
 
 /**
- * Dimensions with tens of thousands of values on a busy site, where summing the counts of a
- * few values only pays for a second query (bench/queries.ts, 1 M/day site, 30 days: its 20,000
- * pages 182 → 144 ms of CPU; its 500 sources 59 → 65 ms, so not those).
+ * Long-tailed dimensions (tens of thousands of values on a busy site) with unique visitors
+ * per value are where summing the counts of a few values only pays for a second query
+ * (bench/queries.ts, 1 M/day site, 30 days: its 20,000 pages 182 → 144 ms of CPU; its 500
+ * sources 59 → 65 ms, so not those).
  */
-const MANY_VALUED = ['event:page', 'visit:entry_page']
+function manyValued(name: string): boolean {
+  const d = dimension(name)
+  return d?.tail === 'long' && d.visitors
+}
 
 /** Candidate values travel as query parameters: past this many, one query is cheaper. */
 const MAX_CANDIDATES = 1000
@@ -97,8 +122,7 @@ export function leadingValues(plan: Plan): number | undefined {
   const k = plan.offset + plan.limit
   const byVisitors = first?.[0] === 'visitors' && first[1] === 'desc'
   const thenByValue = rest.length === 0 || (rest.length === 1 && rest[0]![0] === plan.dimension)
-  const manyValued = MANY_VALUED.includes(plan.dimension)
-  if (!plan.byValue || plan.granularity || plan.totalRows || !manyValued || !byVisitors || !thenByValue || k > MAX_CANDIDATES) return undefined
+  if (!plan.byValue || plan.granularity || plan.totalRows || !manyValued(plan.dimension) || !byVisitors || !thenByValue || k > MAX_CANDIDATES) return undefined
   return k
 }
 
