@@ -179,21 +179,22 @@ export async function createSkaits(
     return c.json({ error: 'internal error' }, 500)
   })
   app.notFound((c) => c.json({ error: 'not found' }, 404))
-  app.route('/', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
+  // Each sub-app is mounted under the prefix of the URLs it owns (docs/design.md, Layout).
+  app.route('/api', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))
-  app.route('/', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
-  app.route('/', hostnamesRoute({ sites, clock }))
-  app.route('/', siteCrowdRoute({ sites, clock }))
-  app.route('/', adminRoute(admin))
-  app.route('/', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
-  app.route('/', exportRoute({ db, sites, partners, timezone: config.timezone }))
-  app.route('/', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
-  app.route('/', sessionsRoute({ access }))
-  app.route('/', resetRoute({ access, log }))
+  app.route('/api/sites', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
+  app.route('/api/sites', hostnamesRoute({ sites, clock }))
+  app.route('/api/sites', siteCrowdRoute({ sites, clock }))
+  app.route('/api', adminRoute(admin))
+  app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
+  app.route('/export', exportRoute({ db, sites, partners, timezone: config.timezone }))
+  app.route('/share', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
+  app.route('/api/sessions', sessionsRoute({ access }))
+  app.route('/api/reset', resetRoute({ access, log }))
   app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
   app.route('/', pagesRoute({ access }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
-  app.route('/', statsRoute({
+  app.route('/api', statsRoute({
     db,
     sites,
     timezone: config.timezone,

@@ -13,7 +13,7 @@ const optionalPassword = z.string().max(1024).optional()
 /** Sites, API keys, owners and shared links, for owners and the admin credentials. */
 export function adminRoute(admin: Admin) {
   const app = new Hono<AuthEnv>()
-  for (const path of ['/api/sites', '/api/sites/*', '/api/keys', '/api/keys/*', '/api/owners', '/api/owners/*', '/api/invitations', '/api/shares', '/api/shares/*', '/api/partners', '/api/partners/*']) {
+  for (const path of ['/sites', '/sites/*', '/keys', '/keys/*', '/owners', '/owners/*', '/invitations', '/shares', '/shares/*', '/partners', '/partners/*']) {
     app.use(path, requireManager())
   }
   const run = async (c: Context, work: () => unknown, status: 200 | 201 = 200) => {
@@ -26,19 +26,19 @@ export function adminRoute(admin: Admin) {
     }
   }
 
-  app.get('/api/sites', (c) => run(c, () => admin.sitesList()))
-  app.post('/api/sites', async (c) => {
+  app.get('/sites', (c) => run(c, () => admin.sitesList()))
+  app.post('/sites', async (c) => {
     const body = await readBody(c)
     return run(c, () => admin.sitesAdd(z.object({ domain: z.string().max(253) }).parse(body).domain), 201)
   })
-  app.patch('/api/sites/:domain', async (c) => {
+  app.patch('/sites/:domain', async (c) => {
     const body = await readBody(c)
     return run(c, () => admin.sitesRename(c.req.param('domain'), z.object({ domain: z.string().max(253) }).parse(body).domain))
   })
-  app.delete('/api/sites/:domain', (c) => run(c, () => admin.sitesRemove(c.req.param('domain'))))
+  app.delete('/sites/:domain', (c) => run(c, () => admin.sitesRemove(c.req.param('domain'))))
 
-  app.get('/api/keys', (c) => run(c, () => admin.keysList()))
-  app.post('/api/keys', async (c) => {
+  app.get('/keys', (c) => run(c, () => admin.keysList()))
+  app.post('/keys', async (c) => {
     const body = await readBody(c)
     return run(c, () => {
       const b = z
@@ -53,10 +53,10 @@ export function adminRoute(admin: Admin) {
       return admin.keysCreate(b.name, b.sites, b.public || b.min_crowd !== undefined ? (b.min_crowd ?? DEFAULT_MIN_CROWD) : 0)
     }, 201)
   })
-  app.delete('/api/keys/:id', (c) => run(c, () => admin.keysRevoke(c.req.param('id'))))
+  app.delete('/keys/:id', (c) => run(c, () => admin.keysRevoke(c.req.param('id'))))
 
-  app.get('/api/owners', (c) => run(c, () => admin.ownersList()))
-  app.post('/api/owners', async (c) => {
+  app.get('/owners', (c) => run(c, () => admin.ownersList()))
+  app.post('/owners', async (c) => {
     const body = await readBody(c)
     const p = c.get('principal')
     return run(c, () => {
@@ -65,7 +65,7 @@ export function adminRoute(admin: Admin) {
     }, 201)
   })
 
-  app.delete('/api/owners/:id', (c) => {
+  app.delete('/owners/:id', (c) => {
     const p = c.get('principal')
     return run(c, async () => {
       const removed = await admin.ownersRemove(c.req.param('id'))
@@ -74,17 +74,17 @@ export function adminRoute(admin: Admin) {
       return removed
     })
   })
-  app.post('/api/owners/:id/reset', (c) => {
+  app.post('/owners/:id/reset', (c) => {
     const p = c.get('principal')
     return run(c, () => admin.ownersReset(c.req.param('id'), p?.kind === 'owner' ? p.owner.id : 'admin'), 201)
   })
 
   // GET/POST /api/invitations/<token> are the invited person's, without credentials (auth/route.ts).
-  app.get('/api/invitations', (c) => run(c, () => admin.invitationsList()))
-  app.delete('/api/invitations/:id', requireManager(), (c) => run(c, () => admin.invitationsRevoke(c.req.param('id'))))
+  app.get('/invitations', (c) => run(c, () => admin.invitationsList()))
+  app.delete('/invitations/:id', requireManager(), (c) => run(c, () => admin.invitationsRevoke(c.req.param('id'))))
 
-  app.get('/api/shares', (c) => run(c, () => admin.sharesList(c.req.query('site'))))
-  app.post('/api/shares', async (c) => {
+  app.get('/shares', (c) => run(c, () => admin.sharesList(c.req.query('site'))))
+  app.post('/shares', async (c) => {
     const body = await readBody(c)
     return run(c, () => {
       const b = z
@@ -93,10 +93,10 @@ export function adminRoute(admin: Admin) {
       return admin.sharesCreate(b.site, b.name, b.password, b.min_crowd)
     }, 201)
   })
-  app.delete('/api/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))
+  app.delete('/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))
 
-  app.get('/api/partners', (c) => run(c, () => admin.partnersList(c.req.query('site'))))
-  app.post('/api/partners', async (c) => {
+  app.get('/partners', (c) => run(c, () => admin.partnersList(c.req.query('site'))))
+  app.post('/partners', async (c) => {
     const body = await readBody(c)
     return run(c, () => {
       const g = z.enum(['day', 'week', 'month'])
@@ -115,9 +115,9 @@ export function adminRoute(admin: Admin) {
       return admin.partnersCreate(b)
     }, 201)
   })
-  app.delete('/api/partners/:id', (c) => run(c, () => admin.partnersRevoke(c.req.param('id'))))
+  app.delete('/partners/:id', (c) => run(c, () => admin.partnersRevoke(c.req.param('id'))))
 
-  app.get('/api/sites/:domain/privacy-notice', async (c) => {
+  app.get('/sites/:domain/privacy-notice', async (c) => {
     const lang = c.req.query('lang') ?? 'en'
     if (lang !== 'en' && lang !== 'lv') return c.json({ error: 'lang must be en or lv' }, 400)
     try {

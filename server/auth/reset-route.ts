@@ -14,12 +14,12 @@ export function resetRoute(deps: { access: Access; log: Logger }) {
   const app = new Hono<AuthEnv>()
   const invalid = 'this reset link is not valid (used, replaced or expired)'
 
-  app.get('/api/reset/:token', (c) => {
+  app.get('/:token', (c) => {
     const reset = deps.access.resetFor(c.req.param('token'))
     return reset ? c.json(reset) : c.json({ error: invalid }, 404)
   })
 
-  app.post('/api/reset/:token', async (c) => {
+  app.post('/:token', async (c) => {
     const body = await readBody(c)
     const password = typeof body.password === 'string' ? body.password : ''
     // Only a valid link's holder gets as far as the (slow) password hash.

@@ -18,7 +18,7 @@ export function sessionsRoute(deps: { access: Access }) {
       ? c.json({ error: 'sessions belong to an owner logged in with the dashboard; this credential has none' }, 403)
       : c.json({ error: 'log in first' }, 401)
 
-  app.get('/api/sessions', (c) => {
+  app.get('/', (c) => {
     const p = owner(c)
     if (!p) return refuse(c)
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
@@ -34,7 +34,7 @@ export function sessionsRoute(deps: { access: Access }) {
     )
   })
 
-  app.delete('/api/sessions/:id', async (c) => {
+  app.delete('/:id', async (c) => {
     const p = owner(c)
     if (!p) return refuse(c)
     try {
@@ -47,7 +47,7 @@ export function sessionsRoute(deps: { access: Access }) {
     }
   })
 
-  app.post('/api/sessions/end-others', async (c) => {
+  app.post('/end-others', async (c) => {
     const p = owner(c)
     if (!p) return refuse(c)
     return c.json({ ok: true, ended: await access.endSessionsOf(p.owner.id, p.sessionHash) })

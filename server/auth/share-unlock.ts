@@ -11,7 +11,7 @@ export function shareUnlockRoute(deps: { access: Access; trustProxy: number; clo
   const app = new Hono<AuthEnv>()
   // Guessing a shared link's password is limited per link, like a login per account.
   const failures = new FailureLimiter({ max: 10, windowMs: 15 * 60_000, maxKeys: 10_000, clock: deps.clock })
-  app.post('/share/:token/unlock', async (c) => {
+  app.post('/:token/unlock', async (c) => {
     const body = await readBody(c)
     const share = deps.access.shareByToken(c.req.param('token'))
     if (!share) return c.json({ error: 'wrong password, or the link is not valid' }, 401)

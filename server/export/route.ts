@@ -6,7 +6,7 @@ import { blocksFor, buildExport, csvFiles, granularitiesOf, sha256, shareCellEps
 import { lastClosedDay, loadDays } from './data.ts'
 import { micros, type PartnerShare, type Partners } from './partners.ts'
 import { cellsPerPeriod, DP_DIMENSIONS, DP_METRICS, DP_WITHHELD_METRICS } from './privacy.ts'
-import type { Granularity } from './suppress.ts'
+import type { Granularity } from './suppress/index.ts'
 
 const fromMicros = (n: number) => String(n / 1_000_000)
 
@@ -17,7 +17,7 @@ const fromMicros = (n: number) => String(n / 1_000_000)
  */
 export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; timezone: string }) {
   const app = new Hono()
-  app.get('/export/:token', async (c) => {
+  app.get('/:token', async (c) => {
     const share = deps.partners.byToken(c.req.param('token'))
     if (!share || !deps.sites.get(share.site)) return c.json({ error: 'no such export (revoked or mistyped link)' }, 404)
     const q = c.req.query()

@@ -13,14 +13,14 @@ const body = z.object({ min_crowd: z.number().int().min(2, 'min_crowd: at least 
  */
 export function siteCrowdRoute(deps: { sites: Sites; clock: () => number }) {
   const app = new Hono<AuthEnv>()
-  app.use('/api/sites/:domain/min-crowd', requireManager())
-  app.get('/api/sites/:domain/min-crowd', (c) => {
+  app.use('/:domain/min-crowd', requireManager())
+  app.get('/:domain/min-crowd', (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
     if (!site) return c.json({ error: 'no such site' }, 404)
     return c.json({ min_crowd: site.settings.minCrowd ?? null })
   })
   app.put(
-    '/api/sites/:domain/min-crowd',
+    '/:domain/min-crowd',
     limitBody(1024, (c) => c.json({ error: 'body too large' }, 413, { Connection: 'close' })),
     async (c) => {
       const site = deps.sites.get(normalizeDomain(c.req.param('domain')))

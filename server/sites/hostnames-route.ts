@@ -15,16 +15,16 @@ function answer(site: Site) {
 /** The URL hosts a site's events may come from (sites/hostnames.ts), for owners and the admin credentials. */
 export function hostnamesRoute(deps: { sites: Sites; clock: () => number }) {
   const app = new Hono<AuthEnv>()
-  app.use('/api/sites/:domain/hostnames', requireManager())
+  app.use('/:domain/hostnames', requireManager())
 
-  app.get('/api/sites/:domain/hostnames', (c) => {
+  app.get('/:domain/hostnames', (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
     if (!site) return c.json({ error: 'no such site' }, 404)
     return c.json(answer(site))
   })
 
   /** Replaces the list; events follow it at once (nothing already counted changes). */
-  app.put('/api/sites/:domain/hostnames', async (c) => {
+  app.put('/:domain/hostnames', async (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
     if (!site) return c.json({ error: 'no such site' }, 404)
     const parsed = body.safeParse(await c.req.json().catch(() => undefined))

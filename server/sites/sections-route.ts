@@ -10,16 +10,16 @@ import type { Sites } from './sites.ts'
 /** A site's section rules, for owners and the admin credentials. */
 export function sectionsRoute(deps: { db: Db; sites: Sites; timezone: string; clock: () => number }) {
   const app = new Hono<AuthEnv>()
-  app.use('/api/sites/:domain/sections', requireManager())
+  app.use('/:domain/sections', requireManager())
 
-  app.get('/api/sites/:domain/sections', (c) => {
+  app.get('/:domain/sections', (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
     if (!site) return c.json({ error: 'no such site' }, 404)
     return c.json({ rules: site.settings.sections, since: site.settings.sectionsSince ?? null })
   })
 
   /** Replaces the rules; new events follow them at once and history is relabeled. */
-  app.put('/api/sites/:domain/sections', async (c) => {
+  app.put('/:domain/sections', async (c) => {
     const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
     if (!site) return c.json({ error: 'no such site' }, 404)
     const body = await c.req.json().catch(() => undefined)
