@@ -71,6 +71,45 @@ export interface SessionView {
   current: boolean
 }
 
+
+/**
+ * How each access table stores what is held in memory: the key its versions are stamped by,
+ * the row's columns, and the column that marks it gone (deleted, used, revoked). A write is
+ * the row with a new version; ReplacingMergeTree(updated_at) keeps the newest.
+ */
+const ROWS = {
+  owners: (o: Owner) => ({
+    key: o.id,
+    gone: 'deleted',
+    row: { id: o.id, email: o.email, password_hash: o.passwordHash, created_at: secs(o.createdAt) },
+  }),
+  password_resets: (r: PasswordReset) => ({
+    key: r.tokenHash,
+    gone: 'used',
+    row: { token_hash: r.tokenHash, owner_id: r.ownerId, issued_by: r.issuedBy, created_at: secs(r.createdAt), expires_at: secs(r.expiresAt) },
+  }),
+  invitations: (i: Invitation) => ({
+    key: i.tokenHash,
+    gone: 'used',
+    row: { token_hash: i.tokenHash, email: i.email, invited_by: i.invitedBy, created_at: secs(i.createdAt), expires_at: secs(i.expiresAt) },
+  }),
+  owner_sessions: (s: OwnerSession) => ({
+    key: s.tokenHash,
+    gone: 'revoked',
+    row: { token_hash: s.tokenHash, owner_id: s.ownerId, created_at: secs(s.createdAt), expires_at: secs(s.expiresAt) },
+  }),
+  api_keys: (k: ApiKey) => ({
+    key: k.id,
+    gone: 'revoked',
+    row: { id: k.id, name: k.name, key_hash: k.keyHash, sites: k.sites, min_crowd: k.minCrowd, created_at: secs(k.createdAt) },
+  }),
+  shares: (s: Share) => ({
+    key: s.id,
+    gone: 'revoked',
+    row: { id: s.id, site: s.site, name: s.name, token_hash: s.tokenHash, password_hash: s.passwordHash, min_crowd: s.minCrowd, created_at: secs(s.createdAt) },
+  }),
+}
+type AccessTable = keyof typeof ROWS
 export class AccessError extends Error {
   constructor(
     message: string,
@@ -254,7 +293,7 @@ export class Access {
     if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
     const owner: Owner = { id: randomUUID(), email: e, passwordHash, createdAt: this.clock() }
     this.owners.set(owner.id, owner)
-    await this.writeOwner(owner, 0)
+    await this.write('owners', owner, 0)
     return owner
   }
 
@@ -273,7 +312,7 @@ export class Access {
     if (!owner) throw new AccessError('no such owner', 404)
     if (!(await verifyPassword(current, owner.passwordHash))) throw new AccessError('the current password is wrong', 403)
     const updated = { ...owner, passwordHash: await hashPassword(next) }
-    await this.writeOwner(updated, 0)
+    await this.write('owners', updated, 0)
     this.owners.set(owner.id, updated)
     // Every other session of this owner ends: a changed password must lock out whoever else had it.
     await this.endSessionsOf(ownerId, keepSessionHash)
@@ -290,7 +329,7 @@ export class Access {
       if (!stored.some((o) => o.id !== id && this.owners.has(o.id)) || this.owners.size < 2) {
         throw new AccessError('the last owner cannot be removed: invite or add another owner first', 409)
       }
-      await this.writeOwner(owner, 1)
+      await this.write('owners', owner, 1)
       this.owners.delete(id)
       await this.endSessionsOf(id)
       for (const r of [...this.resets.values()]) if (r.ownerId === id) await this.useUpReset(r)
@@ -298,16 +337,6 @@ export class Access {
     })
   }
 
-  private async writeOwner(o: Owner, deleted: 0 | 1): Promise<void> {
-    await this.insert('owners', {
-      id: o.id,
-      email: o.email,
-      password_hash: o.passwordHash,
-      created_at: secs(o.createdAt),
-      updated_at: this.stamp(`owners:${o.id}`),
-      deleted,
-    })
-  }
 
   ownerById(id: string): Owner | undefined {
     return this.owners.get(id)
@@ -322,7 +351,7 @@ export class Access {
     const token = newToken('rst')
     const now = this.clock()
     const reset: PasswordReset = { tokenHash: tokenHash(token), ownerId, issuedBy, createdAt: now, expiresAt: now + RESET_MS }
-    await this.writeReset(reset, 0)
+    await this.write('password_resets', reset, 0)
     this.resets.set(reset.tokenHash, reset)
     return { token, expiresAt: reset.expiresAt }
   }
@@ -354,7 +383,7 @@ export class Access {
       }
       await this.useUpReset(reset)
       const updated = { ...owner, passwordHash }
-      await this.writeOwner(updated, 0)
+      await this.write('owners', updated, 0)
       this.owners.set(owner.id, updated)
       await this.endSessionsOf(owner.id)
       return updated
@@ -363,20 +392,9 @@ export class Access {
 
   private async useUpReset(r: PasswordReset): Promise<void> {
     this.resets.delete(r.tokenHash)
-    await this.writeReset(r, 1)
+    await this.write('password_resets', r, 1)
   }
 
-  private async writeReset(r: PasswordReset, used: 0 | 1): Promise<void> {
-    await this.insert('password_resets', {
-      token_hash: r.tokenHash,
-      owner_id: r.ownerId,
-      issued_by: r.issuedBy,
-      created_at: secs(r.createdAt),
-      expires_at: secs(r.expiresAt),
-      updated_at: this.stamp(`password_resets:${r.tokenHash}`),
-      used,
-    })
-  }
 
   async invite(email: string, invitedBy: string): Promise<{ token: string; expiresAt: number }> {
     const e = normalizeEmail(email)
@@ -384,7 +402,7 @@ export class Access {
     if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
     const token = newToken('inv')
     const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, createdAt: this.clock(), expiresAt: this.clock() + INVITATION_MS }
-    await this.writeInvitation(inv, 0)
+    await this.write('invitations', inv, 0)
     this.invitations.set(inv.tokenHash, inv)
     return { token, expiresAt: inv.expiresAt }
   }
@@ -404,7 +422,7 @@ export class Access {
       if (!inv || inv.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
       this.invitations.delete(inv.tokenHash)
       const owner = await this.insertOwner(inv.email, passwordHash)
-      await this.writeInvitation(inv, 1)
+      await this.write('invitations', inv, 1)
       return owner
     })
   }
@@ -422,28 +440,17 @@ export class Access {
     if (found.length !== 1) throw new AccessError(found.length ? `${idOrPrefix} matches several invitations: give more of it` : `no pending invitation ${idOrPrefix}`, found.length ? 400 : 404)
     const inv = found[0]!
     this.invitations.delete(inv.tokenHash)
-    await this.writeInvitation(inv, 1)
+    await this.write('invitations', inv, 1)
     return inv
   }
 
-  private async writeInvitation(inv: Invitation, used: 0 | 1): Promise<void> {
-    await this.insert('invitations', {
-      token_hash: inv.tokenHash,
-      email: inv.email,
-      invited_by: inv.invitedBy,
-      created_at: secs(inv.createdAt),
-      expires_at: secs(inv.expiresAt),
-      updated_at: this.stamp(`invitations:${inv.tokenHash}`),
-      used,
-    })
-  }
 
   // Owner sessions
 
   async createSession(ownerId: string): Promise<{ token: string; expiresAt: number }> {
     const token = newToken('ss')
     const session: OwnerSession = { tokenHash: tokenHash(token), ownerId, createdAt: this.clock(), expiresAt: this.clock() + this.sessionMs }
-    await this.writeSession(session, 0)
+    await this.write('owner_sessions', session, 0)
     this.sessions.set(session.tokenHash, session)
     return { token, expiresAt: session.expiresAt }
   }
@@ -498,26 +505,16 @@ export class Access {
     const session = this.sessions.get(hash)
     if (!session) return
     this.sessions.delete(hash)
-    await this.writeSession(session, 1)
+    await this.write('owner_sessions', session, 1)
   }
 
-  private async writeSession(s: OwnerSession, revoked: 0 | 1): Promise<void> {
-    await this.insert('owner_sessions', {
-      token_hash: s.tokenHash,
-      owner_id: s.ownerId,
-      created_at: secs(s.createdAt),
-      expires_at: secs(s.expiresAt),
-      updated_at: this.stamp(`owner_sessions:${s.tokenHash}`),
-      revoked,
-    })
-  }
 
   // API keys
 
   async createKey(name: string, sites: string[], minCrowd = 0): Promise<{ key: string; apiKey: ApiKey }> {
     const key = newToken('sk')
     const apiKey: ApiKey = { id: randomUUID(), name, keyHash: tokenHash(key), sites, minCrowd, createdAt: this.clock() }
-    await this.writeKey(apiKey, 0)
+    await this.write('api_keys', apiKey, 0)
     this.keys.set(apiKey.keyHash, apiKey)
     return { key, apiKey }
   }
@@ -534,22 +531,10 @@ export class Access {
     const key = [...this.keys.values()].find((k) => k.id === id)
     if (!key) throw new AccessError(`no API key with id ${id}`, 404)
     this.keys.delete(key.keyHash)
-    await this.writeKey(key, 1)
+    await this.write('api_keys', key, 1)
     return key
   }
 
-  private async writeKey(k: ApiKey, revoked: 0 | 1): Promise<void> {
-    await this.insert('api_keys', {
-      id: k.id,
-      name: k.name,
-      key_hash: k.keyHash,
-      sites: k.sites,
-      min_crowd: k.minCrowd,
-      created_at: secs(k.createdAt),
-      updated_at: this.stamp(`api_keys:${k.id}`),
-      revoked,
-    })
-  }
 
   // Shared links
 
@@ -564,7 +549,7 @@ export class Access {
       minCrowd,
       createdAt: this.clock(),
     }
-    await this.writeShare(share, 0)
+    await this.write('shares', share, 0)
     this.shares.set(share.tokenHash, share)
     return { token, share }
   }
@@ -581,7 +566,7 @@ export class Access {
     const share = [...this.shares.values()].find((s) => s.id === id)
     if (!share) throw new AccessError(`no shared link with id ${id}`, 404)
     this.forgetShare(share.tokenHash, id)
-    await this.writeShare(share, 1)
+    await this.write('shares', share, 1)
     return share
   }
 
@@ -622,19 +607,6 @@ export class Access {
     return [...this.shares.values()].find((x) => x.id === s.shareId)
   }
 
-  private async writeShare(s: Share, revoked: 0 | 1): Promise<void> {
-    await this.insert('shares', {
-      id: s.id,
-      site: s.site,
-      name: s.name,
-      token_hash: s.tokenHash,
-      password_hash: s.passwordHash,
-      min_crowd: s.minCrowd,
-      created_at: secs(s.createdAt),
-      updated_at: this.stamp(`shares:${s.id}`),
-      revoked,
-    })
-  }
 
   /**
    * A removed site takes its shared links with it, and keys limited to it lose it (a key
@@ -658,22 +630,21 @@ export class Access {
     for (const share of this.listShares(from)) {
       const moved = { ...share, site: to }
       this.shares.set(share.tokenHash, moved)
-      await this.writeShare(moved, 0)
+      await this.write('shares', moved, 0)
     }
   }
 
   private async updateKey(key: ApiKey): Promise<void> {
     this.keys.set(key.keyHash, key)
-    await this.writeKey(key, 0)
+    await this.write('api_keys', key, 0)
   }
 
-  private async insert(table: string, row: Record<string, unknown>): Promise<void> {
-    await this.db.insert({ table, values: [row], format: 'JSONEachRow' })
-  }
-
-  /** A version for ReplacingMergeTree, also held as this node's version of `key`. */
-  private stamp(key: string): string {
-    return stampText(this.versions.stamp(key))
+  /** Writes what is held of `item` to its table, with a new version; `gone` 1 marks it deleted, used or revoked. */
+  private async write<T extends AccessTable>(table: T, item: Parameters<(typeof ROWS)[T]>[0], gone: 0 | 1): Promise<void> {
+    const { key, gone: column, row } = (ROWS[table] as (item: Parameters<(typeof ROWS)[T]>[0]) => ReturnType<(typeof ROWS)[AccessTable]>)(item)
+    // The version is also held as this node's version of the row, for the refresh to compare with.
+    const updated_at = stampText(this.versions.stamp(`${table}:${key}`))
+    await this.db.insert({ table, values: [{ ...row, updated_at, [column]: gone }], format: 'JSONEachRow' })
   }
 }
 
