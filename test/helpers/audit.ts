@@ -47,6 +47,22 @@ export function ttlHours(createTableQuery: string): number | undefined {
   return { Hour: n, Day: n * 24, Month: n * 24 * 31, Year: n * 24 * 366 }[m[1] as 'Hour' | 'Day' | 'Month' | 'Year']
 }
 
+/**
+ * Files under `dir` holding any 8-character piece of `secret` (a hex salt), newline-separated;
+ * '' when none. ClickHouse writes parts LZ4-compressed, and LZ4 replaces any run of 4 bytes or
+ * more it saw earlier in the block (in another salt, say) by a back-reference: the whole string
+ * is then in no file even while the part still holds it (one run in about twenty, measured as a
+ * flaky positive control). Eight pieces cannot all be cut so.
+ */
+export function filesHoldingPieces(dir: string, secret: string): string {
+  const pieces = secret.match(/.{8}/g) ?? [secret]
+  try {
+    return execFileSync('grep', ['-rlaF', ...pieces.flatMap((p) => ['-e', p]), dir]).toString().trim()
+  } catch {
+    return ''
+  }
+}
+
 /** Files under `dir` whose bytes contain `needle` (grep -rlaF), newline-separated; '' when none. */
 export function filesContaining(dir: string, needle: string): string {
   try {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { queryRows } from '../../server/db/client.ts'
 import { addDays } from '../../server/time.ts'
-import { filesContaining } from '../helpers/audit.ts'
+import { filesHoldingPieces } from '../helpers/audit.ts'
 import { breakdown, query, sendEvent, startInProcess, tempDir, totals, type RunningSkaits } from '../helpers/skaits.ts'
 
 // The fake clock stays within a day of the real one: ClickHouse applies the sketches' 48 h
@@ -47,7 +47,7 @@ describe('daily salts, rotation and rollup', () => {
 
     const [oldSalt] = await queryRows<{ salt: string }>(server.db, 'SELECT salt FROM salts WHERE day = {d:Date}', { d: yesterday })
     expect(oldSalt?.salt).toMatch(/^[0-9a-f]{64}$/)
-    expect(filesContaining(dataDir, oldSalt!.salt)).not.toBe('')
+    expect(filesHoldingPieces(dataDir, oldSalt!.salt)).not.toBe('')
 
     // A restart on a later day: the rollup runs at start for the day it missed.
     await server.stop()
@@ -71,7 +71,7 @@ describe('daily salts, rotation and rollup', () => {
     expect(server.skaits.salts.heldDays()).toEqual([realToday])
     const stored = await queryRows<{ n: number }>(server.db, 'SELECT count() AS n FROM salts WHERE day < {d:Date}', { d: realToday })
     expect(Number(stored[0]!.n)).toBe(0)
-    expect(filesContaining(dataDir, oldSalt!.salt)).toBe('')
+    expect(filesHoldingPieces(dataDir, oldSalt!.salt)).toBe('')
   })
 
   it('keeps counting today with the same salt after a restart, and a second rollup changes nothing', async () => {

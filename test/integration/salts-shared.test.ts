@@ -4,7 +4,7 @@ import { createDb, queryRows, type Db } from '../../server/db/client.ts'
 import { migrate } from '../../server/db/migrate.ts'
 import { SaltStore } from '../../server/privacy/salts.ts'
 import { addDays } from '../../server/time.ts'
-import { filesContaining } from '../helpers/audit.ts'
+import { filesHoldingPieces } from '../helpers/audit.ts'
 import { tempDir } from '../helpers/skaits.ts'
 
 // Two SaltStores on one client stand for two ingest nodes sharing one ClickHouse. The days
@@ -40,7 +40,7 @@ async function waitForOnlyLiveCopies(salt: string): Promise<void> {
       db,
       "SELECT path FROM system.parts WHERE database = currentDatabase() AND table = 'salts' AND active",
     )
-    const files = filesContaining(dataDir, salt).split('\n').filter(Boolean)
+    const files = filesHoldingPieces(dataDir, salt).split('\n').filter(Boolean)
     if (files.every((f) => live.some((p) => f.startsWith(p.path)))) return
     await new Promise((r) => setTimeout(r, 1000))
   }
@@ -128,13 +128,13 @@ describe('salts shared by several ingest nodes', () => {
     // test everything above happened within a second); wait for that as the half hour would.
     await waitForOnlyLiveCopies(oldSalt)
     now = at(tomorrow, '00:31')
-    expect(filesContaining(dataDir, oldSalt)).not.toBe('')
+    expect(filesHoldingPieces(dataDir, oldSalt)).not.toBe('')
     expect(await a.destroyExpired()).toEqual([today])
     expect(await b.destroyExpired()).toEqual([today])
     expect(a.heldDays()).toEqual([tomorrow, addDays(tomorrow, 1)])
     expect(b.heldDays()).toEqual(a.heldDays())
     expect(await candidates(today)).toEqual([])
-    expect(filesContaining(dataDir, oldSalt)).toBe('')
+    expect(filesHoldingPieces(dataDir, oldSalt)).toBe('')
     // The salts still in use were written back, and a node starting now reads them.
     const c = node()
     await c.load()
