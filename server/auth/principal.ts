@@ -169,7 +169,7 @@ export function canManage(p: Principal | undefined): boolean {
 }
 
 /** 401 without credentials, 403 with credentials that do not reach this. */
-export function requireManager(): MiddlewareHandler<AuthEnv> {
+export function requireManager<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
   return async (c, next) => {
     const p = c.get('principal')
     if (!p) return c.json({ error: 'log in, or send Authorization: Bearer <admin key>' }, 401)

@@ -1,8 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import { limitBody } from '../http/body-limit.ts'
-import { normalizeDomain } from './domain.ts'
+import { managedSite, type SiteEnv } from './managed-site.ts'
 import type { Sites } from './sites.ts'
 
 const body = z.object({ min_crowd: z.number().int().min(2, 'min_crowd: at least 2').max(100).nullable() })
@@ -12,19 +11,17 @@ const body = z.object({ min_crowd: z.number().int().min(2, 'min_crowd: at least 
  * (shared links and public keys then use the larger of theirs and the site's). null: exact.
  */
 export function siteCrowdRoute(deps: { sites: Sites; clock: () => number }) {
-  const app = new Hono<AuthEnv>()
-  app.use('/:domain/min-crowd', requireManager())
+  const app = new Hono<SiteEnv>()
+  app.use('/:domain/min-crowd', ...managedSite(deps.sites))
   app.get('/:domain/min-crowd', (c) => {
-    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    const site = c.get('site')
     return c.json({ min_crowd: site.settings.minCrowd ?? null })
   })
   app.put(
     '/:domain/min-crowd',
     limitBody(1024, (c) => c.json({ error: 'body too large' }, 413, { Connection: 'close' })),
     async (c) => {
-      const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-      if (!site) return c.json({ error: 'no such site' }, 404)
+      const site = c.get('site')
       const parsed = body.safeParse(await c.req.json().catch(() => undefined))
       if (!parsed.success) return c.json({ error: parsed.error.issues[0]!.message, example: { min_crowd: 5 } }, 400)
       const { minCrowd: _, ...rest } = site.settings

@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { requireManager, type AuthEnv } from '../auth/principal.ts'
-import { normalizeDomain } from './domain.ts'
+import { managedSite, type SiteEnv } from './managed-site.ts'
 import { defaultHostnames, hostnamePatterns } from './hostnames.ts'
 import type { Site, Sites } from './sites.ts'
 
@@ -14,19 +13,17 @@ function answer(site: Site) {
 
 /** The URL hosts a site's events may come from (sites/hostnames.ts), for owners and the admin credentials. */
 export function hostnamesRoute(deps: { sites: Sites; clock: () => number }) {
-  const app = new Hono<AuthEnv>()
-  app.use('/:domain/hostnames', requireManager())
+  const app = new Hono<SiteEnv>()
+  app.use('/:domain/hostnames', ...managedSite(deps.sites))
 
   app.get('/:domain/hostnames', (c) => {
-    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    const site = c.get('site')
     return c.json(answer(site))
   })
 
   /** Replaces the list; events follow it at once (nothing already counted changes). */
   app.put('/:domain/hostnames', async (c) => {
-    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    const site = c.get('site')
     const parsed = body.safeParse(await c.req.json().catch(() => undefined))
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!

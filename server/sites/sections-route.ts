@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
-import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import type { Db } from '../db/client.ts'
-import { normalizeDomain } from './domain.ts'
+import { managedSite, type SiteEnv } from './managed-site.ts'
 import { relabelSections } from '../sections/relabel.ts'
 import { sectionRules } from '../sections/rules.ts'
 import { addDays, dayOf } from '../time.ts'
@@ -9,19 +8,17 @@ import type { Sites } from './sites.ts'
 
 /** A site's section rules, for owners and the admin credentials. */
 export function sectionsRoute(deps: { db: Db; sites: Sites; timezone: string; clock: () => number }) {
-  const app = new Hono<AuthEnv>()
-  app.use('/:domain/sections', requireManager())
+  const app = new Hono<SiteEnv>()
+  app.use('/:domain/sections', ...managedSite(deps.sites))
 
   app.get('/:domain/sections', (c) => {
-    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    const site = c.get('site')
     return c.json({ rules: site.settings.sections, since: site.settings.sectionsSince ?? null })
   })
 
   /** Replaces the rules; new events follow them at once and history is relabeled. */
   app.put('/:domain/sections', async (c) => {
-    const site = deps.sites.get(normalizeDomain(c.req.param('domain')))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    const site = c.get('site')
     const body = await c.req.json().catch(() => undefined)
     const parsed = sectionRules.safeParse((body as { rules?: unknown } | undefined)?.rules)
     if (!parsed.success) {
