@@ -1,7 +1,6 @@
 import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
-import type { ClientAddress } from '../privacy/client-address.ts'
+import { requestVisitorHash, type ClientAddress } from '../privacy/client-address.ts'
 import type { SaltStore } from '../privacy/salts.ts'
-import { visitorHash } from '../privacy/visitor-hash.ts'
 import { DIM, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
 import type { Sites } from '../sites/sites.ts'
 import type { EventBuffer } from './buffer.ts'
@@ -86,9 +85,7 @@ export class Ingestor {
     const today = salts.current(now)
     const yesterday = salts.previous(now)
     const { address, userAgent } = facts
-    // Without an address (no socket: Hono's app.request()) the hash is over the empty string.
-    const hash = (salt: Buffer, site: string) =>
-      (address ? address.visitorHash(salt, site, userAgent) : visitorHash(salt, site, '', userAgent)).toString()
+    const hash = (salt: Buffer, site: string) => requestVisitorHash(address, salt, site, userAgent).toString()
     for (const site of allowed) {
       const hit = this.capped(event, site, today.day, page)
       const key = hash(today.salt, site)

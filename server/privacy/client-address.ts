@@ -97,6 +97,11 @@ export class ClientAddress {
 
 const REDACTED = '[client address]'
 
+/** The day's visitor hash of a request; one without an address (no socket) hashes it as ''. */
+export function requestVisitorHash(address: ClientAddress | undefined, salt: Buffer, site: string, userAgent: string): bigint {
+  return address ? address.visitorHash(salt, site, userAgent) : visitorHash(salt, site, '', userAgent)
+}
+
 /** The in-memory country database, as `ClientAddress.countryFrom` uses it (enrich/country.ts's `CountryLookup`). */
 export interface CountryByAddress {
   country(ip: string): string | undefined
