@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { linkProps } from './link-props.ts'
 import { normalizeDomain } from '../sites/domain.ts'
 import { hasControlChars } from '../text.ts'
+import { MAX_PROP_NAME } from '../vocabulary/dimensions.ts'
 
 
 // Lengths are JavaScript string lengths (UTF-16 units), as everywhere else in Skaits: zod's
@@ -24,7 +25,7 @@ const httpUrl = text(2000).refine((s) => {
 const propValue = z.union([text(2000), z.number().finite(), z.boolean()])
 
 const props = z
-  .record(text(300).refine((k) => k.length > 0, 'empty property name'), propValue)
+  .record(text(MAX_PROP_NAME).refine((k) => k.length > 0, 'empty property name'), propValue)
   .refine((p) => Object.keys(p).length <= 30, 'more than 30 properties')
 
 /** `p` may be an object or, as older Plausible scripts send it, a JSON string of one. */

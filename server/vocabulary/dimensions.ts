@@ -108,10 +108,5 @@ export function dimension(name: string): Dimension | undefined {
   return undefined
 }
 
-/** Names of the dimensions that match `test`, in the order above. */
-export function dimensionsWhere(test: (d: Dimension) => boolean): DimensionName[] {
-  return (Object.keys(DIMENSIONS) as DimensionName[]).filter((name) => test(DIMENSIONS[name]))
-}
-
 /** The dimensions a partner share may include ('' is the site total, always included). */
-export const EXPORTABLE: readonly DimensionName[] = dimensionsWhere((d) => d.exportable)
+export const EXPORTABLE: readonly DimensionName[] = (Object.keys(DIMENSIONS) as DimensionName[]).filter((name) => DIMENSIONS[name].exportable)

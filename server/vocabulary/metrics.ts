@@ -90,9 +90,7 @@ export function nonAdditive(kind: RowKind): Metric[] {
 }
 
 /** Metrics per section that relabeling the sections cannot carry back in time (a visit counts once per section). */
-export function lostByRelabel(): Metric[] {
-  return METRICS.filter((m) => (METRIC_DEFS[m] as MetricDef).distinct !== undefined)
-}
+const LOST_BY_RELABEL: readonly Metric[] = METRICS.filter((m) => (METRIC_DEFS[m] as MetricDef).distinct !== undefined)
 
 export interface MetricContext {
   /** the first day asked for */
@@ -106,6 +104,6 @@ export function metricUnavailable(metric: Metric, dim: string | undefined, ctx: 
   const kind = kindOf(dim)
   if (!kind || !metricsOf(kind).includes(metric)) return 'kind'
   if (metric === 'visitors' && dim && dimension(dim)?.visitors === false) return 'visitors'
-  if (dim === 'event:section' && ctx.sectionsSince && ctx.from < ctx.sectionsSince && lostByRelabel().includes(metric)) return 'sections'
+  if (dim === 'event:section' && ctx.sectionsSince && ctx.from < ctx.sectionsSince && LOST_BY_RELABEL.includes(metric)) return 'sections'
   return undefined
 }
