@@ -43,6 +43,7 @@ import { hostnamesRoute } from './sites/hostnames-route.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
+import { AnswerCache } from './stats/answer-cache.ts'
 import { QueryLimits } from './stats/limits.ts'
 import { systemClock, type Clock } from './time.ts'
 
@@ -203,6 +204,7 @@ export async function createSkaits(
     activeVisits,
     limits: queryLimits,
     cost: config.stats,
+    cache: new AnswerCache(db, { maxBytes: config.stats.cacheBytes, now: clock }),
     observe: { query: (s) => metrics?.observeQuery(s), error: () => metrics?.clickhouseError() },
   }))
   /** Prometheus scrape: for the admin credentials and owners, or anyone with METRICS_PUBLIC. */

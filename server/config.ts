@@ -48,6 +48,8 @@ export interface Config {
     concurrency: number
     /** queries per credential per minute, in bursts of up to a minute's worth; 0: no limit */
     ratePerMinute: number
+    /** memory for answers kept between queries (stats/answer-cache.ts); 0: none kept */
+    cacheBytes: number
   }
   /** limits of the HTTP server against slow, large or too many clients */
   http: {
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxMemoryBytes: int(env, 'STATS_MAX_MEMORY_MB', 2048, 1, 1_048_576) * 1024 * 1024,
       concurrency: int(env, 'STATS_CONCURRENCY', 4, 1, 1000),
       ratePerMinute: int(env, 'STATS_RATE_PER_MINUTE', 120, 0, 1_000_000_000),
+      cacheBytes: int(env, 'STATS_CACHE_MB', 64, 0, 1_048_576) * 1024 * 1024,
     },
     http: httpLimits(env),
     sessionIdleMs: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,

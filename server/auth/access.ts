@@ -644,7 +644,7 @@ export class Access {
     const { key, gone: column, row } = (ROWS[table] as (item: Parameters<(typeof ROWS)[T]>[0]) => ReturnType<(typeof ROWS)[AccessTable]>)(item)
     // The version is also held as this node's version of the row, for the refresh to compare with.
     const updated_at = stampText(this.versions.stamp(`${table}:${key}`))
-    await this.db.insert({ table, values: [{ ...row, updated_at, [column]: gone }], format: 'JSONEachRow' })
+    await this.db.insert({ table, values: [{ ...row, updated_at, [column]: gone }], format: 'JSONEachRow' }, 'none')
   }
 }
 

@@ -57,8 +57,26 @@ export interface DbOptions {
   embeddedPath?: string | undefined
 }
 
+/**
+ * Which stored statistics a write can change, for the answers kept in memory (Db.statsWrites):
+ * 'none' (sites, credentials, salts: no count or visitor), 'all' (the default: any day's), or
+ * a function said when the write has ended: 'today' when every row it wrote is of the current
+ * day, which no answer about closed days reads (the ingest buffer's usual flush).
+ */
+export type StatsScope = 'none' | 'all' | (() => 'today' | 'all')
+
+/** Counts of writes to one embedded data directory (see Db.writes and Db.statsWrites). */
+interface WriteCounter {
+  /** every write's start and end */
+  n: number
+  /** writes that may change any stored statistic */
+  today: number
+  /** writes that may change a closed day's statistics */
+  history: number
+}
+
 /** One count for every Db of an embedded data directory in this process. */
-const writeCounters = new Map<string, { n: number }>()
+const writeCounters = new Map<string, WriteCounter>()
 
 /**
  * A ClickHouse client with what the rest of the server needs to know about it: whether it
@@ -74,7 +92,7 @@ export class Db {
   readonly client: ClickHouseClient
   /** The cluster this client speaks to, or undefined for one node (the embedded engine or one server). */
   readonly cluster: ClusterTarget | undefined
-  private readonly counter: { n: number } | undefined
+  private readonly counter: WriteCounter | undefined
   private schema: Promise<ClusterSchema> | undefined
   private readonly kept = new Map<string, { at: number; writes: number; value: Promise<unknown> }>()
 
@@ -83,7 +101,7 @@ export class Db {
     this.cluster = options.cluster
     if (options.embeddedPath !== undefined) {
       const key = resolve(options.embeddedPath)
-      this.counter = writeCounters.get(key) ?? { n: 0 }
+      this.counter = writeCounters.get(key) ?? { n: 0, today: 0, history: 0 }
       writeCounters.set(key, this.counter)
     }
   }
@@ -96,16 +114,16 @@ export class Db {
     return this.client.query(params)
   }
 
-  insert<T>(params: InsertParams<Readable, T>): Promise<InsertResult> {
-    return this.counted(() => this.client.insert(params))
+  insert<T>(params: InsertParams<Readable, T>, scope: StatsScope = 'all'): Promise<InsertResult> {
+    return this.counted(() => this.client.insert(params), scope)
   }
 
-  command(params: CommandParams): Promise<CommandResult> {
-    return this.counted(() => this.client.command(params))
+  command(params: CommandParams, scope: StatsScope = 'all'): Promise<CommandResult> {
+    return this.counted(() => this.client.command(params), scope)
   }
 
-  exec(params: Parameters<ClickHouseClient['exec']>[0]): Promise<ExecResult<Readable>> {
-    return this.counted(() => this.client.exec(params))
+  exec(params: Parameters<ClickHouseClient['exec']>[0], scope: StatsScope = 'all'): Promise<ExecResult<Readable>> {
+    return this.counted(() => this.client.exec(params), scope)
   }
 
   ping(params?: Parameters<ClickHouseClient['ping']>[0]): Promise<PingResult> {
@@ -127,14 +145,33 @@ export class Db {
     return this.counter?.n
   }
 
-  private async counted<T>(write: () => Promise<T>): Promise<T> {
+  /**
+   * Where the stored statistics stand, for answers kept in memory (stats/answer-cache.ts):
+   * `today` changes with every write that may change any statistic, `history` with every write
+   * that may change a closed day's. Both move when such a write starts and again when it ends,
+   * so an answer read while one ran is never taken for a current one. Embedded engine only,
+   * like writes; undefined for a ClickHouse server.
+   */
+  get statsWrites(): { today: number; history: number } | undefined {
+    const c = this.counter
+    return c && { today: c.today, history: c.history }
+  }
+
+  private async counted<T>(write: () => Promise<T>, scope: StatsScope): Promise<T> {
     const counter = this.counter
     if (!counter) return write()
+    const stats = scope !== 'none'
     counter.n++
+    if (stats) counter.today++
+    if (scope === 'all') counter.history++
     try {
       return await write()
     } finally {
       counter.n++
+      if (stats) counter.today++
+      // A write said to be of today alone is checked when it has ended: one that began just
+      // before midnight wrote a day that is closed now.
+      if (scope === 'all' || (typeof scope === 'function' && scope() === 'all')) counter.history++
     }
   }
 

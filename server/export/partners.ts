@@ -248,7 +248,7 @@ export class Partners {
     if (!fresh.length) return
     const at = Math.floor(this.clock() / 1000)
     const rows = fresh.map((block, i) => ({ share_id: share.id, block, epsilon: i === 0 ? share.epsilon : '', created_at: at }))
-    await this.db.insert({ table: 'partner_releases', values: rows, format: 'JSONEachRow' })
+    await this.db.insert({ table: 'partner_releases', values: rows, format: 'JSONEachRow' }, 'none')
     for (const r of rows) this.releases(share.id).set(r.block, [r.epsilon, at * 1000])
   }
 
@@ -280,7 +280,7 @@ export class Partners {
         },
       ],
       format: 'JSONEachRow',
-    })
+    }, 'none')
   }
 }
 

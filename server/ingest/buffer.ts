@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import type { Db } from '../db/client.ts'
 import { errorText, type Logger } from '../log.ts'
 import { wellFormed } from '../text.ts'
+import { dayOf, startOfDay } from '../time.ts'
 import { INCREMENT_KEYS, type Cell, type CellSink, type Increments } from '../sessions/cells.ts'
 import { enableInsertDeduplication } from './dedup.ts'
 
@@ -21,6 +22,8 @@ export class Tally {
   private visitorHashes: string[] = []
   /** events added; what backpressure and the metrics count */
   events = 0
+  /** the earliest hour (Unix seconds) a row is of: whether a flush wrote closed days */
+  earliestHour = Infinity
 
   get size(): number {
     return this.rowCount
@@ -32,6 +35,7 @@ export class Tally {
    */
   event(site: string, tsMs: number, day: string, visitor: string): CellSink {
     const hour = Math.floor(tsMs / 3_600_000) * 3600
+    if (hour < this.earliestHour) this.earliestHour = hour
     const scopeKey = `${site}\u0000${hour}\u0000${day}`
     let dims = this.scopes.get(scopeKey)
     if (!dims) {
@@ -155,6 +159,12 @@ export interface BufferOptions {
   bufferMaxEvents: number
   /** an insert not answered by then is abandoned and resent (default 10 s) */
   insertTimeoutMs?: number
+  /**
+   * The reporting time zone: a batch whose rows are all of its current day is said to change
+   * today's statistics alone (Db's StatsScope), which leaves answers about closed days kept.
+   * Without it every batch may change any day.
+   */
+  timezone?: string
 }
 
 export interface BufferStats {
@@ -168,6 +178,8 @@ interface Batch {
   token: string
   body: string
   events: number
+  /** the earliest hour (Unix seconds) of its rows */
+  earliestHour: number
 }
 
 export class InsertTimeout extends Error {
@@ -300,7 +312,7 @@ export class EventBuffer {
   private freeze(): Batch {
     const tally = this.tally
     this.tally = new Tally()
-    return { token: randomUUID(), body: tally.encode(), events: tally.events }
+    return { token: randomUUID(), body: tally.encode(), events: tally.events, earliestHour: tally.earliestHour }
   }
 
   /** One attempt, given up after the insert timeout; the attempt itself may still land later. */
@@ -341,9 +353,16 @@ export class EventBuffer {
       values: Readable.from([batch.body], { objectMode: false }),
       format: 'TabSeparated',
       abort_signal: signal,
-    })
+    }, () => this.scopeOf(batch))
     // Deduplication could not be enabled although ClickHouse answers: not a passing fault.
     if (this.deduplication === 'unknown') this.deduplication = 'unavailable'
+  }
+
+  /** Whether a batch, now that it is written, wrote only the current day (Db's StatsScope). */
+  private scopeOf(batch: Batch): 'today' | 'all' {
+    const tz = this.options.timezone
+    if (!tz) return 'all'
+    return batch.earliestHour * 1000 >= startOfDay(dayOf(this.clock(), tz), tz) ? 'today' : 'all'
   }
 
   /** Stops the timer and inserts everything left, retrying until `deadlineMs` has passed. */

@@ -214,7 +214,7 @@ export class SaltStore {
       // On a cluster it runs on every node and waits for every replica.
       const salts = await storedTable(this.db, 'salts')
       try {
-        await this.db.command({ query: `TRUNCATE TABLE ${salts.target}`, clickhouse_settings: salts.settings })
+        await this.db.command({ query: `TRUNCATE TABLE ${salts.target}`, clickhouse_settings: salts.settings }, 'none')
       } finally {
         // The salts still needed are written straight back, even when the TRUNCATE reported a
         // failure (a replica away) after emptying this node's table.
@@ -251,7 +251,7 @@ export class SaltStore {
   private async write(days: string[]): Promise<void> {
     const row = (day: string) => ({ day, salt: this.seeds.get(day)!.toString('hex') })
     if (!this.shared) {
-      await this.db.insert({ table: 'salts', values: days.map(row), format: 'JSONEachRow' })
+      await this.db.insert({ table: 'salts', values: days.map(row), format: 'JSONEachRow' }, 'none')
       return
     }
     // A candidate carries one token per day: on a replicated table Keeper then keeps only the
@@ -264,11 +264,11 @@ export class SaltStore {
         table: `salts SETTINGS insert_deduplication_token = 'skaits-salt-${day}${this.seal.tokenSuffix}'`,
         values: [row(day)],
         format: 'JSONEachRow',
-      })
+      }, 'none')
     }
     const again = days.filter((d) => !this.candidates.has(d))
     if (again.length) {
-      await this.db.insert({ table: 'salts SETTINGS insert_deduplicate = 0', values: again.map(row), format: 'JSONEachRow' })
+      await this.db.insert({ table: 'salts SETTINGS insert_deduplicate = 0', values: again.map(row), format: 'JSONEachRow' }, 'none')
     }
   }
 }

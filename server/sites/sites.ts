@@ -112,7 +112,7 @@ export class Sites {
         },
       ],
       format: 'JSONEachRow',
-    })
+    }, 'none')
     if (!deleted) this.byDomain.set(s.domain, s)
   }
 

@@ -1,5 +1,6 @@
 import { addDays, startOfDay } from '../time.ts'
 import { dimension } from '../vocabulary/dimensions.ts'
+import { SUMS } from '../vocabulary/metrics.ts'
 import { countsPieces } from './counts-pieces.ts'
 import { filterSql, metricSql, orderKey, sumsOf, type MetricSources } from './metric-sql.ts'
 import type { Plan } from './plan.ts'
@@ -148,6 +149,71 @@ export function uniquesQuery(plan: Plan, tz: string, storage: VisitorStorage, le
     ORDER BY ${order.join(', ')}
     LIMIT {leading:UInt32}`
   return { sql: sql + projectionsSetting(pieces.some((p) => p.projected)), params }
+}
+
+/**
+ * Every row of a plan's range, unsorted and uncut, with every sum and the unique visitors (`n`;
+ * 0 for a dimension without them): what the answer cache keeps of closed days and finishes in
+ * memory (answer-cache.ts, finish.ts). The same pieces as unionQuery, without a filter, and
+ * without its HAVING: a row whose sums here are all 0 may still be one of the answer once
+ * today's sums are added.
+ */
+export function sumsQuery(plan: Plan, tz: string, storage: VisitorStorage): BuiltQuery {
+  const params = baseParams(plan, tz)
+  const value = plan.byValue ? 'value' : "''"
+  const counts = countsPieces(plan, tz, params)
+  const visitors = dimension(plan.dimension)?.visitors === false ? [] : visitorPieces(plan, params, '1', storage.cleanMonths, storage.sketches)
+  const parts = [
+    ...counts.map(
+      (piece) => `
+        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
+        FROM counts_hourly
+        WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range}
+        GROUP BY bucket, val`,
+    ),
+    ...visitors.map((piece) => unionPart(piece, value, `${SUMS.map((s) => `0 AS s_${s}`).join(', ')}, `)),
+  ]
+  const sql = `
+    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}, sum(n) AS n
+    FROM (${parts.join('\n        UNION ALL')})
+    GROUP BY bucket, val`
+  const sumsRead = counts.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)
+  return { sql: sql + projectionsSetting(sumsRead), params }
+}
+
+/**
+ * One day's rows of every dimension of a site, with every sum and the unique visitors: what
+ * the answer cache keeps of today (answer-cache.ts), one query for all of a view's panels.
+ * The pieces unionQuery reads for a range of that one day: its hours of `counts_hourly`, its
+ * rows of `visitors_daily` (none until it is rolled up), its sketches not rolled up yet.
+ */
+export function dayQuery(site: string, day: string, tz: string): BuiltQuery {
+  const params = {
+    site,
+    day,
+    from: Math.floor(startOfDay(day, tz) / 1000),
+    to: Math.floor(startOfDay(addDays(day, 1), tz) / 1000),
+  }
+  const zeros = SUMS.map((s) => `0 AS s_${s}`).join(', ')
+  const sql = `
+    SELECT dimension, value, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}, sum(n) AS n
+    FROM (
+        SELECT dimension, value, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
+        FROM counts_hourly
+        WHERE site = {site:String} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
+        GROUP BY dimension, value
+      UNION ALL
+        SELECT dimension, value, ${zeros}, visitors AS n
+        FROM visitors_daily FINAL
+        WHERE site = {site:String} AND day = {day:Date}
+      UNION ALL
+        SELECT dimension, value, ${zeros}, uniqMerge(visitors) AS n
+        FROM visitor_sketches
+        WHERE site = {site:String} AND day = {day:Date} AND day NOT IN (SELECT day FROM rolled_days)
+        GROUP BY dimension, value)
+    GROUP BY dimension, value
+    SETTINGS optimize_use_projections = 0`
+  return { sql, params }
 }
 
 /** Weighing the projections of every part costs planning time: a query that reads none says so. */

@@ -10,6 +10,7 @@ import { plan, PlanError } from './plan.ts'
 import { queryRequest } from './request.ts'
 import { runQuery, type QueryCost, type QueryResponse } from './run.ts'
 import { credentialOf, type QueryLimits } from './limits.ts'
+import type { AnswerCache } from './answer-cache.ts'
 import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
@@ -23,6 +24,8 @@ export interface StatsDeps {
   limits?: QueryLimits
   /** what one query may cost ClickHouse (STATS_MAX_EXECUTION_MS, STATS_MAX_MEMORY_MB) */
   cost?: QueryCost
+  /** answers of closed days and of today kept in memory (STATS_CACHE_MB); none: every answer read */
+  cache?: AnswerCache
   sites: Sites
   timezone: string
   clock: () => number
@@ -66,7 +69,7 @@ export function statsRoute(deps: StatsDeps) {
         const p = plan(req, site, range)
         const started = performance.now()
         const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
-        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone, deps.cost)
+        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone, deps.cost, deps.cache)
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {
@@ -101,7 +104,7 @@ export function statsRoute(deps: StatsDeps) {
 /** An answer under the minimum crowd k (shared links, public keys): see crowd.ts. */
 async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: number): Promise<QueryResponse> {
   const run = crowdPlan(asked, deps.clock())
-  const answer = await runQuery(deps.db, run, req, deps.timezone, deps.cost)
+  const answer = await runQuery(deps.db, run, req, deps.timezone, deps.cost, deps.cache)
   if (run.dimension === '') return { ...answer, meta: { ...answer.meta, min_crowd: k } }
   const time = asked.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
   const totalsPlan: Plan = {
@@ -117,7 +120,7 @@ async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: nu
     offset: 0,
     totalRows: false,
   }
-  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone, deps.cost)
+  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone, deps.cost, deps.cache)
   const byPeriod = new Map(totals.results.map((r) => [time.length ? r.dimensions[0]! : '', r.metrics[0] ?? 0]))
   return applyMinCrowd(answer, asked, run, k, byPeriod)
 }

@@ -1,4 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
+import type { AnswerCache } from './answer-cache.ts'
 import { timeLabels } from './date-range.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
@@ -69,7 +70,9 @@ const rowsOf = (db: Db, q: BuiltQuery, cost: QueryCost | undefined) =>
  * gives them (buildQuery, test/helpers/stats-oracle.ts), in one query without a join
  * (queries.ts), or two for a many-valued breakdown by visitors.
  */
-export async function answerRows(db: Db, plan: Plan, tz: string, cost?: QueryCost): Promise<Record<string, unknown>[]> {
+export async function answerRows(db: Db, plan: Plan, tz: string, cost?: QueryCost, cache?: AnswerCache): Promise<Record<string, unknown>[]> {
+  const kept = await cache?.answer(plan, tz, (q) => rowsOf(db, q, cost), (p) => visitorStorage(db, p))
+  if (kept) return kept
   const noVisitors = { cleanMonths: new Set<string>(), sketches: false }
   if (!plan.metrics.includes('visitors')) return rowsOf(db, unionQuery(plan, tz, noVisitors), cost)
   const storage = await visitorStorage(db, plan)
@@ -86,8 +89,8 @@ export async function answerRows(db: Db, plan: Plan, tz: string, cost?: QueryCos
 }
 
 /** Runs a plan and shapes the answer as the Plausible Stats API v2 does. */
-export async function runQuery(db: Db, plan: Plan, req: QueryRequest, tz: string, cost?: QueryCost): Promise<QueryResponse> {
-  const rows = await answerRows(db, plan, tz, cost)
+export async function runQuery(db: Db, plan: Plan, req: QueryRequest, tz: string, cost?: QueryCost, cache?: AnswerCache): Promise<QueryResponse> {
+  const rows = await answerRows(db, plan, tz, cost, cache)
   const results = rows.map((row) => ({
     metrics: plan.metrics.map((m) => (row[m] === null || row[m] === undefined ? null : Number(row[m]))),
     dimensions: plan.dimensions.map((d) => String(d === 'time' || d.startsWith('time:') ? row.bucket : row.val)),
