@@ -132,3 +132,24 @@ export async function load(
     errors: result.errors + result.timeouts,
   }
 }
+
+/** How long a pageview is given to be written, with the server's FLUSH_INTERVAL_MS at FLUSH_MS. */
+export const FLUSH_MS = 20
+const WRITE_SETTLE_MS = 120
+/** A desktop Chrome's User-Agent: the bench's own pageviews are not bots. */
+const BENCH_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
+/**
+ * One pageview of a site, sent and given time to be written (the server started with
+ * FLUSH_INTERVAL_MS=FLUSH_MS): the next view of the site reads today again, as on a site with
+ * visitors, where every flush writes today.
+ */
+export async function writePageview(url: string, domain: string): Promise<void> {
+  const res = await fetch(`${url}/api/event`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'user-agent': BENCH_UA },
+    body: JSON.stringify({ n: 'pageview', u: `https://${domain}/bench/written`, d: domain, w: 1280 }),
+  })
+  if (res.status !== 202) throw new Error(`the bench's pageview was refused: ${res.status} ${await res.text()}`)
+  await new Promise((r) => setTimeout(r, WRITE_SETTLE_MS))
+}

@@ -10,7 +10,7 @@ import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
 import { openFirstView, type ApiRequest } from './first-view.ts'
-import { ROOT, SKAITS, startProcess } from './lib.ts'
+import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageview } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
@@ -63,11 +63,6 @@ const VIEW_GOALS = [
   { site: '1M/day', range: '30d', ms: 200 },
   { site: '1M/day', range: '12mo', ms: 400 },
 ]
-/** The server's flush interval here, and how long a pageview is given to be written. */
-const FLUSH_MS = 20
-const WRITE_SETTLE_MS = 120
-/** A desktop Chrome's User-Agent: the bench's pageviews are not bots. */
-const BENCH_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times. */
 const CLOCK_TICKS = 100
 
@@ -158,7 +153,7 @@ try {
 
   // 2. The real server on that data, and the requests of each first view, from the dashboard itself.
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  const server = await startProcess(SKAITS, {
+  const env = {
     DATA_DIR: dataDir,
     SKAITS_API_KEY: KEY,
     SKAITS_ADMIN_EMAIL: OWNER.email,
@@ -166,12 +161,15 @@ try {
     ISP_LOOKUP: 'off',
     // A view's queries, repeated for percentiles, are far more than a person's 120 a minute.
     STATS_RATE_PER_MINUTE: '0',
-    // A pageview before each view is written within WRITE_SETTLE_MS (see written()).
+    // A pageview before each view is written within moments (lib.ts, writePageview).
     FLUSH_INTERVAL_MS: String(FLUSH_MS),
     INGEST_RATE_PER_MINUTE: '0',
-  })
+  }
+  const recorder = await startProcess(SKAITS, env)
+  const views = await recordFirstViews(recorder.url).finally(() => recorder.stop())
+  // Started again: the first view timed is the first the server answers (nothing kept yet).
+  const server = await startProcess(SKAITS, env)
   try {
-    const views = await recordFirstViews(server.url)
     const agent = new http.Agent({ keepAlive: true, maxSockets: BROWSER_CONNECTIONS })
     const send = (r: ApiRequest) => timed(server.url, r, agent)
     const view = async (requests: ApiRequest[]) => {
@@ -194,16 +192,9 @@ try {
       queries: (Stats & { label: string; cpu_ms: number })[]
     }
     let writes = 0
-    /** A pageview of the site, sent and given time to be written: the next view reads today again. */
     const written = async (domain: string) => {
-      const res = await fetch(`${server.url}/api/event`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain', 'user-agent': BENCH_UA },
-        body: JSON.stringify({ n: 'pageview', u: `https://${domain}/bench/written`, d: domain, w: 1280 }),
-      })
-      if (res.status !== 202) throw new Error(`the bench's pageview was refused: ${res.status} ${await res.text()}`)
+      await writePageview(server.url, domain)
       writes++
-      await new Promise((r) => setTimeout(r, WRITE_SETTLE_MS))
     }
     // The server's CPU time (all its threads, the engine's included) per run: unlike the
     // time waited, it hardly changes with what else the machine is doing.

@@ -195,6 +195,9 @@ export async function createSkaits(
   app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
   app.route('/', pagesRoute({ access }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
+  // Answers kept in memory; the buffer tells it which of today's rows each flush wrote.
+  const answers = new AnswerCache(db, { maxBytes: config.stats.cacheBytes, now: clock })
+  buffer.onWritten((rows) => answers.written(rows))
   app.route('/api', statsRoute({
     db,
     sites,
@@ -204,7 +207,7 @@ export async function createSkaits(
     activeVisits,
     limits: queryLimits,
     cost: config.stats,
-    cache: new AnswerCache(db, { maxBytes: config.stats.cacheBytes, now: clock }),
+    cache: answers,
     observe: { query: (s) => metrics?.observeQuery(s), error: () => metrics?.clickhouseError() },
   }))
   /** Prometheus scrape: for the admin credentials and owners, or anyone with METRICS_PUBLIC. */

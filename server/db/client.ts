@@ -58,20 +58,19 @@ export interface DbOptions {
 }
 
 /**
- * Which stored statistics a write can change, for the answers kept in memory (Db.statsWrites):
+ * Which stored statistics a write can change, for the answers kept in memory (Db.historyWrites):
  * 'none' (sites, credentials, salts: no count or visitor), 'all' (the default: any day's), or
  * a function said when the write has ended: 'today' when every row it wrote is of the current
- * day, which no answer about closed days reads (the ingest buffer's usual flush).
+ * day, which no answer about closed days reads (the ingest buffer's usual flush, which tells
+ * the answer cache itself what it wrote).
  */
 export type StatsScope = 'none' | 'all' | (() => 'today' | 'all')
 
-/** Counts of writes to one embedded data directory (see Db.writes and Db.statsWrites). */
+/** Counts of writes to one embedded data directory (see Db.writes and Db.historyWrites). */
 interface WriteCounter {
   /** every write's start and end */
   n: number
-  /** writes that may change any stored statistic */
-  today: number
-  /** writes that may change a closed day's statistics */
+  /** the starts and ends of writes that may change a closed day's statistics */
   history: number
 }
 
@@ -101,7 +100,7 @@ export class Db {
     this.cluster = options.cluster
     if (options.embeddedPath !== undefined) {
       const key = resolve(options.embeddedPath)
-      this.counter = writeCounters.get(key) ?? { n: 0, today: 0, history: 0 }
+      this.counter = writeCounters.get(key) ?? { n: 0, history: 0 }
       writeCounters.set(key, this.counter)
     }
   }
@@ -146,29 +145,24 @@ export class Db {
   }
 
   /**
-   * Where the stored statistics stand, for answers kept in memory (stats/answer-cache.ts):
-   * `today` changes with every write that may change any statistic, `history` with every write
-   * that may change a closed day's. Both move when such a write starts and again when it ends,
-   * so an answer read while one ran is never taken for a current one. Embedded engine only,
-   * like writes; undefined for a ClickHouse server.
+   * How many times a write that may change a closed day's statistics (StatsScope 'all') has
+   * started or ended, for answers kept in memory (stats/answer-cache.ts): it moves when such a
+   * write starts and again when it ends, so an answer read while one ran is never taken for a
+   * current one. Embedded engine only, like writes; undefined for a ClickHouse server.
    */
-  get statsWrites(): { today: number; history: number } | undefined {
-    const c = this.counter
-    return c && { today: c.today, history: c.history }
+  get historyWrites(): number | undefined {
+    return this.counter?.history
   }
 
   private async counted<T>(write: () => Promise<T>, scope: StatsScope): Promise<T> {
     const counter = this.counter
     if (!counter) return write()
-    const stats = scope !== 'none'
     counter.n++
-    if (stats) counter.today++
     if (scope === 'all') counter.history++
     try {
       return await write()
     } finally {
       counter.n++
-      if (stats) counter.today++
       // A write said to be of today alone is checked when it has ended: one that began just
       // before midnight wrote a day that is closed now.
       if (scope === 'all' || (typeof scope === 'function' && scope() === 'all')) counter.history++

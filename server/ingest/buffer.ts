@@ -113,6 +113,23 @@ export class Tally {
     return out
   }
 
+  /** The rows' keys: site → dimension → values. */
+  rowKeys(): WrittenRows {
+    const keys: WrittenRows = new Map()
+    for (const dims of this.scopes.values()) {
+      for (const [dimension, values] of dims) {
+        for (const r of values.values()) {
+          let bySite = keys.get(r.site)
+          if (!bySite) keys.set(r.site, (bySite = new Map()))
+          let set = bySite.get(dimension)
+          if (!set) bySite.set(dimension, (set = new Set()))
+          set.add(r.value)
+        }
+      }
+    }
+    return keys
+  }
+
   /** The rows as TabSeparated lines, in the column order of COLUMNS. */
   encode(): string {
     let out = ''
@@ -180,7 +197,12 @@ interface Batch {
   events: number
   /** the earliest hour (Unix seconds) of its rows */
   earliestHour: number
+  /** the keys of its rows */
+  rows: WrittenRows
 }
+
+/** The rows a batch wrote: site → dimension → values (of any hour). */
+export type WrittenRows = Map<string, Map<string, Set<string>>>
 
 export class InsertTimeout extends Error {
   constructor(ms: number) {
@@ -210,6 +232,7 @@ export class EventBuffer {
   private failures = 0
   private deduplication: 'unknown' | 'on' | 'unavailable' = 'unknown'
   readonly stats: BufferStats = { inserted: 0, insertErrors: 0, lastFlushMs: 0 }
+  private readonly listeners: ((rows: WrittenRows) => void)[] = []
 
   constructor(
     private db: Db,
@@ -219,6 +242,25 @@ export class EventBuffer {
     /** told each flush's seconds, or that an insert failed */
     private observe: { flush(seconds: number): void; error(): void } = { flush() {}, error() {} },
   ) {}
+
+  /**
+   * Told the rows of each batch once it is written: what today's answers kept in memory read
+   * again (stats/answer-cache.ts). A batch abandoned after its insert timed out may land
+   * before its resend; it is told when the resend succeeds.
+   */
+  onWritten(listener: (rows: WrittenRows) => void): void {
+    this.listeners.push(listener)
+  }
+
+  private tell(rows: WrittenRows): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(rows)
+      } catch (err) {
+        this.log.error({ err: errorText(err) }, 'a listener of written rows failed')
+      }
+    }
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush().catch(() => {}), this.options.flushIntervalMs)
@@ -292,6 +334,7 @@ export class EventBuffer {
       try {
         await this.insert(batch)
         this.current = undefined
+        this.tell(batch.rows)
         this.stats.inserted += batch.events
         this.stats.lastFlushMs = performance.now() - started
         this.observe.flush(this.stats.lastFlushMs / 1000)
@@ -312,7 +355,7 @@ export class EventBuffer {
   private freeze(): Batch {
     const tally = this.tally
     this.tally = new Tally()
-    return { token: randomUUID(), body: tally.encode(), events: tally.events, earliestHour: tally.earliestHour }
+    return { token: randomUUID(), body: tally.encode(), events: tally.events, earliestHour: tally.earliestHour, rows: tally.rowKeys() }
   }
 
   /** One attempt, given up after the insert timeout; the attempt itself may still land later. */

@@ -1,4 +1,4 @@
-import { queryRows, type Db } from '../db/client.ts'
+import type { Db } from '../db/client.ts'
 import { dayNumber, isoDate, mondayOf, monthStart } from '../calendar.ts'
 import { addDays } from '../time.ts'
 import { SUMS } from '../vocabulary/metrics.ts'
@@ -10,15 +10,17 @@ import type { VisitorStorage } from './visitor-pieces.ts'
 /**
  * Answers from memory for what cannot have changed. A closed day's counts change only through
  * a few known writes (the rollup, a late event or ISP answer, relabeling sections, renaming or
- * deleting a site, an import), and every write passes through Db, which says which ones may
- * (Db.statsWrites): the ingest buffer's flushes of the current day alone leave closed days as
+ * deleting a site, an import), and every write passes through Db, which counts those that may
+ * (Db.historyWrites): the ingest buffer's flushes of the current day alone leave closed days as
  * they were. So a plan's range is answered as
  *
  * - its closed days: every row of them with every sum and the unique visitors (sumsQuery),
  *   read once and kept while no write may have changed a closed day, and for MAX_AGE_MS at
  *   most (what the engine does on its own, the TTL's deletions, is not seen);
- * - today: one query for every dimension of the site (dayQuery), shared by all the panels of a
- *   view, kept until the next write;
+ * - today: the rows of the dimensions a site's views ask (dayQuery), read in one query for all
+ *   the panels of a view and kept; the buffer tells the cache the rows each flush wrote
+ *   (`written`), and only those are read again, before they are next used (a busy site's
+ *   flush touches a few hundred of its tens of thousands of pages);
  *
  * added together per (bucket, value) — every metric is a sum or a ratio of sums, and unique
  * visitors over days are the sum of each day's, as the SQL sums them — and finished in memory
@@ -31,9 +33,13 @@ import type { VisitorStorage } from './visitor-pieces.ts'
 export class AnswerCache {
   private readonly closed = new Map<string, ClosedEntry>()
   private readonly days = new Map<string, DayEntry>()
+  /** the dimensions asked of each site, and when last */
+  private readonly asked = new Map<string, Map<string, number>>()
   private bytes = 0
+  /** the closed days' write count the kept entries were read at */
+  private history = -1
   /** what was answered from memory and what had to be read, for tests and the bench */
-  readonly counts = { closedHits: 0, closedReads: 0, dayHits: 0, dayReads: 0 }
+  readonly counts = { closedHits: 0, closedReads: 0, dayHits: 0, dayReads: 0, staleReads: 0 }
 
   constructor(
     private readonly db: Db,
@@ -53,31 +59,56 @@ export class AnswerCache {
     if (!split || !this.enabled()) return undefined
     const closedTo = split.closedTo
     const today = split.today
-    const [closed, day] = await Promise.all([
+    const [closed, rows] = await Promise.all([
       closedTo ? this.closedRows({ ...plan, range: { ...plan.range, to: closedTo } }, tz, read, storage) : [],
-      today ? this.dayRows(plan.site, today, tz, read) : undefined,
+      today ? this.dayRows(plan.site, plan.dimension, today, tz, read) : undefined,
     ])
-    const parts: Iterable<SumsRow>[] = [closed]
-    if (today && day) {
-      const rows = day.get(plan.dimension) ?? []
+    let live: SumsRow[] = []
+    if (today && rows) {
       const bucket = bucketOfDay(plan, today)
-      parts.push(plan.byValue ? rows.map((r) => ({ ...r, bucket })) : [sumAll(rows, bucket)])
+      live = plan.byValue ? rows.map((r) => ({ ...r, bucket })) : [sumAll(rows, bucket)]
     }
-    return finish(add(parts), plan)
+    return finish(add(closed, live), plan)
   }
 
   private enabled(): boolean {
-    return this.options.maxBytes > 0 && this.db.statsWrites !== undefined
+    return this.options.maxBytes > 0 && this.db.historyWrites !== undefined
   }
 
   private now(): number {
     return (this.options.now ?? Date.now)()
   }
 
+  /**
+   * The ingest buffer wrote these rows, site → dimension → values (EventBuffer.onWritten): today's kept rows among them
+   * are read again before they are used. A batch that held closed days has moved
+   * Db.historyWrites too, and everything kept is read again anyway.
+   */
+  written(rows: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>): void {
+    for (const [site, dims] of rows) {
+      const entry = this.days.get(site)
+      if (!entry) continue
+      for (const [dim, values] of dims) {
+        if (!entry.byDimension.has(dim)) continue
+        let stale = entry.stale.get(dim)
+        if (!stale) entry.stale.set(dim, (stale = new Set()))
+        for (const v of values) stale.add(v)
+        entry.staleCount += values.size
+      }
+      // Past this many, reading the day again is as cheap as reading them.
+      if (entry.staleCount > MAX_STALE) this.days.delete(site)
+    }
+  }
+
   /** The rows of a plan's closed days, from memory when nothing since may have changed them. */
   private async closedRows(plan: Plan, tz: string, read: Reader, storage: (p: Plan) => Promise<VisitorStorage>): Promise<SumsRow[]> {
     const key = JSON.stringify([plan.site, plan.dimension, plan.byValue, plan.granularity ?? '', tz, plan.range.from, plan.range.to])
-    const history = this.db.statsWrites!.history
+    const history = this.db.historyWrites!
+    // Closed days written since: nothing kept is current any more.
+    if (history !== this.history) {
+      for (const [k, e] of this.closed) if (e.history !== history) this.drop(k, e)
+      this.history = history
+    }
     const kept = this.closed.get(key)
     if (kept && kept.history === history && this.now() - kept.at < MAX_AGE_MS) {
       // Most recently used last: the first ones are dropped when memory is short.
@@ -94,7 +125,7 @@ export class AnswerCache {
     try {
       const done = await rows
       // A write that may have changed closed days began or ended meanwhile: not kept.
-      if (this.db.statsWrites!.history !== history) this.drop(key, entry)
+      if (this.db.historyWrites !== history) this.drop(key, entry)
       else this.account(key, entry, done)
       return done
     } catch (err) {
@@ -103,31 +134,71 @@ export class AnswerCache {
     }
   }
 
-  /** Today's rows of every dimension of a site, by dimension; read again after every write. */
-  private dayRows(site: string, day: string, tz: string, read: Reader): Promise<Map<string, SumsRow[]>> {
-    const today = this.db.statsWrites!.today
-    const kept = this.days.get(site)
-    if (kept && kept.today === today && kept.day === day && kept.tz === tz) {
-      this.counts.dayHits++
-      return kept.rows
+  /**
+   * Today's rows of a dimension of a site. A read takes every dimension asked of the site lately
+   * (its working set: a view's panels) in one query, so the first panel of a view reads what
+   * the others will ask; rows written since are read again first (see written).
+   */
+  private async dayRows(site: string, dimension: string, day: string, tz: string, read: Reader): Promise<SumsRow[]> {
+    const history = this.db.historyWrites!
+    const now = this.now()
+    const asked = this.asked.get(site) ?? new Map<string, number>()
+    this.asked.set(site, asked)
+    asked.set(dimension, now)
+    let entry = this.days.get(site)
+    if (!entry || entry.history !== history || entry.day !== day || entry.tz !== tz) {
+      // Other sites' days kept before a write of closed days are stale too: not kept for nothing.
+      for (const [s, e] of this.days) if (e.history !== history) this.days.delete(s)
+      entry = { history, day, tz, byDimension: new Map(), stale: new Map(), staleCount: 0, refresh: undefined }
+      this.days.set(site, entry)
     }
-    this.counts.dayReads++
-    const rows = read(dayQuery(site, day, tz)).then((raw) => {
-      const byDimension = new Map<string, SumsRow[]>()
-      for (const r of raw) {
-        const dim = String(r.dimension)
-        let list = byDimension.get(dim)
-        if (!list) byDimension.set(dim, (list = []))
-        list.push(sumsRow('', String(r.value), r))
+    const current = entry
+    let rows = current.byDimension.get(dimension)
+    if (rows) this.counts.dayHits++
+    else {
+      this.counts.dayReads++
+      const dims = [...asked].filter(([d, at]) => d === dimension || (now - at < WORKING_SET_MS && !current.byDimension.has(d))).map(([d]) => d)
+      for (const [d, at] of asked) if (now - at >= WORKING_SET_MS) asked.delete(d)
+      const read1 = read(dayQuery(site, day, tz, dims)).then((raw) => byDimensionOf(raw, dims))
+      for (const d of dims) current.byDimension.set(d, read1.then((m) => m.get(d)!))
+      rows = current.byDimension.get(dimension)!
+    }
+    try {
+      const values = await rows
+      await this.readStale(site, current, read)
+      return [...values.values()]
+    } catch (err) {
+      if (this.days.get(site) === current) this.days.delete(site)
+      throw err
+    }
+  }
+
+  /** Reads again the kept rows of today written since they were read, in one query at a time. */
+  private async readStale(site: string, entry: DayEntry, read: Reader): Promise<void> {
+    while (entry.stale.size || entry.refresh) {
+      if (!entry.refresh) {
+        const stale = entry.stale
+        entry.stale = new Map()
+        entry.staleCount = 0
+        this.counts.staleReads++
+        entry.refresh = (async () => {
+          const dims = [...stale.keys()]
+          const values = [...new Set([...stale.values()].flatMap((v) => [...v]))]
+          const fresh = byDimensionOf(await read(dayQuery(site, entry.day, entry.tz, dims, values)), dims)
+          for (const d of dims) {
+            const kept = await entry.byDimension.get(d)!
+            for (const v of stale.get(d)!) {
+              const row = fresh.get(d)!.get(v)
+              if (row) kept.set(v, row)
+              else kept.delete(v)
+            }
+          }
+        })().finally(() => {
+          entry.refresh = undefined
+        })
       }
-      return byDimension
-    })
-    const entry: DayEntry = { today, day, tz, rows }
-    this.days.set(site, entry)
-    rows.catch(() => {
-      if (this.days.get(site) === entry) this.days.delete(site)
-    })
-    return rows
+      await entry.refresh
+    }
   }
 
   /** Counts an entry's memory once read, and drops the least recently used past the budget. */
@@ -162,12 +233,24 @@ interface ClosedEntry {
   rows: Promise<SumsRow[]>
 }
 
+/** Today's rows of a site kept, by dimension and value, as read at one count of closed days' writes. */
 interface DayEntry {
-  today: number
+  history: number
   day: string
   tz: string
-  rows: Promise<Map<string, SumsRow[]>>
+  byDimension: Map<string, Promise<Map<string, SumsRow>>>
+  /** rows written since they were read: read again before they are used */
+  stale: Map<string, Set<string>>
+  staleCount: number
+  /** the reading again under way */
+  refresh: Promise<void> | undefined
 }
+
+/** Rows written since they were read, past which a site's day is read again whole. */
+const MAX_STALE = 5000
+
+/** A dimension asked of a site this recently is read with the others after a write. */
+const WORKING_SET_MS = 10 * 60_000
 
 /**
  * How long closed days are kept at most: the engine's own deletions (the TTL of old rows) pass
@@ -211,6 +294,16 @@ function sumsRow(bucket: string, val: string, r: Record<string, unknown>): SumsR
   return { bucket, val, sums: SUMS.map((s) => Number(r[s] ?? 0)), n: Number(r.n ?? 0) }
 }
 
+/** A day's rows by dimension, then value; every dimension asked has its map. */
+function byDimensionOf(raw: Record<string, unknown>[], dims: string[]): Map<string, Map<string, SumsRow>> {
+  const out = new Map<string, Map<string, SumsRow>>(dims.map((d) => [d, new Map()]))
+  for (const r of raw) {
+    const value = String(r.value)
+    out.get(String(r.dimension))?.set(value, sumsRow('', value, r))
+  }
+  return out
+}
+
 function sumsRows(raw: Record<string, unknown>[]): SumsRow[] {
   return raw.map((r) => sumsRow(String(r.bucket), String(r.val), r))
 }
@@ -225,21 +318,26 @@ function sumAll(rows: SumsRow[], bucket: string): SumsRow {
   return total
 }
 
-/** Rows of several parts added per (bucket, value), new objects: kept rows are not changed. */
-function add(parts: Iterable<SumsRow>[]): Iterable<SumsRow> {
-  const nonEmpty = parts.filter((p) => !Array.isArray(p) || p.length > 0)
-  if (nonEmpty.length <= 1) return nonEmpty[0] ?? []
+/**
+ * Closed days' rows and today's added per (bucket, value): a row of one alone is passed on as
+ * it is, a row of both is a new one (kept rows are never changed).
+ */
+function add(closed: SumsRow[], today: SumsRow[]): SumsRow[] {
+  if (!today.length) return closed
+  if (!closed.length) return today
   const byKey = new Map<string, SumsRow>()
-  for (const part of parts) {
-    for (const r of part) {
-      const key = `${r.bucket}\u0000${r.val}`
-      const seen = byKey.get(key)
-      if (!seen) byKey.set(key, { bucket: r.bucket, val: r.val, sums: [...r.sums], n: r.n })
-      else {
-        for (let i = 0; i < SUMS.length; i++) seen.sums[i]! += r.sums[i]!
-        seen.n += r.n
-      }
+  for (const r of today) byKey.set(`${r.bucket}\u0000${r.val}`, r)
+  const out: SumsRow[] = []
+  for (const r of closed) {
+    const key = `${r.bucket}\u0000${r.val}`
+    const t = byKey.get(key)
+    if (!t) {
+      out.push(r)
+      continue
     }
+    byKey.delete(key)
+    out.push({ bucket: r.bucket, val: r.val, sums: r.sums.map((x, i) => x + t.sums[i]!), n: r.n + t.n })
   }
-  return byKey.values()
+  for (const t of byKey.values()) out.push(t)
+  return out
 }

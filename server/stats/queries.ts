@@ -182,34 +182,39 @@ export function sumsQuery(plan: Plan, tz: string, storage: VisitorStorage): Buil
 }
 
 /**
- * One day's rows of every dimension of a site, with every sum and the unique visitors: what
- * the answer cache keeps of today (answer-cache.ts), one query for all of a view's panels.
+ * One day's rows of some dimensions of a site (of some values, if given), with every sum and
+ * the unique visitors: what the answer cache keeps of today (answer-cache.ts), one query for
+ * all of a view's panels.
  * The pieces unionQuery reads for a range of that one day: its hours of `counts_hourly`, its
  * rows of `visitors_daily` (none until it is rolled up), its sketches not rolled up yet.
  */
-export function dayQuery(site: string, day: string, tz: string): BuiltQuery {
+export function dayQuery(site: string, day: string, tz: string, dimensions: string[], values?: string[]): BuiltQuery {
   const params = {
     site,
+    dims: dimensions,
+    ...(values ? { vals: values } : {}),
     day,
     from: Math.floor(startOfDay(day, tz) / 1000),
     to: Math.floor(startOfDay(addDays(day, 1), tz) / 1000),
   }
   const zeros = SUMS.map((s) => `0 AS s_${s}`).join(', ')
+  // Only these values (rows written since they were read), when given.
+  const only = values ? ' AND value IN {vals:Array(String)}' : ''
   const sql = `
     SELECT dimension, value, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}, sum(n) AS n
     FROM (
         SELECT dimension, value, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
         FROM counts_hourly
-        WHERE site = {site:String} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
+        WHERE site = {site:String} AND dimension IN {dims:Array(String)}${only} AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
         GROUP BY dimension, value
       UNION ALL
         SELECT dimension, value, ${zeros}, visitors AS n
         FROM visitors_daily FINAL
-        WHERE site = {site:String} AND day = {day:Date}
+        WHERE site = {site:String} AND dimension IN {dims:Array(String)}${only} AND day = {day:Date}
       UNION ALL
         SELECT dimension, value, ${zeros}, uniqMerge(visitors) AS n
         FROM visitor_sketches
-        WHERE site = {site:String} AND day = {day:Date} AND day NOT IN (SELECT day FROM rolled_days)
+        WHERE site = {site:String} AND dimension IN {dims:Array(String)}${only} AND day = {day:Date} AND day NOT IN (SELECT day FROM rolled_days)
         GROUP BY dimension, value)
     GROUP BY dimension, value
     SETTINGS optimize_use_projections = 0`

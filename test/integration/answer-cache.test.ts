@@ -57,6 +57,7 @@ function scenario(tz: string, seed: number) {
   const clock = () => now
   const buffer = new EventBuffer(db, { flushIntervalMs: 3_600_000, batchMaxEvents: 1e9, bufferMaxEvents: 1e9, timezone: tz }, log, clock)
   const cache = new AnswerCache(db, { maxBytes: 64 * 1024 * 1024, now: clock })
+  buffer.onWritten((rows) => cache.written(rows))
   const visitors = Array.from({ length: 40 }, (_, i) => String(1_000_003 * (i + 1) + seed))
 
   /** One event's cells, as sessions/cells.ts makes them: the total and one value of each dimension. */
@@ -177,10 +178,17 @@ function scenario(tz: string, seed: number) {
     return answered
   }
 
+  /** `act` while requests are answered with the cache, read and kept at the same time. */
+  async function racing(act: () => Promise<void>): Promise<void> {
+    const plans = Array.from({ length: 12 }, () => planOf(body())).filter((r) => r !== undefined)
+    await Promise.all([act(), ...plans.map((r) => answerRows(db, r.p, tz, undefined, cache))])
+  }
+
   return {
     cache,
     buffer,
     check,
+    racing,
     write,
     random,
     now: () => now,
@@ -204,6 +212,7 @@ describe('answers kept in memory', () => {
         ['late events of closed days', () => s.write(20, s.now() - 5 * 86_400_000)],
         ['yesterday rolled up', () => rollupDay(db, addDays(today(), -1), tz)],
         ['today written again', () => s.write(15, s.now() - 600_000)],
+        ['today written while answers are read', () => s.racing(() => s.write(20, s.now() - 900_000))],
         ['across midnight', async () => s.advance(16 * 3_600_000)],
         ['the new today written', () => s.write(25, s.now() - 3_600_000)],
         ['the day before rolled up', () => rollupDay(db, addDays(today(), -1), tz)],
@@ -220,6 +229,7 @@ describe('answers kept in memory', () => {
       expect(s.cache.counts.closedReads).toBeGreaterThan(20)
       expect(s.cache.counts.dayHits).toBeGreaterThan(20)
       expect(s.cache.counts.dayReads).toBeGreaterThan(5)
+      expect(s.cache.counts.staleReads).toBeGreaterThan(3)
     }, 240_000)
   }
 })
@@ -239,18 +249,21 @@ describe('what invalidates them', () => {
     const before = reads()
     await s.write(10, s.now() - 600_000)
     await ask()
-    // Today's write: today read again, the closed days kept.
+    // Today's write: the rows it wrote read again, the rest of today and the closed days kept.
     expect(reads().closedReads).toBe(before.closedReads)
     expect(reads().closedHits).toBe(before.closedHits + 1)
-    expect(reads().dayReads).toBe(before.dayReads + 1)
-    // A late event of three days ago: the closed days read again.
+    expect(reads().dayReads).toBe(before.dayReads)
+    expect(reads().staleReads).toBe(before.staleReads + 1)
+    // A late event of three days ago: the closed days and today read again.
     await s.write(1, s.now() - 3 * 86_400_000)
     await ask()
     expect(reads().closedReads).toBe(before.closedReads + 1)
+    expect(reads().dayReads).toBe(before.dayReads + 1)
     // Nothing written: both kept.
     await ask()
     expect(reads().closedReads).toBe(before.closedReads + 1)
-    expect(reads().dayReads).toBe(before.dayReads + 2)
+    expect(reads().dayReads).toBe(before.dayReads + 1)
+    expect(reads().staleReads).toBe(before.staleReads + 1)
     // The rollup of yesterday writes closed days.
     await rollupDay(db, addDays(dayOf(s.now(), 'UTC'), -1), 'UTC')
     await ask()
@@ -265,7 +278,7 @@ describe('what invalidates them', () => {
       resolveDateRange('7d', Date.now(), 'UTC', 0) as never,
     )
     expect(await none.answer(p, 'UTC', async () => [], async () => ({ cleanMonths: new Set(), sketches: true }))).toBeUndefined()
-    const server = { statsWrites: undefined } as unknown as Db
+    const server = { historyWrites: undefined } as unknown as Db
     const remote = new AnswerCache(server, { maxBytes: 1 << 20 })
     expect(await remote.answer(p, 'UTC', async () => [], async () => ({ cleanMonths: new Set(), sketches: true }))).toBeUndefined()
   })

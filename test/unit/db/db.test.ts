@@ -30,34 +30,33 @@ describe('Db', () => {
     expect(new Db(client).writes).toBeUndefined()
   })
 
-  it("says which writes may change today's statistics or a closed day's, the latter known when a write ends", async () => {
+  it("counts the writes that may change a closed day's statistics, a batch of today's known when it ends", async () => {
     const { client, endWrites } = fakeClient()
     const db = new Db(client, { embeddedPath: path() })
-    expect(db.statsWrites).toEqual({ today: 0, history: 0 })
+    expect(db.historyWrites).toBe(0)
     let wroteClosedDays = false
     const writes = [
       db.insert({ table: 'salts', values: [] }, 'none'),
       db.insert({ table: 'cells_in', values: [] }, () => (wroteClosedDays ? 'all' : 'today')),
     ]
-    // Started: the write of today counts for today's answers, the other for none.
-    expect(db.statsWrites).toEqual({ today: 1, history: 0 })
+    expect(db.historyWrites).toBe(0)
     endWrites()
     await Promise.all(writes)
-    expect(db.statsWrites).toEqual({ today: 2, history: 0 })
+    expect(db.historyWrites).toBe(0)
     expect(db.writes).toBe(4)
     // A batch that turned out, when it ended, to hold a day closed meanwhile (midnight passed).
     const late = db.insert({ table: 'cells_in', values: [] }, () => (wroteClosedDays ? 'all' : 'today'))
     wroteClosedDays = true
     endWrites()
     await late
-    expect(db.statsWrites).toEqual({ today: 4, history: 1 })
-    // Unsaid: any statistic, at its start and its end.
+    expect(db.historyWrites).toBe(1)
+    // Unsaid: any day's, at its start and its end.
     const rollup = db.command({ query: 'INSERT INTO visitors_daily …' })
-    expect(db.statsWrites).toEqual({ today: 5, history: 2 })
+    expect(db.historyWrites).toBe(2)
     endWrites()
     await rollup
-    expect(db.statsWrites).toEqual({ today: 6, history: 3 })
-    expect(new Db(client).statsWrites).toBeUndefined()
+    expect(db.historyWrites).toBe(3)
+    expect(new Db(client).historyWrites).toBeUndefined()
   })
 
   it('keeps an answer until a write or the time is up, forgets a failure, and keeps nothing uncounted', async () => {
