@@ -10,20 +10,24 @@ import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
 import { openFirstView, type FirstView as View } from './first-view.ts'
-import { ROOT, SKAITS, startProcess } from './lib.ts'
+import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageviews } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
- * The dashboard's first view of 30 days against a year of synthetic aggregates for a site with
- * 100,000 pageviews a day: the real server on the seeded data directory, the real dashboard in
- * Chromium, timed from navigation until every number is on screen. The baseline, measured in
- * the same run, is the same API queries sent straight from Node (no browser, no rendering).
- * Bounded: the seed takes under a minute, each view a second or two; a timer stops it all.
- * The last line printed is JSON.
+ * The dashboard's first view of 30 days against a year of synthetic aggregates, for a site with
+ * 1,000 and one with 1,000,000 pageviews a day: the real server on the seeded data directory,
+ * the real dashboard in Chromium, timed from navigation until every number is on screen. Each
+ * view comes after a minute of the site's traffic was written (1 and 694 pageviews), as on a
+ * site with visitors, so today's rows are read again. The baseline, measured in the same run,
+ * is the same API queries sent straight from Node (no browser, no rendering).
+ * Bounded: the seed takes about a minute (BENCH_DATA_DIR keeps it; bench/queries.ts seeds the
+ * same sites), each view a second or two; a timer stops it all. The last line printed is JSON.
  */
-const SITE = 'bench.lv'
+const SITES = [
+  { domain: 'small.bench.lv', label: '1k/day', pageviewsPerDay: 1_000 },
+  { domain: 'large.bench.lv', label: '1M/day', pageviewsPerDay: 1_000_000 },
+]
 const DAYS = 365
-const PAGEVIEWS_PER_DAY = 100_000
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const KEY = 'bench-admin-key-0123456789abcdef'
 const OWNER = { email: 'bench@example.lv', password: 'a long bench passphrase' }
@@ -33,16 +37,13 @@ setTimeout(() => {
   process.exit(1)
 }, 10 * 60_000).unref()
 
-/** Opens the dashboard in a fresh page and waits until all numbers are shown (first-view.ts). */
-const firstView = (page: Page, url: string) => openFirstView(page, url, `/?site=${SITE}`)
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 // BENCH_DATA_DIR keeps the seeded data between runs (seeded once, never deleted).
 const kept = process.env.BENCH_DATA_DIR
 const dataDir = kept ?? mkdtempSync(path.join(tmpdir(), 'skaits-bench-dashboard-'))
 try {
-  // 1. A year of aggregates, ending yesterday (today is the live, unrolled day).
+  // 1. A year of aggregates for each site, ending yesterday (today holds its hours so far, unrolled).
   const today = dayOf(Date.now(), 'UTC')
   const from = addDays(today, -DAYS)
   const seedStarted = performance.now()
@@ -50,20 +51,21 @@ try {
   await migrate(db)
   const sites = new Sites(db)
   await sites.load()
-  const fresh = !sites.get(SITE)
-  if (fresh) await sites.add(SITE, Date.parse(`${from}T00:00:00Z`))
-  if (fresh) {
-    await seedYear(db, { site: SITE, from, days: DAYS, pageviewsPerDay: PAGEVIEWS_PER_DAY, liveHours: new Date().getUTCHours() + 1 })
-    await rollUpStaged(db)
+  let fresh = false
+  for (const s of SITES) {
+    if (sites.get(s.domain)) continue
+    fresh = true
+    await sites.add(s.domain, Date.parse(`${from}T00:00:00Z`))
+    await seedYear(db, { site: s.domain, from, days: DAYS, pageviewsPerDay: s.pageviewsPerDay, liveHours: new Date().getUTCHours() + 1 })
   }
-  const seeded = await countRows(db, SITE)
+  if (fresh) await rollUpStaged(db)
+  const seeded = Object.fromEntries(await Promise.all(SITES.map(async (s) => [s.label, await countRows(db, s.domain)] as const)))
   await db.close()
   const seedS = (performance.now() - seedStarted) / 1000
-  console.log(
-    `seeded ${DAYS} days (${from} … ${addDays(today, -1)}) in ${seedS.toFixed(1)} s: ${seeded.pageviews.toLocaleString('en')} pageviews, ` +
-      `counts_hourly ${seeded.counts_hourly.toLocaleString('en')} rows, visitors_daily ${seeded.visitors_daily.toLocaleString('en')}, ` +
-      `visitors_hourly ${seeded.visitors_hourly.toLocaleString('en')}`,
-  )
+  console.log(`seeded ${DAYS} days (${from} … ${addDays(today, -1)}) in ${seedS.toFixed(1)} s:`)
+  for (const [label, r] of Object.entries(seeded)) {
+    console.log(`  ${label}: ${r.pageviews.toLocaleString('en')} pageviews, counts_hourly ${r.counts_hourly.toLocaleString('en')} rows, visitors_daily ${r.visitors_daily.toLocaleString('en')}`)
+  }
 
   // 2. The current dashboard, and the real server on that data.
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
@@ -75,6 +77,11 @@ try {
     ISP_LOOKUP: 'off',
     // A view's queries, repeated for percentiles, are far more than a person's 120 a minute.
     STATS_RATE_PER_MINUTE: '0',
+    // The pageviews written before each view are written within moments (lib.ts, writePageviews).
+    FLUSH_INTERVAL_MS: String(FLUSH_MS),
+    INGEST_RATE_PER_MINUTE: '0',
+    // STATS_CACHE_MB=0 npm run bench:dashboard: the same views with nothing kept, for comparison.
+    ...(process.env.STATS_CACHE_MB ? { STATS_CACHE_MB: process.env.STATS_CACHE_MB } : {}),
     LOG_LEVEL: 'info',
   })
   const browser = await launchChromium()
@@ -86,63 +93,71 @@ try {
     })
     const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
     if (!session) throw new Error(`login failed: ${login.status}`)
-
-    // 3. First views: the first one meets a cold server; each opens a fresh browser context
-    //    (empty cache, as a first visit). Then the owner's morning visit: a new tab in a browser
-    //    that has the (immutable) assets cached already.
     const newContext = async () => {
       const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } })
       await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
       return context
     }
-    const views: View[] = []
-    for (let i = 0; i <= RUNS; i++) {
-      const context = await newContext()
-      views.push(await firstView(await context.newPage(), server.url))
-      await context.close()
-    }
-    const [cold, ...warm] = views
-    const last = warm.at(-1)!
-    const returning = await newContext()
-    await (await returning.newPage()).goto(`${server.url}/?site=${SITE}`)
-    const cached: View[] = []
-    for (let i = 0; i < RUNS; i++) {
-      const page = await returning.newPage()
-      cached.push(await firstView(page, server.url))
-      await page.close()
-    }
-    await returning.close()
 
-    // 4. Baseline: the same queries, straight from Node, all at once.
-    const direct: number[] = []
-    for (let i = 0; i < RUNS; i++) {
-      const started = performance.now()
-      await Promise.all(
-        last.api.map(async (a) => {
-          const res = a.body
-            ? await fetch(`${server.url}/api/v2/query`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: a.body })
-            : await fetch(`${server.url}/api/v1/stats/realtime/visitors?site_id=${SITE}`, { headers: { authorization: `Bearer ${KEY}` } })
-          if (!res.ok) throw new Error(`${a.label}: ${res.status} ${await res.text()}`)
-          await res.arrayBuffer()
-        }),
-      )
-      direct.push(performance.now() - started)
-    }
+    const results: Record<string, unknown>[] = []
+    for (const site of SITES) {
+      const firstView = (page: Page) => openFirstView(page, server.url, `/?site=${site.domain}`)
+      const traffic = () => writePageviews(server.url, site.domain, Math.max(1, Math.round(site.pageviewsPerDay / 1440)))
 
-    console.log('\nAPI requests of one first view (30 days), as the dashboard sends them:')
-    console.log(`${'query'.padEnd(62)} ${'ms'.padStart(6)}`)
-    for (const a of [...last.api].sort((x, y) => y.ms - x.ms)) console.log(`${a.label.padEnd(62)} ${String(a.ms).padStart(6)}`)
-    const firstViewMs = median(warm.map((v) => v.ms))
-    const apiOnlyMs = median(direct)
-    console.log('\n| | ms | requests (all / API) |')
-    console.log('|---|---|---|')
-    console.log(`| first view, cold server | ${cold!.ms.toFixed(0)} | ${cold!.requests} / ${cold!.api.length} |`)
-    console.log(`| first view, median of ${RUNS} | ${firstViewMs.toFixed(0)} | ${last.requests} / ${last.api.length} |`)
-    const cachedMs = median(cached.map((v) => v.ms))
-    console.log(`| first view, assets cached (new tab), median of ${RUNS} | ${cachedMs.toFixed(0)} | ${cached.at(-1)!.requests} / ${cached.at(-1)!.api.length} |`)
-    console.log(`| baseline: the same API queries from Node, median of ${RUNS} | ${apiOnlyMs.toFixed(0)} | ${last.api.length} |`)
-    console.log(
-      JSON.stringify({
+      // 3. First views: the first one of the site meets nothing kept; each opens a fresh browser
+      //    context (empty cache, as a first visit), after a minute of traffic. Then the owner's
+      //    morning visit: a new tab in a browser that has the (immutable) assets cached already.
+      const views: View[] = []
+      for (let i = 0; i <= RUNS; i++) {
+        if (i > 0) await traffic()
+        const context = await newContext()
+        views.push(await firstView(await context.newPage()))
+        await context.close()
+      }
+      const [cold, ...warm] = views
+      const last = warm.at(-1)!
+      const returning = await newContext()
+      await (await returning.newPage()).goto(`${server.url}/?site=${site.domain}`)
+      const cached: View[] = []
+      for (let i = 0; i < RUNS; i++) {
+        await traffic()
+        const page = await returning.newPage()
+        cached.push(await firstView(page))
+        await page.close()
+      }
+      await returning.close()
+
+      // 4. Baseline: the same queries, straight from Node, all at once, after the same traffic.
+      const direct: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        await traffic()
+        const started = performance.now()
+        await Promise.all(
+          last.api.map(async (a) => {
+            const res = a.body
+              ? await fetch(`${server.url}/api/v2/query`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: a.body })
+              : await fetch(`${server.url}/api/v1/stats/realtime/visitors?site_id=${site.domain}`, { headers: { authorization: `Bearer ${KEY}` } })
+            if (!res.ok) throw new Error(`${a.label}: ${res.status} ${await res.text()}`)
+            await res.arrayBuffer()
+          }),
+        )
+        direct.push(performance.now() - started)
+      }
+
+      console.log(`\n${site.label}: API requests of one first view (30 days), as the dashboard sends them:`)
+      console.log(`${'query'.padEnd(62)} ${'ms'.padStart(6)}`)
+      for (const a of [...last.api].sort((x, y) => y.ms - x.ms)) console.log(`${a.label.padEnd(62)} ${String(a.ms).padStart(6)}`)
+      const firstViewMs = median(warm.map((v) => v.ms))
+      const apiOnlyMs = median(direct)
+      const cachedMs = median(cached.map((v) => v.ms))
+      console.log('\n| | ms | requests (all / API) |')
+      console.log('|---|---|---|')
+      console.log(`| first view, nothing kept yet | ${cold!.ms.toFixed(0)} | ${cold!.requests} / ${cold!.api.length} |`)
+      console.log(`| first view after a minute's traffic, median of ${RUNS} | ${firstViewMs.toFixed(0)} | ${last.requests} / ${last.api.length} |`)
+      console.log(`| the same, assets cached (new tab), median of ${RUNS} | ${cachedMs.toFixed(0)} | ${cached.at(-1)!.requests} / ${cached.at(-1)!.api.length} |`)
+      console.log(`| baseline: the same API queries from Node, median of ${RUNS} | ${apiOnlyMs.toFixed(0)} | ${last.api.length} |`)
+      results.push({
+        site: site.label,
         first_view_ms: Math.round(firstViewMs),
         first_view_cold_ms: Math.round(cold!.ms),
         first_view_cached_ms: Math.round(cachedMs),
@@ -150,12 +165,11 @@ try {
         api_requests: last.api.length,
         api_only_ms: Math.round(apiOnlyMs),
         ratio: Number((firstViewMs / apiOnlyMs).toFixed(2)),
-        goal_ms: 1000,
-        seed_s: Number(seedS.toFixed(1)),
-        pageviews_per_day: PAGEVIEWS_PER_DAY,
-        counts_hourly_rows: seeded.counts_hourly,
-      }),
-    )
+        pageviews_per_day: site.pageviewsPerDay,
+        counts_hourly_rows: seeded[site.label]!.counts_hourly,
+      })
+    }
+    console.log(JSON.stringify({ goal_ms: 1000, seed_s: Number(seedS.toFixed(1)), stats_cache_mb: process.env.STATS_CACHE_MB ?? 'default', sites: results }))
   } finally {
     await browser.close()
     await server.stop()

@@ -140,16 +140,20 @@ const WRITE_SETTLE_MS = 120
 const BENCH_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 
 /**
- * One pageview of a site, sent and given time to be written (the server started with
- * FLUSH_INTERVAL_MS=FLUSH_MS): the next view of the site reads today again, as on a site with
- * visitors, where every flush writes today.
+ * `n` pageviews of a site (pages drawn from 20,000 by Zipf's law, as a busy site's), sent and
+ * given time to be written (the server started with FLUSH_INTERVAL_MS=FLUSH_MS): the next view
+ * reads again the rows they wrote, as on a site with visitors, where every flush writes today.
  */
-export async function writePageview(url: string, domain: string): Promise<void> {
-  const res = await fetch(`${url}/api/event`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain', 'user-agent': BENCH_UA },
-    body: JSON.stringify({ n: 'pageview', u: `https://${domain}/bench/written`, d: domain, w: 1280 }),
-  })
-  if (res.status !== 202) throw new Error(`the bench's pageview was refused: ${res.status} ${await res.text()}`)
+export async function writePageviews(url: string, domain: string, n: number, random: () => number = Math.random): Promise<void> {
+  const one = async () => {
+    const page = Math.floor(20_000 ** random())
+    const res = await fetch(`${url}/api/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'user-agent': BENCH_UA },
+      body: JSON.stringify({ n: 'pageview', u: `https://${domain}/bench/p-${page}`, d: domain, w: 1280 }),
+    })
+    if (res.status !== 202) throw new Error(`the bench's pageview was refused: ${res.status} ${await res.text()}`)
+  }
+  for (let sent = 0; sent < n; sent += 8) await Promise.all(Array.from({ length: Math.min(8, n - sent) }, one))
   await new Promise((r) => setTimeout(r, WRITE_SETTLE_MS))
 }

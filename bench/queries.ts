@@ -10,7 +10,7 @@ import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
 import { openFirstView, type ApiRequest } from './first-view.ts'
-import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageview } from './lib.ts'
+import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageviews } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
@@ -21,8 +21,12 @@ import { countRows, rollUpStaged, seedYear } from './seed.ts'
  * - the dashboard's first view: exactly the API requests the real dashboard sends for it
  *   (recorded from the built dashboard in Chromium, at the window size bench/dashboard.ts
  *   uses), sent again from Node all at once through at most 6 connections, as the browser
- *   does (HTTP/1.1, 6 connections per host); timed until the last answer is read;
- * - each of those requests alone, one after another.
+ *   does (HTTP/1.1, 6 connections per host); timed until the last answer is read. Timed in
+ *   three states of the server's answer cache (server/stats/answer-cache.ts): the very first
+ *   view since the server started (nothing kept); each view after a minute of the site's
+ *   traffic was written (the rows it wrote are read again: the goals are measured here, as a
+ *   site with visitors lives); again with nothing written since (every answer kept);
+ * - each of those requests alone, one after another, nothing written since.
  *
  * p50 and p95 over repeated runs (bounded in count and in time), and the server's CPU time per
  * run, which the other work on a shared machine hardly changes. "1 day" is yesterday, the last
@@ -161,7 +165,7 @@ try {
     ISP_LOOKUP: 'off',
     // A view's queries, repeated for percentiles, are far more than a person's 120 a minute.
     STATS_RATE_PER_MINUTE: '0',
-    // A pageview before each view is written within moments (lib.ts, writePageview).
+    // The pageviews written before each view are written within moments (lib.ts, writePageviews).
     FLUSH_INTERVAL_MS: String(FLUSH_MS),
     INGEST_RATE_PER_MINUTE: '0',
   }
@@ -183,7 +187,7 @@ try {
       site: string
       range: string
       requests: number
-      /** the view right after a pageview of the site was written: today read again (the goals) */
+      /** the view right after a minute of the site's traffic was written: its rows of today read again (the goals) */
       first_view: Stats & { cpu_ms: number }
       /** the very first time the view is asked for since the server started: nothing kept yet */
       cold_ms: number
@@ -192,9 +196,11 @@ try {
       queries: (Stats & { label: string; cpu_ms: number })[]
     }
     let writes = 0
-    const written = async (domain: string) => {
-      await writePageview(server.url, domain)
-      writes++
+    /** A minute of the site's traffic (one pageview at least), written before a view. */
+    const written = async (site: (typeof SITES)[number]) => {
+      const n = Math.max(1, Math.round(site.pageviewsPerDay / 1440))
+      await writePageviews(server.url, site.domain, n)
+      writes += n
     }
     // The server's CPU time (all its threads, the engine's included) per run: unlike the
     // time waited, it hardly changes with what else the machine is doing.
@@ -209,20 +215,25 @@ try {
       for (const r of RANGES) {
         const requests = views.get(`${s.domain} ${r.key}`)!
         const coldMs = round(await view(requests))
-        // Each run after a pageview written, as on a site with visitors: the time waited for the
-        // write is not counted, its CPU is (a few ms of the ingest's).
-        const firstView = await withCpu(() =>
-          repeat(async () => {
-            await written(s.domain)
-            return view(requests)
-          }, VIEW_RUNS, VIEW_BUDGET_MS),
-        )
+        // Each run after a minute of the site's traffic written (1, 69 and 694 pageviews), as a
+        // view a minute after the last: neither the time waited for the writes nor the CPU
+        // they took is counted (the merges they start may run during the view, and are).
+        // The server's CPU is counted during the views alone.
+        let viewCpu = 0
+        const afterTraffic = await repeat(async () => {
+          await written(s)
+          const before = cpuMs(pid)
+          const ms = await view(requests)
+          viewCpu += cpuMs(pid) - before
+          return ms
+        }, VIEW_RUNS, VIEW_BUDGET_MS)
+        const firstView = { ...stats(afterTraffic), cpu_ms: round(viewCpu / afterTraffic.length) }
         const unchanged = await withCpu(() => repeat(() => view(requests), VIEW_RUNS, VIEW_BUDGET_MS))
         const queries = []
         for (const q of requests) queries.push({ label: q.label, ...(await withCpu(() => repeat(() => send(q), QUERY_RUNS, QUERY_BUDGET_MS))) })
         cells.push({ site: s.label, range: r.key, requests: requests.length, first_view: firstView, cold_ms: coldMs, unchanged, queries })
         console.log(
-          `\n${s.label}, ${r.label}: first view after a pageview p50 ${firstView.p50} ms, p95 ${firstView.p95} ms, server CPU ${firstView.cpu_ms} ms ` +
+          `\n${s.label}, ${r.label}: first view after a minute's traffic p50 ${firstView.p50} ms, p95 ${firstView.p95} ms, server CPU ${firstView.cpu_ms} ms ` +
             `(${firstView.n} runs, ${requests.length} requests at once; load average ${load()[0]}); ` +
             `the very first ${coldMs} ms; with nothing written since p50 ${unchanged.p50} ms, p95 ${unchanged.p95} ms, server CPU ${unchanged.cpu_ms} ms`,
         )
@@ -233,6 +244,36 @@ try {
       }
     }
     agent.destroy()
+    const todayOfFirst = await todayPageviews(server.url, SITES[0]!.domain)
+    await server.stop()
+
+    // 3b. The baseline, in the same run: the same views after the same traffic, on the same data,
+    //     from a server that keeps no answer (STATS_CACHE_MB=0): every answer read from
+    //     ClickHouse, as before the answer cache.
+    const plain = await startProcess(SKAITS, { ...env, STATS_CACHE_MB: '0' })
+    const baseline = new Map<string, Stats>()
+    try {
+      const plainAgent = new http.Agent({ keepAlive: true, maxSockets: BROWSER_CONNECTIONS })
+      for (const s of SITES) {
+        for (const r of RANGES) {
+          const requests = views.get(`${s.domain} ${r.key}`)!
+          const viewPlain = async () => {
+            const t = performance.now()
+            await Promise.all(requests.map((q) => timed(plain.url, q, plainAgent)))
+            return performance.now() - t
+          }
+          await viewPlain()
+          const times = await repeat(async () => {
+            await writePageviews(plain.url, s.domain, Math.max(1, Math.round(s.pageviewsPerDay / 1440)))
+            return viewPlain()
+          }, VIEW_RUNS, VIEW_BUDGET_MS)
+          baseline.set(`${s.label} ${r.key}`, stats(times))
+        }
+      }
+      plainAgent.destroy()
+    } finally {
+      await plain.stop()
+    }
 
     // 4. The summary: first views by site and range, and how time grows with the range.
     const cell = (site: string, range: string) => cells.find((c) => c.site === site && c.range === range)!
@@ -247,8 +288,8 @@ try {
         },
       ]),
     )
-    console.log(`\n${writes} pageviews written before views; the 1k/day site's today: ${await todayPageviews(server.url, SITES[0]!.domain)} pageviews`)
-    console.log(`\nFirst view after a pageview (all its API requests at once): ms p50 / p95 (server CPU ms); load average now ${load().join(' ')}`)
+    console.log(`\n${writes} pageviews written before views (a minute of each site's traffic before each); the first site's today: ${todayOfFirst} pageviews`)
+    console.log(`\nFirst view after a minute's traffic (all its API requests at once): ms p50 / p95 (server CPU ms); load average now ${load().join(' ')}`)
     console.log(`| site | ${RANGES.map((r) => r.label).join(' | ')} | 30 d / 1 d | 12 mo / 30 d |`)
     console.log(`|---|${RANGES.map(() => '---').join('|')}|---|---|`)
     for (const s of SITES) {
@@ -257,6 +298,15 @@ try {
       console.log(`| ${s.label} | ${fv.map((f) => `${f.p50} / ${f.p95} (${f.cpu_ms})`).join(' | ')} | ${g['30d_over_1d']}× | ${g['12mo_over_30d']}× |`)
     }
     console.log('(the range grows 30× from 1 day to 30 days, and about 12× from 30 days to 12 months)')
+    console.log('\nThe baseline in the same run: the same views after the same traffic, nothing kept (STATS_CACHE_MB=0): ms p50 / p95, and p95 without over with')
+    console.log(`| site | ${RANGES.map((r) => r.label).join(' | ')} |`)
+    console.log(`|---|${RANGES.map(() => '---').join('|')}|`)
+    for (const s of SITES) {
+      console.log(`| ${s.label} | ${RANGES.map((r) => {
+        const b = baseline.get(`${s.label} ${r.key}`)!
+        return `${b.p50} / ${b.p95} (${round(b.p95 / cell(s.label, r.key).first_view.p95)}×)`
+      }).join(' | ')} |`)
+    }
     console.log('\nThe same views: the very first since the server started / p95 with nothing written since (server CPU ms)')
     console.log(`| site | ${RANGES.map((r) => r.label).join(' | ')} |`)
     console.log(`|---|${RANGES.map(() => '---').join('|')}|`)
@@ -290,6 +340,7 @@ try {
         },
         growth,
         view_goals: viewGoals,
+        baseline_no_cache: Object.fromEntries(baseline),
         size_growth: bySize,
         first_view_ms: Object.fromEntries(SITES.map((s) => [s.label, Object.fromEntries(RANGES.map((r) => [r.key, cell(s.label, r.key).first_view]))])),
         cells,
