@@ -36,6 +36,8 @@ export class AnswerCache {
   /** the dimensions asked of each site, and when last */
   private readonly asked = new Map<string, Map<string, number>>()
   private bytes = 0
+  /** closed days found too large to keep (key → when), asked of the engine for MAX_AGE_MS */
+  private readonly oversized = new Map<string, number>()
   /** the closed days' write count the kept entries were read at */
   private history = -1
   /** what was answered from memory and what had to be read, for tests and the bench */
@@ -58,9 +60,13 @@ export class AnswerCache {
     const split = splitOf(plan)
     if (!split || !this.enabled()) return undefined
     const closedTo = split.closedTo
+    const closedPlan: Plan | undefined = closedTo ? { ...plan, range: { ...plan.range, to: closedTo } } : undefined
+    // Too many rows to keep: the engine's top values (queries.ts) cost less than all of them.
+    const oversizedAt = closedPlan && this.oversized.get(closedKey(closedPlan, tz))
+    if (oversizedAt !== undefined && this.now() - oversizedAt < MAX_AGE_MS) return undefined
     const today = split.today
     const [closed, rows] = await Promise.all([
-      closedTo ? this.closedRows({ ...plan, range: { ...plan.range, to: closedTo } }, tz, read, storage) : [],
+      closedPlan ? this.closedRows(closedPlan, tz, read, storage) : [],
       today ? this.dayRows(plan.site, plan.dimension, today, tz, read) : undefined,
     ])
     let live: SumsRow[] = []
@@ -102,7 +108,7 @@ export class AnswerCache {
 
   /** The rows of a plan's closed days, from memory when nothing since may have changed them. */
   private async closedRows(plan: Plan, tz: string, read: Reader, storage: (p: Plan) => Promise<VisitorStorage>): Promise<SumsRow[]> {
-    const key = JSON.stringify([plan.site, plan.dimension, plan.byValue, plan.granularity ?? '', tz, plan.range.from, plan.range.to])
+    const key = closedKey(plan, tz)
     const history = this.db.historyWrites!
     // Closed days written since: nothing kept is current any more.
     if (history !== this.history) {
@@ -159,8 +165,8 @@ export class AnswerCache {
       this.counts.dayReads++
       const dims = [...asked].filter(([d, at]) => d === dimension || (now - at < WORKING_SET_MS && !current.byDimension.has(d))).map(([d]) => d)
       for (const [d, at] of asked) if (now - at >= WORKING_SET_MS) asked.delete(d)
-      const read1 = read(dayQuery(site, day, tz, dims)).then((raw) => byDimensionOf(raw, dims))
-      for (const d of dims) current.byDimension.set(d, read1.then((m) => m.get(d)!))
+      const reading = read(dayQuery(site, day, tz, dims)).then((raw) => byDimensionOf(raw, dims))
+      for (const d of dims) current.byDimension.set(d, reading.then((m) => m.get(d)!))
       rows = current.byDimension.get(dimension)!
     }
     try {
@@ -208,6 +214,8 @@ export class AnswerCache {
     // One answer larger than a quarter of the budget would push out all the others.
     if (entry.bytes > this.options.maxBytes / 4) {
       this.closed.delete(key)
+      this.oversized.set(key, this.now())
+      for (const [k, at] of this.oversized) if (this.now() - at > MAX_AGE_MS) this.oversized.delete(k)
       return
     }
     this.bytes += entry.bytes
@@ -272,6 +280,10 @@ export function splitOf(plan: Plan): { closedTo?: string; today?: string } | und
   // Today's hours of a dimension are not kept apart: its answer is the engine's.
   if (plan.granularity === 'hour') return undefined
   return from < today ? { closedTo: addDays(today, -1), today } : { today }
+}
+
+function closedKey(plan: Plan, tz: string): string {
+  return JSON.stringify([plan.site, plan.dimension, plan.byValue, plan.granularity ?? '', tz, plan.range.from, plan.range.to])
 }
 
 /** Today's bucket in a plan's time buckets ('' without). */

@@ -270,6 +270,25 @@ describe('what invalidates them', () => {
     expect(reads().closedReads).toBe(before.closedReads + 2)
   }, 60_000)
 
+  it('answers from the engine what is too large to keep, the same rows', async () => {
+    const s = scenario('UTC', SEED + 11)
+    await s.write(60, s.now() - 20 * 86_400_000)
+    const small = new AnswerCache(db, { maxBytes: 4000, now: s.now })
+    const req = queryRequest.parse({ site_id: 'a.lv', metrics: ['visitors', 'pageviews'], date_range: '30d', dimensions: ['time:day', 'event:page'] })
+    const range = resolveDateRange(req.date_range, s.now(), 'UTC', 0)
+    if ('error' in range) throw new Error(range.error)
+    const p = plan(req, { domain: 'a.lv', settings: { sections: [] } }, range)
+    const shape = (rows: Record<string, unknown>[]) => rows.map((r) => [r.bucket, r.val, Number(r.visitors), Number(r.pageviews)])
+    const expected = shape(await answerRows(db, p, 'UTC'))
+    expect(expected.length).toBeGreaterThan(5)
+    expect(shape(await answerRows(db, p, 'UTC', undefined, small))).toEqual(expected)
+    expect(small.counts.closedReads).toBe(1)
+    // Found too large once: left to the engine's own query, which reads the top values only.
+    expect(shape(await answerRows(db, p, 'UTC', undefined, small))).toEqual(expected)
+    expect(small.counts.closedReads).toBe(1)
+    expect(small.counts.closedHits).toBe(0)
+  }, 60_000)
+
   it('keeps nothing with a zero budget, and never for a ClickHouse server (other processes write to it)', async () => {
     const none = new AnswerCache(db, { maxBytes: 0 })
     const p = plan(
