@@ -72,7 +72,7 @@ export class AnswerCache {
     let live: SumsRow[] = []
     if (today && rows) {
       const bucket = bucketOfDay(plan, today)
-      live = plan.byValue ? rows.map((r) => ({ ...r, bucket })) : [sumAll(rows, bucket)]
+      live = !plan.byValue ? [sumAll(rows, bucket)] : bucket ? rows.map((r) => ({ ...r, bucket })) : rows
     }
     return finish(add(closed, live), plan)
   }
@@ -332,24 +332,36 @@ function sumAll(rows: SumsRow[], bucket: string): SumsRow {
 
 /**
  * Closed days' rows and today's added per (bucket, value): a row of one alone is passed on as
- * it is, a row of both is a new one (kept rows are never changed).
+ * it is, a row of both is a new one (kept rows are never changed). Kept closed rows are looked
+ * up by an index made once for them: a request touches only as many rows as today has.
  */
 function add(closed: SumsRow[], today: SumsRow[]): SumsRow[] {
   if (!today.length) return closed
   if (!closed.length) return today
-  const byKey = new Map<string, SumsRow>()
-  for (const r of today) byKey.set(`${r.bucket}\u0000${r.val}`, r)
-  const out: SumsRow[] = []
-  for (const r of closed) {
-    const key = `${r.bucket}\u0000${r.val}`
-    const t = byKey.get(key)
-    if (!t) {
-      out.push(r)
+  const index = indexOf(closed)
+  const out = closed.slice()
+  for (const t of today) {
+    const i = index.get(rowKey(t))
+    if (i === undefined) {
+      out.push(t)
       continue
     }
-    byKey.delete(key)
-    out.push({ bucket: r.bucket, val: r.val, sums: r.sums.map((x, i) => x + t.sums[i]!), n: r.n + t.n })
+    const r = closed[i]!
+    out[i] = { bucket: r.bucket, val: r.val, sums: r.sums.map((x, j) => x + t.sums[j]!), n: r.n + t.n }
   }
-  for (const t of byKey.values()) out.push(t)
   return out
+}
+
+/** A row's (bucket, value); rows of one answer all have a bucket, or none. */
+const rowKey = (r: SumsRow): string => (r.bucket ? `${r.bucket}\u0000${r.val}` : r.val)
+
+const indexes = new WeakMap<SumsRow[], Map<string, number>>()
+
+function indexOf(rows: SumsRow[]): Map<string, number> {
+  let index = indexes.get(rows)
+  if (!index) {
+    index = new Map(rows.map((r, i) => [rowKey(r), i]))
+    indexes.set(rows, index)
+  }
+  return index
 }

@@ -42,33 +42,42 @@ export function finish(rows: Iterable<SumsRow>, plan: Plan): Record<string, unkn
 function top(rows: SumsRow[], plan: Plan): SumsRow[] {
   const k = plan.offset + plan.limit
   if (!plan.orderBy.length) return rows.slice(0, k)
-  const keys = [...plan.orderBy.map(([key, dir]) => [orderKey(key, plan), dir === 'asc' ? 1 : -1] as const), ['bucket', 1] as const, ['val', 1] as const]
-  const keyOf = (r: SumsRow, key: string): unknown =>
-    key === 'bucket' ? r.bucket : key === 'val' ? r.val : metricOf(METRIC_DEFS[key as Metric].combine, r, plan)
-  const items = rows.map((r) => ({ r, k: keys.map(([key]) => keyOf(r, key)) }))
-  const compare = (a: { k: unknown[] }, b: { k: unknown[] }) => {
-    for (let i = 0; i < keys.length; i++) {
-      const c = compareValues(a.k[i], b.k[i], keys[i]![1])
+  const keys = [
+    ...plan.orderBy.map(([key, dir]) => ({ get: getter(orderKey(key, plan), plan), sign: dir === 'asc' ? (1 as const) : (-1 as const) })),
+    { get: (r: SumsRow) => r.bucket, sign: 1 as const },
+    { get: (r: SumsRow) => r.val, sign: 1 as const },
+  ]
+  const compare = (a: SumsRow, b: SumsRow) => {
+    for (const { get, sign } of keys) {
+      const c = compareValues(get(a), get(b), sign)
       if (c !== 0) return c
     }
     return 0
   }
-  if (k * 8 >= items.length) return items.sort(compare).map((x) => x.r)
+  if (k * 8 >= rows.length) return [...rows].sort(compare)
   // Kept sorted, k at most: a row enters where it belongs, the last falls out.
-  const best: typeof items = []
-  for (const x of items) {
-    if (best.length === k && compare(x, best[k - 1]!) >= 0) continue
+  const best: SumsRow[] = []
+  for (const r of rows) {
+    if (best.length === k && compare(r, best[k - 1]!) >= 0) continue
     let lo = 0
     let hi = best.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (compare(x, best[mid]!) < 0) hi = mid
+      if (compare(r, best[mid]!) < 0) hi = mid
       else lo = mid + 1
     }
-    best.splice(lo, 0, x)
+    best.splice(lo, 0, r)
     if (best.length > k) best.pop()
   }
-  return best.map((x) => x.r)
+  return best
+}
+
+/** What a row is ordered by, for a key of orderKey: its bucket, its value or a metric. */
+function getter(key: string, plan: Plan): (r: SumsRow) => unknown {
+  if (key === 'bucket') return (r) => r.bucket
+  if (key === 'val') return (r) => r.val
+  const how = METRIC_DEFS[key as Metric].combine
+  return (r) => metricOf(how, r, plan)
 }
 
 /** metricSql (metric-sql.ts), worked out in memory. */
