@@ -38,6 +38,8 @@ import { SaltStore } from './privacy/salts.ts'
 import { Maintenance } from './rollup/maintenance.ts'
 import { scriptRoute } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
+import { RelabelJobs } from './sections/relabel-jobs.ts'
+import { resumeRelabels } from './sites/section-relabel.ts'
 import { sectionsRoute } from './sites/sections-route.ts'
 import { hostnamesRoute } from './sites/hostnames-route.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
@@ -183,7 +185,9 @@ export async function createSkaits(
   // Each sub-app is mounted under the prefix of the URLs it owns (docs/design.md, Layout).
   app.route('/api', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))
-  app.route('/api/sites', sectionsRoute({ db, sites, timezone: config.timezone, clock }))
+  // Relabeling a site's history after its section rules changed, in the background.
+  const relabels = new RelabelJobs({ db, log, now: clock })
+  app.route('/api/sites', sectionsRoute({ db, sites, jobs: relabels, timezone: config.timezone, clock }))
   app.route('/api/sites', hostnamesRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
   app.route('/api', adminRoute(admin))
@@ -233,6 +237,10 @@ export async function createSkaits(
       access.startRefresh(log)
       partners.startRefresh(log)
     }
+    // Only one process opens the embedded engine's data: no other one can be relabeling it.
+    // Nodes of a server or cluster restart together, and two relabels of the same hours at
+    // once would count them twice; there the settings page offers to run it again.
+    if (config.clickhouse.kind === 'embedded') resumeRelabels({ sites, jobs: relabels, timezone: config.timezone, clock }, log)
   }
 
   return {
@@ -250,7 +258,7 @@ export async function createSkaits(
     async drain() {
       shuttingDown = true
       maintenance.stop()
-      await Promise.all([access.stopRefresh(), partners.stopRefresh()])
+      await Promise.all([access.stopRefresh(), partners.stopRefresh(), relabels.stop()])
       enricher.close()
       await buffer.close()
     },

@@ -1,22 +1,45 @@
 import { Hono } from 'hono'
 import type { Db } from '../db/client.ts'
 import { managedSite, type SiteEnv } from './managed-site.ts'
-import { relabelSections } from '../sections/relabel.ts'
+import { estimateSeconds, planRelabel } from '../sections/relabel.ts'
+import type { RelabelJobs, RelabelStatus } from '../sections/relabel-jobs.ts'
 import { sectionRules } from '../sections/rules.ts'
 import { addDays, dayOf } from '../time.ts'
+import { relabelRequest, relabelStatus } from './section-relabel.ts'
 import type { Sites } from './sites.ts'
 
-/** A site's section rules, for owners and the admin credentials. */
-export function sectionsRoute(deps: { db: Db; sites: Sites; timezone: string; clock: () => number }) {
+/**
+ * A site's section rules, for owners and the admin credentials. Saving them answers at once;
+ * the history is relabeled in the background (sections/relabel-jobs.ts), one relabel per site
+ * at a time, and `GET …/sections/relabel` says how far it is.
+ */
+export function sectionsRoute(deps: { db: Db; sites: Sites; jobs: RelabelJobs; timezone: string; clock: () => number }) {
   const app = new Hono<SiteEnv>()
   app.use('/:domain/sections', ...managedSite(deps.sites))
+  app.use('/:domain/sections/relabel', ...managedSite(deps.sites))
 
-  app.get('/:domain/sections', (c) => {
-    const site = c.get('site')
-    return c.json({ rules: site.settings.sections, since: site.settings.sectionsSince ?? null })
+  const busy = (status: RelabelStatus) => ({
+    error: `the history is still being relabeled to the rules saved before (${status.done} of ${status.total} steps); save again when it is done`,
+    relabel: status,
   })
 
-  /** Replaces the rules; new events follow them at once and history is relabeled. */
+  /** The rules, the last relabel, and what saving now would do: from which day, and about how long it takes. */
+  app.get('/:domain/sections', async (c) => {
+    const site = c.get('site')
+    const relabel = relabelStatus(deps, site)
+    const now = deps.clock()
+    const cutoff = hourStart(now)
+    const firstNewDay = addDays(dayOf(now, deps.timezone), 1)
+    const plan = relabel?.state === 'running' ? undefined : await planRelabel(deps.db, site.domain, cutoff, firstNewDay, deps.timezone)
+    return c.json({
+      rules: site.settings.sections,
+      since: site.settings.sectionsSince ?? null,
+      relabel,
+      next: { since: firstNewDay, before: new Date(cutoff * 1000).toISOString(), rows: plan?.rows ?? null, seconds: plan ? estimateSeconds(plan) : null },
+    })
+  })
+
+  /** Replaces the rules; new events follow them at once, and the history is relabeled in the background. */
   app.put('/:domain/sections', async (c) => {
     const site = c.get('site')
     const body = await c.req.json().catch(() => undefined)
@@ -27,10 +50,28 @@ export function sectionsRoute(deps: { db: Db; sites: Sites; timezone: string; cl
     }
     const now = deps.clock()
     const since = addDays(dayOf(now, deps.timezone), 1)
-    const updated = await deps.sites.updateSettings(site.domain, { ...site.settings, sections: parsed.data, sectionsSince: since }, now)
-    const cutoff = Math.floor(now / 3_600_000) * 3600
-    const { pages } = await relabelSections(deps.db, site.domain, updated.sectionOf, cutoff, since, deps.timezone)
-    return c.json({ rules: parsed.data, since, relabeled: { pages, before: new Date(cutoff * 1000).toISOString() } })
+    const started = deps.jobs.start(site.domain, async () => {
+      const settings = { ...site.settings, sections: parsed.data, sectionsSince: since, sectionsRelabelBefore: hourStart(now) }
+      return relabelRequest(deps, await deps.sites.updateSettings(site.domain, settings, now))
+    })
+    if (!started) return c.json(busy(deps.jobs.status(site.domain)!), 409)
+    return c.json({ rules: parsed.data, since, relabel: await started })
+  })
+
+  app.get('/:domain/sections/relabel', (c) => c.json({ relabel: relabelStatus(deps, c.get('site')) }))
+
+  /** Runs again a relabel that failed or that a stop cut short, to the rules as they are. */
+  app.post('/:domain/sections/relabel', async (c) => {
+    const site = c.get('site')
+    if (site.settings.sectionsRelabelBefore === undefined && !deps.jobs.running(site.domain)) {
+      return c.json({ error: 'nothing to relabel: the history already follows the current rules' }, 409)
+    }
+    const started = deps.jobs.start(site.domain, async () => relabelRequest(deps, site))
+    if (!started) return c.json(busy(deps.jobs.status(site.domain)!), 409)
+    return c.json({ relabel: await started })
   })
   return app
 }
+
+/** The start of the current hour, in Unix seconds: hours before it are complete. */
+const hourStart = (ms: number) => Math.floor(ms / 3_600_000) * 3600

@@ -8,6 +8,11 @@ export interface SiteSettings {
   sections: SectionRule[]
   /** first day whose per-section visits and visitors follow the current rules */
   sectionsSince?: string
+  /**
+   * set while the history before this instant (Unix seconds) waits to be relabeled to the
+   * current rules (sites/section-relabel.ts), so a relabel cut short by a restart is run again
+   */
+  sectionsRelabelBefore?: number
   /** URL hosts whose events count (hostnames.ts); unset: the domain and its subdomains */
   hostnames?: string[]
   /** a minimum crowd for every reader, the owner included (server/stats/crowd.ts); unset: exact for the owner */

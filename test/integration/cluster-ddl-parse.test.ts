@@ -44,6 +44,10 @@ async function clusterStatements(): Promise<string[]> {
   const rec = recordingDb((sql, params) => {
     if (sql.includes('system.tables')) return (params.names as string[]).map((name) => ({ name, create_table_query: '' }))
     if (sql.includes('count() AS n FROM salts')) return [{ n: 1 }]
+    // A relabel of one hour of one page, and of one month of visitors.
+    if (sql.includes('count() AS rows FROM counts_hourly')) return [{ h: 1_699_995_600, rows: 2 }]
+    if (sql.includes('SELECT DISTINCT value FROM counts_hourly')) return [{ value: '/a' }]
+    if (sql.includes('AS partition FROM visitors_daily')) return [{ partition: '202311' }]
     return []
   }, { cluster: target })
   await dropDaySketches(rec.db, '2026-03-01')
@@ -53,6 +57,7 @@ async function clusterStatements(): Promise<string[]> {
   await new SaltStore(rec.db, 'UTC', () => Date.parse('2026-03-02T12:00:00Z'), 30 * 60_000).destroyExpired()
   const runtime = rec.commands.map((c) => c.query)
   expect(runtime).toContain('TRUNCATE TABLE `analytics`.`salts`')
+  expect(runtime.filter((q) => /^(INSERT INTO counts_hourly |ALTER TABLE `analytics`\.`visitors_daily_local` ON CLUSTER `skaits` DELETE IN PARTITION 202311\s)/.test(q))).toHaveLength(2)
   return [...migrations.flatMap((m) => m.statements), ...later, ...bookkeeping, ...runtime]
 }
 

@@ -340,7 +340,9 @@ describe('runtime DDL and mutations through storedTable()', () => {
     const { db, commands } = recordingDb((sql, params) =>
       sql.includes('system.tables')
         ? (params.names as string[]).map((name) => ({ name, create_table_query: 'TTL hour + toIntervalMonth(25)' }))
-        : [],
+        : sql.includes('AS partition FROM visitors_daily')
+          ? [{ partition: '202311' }]
+          : [],
       { cluster: target },
     )
     expect(await storedTable(db, 'salts')).toEqual({ table: 'salts', target: q('salts'), settings: { alter_sync: '2', mutations_sync: '2' } })
@@ -353,7 +355,7 @@ describe('runtime DDL and mutations through storedTable()', () => {
     const queries = commands.map((c) => c.query.replace(/\s+/g, ' '))
     expect(queries[0]).toBe(`ALTER TABLE ${q('visitor_sketches_local')} ${ON} DROP PARTITION '2026-03-01'`)
     expect(queries.slice(1, 5)).toEqual(SHARDED.map((t) => `ALTER TABLE ${q(t + '_local')} ${ON} DELETE WHERE site = {site:String}`))
-    expect(queries[5]).toMatch(new RegExp(`^ALTER TABLE ${q('counts_hourly_local')} ${ON} DELETE WHERE`))
+    expect(queries[5]).toMatch(new RegExp(`^ALTER TABLE ${q('visitors_daily_local')} ${ON} DELETE IN PARTITION 202311 WHERE`))
     expect(queries.slice(-5)).toEqual([
       `ALTER TABLE ${q('counts_hourly_local')} ${ON} MODIFY TTL hour + toIntervalMonth(13)`,
       `ALTER TABLE ${q('visitors_daily_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
