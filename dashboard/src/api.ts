@@ -67,6 +67,11 @@ export function query(body: QueryBody): Promise<QueryResult> {
   return answer
 }
 
+/** Forgets every answer: a live view's refresh asks again. */
+export function forgetAnswers(): void {
+  cache.clear()
+}
+
 export function realtimeVisitors(site: string): Promise<number> {
   return call<number>('GET', `/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`)
 }

@@ -3,9 +3,10 @@ export interface Boot {
   /** app: an owner is logged in; share: a shared link's read-only view; the rest are forms */
   mode: 'app' | 'share' | 'setup' | 'login' | 'unlock'
   lang: Lang
-  /** today (YYYY-MM-DD) and the current hour in the server's TIMEZONE: ranges are its days */
+  /** today (YYYY-MM-DD), the current hour and minute in the server's TIMEZONE: ranges are its days */
   today: string
   hour: number
+  minute: number
   email?: string
   sites: BootSite[]
   share?: { site: string; password: boolean; minCrowd?: number }

@@ -16,6 +16,8 @@ export interface ChartData {
   metricLabel: string
   current: Series
   previous?: Series
+  /** the label of the bucket still under way (the hour, day or month of now): drawn dashed and faded */
+  partial?: string
 }
 
 /** uPlot is its own file, fetched at start while the first queries are being answered. */
@@ -44,7 +46,9 @@ function colors() {
 
 /**
  * The main chart: the chosen metric over the range, the previous period faint and dashed
- * behind it (aligned bucket by bucket), exact numbers on hover. Redraws at the container's width.
+ * behind it (aligned bucket by bucket), exact numbers on hover. A bucket still under way is its
+ * own series, dashed and faded, so that its low count does not read as a plunge. Redraws at the
+ * container's width.
  */
 export async function drawChart(host: HTMLElement, data: ChartData): Promise<() => void> {
   const { default: UPlot } = await uPlotLoading
@@ -54,6 +58,11 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
   const tip = h('div', { class: 'tip', role: 'status', hidden: true })
   const g = data.granularity
   const fewPoints = xs.length <= 2
+  const partial = data.partial === undefined ? -1 : data.current.labels.indexOf(data.partial)
+  const complete = partial < 0 ? data.current.values : data.current.values.map((v, i) => (i < partial ? v : null))
+  const underWay = data.current.values.map((v, i) => (partial >= 0 && (i === partial || i === partial - 1) ? v : null))
+  if (partial >= 0) host.setAttribute('data-partial', data.current.labels[partial]!)
+  else host.removeAttribute('data-partial')
 
   const opts: uPlot.Options = {
     width: Math.max(host.clientWidth, 200),
@@ -89,6 +98,7 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
       {},
       { label: t('previous'), stroke: c.faint, width: 1.5, dash: [5, 4], points: { show: fewPoints } },
       { label: data.metricLabel, stroke: c.accent, fill: c.fill, width: 2, points: { show: fewPoints } },
+      { label: `${data.metricLabel} (${t('soFar')})`, stroke: c.accent, fill: c.fill, width: 2, dash: [4, 3], alpha: 0.55, points: { show: fewPoints || partial === 0 } },
     ],
     hooks: {
       setCursor: [
@@ -104,7 +114,12 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
           const prevValue = data.previous?.values[i]
           fill(
             tip,
-            h('div', { class: 'tip-now' }, h('b', null, bucketText(label, g)), h('span', null, `${data.metricLabel}: ${cur === null || cur === undefined ? '—' : exact(cur)}`)),
+            h(
+              'div',
+              { class: 'tip-now' },
+              h('b', null, bucketText(label, g), i === partial ? ` (${t('soFar')})` : ''),
+              h('span', null, `${data.metricLabel}: ${cur === null || cur === undefined ? '—' : exact(cur)}`),
+            ),
             prevLabel ? h('div', { class: 'tip-prev' }, h('b', null, bucketText(prevLabel, g)), h('span', null, prevValue === null || prevValue === undefined ? '—' : exact(prevValue))) : null,
           )
           tip.hidden = false
@@ -116,7 +131,7 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
     },
   }
   host.replaceChildren()
-  const plot = new UPlot(opts, [xs, prev, data.current.values], host)
+  const plot = new UPlot(opts, [xs, prev, complete, underWay], host)
   plot.over.append(tip)
   plot.over.addEventListener('mouseleave', () => (tip.hidden = true))
   const resize = new ResizeObserver(() => {

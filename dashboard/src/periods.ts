@@ -103,8 +103,60 @@ export function resolvePeriod(period: Period, today: string, o: { created?: stri
  */
 export function previousRange(r: Range): DayRange | undefined {
   if (r.period === 'all') return undefined
-  if (r.granularity === 'month' || r.period === 'lastmonth') return { from: addMonths(r.from, -monthsSpanned(r)), to: addDays(r.from, -1) }
+  if (byMonths(r)) return { from: addMonths(r.from, -monthsSpanned(r)), to: addDays(r.from, -1) }
   return { from: addDays(r.from, -daysIn(r)), to: addDays(r.from, -1) }
+}
+
+const byMonths = (r: Range) => r.granularity === 'month' || r.period === 'lastmonth'
+
+/** The server's wall clock: its day, and the minutes since that day's midnight. */
+export interface WallTime {
+  today: string
+  minute: number
+}
+
+/** The server's wall clock `elapsedMs` after it read `at` (a change of summer time while a page is open is not followed). */
+export function wallTimeAfter(at: WallTime, elapsedMs: number): WallTime {
+  const minutes = at.minute + Math.floor(Math.max(0, elapsedMs) / 60_000)
+  const days = Math.floor(minutes / 1440)
+  return { today: addDays(at.today, days), minute: minutes - days * 1440 }
+}
+
+/** A range that includes today: its numbers still grow. */
+export const isLive = (r: DayRange, today: string): boolean => r.from <= today && today <= r.to
+
+export interface Comparison extends DayRange {
+  /** only this much of its last day counts (minutes since midnight): the range it is compared with is under way */
+  untilMinute?: number
+  /** it begins before the site was added, so it cannot be whole: there is nothing to compare with */
+  beforeSite: boolean
+}
+
+/**
+ * What the top row compares a range with: the previous period (previousRange), like with like.
+ * A range still under way is compared with as much of the previous one as has elapsed of its
+ * own: today until now with yesterday until the same time of day, 1–7 Dec at 13:00 with the
+ * seven days before until 13:00 of the last, 1 Jan–7 Dec (by months) with 1 Jan–7 Dec a year
+ * before.
+ */
+export function comparedRange(r: Range, now: WallTime, created?: string): Comparison | undefined {
+  const prev = previousRange(r)
+  if (!prev) return undefined
+  const beforeSite = created !== undefined && prev.from < created
+  if (!isLive(r, now.today)) return { ...prev, beforeSite }
+  const to = byMonths(r) ? addMonths(now.today, -monthsSpanned(r)) : addDays(prev.from, daysIn({ from: r.from, to: now.today }) - 1)
+  return { from: prev.from, to, untilMinute: now.minute, beforeSite }
+}
+
+/** The label of the bucket under way (the hour, day or month of now), as the Stats API writes it. */
+export function bucketAt(now: WallTime, g: Granularity): string {
+  if (g === 'hour') return `${now.today} ${String(Math.floor(now.minute / 60)).padStart(2, '0')}:00:00`
+  return g === 'day' ? now.today : `${now.today.slice(0, 7)}-01`
+}
+
+/** The bucket a range's chart is still filling; undefined when the range has none under way. */
+export function partialBucket(r: DayRange, g: Granularity, now: WallTime): string | undefined {
+  return isLive(r, now.today) ? bucketAt(now, g) : undefined
 }
 
 function monthsSpanned(r: DayRange): number {

@@ -36,6 +36,7 @@ export function dashboardRoute(deps: DashboardDeps) {
   if (!build) deps.log.warn('dashboard not built: run `npm run build`; / shows plain pages until then')
   const app = new Hono<AuthEnv>()
   const hourFormat = new Intl.DateTimeFormat('en-GB', { timeZone: deps.timezone, hour: '2-digit', hourCycle: 'h23' })
+  const minuteFormat = new Intl.DateTimeFormat('en-GB', { timeZone: deps.timezone, minute: '2-digit' })
 
   const boot = (c: Context, mode: Boot['mode'], sites: Site[], extra: Partial<Boot> = {}): Boot => {
     const now = deps.clock()
@@ -44,6 +45,7 @@ export function dashboardRoute(deps: DashboardDeps) {
       lang: pickLang(c),
       today: dayOf(now, deps.timezone),
       hour: Number(hourFormat.format(now)),
+      minute: Number(minuteFormat.format(now)),
       sites: sites.map((s) => bootSite(s, deps.timezone)),
       ...extra,
     }

@@ -63,6 +63,7 @@ describe('dashboard route', () => {
       lang: 'en',
       today: '2026-11-22',
       hour: 23,
+      minute: 30,
       email: 'anna@example.lv',
       sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01' }],
     })
