@@ -1,17 +1,36 @@
-import { ApiError, query, realtimeVisitors, type QueryResult } from './api.ts'
+import { ApiError, forgetAnswers, query, realtimeVisitors, type QueryBody, type QueryResult } from './api.ts'
 import type { Boot, Lang } from './boot.ts'
-import { drawChart, type Series } from './chart.ts'
+import { bucketText, drawChart, type Series } from './chart.ts'
+import { changeBetween, combined, hoursOf, isEmpty, totalsOf, untilTimeOfDay, type Totals } from './compare.ts'
 import { h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
 import { apiFilters, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
 import { forgetPanels, loadPanelsInView, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
-import { bucketLabels, PERIODS, previousRange, resolvePeriod, type DayRange, type Period, type Range } from './periods.ts'
+import {
+  addDays,
+  bucketAt,
+  bucketLabels,
+  comparedRange,
+  isLive,
+  partialBucket,
+  PERIODS,
+  previousRange,
+  resolvePeriod,
+  wallTimeAfter,
+  type Comparison,
+  type DayRange,
+  type Period,
+  type Range,
+  type WallTime,
+} from './periods.ts'
 import { CHART_METRICS, readState, writeState, type ChartMetric, type State } from './state.ts'
 
 const TOP: Metric[] = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page']
 const SHORTCUTS: Record<string, Period> = { d: 'day', e: 'yesterday', w: '7d', t: '30d', m: 'month', l: 'lastmonth', y: '12mo', a: 'all', c: 'custom' }
 const REALTIME_MS = 30_000
+/** how often a view that includes today asks again, while it is seen */
+const LIVE_MS = 60_000
 
 /** Owners' choice of language is kept in their own cookie (never in browser storage). */
 export function rememberLang(lang: Lang): void {
@@ -70,7 +89,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   })
 
   const site = () => boot.sites.find((s) => s.domain === state.site)
-  const currentRange = (): Range => resolvePeriod(state.period, boot.today, { created: site()?.created, from: state.from, to: state.to })
+  // The server's clock, moved on by the browser's: an open page keeps its today and time of day.
+  const bootedAt = Date.now()
+  const now = (): WallTime => wallTimeAfter({ today: boot.today, minute: boot.hour * 60 + boot.minute }, Date.now() - bootedAt)
+  const currentRange = (): Range => resolvePeriod(state.period, now().today, { created: site()?.created, from: state.from, to: state.to })
 
   const realtime = h('span', { class: 'realtime', title: t('realtimeTitle'), 'aria-live': 'polite' })
   const refreshRealtime = async () => {
@@ -112,6 +134,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const env: PanelEnv = { site: state.site, range, filter: state.filter, ctx, setFilter: (filter) => go({ filter }) }
     const tops = h('section', { class: 'tops', 'aria-label': t('period') })
     const chart = h('section', { class: 'card chart-card' })
+    const panels = h('div', { class: 'panels' }, PANELS.map((p) => renderPanel(p, env)))
     fill(
       root,
       header,
@@ -122,13 +145,25 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         boot.share?.minCrowd ? h('p', { class: 'muted crowd-note' }, t('minCrowdNote', { k: boot.share.minCrowd })) : null,
         tops,
         chart,
-        h('div', { class: 'panels' }, PANELS.map((p) => renderPanel(p, env))),
+        panels,
         h('p', { class: 'muted shortcuts' }, t('shortcuts')),
       ),
     )
-    renderTops(tops, env, prev)
-    renderChart(chart, env, prev)
+    const loadTops = renderTops(tops, env)
+    const loadChart = renderChart(chart, env, prev)
     loadPanelsInView()
+    if (!isLive(range, now().today)) return
+    cleanup.push(
+      everyMinuteWhileSeen(() => {
+        const next = currentRange()
+        // After midnight the view moves on to the new day, or stops being live.
+        if (next.from !== range.from || next.to !== range.to || !isLive(next, now().today)) return render()
+        forgetAnswers()
+        loadTops()
+        loadChart()
+        refreshPanels(panels, env)
+      }),
+    )
   }
 
   const renderHeader = (): HTMLElement => {
@@ -167,8 +202,9 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
 
   const renderControls = (range: Range): HTMLElement => {
     const custom = state.period === 'custom'
-    const from = h('input', { type: 'date', id: 'from', value: range.from, max: boot.today, 'aria-label': t('from') })
-    const to = h('input', { type: 'date', id: 'to', value: range.to, max: boot.today, 'aria-label': t('to') })
+    const today = now().today
+    const from = h('input', { type: 'date', id: 'from', value: range.from, max: today, 'aria-label': t('from') })
+    const to = h('input', { type: 'date', id: 'to', value: range.to, max: today, 'aria-label': t('to') })
     return h(
       'div',
       { class: 'controls' },
@@ -200,6 +236,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
             h('button', { type: 'submit' }, t('apply')),
           )
         : h('span', { class: 'range-text' }, rangeText(range)),
+      isLive(range, today) ? h('span', { class: 'live-note', id: 'live-note', title: t('liveTitle') }, t('live')) : null,
       state.filter ? filterChip(state.filter) : null,
     )
   }
@@ -212,7 +249,8 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       h('button', { type: 'button', id: 'clear-filter', class: 'x', 'aria-label': t('removeFilter'), title: t('removeFilter'), onclick: () => go({ filter: undefined }) }, '×'),
     )
 
-  const renderTops = (el: HTMLElement, env: PanelEnv, prev: DayRange | undefined) => {
+  /** The top row; returns what reads its numbers (again, in a live view: the cards keep theirs until then). */
+  const renderTops = (el: HTMLElement, env: PanelEnv): (() => void) => {
     const metrics = TOP.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const cards = new Map<Metric, HTMLElement>()
     const chartMetric = chartMetricOf(env)
@@ -236,25 +274,35 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         return card
       }),
     )
-    const base = { site_id: env.site, metrics, filters: apiFilters(env.filter) }
-    Promise.all([query({ ...base, date_range: env.range.apiRange }), prev ? query({ ...base, date_range: [prev.from, prev.to] }) : undefined]).then(
-      ([now, before]) => {
-        const a = totals(now, metrics)
-        const b = before ? totals(before, metrics) : undefined
-        for (const m of metrics) {
-          const card = cards.get(m)!
-          const v = a[m] ?? null
-          const value = card.querySelector('.value')!
-          value.textContent = metricValue(m, v)
-          if (v !== null) value.setAttribute('title', exact(v))
-          const change = card.querySelector('.change')!
-          fill(change, changeOf(m, v, b?.[m] ?? null, prev))
-        }
-      },
-      (err: unknown) => {
-        el.append(h('p', { class: 'refused wide' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) })))
-      },
-    )
+    let asked = 0
+    const load = () => {
+      const n = ++asked
+      const created = site()?.created
+      const cmp = comparedRange(env.range, now(), created)
+      readTops(env, metrics, cmp).then(
+        ([a, b]) => {
+          if (n !== asked) return
+          el.querySelector('.refused')?.remove()
+          const previousEmpty = b === undefined || isEmpty(b, metrics)
+          for (const m of metrics) {
+            const card = cards.get(m)!
+            const v = a[m] ?? null
+            const value = card.querySelector('.value')!
+            value.textContent = metricValue(m, v)
+            if (v !== null) value.setAttribute('title', exact(v))
+            const change = card.querySelector('.change')!
+            fill(change, changeOf(m, v, b?.[m] ?? null, cmp, { previousEmpty, created }))
+          }
+        },
+        (err: unknown) => {
+          if (n !== asked) return
+          el.querySelector('.refused')?.remove()
+          el.append(h('p', { class: 'refused wide' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) })))
+        },
+      )
+    }
+    load()
+    return load
   }
 
   const chartMetricOf = (env: PanelEnv): ChartMetric => {
@@ -262,51 +310,93 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     return avail.includes(state.metric) ? state.metric : (avail[0] ?? 'visitors')
   }
 
-  const renderChart = (el: HTMLElement, env: PanelEnv, prevRange: DayRange | undefined) => {
+  /** The chart; returns what reads and draws it (again, in a live view: the old drawing stays until then). */
+  const renderChart = (el: HTMLElement, env: PanelEnv, prevRange: DayRange | undefined): (() => void) => {
     // Hours by a page or source exist for today alone (the server keeps closed days per day):
     // a filtered closed day is drawn by day, and today's filtered hours without yesterday's.
     const hourly = env.range.granularity === 'hour'
-    const g = hourly && env.filter && env.range.from < boot.today ? 'day' : env.range.granularity
+    const g = hourly && env.filter && env.range.from < now().today ? 'day' : env.range.granularity
     const prev = hourly && env.filter ? undefined : prevRange
     const metrics = CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const metric = chartMetricOf(env)
     const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: t(metric) }) })
+    const partialKey = h('span', { class: 'key partial', hidden: true })
     const legend = h(
       'div',
       { class: 'legend' },
       h('span', { class: 'key now' }, t(metric)),
+      partialKey,
       prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
     )
     fill(el, legend, host)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter), include: { time_labels: true } }
-    const nowLabel = g === 'hour' ? `${boot.today} ${String(boot.hour).padStart(2, '0')}:00:00` : g === 'day' ? boot.today : `${boot.today.slice(0, 7)}-01`
     const i = metrics.indexOf(metric)
-    const series = (answer: QueryResult, labels: string[], cutFuture: boolean): Series => {
+    const series = (answer: QueryResult, labels: string[], after?: string): Series => {
       const byLabel = new Map(answer.results.map((row) => [row.dimensions[0], row.metrics[i] ?? 0]))
-      return { labels, values: labels.map((l) => byLabel.get(l) ?? (cutFuture && l > nowLabel ? null : 0)) }
+      return { labels, values: labels.map((l) => byLabel.get(l) ?? (after !== undefined && l > after ? null : 0)) }
+    }
+    const labels = (answer: QueryResult, r: DayRange) => {
+      const first = g === 'month' ? `${r.from.slice(0, 8)}01` : r.from
+      return (answer.meta.time_labels ?? bucketLabels(r, g)).filter((l) => l.slice(0, 10) >= first && l.slice(0, 10) <= r.to)
     }
     // The previous period ends the day before this one: one query reads both, unless a month
     // bucket would hold days of both (a monthly range not starting on the 1st).
     const together = prev && (g !== 'month' || env.range.from.endsWith('-01'))
-    const asked = together
-      ? query({ ...base, date_range: [prev.from, env.range.to] }).then((both) => [both, both] as const)
-      : Promise.all([query({ ...base, date_range: env.range.apiRange }), prev ? query({ ...base, date_range: [prev.from, prev.to] }) : undefined])
-    asked.then(
-      ([now, before]) => {
-        if (!host.isConnected) return
-        const labels = (answer: QueryResult, r: DayRange) => {
-          const first = g === 'month' ? `${r.from.slice(0, 8)}01` : r.from
-          return (answer.meta.time_labels ?? bucketLabels(r, g)).filter((l) => l.slice(0, 10) >= first && l.slice(0, 10) <= r.to)
-        }
-        void drawChart(host, {
+    let destroy: (() => void) | undefined
+    cleanup.push(() => destroy?.())
+    let asked = 0
+    const load = () => {
+      const n = ++asked
+      const answers = together
+        ? query({ ...base, date_range: [prev.from, env.range.to] }).then((both) => [both, both] as const)
+        : Promise.all([query({ ...base, date_range: env.range.apiRange }), prev ? query({ ...base, date_range: [prev.from, prev.to] }) : undefined])
+      answers.then(
+        ([current, before]) => {
+          if (n !== asked || !host.isConnected) return
+          const wall = now()
+          const partial = partialBucket(env.range, g, wall)
+          partialKey.hidden = partial === undefined
+          partialKey.textContent = partial === undefined ? '' : t('partialKey', { bucket: bucketText(partial, g, false) })
+          destroy?.()
+          destroy = undefined
+          void drawChart(host, {
             granularity: g,
             metricLabel: t(metric),
-            current: series(now, labels(now, env.range), true),
-            previous: before && prev ? series(before, labels(before, prev), false) : undefined,
-          }).then((destroy) => (host.isConnected ? cleanup.push(destroy) : destroy()))
-      },
-      (err: unknown) => fill(host, h('p', { class: 'refused' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) }))),
-    )
+            current: series(current, labels(current, env.range), bucketAt(wall, g)),
+            previous: before && prev ? series(before, labels(before, prev)) : undefined,
+            partial,
+          }).then((d) => (host.isConnected && n === asked ? (destroy = d) : d()))
+        },
+        (err: unknown) => {
+          if (n !== asked) return
+          destroy?.()
+          destroy = undefined
+          fill(host, h('p', { class: 'refused' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) })))
+        },
+      )
+    }
+    load()
+    return load
+  }
+
+  /** Panels ask again, unless one is in use (focus in it, or its full list open). */
+  const refreshPanels = (el: HTMLElement, env: PanelEnv) => {
+    if (el.contains(document.activeElement) || document.querySelector('dialog[open]')) return
+    forgetPanels()
+    PANELS.forEach((def, i) => {
+      const old = el.children[i] as HTMLElement | undefined
+      if (!old) return
+      const fresh = renderPanel(def, env)
+      // It keeps the old one's height until its rows arrive: nothing below it jumps.
+      fresh.style.minHeight = `${old.getBoundingClientRect().height}px`
+      const arrived = new MutationObserver(() => {
+        fresh.style.minHeight = ''
+        arrived.disconnect()
+      })
+      arrived.observe(fresh, { childList: true, subtree: true })
+      old.replaceWith(fresh)
+    })
+    loadPanelsInView()
   }
 
   render()
@@ -322,26 +412,71 @@ function unavailableWhy(m: Metric, env: PanelEnv): string {
   return withFilter('metricNA', dim)
 }
 
-function totals(answer: QueryResult, metrics: Metric[]): Partial<Record<Metric, number | null>> {
-  const row = answer.results[0]?.metrics
-  const additive: Metric[] = ['visitors', 'visits', 'pageviews', 'events']
-  return Object.fromEntries(metrics.map((m, i) => [m, row ? (row[i] ?? null) : additive.includes(m) ? 0 : null]))
+/** The top row's totals for a range, and the previous period's, cut like the range (periods.ts: comparedRange). */
+async function readTops(env: PanelEnv, metrics: Metric[], cmp: Comparison | undefined): Promise<[Totals, Totals | undefined]> {
+  const base = { site_id: env.site, metrics, filters: apiFilters(env.filter) }
+  const totals = (date_range: QueryBody['date_range']) => query({ ...base, date_range }).then((answer) => totalsOf(answer, metrics))
+  const current = totals(env.range.apiRange)
+  if (!cmp || cmp.beforeSite) return [await current, undefined]
+  if (cmp.untilMinute === undefined) return Promise.all([current, totals([cmp.from, cmp.to])])
+  // The Stats API counts whole days: the last day is read whole and by the site's hours (all
+  // a closed day keeps by the hour), and cut at the time of day (compare.ts: untilTimeOfDay).
+  const last = cmp.to
+  const [now, wholeDays, lastDay, hours] = await Promise.all([
+    current,
+    cmp.from < last ? totals([cmp.from, addDays(last, -1)]) : undefined,
+    totals([last, last]),
+    query({ site_id: env.site, metrics: TOP, date_range: [last, last], dimensions: ['time:hour'] }),
+  ])
+  const part = untilTimeOfDay(lastDay, hoursOf(hours, TOP), cmp.untilMinute, metrics)
+  return [now, wholeDays ? combined(wholeDays, part, metrics) : part]
 }
 
-function changeOf(m: Metric, now: number | null, before: number | null, prev: DayRange | undefined): HTMLElement | string {
-  if (!prev) return ''
-  if (now === null || before === null || (before === 0 && m !== 'bounce_rate')) {
-    return h('span', { class: 'muted', title: t('vsPrevious', { from: dayLabel(prev.from), to: dayLabel(prev.to) }) }, t('noChange'))
+/** A top card's change against the previous period; a neutral "—" that says why when there is none to show. */
+function changeOf(m: Metric, now: number | null, before: number | null, cmp: Comparison | undefined, o: { previousEmpty: boolean; created?: string }): HTMLElement | string {
+  if (!cmp || now === null) return ''
+  const against = comparedText(cmp)
+  const delta = cmp.beforeSite || o.previousEmpty || before === null ? undefined : changeBetween(m, now, before)
+  if (delta === undefined) {
+    const why =
+      cmp.beforeSite && o.created
+        ? t('beforeSite', { day: dayLabel(o.created) })
+        : o.previousEmpty || before === null
+          ? t('noChange', { range: against })
+          : t('fromZero', { range: against })
+    return h('span', { class: 'muted no-change', title: why }, h('span', { 'aria-hidden': 'true' }, '—'), h('span', { class: 'sr-only' }, why))
   }
   // Bounce rate changes by percentage points; everything else by percent of the previous value.
-  const delta = m === 'bounce_rate' ? Math.round(now - before) : Math.round((100 * (now - before)) / before)
   const better = m === 'bounce_rate' ? delta < 0 : delta > 0
   const text = `${delta > 0 ? '↑' : delta < 0 ? '↓' : ''} ${Math.abs(delta)}${m === 'bounce_rate' ? ' pp' : '%'}`.trim()
-  return h(
-    'span',
-    { class: delta === 0 ? 'muted' : better ? 'up' : 'down', title: t('vsPrevious', { from: dayLabel(prev.from), to: dayLabel(prev.to) }) },
-    delta === 0 ? '0%' : text,
-  )
+  return h('span', { class: delta === 0 ? 'muted' : better ? 'up' : 'down', title: t('vsPrevious', { range: against }) }, delta === 0 ? '0%' : text)
+}
+
+/** "21 Nov 2026 until 13:37": the days compared with, and where their last one is cut. */
+function comparedText(cmp: Comparison): string {
+  if (cmp.untilMinute === undefined) return rangeText(cmp)
+  const time = `${String(Math.floor(cmp.untilMinute / 60)).padStart(2, '0')}:${String(cmp.untilMinute % 60).padStart(2, '0')}`
+  return t('untilTime', { range: rangeText(cmp), time })
+}
+
+/** Calls `refresh` every minute while the page is seen; at once when it is seen again. Returns what stops it. */
+function everyMinuteWhileSeen(refresh: () => void): () => void {
+  let timer: number | undefined
+  const start = () => {
+    clearInterval(timer)
+    timer = window.setInterval(refresh, LIVE_MS)
+  }
+  const onVisibility = () => {
+    if (document.visibilityState !== 'visible') return clearInterval(timer)
+    start()
+    refresh()
+  }
+  document.addEventListener('visibilitychange', onVisibility)
+  if (document.visibilityState === 'visible') start()
+  return () => {
+    clearInterval(timer)
+    document.removeEventListener('visibilitychange', onVisibility)
+  }
 }
 
 function rangeText(r: DayRange): string {

@@ -1,6 +1,6 @@
 import { csvCell } from '../../server/export/csv.ts'
 import type { DimensionName } from '../../server/vocabulary/dimensions.ts'
-import { ApiError, query, type QueryBody } from './api.ts'
+import { ApiError, query, type QueryBody, type QueryResult } from './api.ts'
 import { $, h, fill } from './dom.ts'
 import { exact, metricValue } from './format.ts'
 import { dimLabel, getLang, t, withFilter, type Key } from './i18n.ts'
@@ -95,7 +95,32 @@ export function metricsOf(view: View, ctx: Context): Metric[] {
   return view.metrics.filter((m) => metricAvailable(m, view.dim, ctx))
 }
 
-export function panelQuery(view: View, env: PanelEnv, o: { limit: number; offset?: number; search?: string }): QueryBody {
+/** A Details list's order: one of its columns (a metric or the view's dimension), either way. */
+export interface Sort {
+  key: string
+  dir: 'asc' | 'desc'
+}
+
+/** Which rows of a view: a page of them, those a Details search matches, in a Details order. */
+export interface RowsWanted {
+  limit: number
+  offset?: number
+  search?: string
+  sort?: Sort
+}
+
+/** The Stats API's order for a sort: ties by value, A to Z, so that pages of a list never overlap. */
+export function orderBy(sort: Sort, dim: string): [string, 'asc' | 'desc'][] {
+  return sort.key === dim ? [[dim, sort.dir]] : [[sort.key, sort.dir], [dim, 'asc']]
+}
+
+/** A click on a column: the same column turns round; another starts at its natural end (most first, names A to Z). */
+export function nextSort(current: Sort, key: string, dim: string): Sort {
+  if (current.key === key) return { key, dir: current.dir === 'asc' ? 'desc' : 'asc' }
+  return { key, dir: key === dim ? 'asc' : 'desc' }
+}
+
+export function panelQuery(view: View, env: PanelEnv, o: RowsWanted): QueryBody {
   const own = [...(view.filters ?? [])]
   if (o.search) own.push(['matches', view.dim, [`(?i)${o.search.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`]])
   return {
@@ -104,12 +129,13 @@ export function panelQuery(view: View, env: PanelEnv, o: { limit: number; offset
     date_range: env.range.apiRange,
     dimensions: [view.dim],
     filters: apiFilters(env.filter, own),
+    ...(o.sort ? { order_by: orderBy(o.sort, view.dim) } : {}),
     pagination: { limit: o.limit, offset: o.offset ?? 0 },
     ...(o.offset !== undefined ? { include: { total_rows: true } } : {}),
   }
 }
 
-async function loadRows(view: View, env: PanelEnv, o: { limit: number; offset?: number; search?: string }): Promise<Rows> {
+async function loadRows(view: View, env: PanelEnv, o: RowsWanted): Promise<Rows> {
   const body = panelQuery(view, env, o)
   const answer = await query(body)
   return {
@@ -131,22 +157,37 @@ export function valueText(dim: string, value: string): string {
   return value
 }
 
-function headings(view: View, metrics: Metric[]): HTMLTableRowElement {
+/** A Details list's columns sort: its order, and what a click on a column heading does. */
+interface Sorting {
+  sort: Sort
+  onSort(key: string): void
+}
+
+function headings(view: View, metrics: Metric[], sorting?: Sorting): HTMLTableRowElement {
+  const heading = (key: string, text: string, cls: string | null) => {
+    if (!sorting) return h('th', { scope: 'col', class: cls }, text)
+    const sorted = sorting.sort.key === key ? sorting.sort.dir : undefined
+    return h(
+      'th',
+      { scope: 'col', class: cls, 'aria-sort': sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : null },
+      h('button', { type: 'button', class: 'sort', 'data-sort': key, title: t('sortBy', { col: text }), onclick: () => sorting.onSort(key) }, text),
+    )
+  }
   return h(
     'tr',
     null,
-    h('th', { scope: 'col' }, dimLabel(view.dim)),
-    metrics.map((m, i) => h('th', { scope: 'col', class: i >= 2 ? 'num extra' : 'num' }, t(view.labels?.[m] ?? (`col_${m}` as Key)))),
+    heading(view.dim, dimLabel(view.dim), null),
+    metrics.map((m, i) => heading(m, t(view.labels?.[m] ?? (`col_${m}` as Key)), i >= 2 ? 'num extra' : 'num')),
   )
 }
 
-function rowsTable(view: View, data: Rows, env: PanelEnv): HTMLTableElement {
+function rowsTable(view: View, data: Rows, env: PanelEnv, sorting?: Sorting): HTMLTableElement {
   const max = Math.max(1, ...data.rows.map((r) => r.metrics[0] ?? 0))
   const active = env.filter?.dim === view.dim ? env.filter.value : undefined
   return h(
     'table',
     { class: 'rows' },
-    h('thead', null, headings(view, data.metrics)),
+    h('thead', null, headings(view, data.metrics, sorting)),
     h(
       'tbody',
       null,
@@ -277,25 +318,30 @@ export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
 function viewTabs(def: PanelDef, current: View, pick: (v: View) => void): HTMLElement {
   const shown = def.views.slice(0, TABS_SHOWN)
   const rest = def.views.slice(TABS_SHOWN)
+  // A tablist holds tabs alone (ARIA): the menu of further views stands beside it.
   return h(
     'div',
-    { class: 'tabs', role: 'tablist', 'aria-label': t(def.title) },
-    shown.map((v) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          role: 'tab',
-          'data-view': v.id,
-          'aria-selected': String(v === current),
-          tabindex: v === current ? '0' : '-1',
-          onclick: () => pick(v),
-          onkeydown: (e: KeyboardEvent) => {
-            const i = shown.indexOf(v) + (e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0)
-            if (i !== shown.indexOf(v) && shown[(i + shown.length) % shown.length]) pick(shown[(i + shown.length) % shown.length]!)
+    { class: 'tabs' },
+    h(
+      'div',
+      { class: 'tablist', role: 'tablist', 'aria-label': t(def.title) },
+      shown.map((v) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            'data-view': v.id,
+            'aria-selected': String(v === current),
+            tabindex: v === current ? '0' : '-1',
+            onclick: () => pick(v),
+            onkeydown: (e: KeyboardEvent) => {
+              const i = shown.indexOf(v) + (e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0)
+              if (i !== shown.indexOf(v) && shown[(i + shown.length) % shown.length]) pick(shown[(i + shown.length) % shown.length]!)
+            },
           },
-        },
-        t(v.title),
+          t(v.title),
+        ),
       ),
     ),
     rest.length
@@ -317,11 +363,18 @@ function viewTabs(def: PanelDef, current: View, pick: (v: View) => void): HTMLEl
   )
 }
 
-/** The full list of a panel's view, searchable, 100 rows a page. */
+/**
+ * The full list of a panel's view, 100 rows a page: searched and sorted by the Stats API, so
+ * both hold over all its rows; its CSV is what it shows.
+ */
 export function openDetails(view: View, env: PanelEnv): void {
   const PAGE = 100
-  let search = ''
-  let offset = 0
+  const first = metricsOf(view, env.ctx)[0]
+  /** what the list asks for; `shown` is what it shows (and what its CSV holds) */
+  let wanted: { search: string; sort: Sort } = { search: '', sort: first ? { key: first, dir: 'desc' } : { key: view.dim, dir: 'asc' } }
+  let shown: { search: string; sort: Sort; data: Rows } | undefined
+  let asked = 0
+  let refocus: string | undefined
   let timer: number | undefined
   const list = h('div', { class: 'details-list', 'aria-live': 'polite' })
   const count = h('span', { class: 'muted' })
@@ -333,11 +386,16 @@ export function openDetails(view: View, env: PanelEnv): void {
     oninput: () => {
       clearTimeout(timer)
       timer = window.setTimeout(() => {
-        search = input.value.trim()
+        wanted = { ...wanted, search: input.value.trim() }
         void load(false)
       }, 250)
     },
   })
+  const csv = h(
+    'button',
+    { type: 'button', class: 'link', title: t('csvTitle', { panel: t(view.title) }), onclick: () => void downloadCsv(view, env, shown ?? wanted) },
+    t('csv'),
+  )
   const dialog = h(
     'dialog',
     { class: 'details', 'aria-labelledby': 'details-title' },
@@ -345,24 +403,35 @@ export function openDetails(view: View, env: PanelEnv): void {
       'header',
       null,
       h('h2', { id: 'details-title' }, t(view.title)),
-      h('button', { type: 'button', class: 'link', onclick: () => void downloadCsv(view, env) }, t('csv')),
+      csv,
       h('button', { type: 'button', class: 'close', 'aria-label': t('close'), onclick: () => dialog.close() }, '×'),
     ),
     h('div', { class: 'details-search' }, input, count),
-    list,
-    more,
+    h('div', { class: 'details-scroll' }, list, more),
   )
-  let shown: Rows | undefined
+  const onSort = (key: string) => {
+    wanted = { ...wanted, sort: nextSort(wanted.sort, key, view.dim) }
+    refocus = key
+    void load(false)
+  }
   const load = async (append: boolean) => {
-    offset = append ? offset + PAGE : 0
+    const n = ++asked
+    const q = append && shown ? shown : wanted
+    const before = append && shown ? shown.data.rows : []
     try {
-      const data = await loadRows(view, env, { limit: PAGE, offset, search })
-      shown = append && shown ? { ...data, rows: [...shown.rows, ...data.rows] } : data
-      fill(list, shown.rows.length ? rowsTable(view, shown, { ...env, setFilter: (f) => (dialog.close(), env.setFilter(f)) }) : h('p', { class: 'muted' }, t('noData')))
+      const data = await loadRows(view, env, { limit: PAGE, offset: before.length, search: q.search, sort: q.sort })
+      if (n !== asked) return // a newer search or order was asked for meanwhile
+      shown = { search: q.search, sort: q.sort, data: { ...data, rows: [...before, ...data.rows] } }
+      const pick = { ...env, setFilter: (f: Filter | undefined) => (dialog.close(), env.setFilter(f)) }
+      fill(list, shown.data.rows.length ? rowsTable(view, shown.data, pick, { sort: q.sort, onSort }) : h('p', { class: 'muted' }, t('noData')))
       count.textContent = t('rows', { n: exact(data.total) })
-      more.hidden = shown.rows.length >= data.total
+      more.hidden = shown.data.rows.length >= data.total
+      csv.title = q.search ? t('csvSearchTitle', { q: q.search }) : t('csvTitle', { panel: t(view.title) })
+      // The headings are drawn anew: a sort chosen with the keyboard keeps its focus.
+      if (refocus) [...list.querySelectorAll<HTMLElement>('button.sort')].find((b) => b.dataset.sort === refocus)?.focus()
+      refocus = undefined
     } catch (err) {
-      fill(list, explain(err))
+      if (n === asked) fill(list, explain(err))
     }
   }
   // Escape in a search field only clears it; here it closes the list, as everywhere else.
@@ -384,16 +453,43 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n'
 }
 
-export async function downloadCsv(view: View, env: PanelEnv): Promise<void> {
-  const body = panelQuery(view, env, { limit: 10_000 })
-  const answer = await query(body)
-  const header = [view.dim.slice(view.dim.indexOf(':') + 1), ...body.metrics]
+/** A text as part of a file name: letters, digits, dots and underscores, the rest one dash, at most 40 characters. */
+export function fileSafe(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._]+/gu, '-')
+    .slice(0, 40)
+    .replace(/^[-.]+|[-.]+$/g, '')
+}
+
+/** `example.lv-pages-2026-11-01-2026-11-30.csv`; a searched list's name says so, and what was searched. */
+export function csvFileName(site: string, viewId: string, range: { from: string; to: string }, search = ''): string {
+  const searched = search ? [t('csvFileSearch'), fileSafe(search)].filter(Boolean).join('-') + '-' : ''
+  return `${site}-${viewId}-${searched}${range.from}-${range.to}.csv`
+}
+
+/** Every row of a view in the order asked, page by page: the Stats API answers at most 10,000 a request. */
+async function everyRow(view: View, env: PanelEnv, o: { search?: string; sort?: Sort }): Promise<{ metrics: string[]; rows: QueryResult['results'] }> {
+  const LIMIT = 10_000
+  const rows: QueryResult['results'] = []
+  for (;;) {
+    const body = panelQuery(view, env, { ...o, limit: LIMIT, offset: rows.length })
+    const answer = await query(body)
+    rows.push(...answer.results)
+    if (answer.results.length < LIMIT || rows.length >= (answer.meta.total_rows ?? rows.length)) return { metrics: body.metrics, rows }
+  }
+}
+
+/** A panel's CSV, or a Details list's: only the rows its search matches, in its order. */
+export async function downloadCsv(view: View, env: PanelEnv, o: { search?: string; sort?: Sort } = {}): Promise<void> {
+  const { metrics, rows } = await everyRow(view, env, o)
+  const header = [view.dim.slice(view.dim.indexOf(':') + 1), ...metrics]
   const csv = toCsv(
     header,
-    answer.results.map((r) => [r.dimensions[0] ?? '', ...r.metrics]),
+    rows.map((r) => [r.dimensions[0] ?? '', ...r.metrics]),
   )
   const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }))
-  const a = h('a', { href: url, download: `${env.site}-${view.id}-${env.range.from}-${env.range.to}.csv`, hidden: true })
+  const a = h('a', { href: url, download: csvFileName(env.site, view.id, env.range, o.search), hidden: true })
   document.body.append(a)
   a.click()
   a.remove()

@@ -135,17 +135,58 @@ function form(fields: HTMLElement[], button: string, work: (data: Record<string,
 const field = (name: string, label: string, attrs: Record<string, unknown> = {}) =>
   h('label', { class: 'field' }, h('span', null, label), h('input', { name, ...attrs }))
 
-/** A secret shown once, selectable and copyable. */
-function once(label: string, secret: string): HTMLElement {
-  const code = h('code', { class: 'secret' }, secret)
-  return h(
-    'div',
-    { class: 'once', role: 'status' },
-    h('p', null, label),
-    code,
-    h('button', { type: 'button', class: 'link', onclick: () => void navigator.clipboard?.writeText(secret) }, t('copy')),
-    h('p', { class: 'muted' }, t('shownOnce')),
+/** A secret shown once, put first in `el`: focused and selected as it appears, ready to copy. */
+function showOnce(el: HTMLElement, label: string, secret: string): void {
+  const [box, controls] = copyable(secret, 'copyByHand')
+  el.prepend(h('div', { class: 'once' }, h('p', null, label), box, controls, h('p', { class: 'muted' }, t('shownOnce'))))
+  box.focus()
+}
+
+/**
+ * Text in a box, selected whenever it has focus, and a Copy button that says whether it
+ * copied; when nothing copies, `failed` says so and the text is left selected for the hand.
+ */
+function copyable(text: string, failed: Key): [HTMLElement, HTMLElement] {
+  const box = h('code', { class: 'secret', tabindex: '0', onfocus: (e: FocusEvent) => selectAll(e.currentTarget as Node) }, text)
+  const said = h('span', { role: 'status' })
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'link',
+      onclick: async () => {
+        const copied = await copy(box, text)
+        said.className = copied ? 'muted' : 'refused'
+        said.textContent = t(copied ? 'copied' : failed)
+      },
+    },
+    t('copy'),
   )
+  return [box, h('div', { class: 'copy' }, button, said)]
+}
+
+const selectAll = (node: Node) => getSelection()?.selectAllChildren(node)
+
+/**
+ * The Clipboard API, or else the older copy of the selection: a page served over plain HTTP
+ * from anywhere but localhost is not a secure context and has no `navigator.clipboard`.
+ */
+async function copy(box: HTMLElement, text: string): Promise<boolean> {
+  selectAll(box)
+  try {
+    if (navigator.clipboard) {
+      await navigator.clipboard.writeText(text)
+      return true
+    }
+  } catch {
+    // Refused (a permission, a page without focus): the older way may still work.
+  }
+  selectAll(box)
+  try {
+    return document.execCommand('copy')
+  } catch {
+    return false
+  }
 }
 
 async function sites(el: HTMLElement): Promise<void> {
@@ -174,7 +215,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
     extra.hidden = !extra.hidden && cell.dataset.what === what
     cell.dataset.what = what
     if (extra.hidden) return
-    if (what === 'snippet') fill(cell, h('p', null, t('snippet', { site: s.domain })), h('code', { class: 'secret' }, snippet))
+    if (what === 'snippet') fill(cell, h('p', null, t('snippet', { site: s.domain })), copyable(snippet, 'copyFailed'))
     else fill(cell, await rulesEditor(s.domain))
   }
   return [
@@ -218,30 +259,114 @@ function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
   ]
 }
 
+/** A site's relabel of history after its section rules changed (GET /api/sites/:domain/sections/relabel). */
+interface RelabelStatus {
+  state: 'running' | 'done' | 'failed'
+  done: number
+  total: number
+  since: string
+  error: string | null
+}
+interface SectionsAnswer {
+  rules: { match: string; section: string }[]
+  relabel: RelabelStatus | null
+  /** what saving now would do: per-section visitors known from `since`; about `seconds` to relabel */
+  next: { since: string; seconds: number | null }
+}
+
+const RELABEL_POLL_MS = 1000
+/** "about 20 s", "about 3 min" */
+const duration = (s: number) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`)
+
+/**
+ * A site's section rules. Saving relabels the history in the background: the editor says
+ * first what that does and how long it takes and asks to confirm, then shows its progress,
+ * with Save disabled until it has ended (the server refuses a second save meanwhile).
+ */
 async function rulesEditor(domain: string): Promise<HTMLElement> {
   const path = `/api/sites/${encodeURIComponent(domain)}/sections`
-  const current = await call<{ rules: { match: string; section: string }[] }>('GET', path)
+  const current = await call<SectionsAnswer>('GET', path)
   const text = h('textarea', { name: 'rules', rows: '5', 'aria-label': t('sectionRules') })
   text.value = current.rules.map((r) => `${r.match} = ${r.section}`).join('\n')
   const done = h('span', { class: 'muted', role: 'status' })
-  return h(
-    'div',
-    null,
-    h('p', { class: 'muted' }, t('sectionRulesHelp')),
-    form([text], t('save'), async (d) => {
-      const rules = (d.rules ?? '')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .map((l) => {
-          const i = l.lastIndexOf('=')
-          return { match: l.slice(0, i).trim(), section: l.slice(i + 1).trim() }
-        })
-      await call('PUT', path, { rules })
+  const relabel = h('div', { class: 'relabel', hidden: true })
+  const show = (...nodes: HTMLElement[]) => {
+    fill(relabel, ...nodes)
+    relabel.hidden = nodes.length === 0
+  }
+  const editor = form([text], t('save'), async (d) => {
+    const rules = (d.rules ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => {
+        const i = l.lastIndexOf('=')
+        return { match: l.slice(0, i).trim(), section: l.slice(i + 1).trim() }
+      })
+    done.textContent = ''
+    // Asked again: the first new day and the time it takes change as the history grows.
+    const { next, relabel: status } = await call<SectionsAnswer>('GET', path)
+    if (status?.state === 'running') return follow(status)
+    show(
+      h('p', { class: 'relabel-warning' }, t('relabelWarning', { day: dayLabel(next.since), time: duration(next.seconds ?? 1) })),
+      h(
+        'p',
+        { class: 'relabel-actions' },
+        h('button', { type: 'button', onclick: () => void save(rules) }, t('relabelConfirm')),
+        h('button', { type: 'button', class: 'link', onclick: () => show() }, t('relabelCancel')),
+      ),
+    )
+  }, 'stack')
+  const saveButton = editor.querySelector<HTMLButtonElement>('button[type=submit]')!
+
+  const save = async (rules: { match: string; section: string }[]) => {
+    try {
+      const answer = await call<{ relabel: RelabelStatus }>('PUT', path, { rules })
       done.textContent = t('saved')
-    }, 'stack'),
-    done,
-  )
+      follow(answer.relabel)
+    } catch (err) {
+      const busy = (err as { status?: number }).status === 409
+      show(h('p', { class: 'refused', role: 'alert' }, busy ? t('relabelBusy') : message(err)))
+      if (busy) setTimeout(poll, RELABEL_POLL_MS)
+    }
+  }
+  const poll = async () => {
+    if (!relabel.isConnected) return
+    try {
+      follow((await call<{ relabel: RelabelStatus | null }>('GET', `${path}/relabel`)).relabel)
+    } catch {
+      setTimeout(poll, RELABEL_POLL_MS)
+    }
+  }
+  const retry = async () => {
+    try {
+      follow((await call<{ relabel: RelabelStatus }>('POST', `${path}/relabel`)).relabel)
+    } catch (err) {
+      show(h('p', { class: 'refused', role: 'alert' }, message(err)))
+    }
+  }
+  const follow = (status: RelabelStatus | null): void => {
+    saveButton.disabled = status?.state === 'running'
+    show(...(status ? relabelView(status, retry) : []))
+    if (status?.state === 'running') setTimeout(poll, RELABEL_POLL_MS)
+  }
+  if (current.relabel?.state !== 'done') follow(current.relabel)
+  return h('div', null, h('p', { class: 'muted' }, t('sectionRulesHelp')), editor, done, relabel)
+}
+
+/** A relabel as it stands: its progress, its end, or its failure with a button to run it again. */
+function relabelView(status: RelabelStatus, retry: () => Promise<void>): HTMLElement[] {
+  if (status.state === 'running') {
+    return [
+      h('p', { role: 'status' }, t('relabelRunning', { done: status.done, total: status.total || '…' })),
+      h('progress', { max: String(Math.max(1, status.total)), value: status.done, 'aria-label': t('relabelProgress') }),
+    ]
+  }
+  if (status.state === 'done') return [h('p', { class: 'muted', role: 'status' }, t('relabelDone', { day: dayLabel(status.since) }))]
+  return [
+    h('p', { class: 'refused', role: 'alert' }, t('relabelFailed', { error: status.error ?? '' })),
+    h('p', null, h('button', { type: 'button', onclick: () => void retry() }, t('relabelRetry'))),
+  ]
 }
 
 async function keys(el: HTMLElement): Promise<void> {
@@ -281,7 +406,7 @@ async function keys(el: HTMLElement): Promise<void> {
         const crowd = d.min_crowd ? { public: true, min_crowd: Number(d.min_crowd) } : {}
         const made = await call<{ key: string }>('POST', '/api/keys', { name: d.name, sites, ...crowd })
         await keys(el)
-        el.prepend(once(t('keys'), made.key))
+        showOnce(el, t('keys'), made.key)
       },
     ),
   )
@@ -336,7 +461,7 @@ async function shares(el: HTMLElement): Promise<void> {
         const body = { site: d.site, name: d.name ?? '', ...(d.password ? { password: d.password } : {}), ...(d.min_crowd ? { min_crowd: Number(d.min_crowd) } : {}) }
         const made = await call<{ path: string }>('POST', '/api/shares', body)
         await shares(el)
-        el.prepend(once(t('shares'), `${location.origin}${made.path}`))
+        showOnce(el, t('shares'), `${location.origin}${made.path}`)
       },
     ),
   )
@@ -351,7 +476,7 @@ async function owners(el: HTMLElement): Promise<void> {
     form([field('email', t('email'), { type: 'email', required: true, autocomplete: 'off' })], t('invite'), async (d) => {
       const made = await call<{ invitation?: { path: string } }>('POST', '/api/owners', { email: d.email })
       await owners(el)
-      if (made.invitation) el.prepend(once(t('inviteLink'), `${location.origin}${made.invitation.path}`))
+      if (made.invitation) showOnce(el, t('inviteLink'), `${location.origin}${made.invitation.path}`)
     }),
   )
 }

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { metricAvailable, METRICS, panelAvailable } from '../../dashboard/src/model.ts'
 import { toCsv } from '../../dashboard/src/panels.ts'
 import { PANELS } from '../../dashboard/src/panels.ts'
-import { addMonths, previousRange, resolvePeriod } from '../../dashboard/src/periods.ts'
+import { csvFileName, fileSafe, nextSort, orderBy, panelQuery, type PanelEnv } from '../../dashboard/src/panels.ts'
+import { addDays, addMonths, comparedRange, partialBucket, previousRange, resolvePeriod, wallTimeAfter } from '../../dashboard/src/periods.ts'
+import { changeBetween, combined, isEmpty, untilTimeOfDay, type HourRow } from '../../dashboard/src/compare.ts'
 import { readState, writeState } from '../../dashboard/src/state.ts'
 import type { Boot } from '../../dashboard/src/boot.ts'
 import { plan, PlanError } from '../../server/stats/plan.ts'
@@ -41,6 +43,109 @@ describe('periods', () => {
     expect(prev('all')).toBeUndefined()
     expect(addMonths('2026-03-31', -1)).toBe('2026-02-28')
     expect(addMonths('2024-02-29', 12)).toBe('2025-02-28')
+  })
+})
+
+describe('comparisons, like with like', () => {
+  // Today from the clock: month ends, leap days and year turns come round as the days pass.
+  const today = new Date().toISOString().slice(0, 10)
+  const monthStart = `${today.slice(0, 8)}01`
+  const at = { today, minute: 13 * 60 + 37 }
+  const compared = (p: Parameters<typeof resolvePeriod>[0], o: { created?: string; from?: string; to?: string } = {}) =>
+    comparedRange(resolvePeriod(p, today, o), at, o.created)
+
+  it('compares today until now with yesterday until the same time of day', () => {
+    expect(compared('day')).toEqual({ from: addDays(today, -1), to: addDays(today, -1), untilMinute: 817, beforeSite: false })
+  })
+
+  it('compares days under way with as many days before, the last cut at the time of day', () => {
+    expect(compared('7d')).toEqual({ from: addDays(today, -13), to: addDays(today, -7), untilMinute: 817, beforeSite: false })
+    expect(compared('30d')).toEqual({ from: addDays(today, -59), to: addDays(today, -30), untilMinute: 817, beforeSite: false })
+    // This month (1st to today) with the same number of days before the 1st.
+    const elapsed = Math.round((Date.parse(today) - Date.parse(monthStart)) / 86_400_000) + 1
+    expect(compared('month')).toEqual({ from: addDays(monthStart, -elapsed), to: addDays(monthStart, -1), untilMinute: 817, beforeSite: false })
+    expect(compared('custom', { from: addDays(today, -2), to: today })).toEqual({ from: addDays(today, -5), to: addDays(today, -3), untilMinute: 817, beforeSite: false })
+  })
+
+  it('compares months under way with the same days of the months a year (or a span) before', () => {
+    expect(compared('12mo')).toEqual({ from: addMonths(monthStart, -23), to: addMonths(today, -12), untilMinute: 817, beforeSite: false })
+    const from = addMonths(monthStart, -5)
+    expect(compared('custom', { from, to: today })).toEqual({ from: addMonths(from, -6), to: addMonths(today, -6), untilMinute: 817, beforeSite: false })
+  })
+
+  it('compares closed ranges whole', () => {
+    expect(compared('yesterday')).toEqual({ from: addDays(today, -2), to: addDays(today, -2), beforeSite: false })
+    expect(compared('lastmonth')).toEqual({ from: addMonths(monthStart, -2), to: addDays(addMonths(monthStart, -1), -1), beforeSite: false })
+    expect(compared('custom', { from: addDays(today, -9), to: addDays(today, -5) })).toEqual({ from: addDays(today, -14), to: addDays(today, -10), beforeSite: false })
+    expect(compared('all', { created: addDays(today, -400) })).toBeUndefined()
+  })
+
+  it('has nothing to compare with before the site was added', () => {
+    expect(compared('day', { created: today })?.beforeSite).toBe(true)
+    expect(compared('day', { created: addDays(today, -1) })?.beforeSite).toBe(false)
+    expect(compared('30d', { created: addDays(today, -40) })?.beforeSite).toBe(true)
+    // Not a year before the 12 months: "↑1404 %" against months without the site.
+    expect(compared('12mo', { created: addMonths(monthStart, -23) })?.beforeSite).toBe(false)
+    expect(compared('12mo', { created: addMonths(monthStart, -13) })?.beforeSite).toBe(true)
+  })
+
+  it('moves the wall clock on across midnight', () => {
+    expect(wallTimeAfter({ today, minute: 23 * 60 + 59 }, 59_999)).toEqual({ today, minute: 23 * 60 + 59 })
+    expect(wallTimeAfter({ today, minute: 23 * 60 + 59 }, 60_000)).toEqual({ today: addDays(today, 1), minute: 0 })
+    expect(wallTimeAfter(at, 2 * 86_400_000)).toEqual({ today: addDays(today, 2), minute: 817 })
+  })
+
+  it('names the bucket under way, in ranges that include today only', () => {
+    expect(partialBucket(resolvePeriod('day', today), 'hour', at)).toBe(`${today} 13:00:00`)
+    expect(partialBucket(resolvePeriod('30d', today), 'day', at)).toBe(today)
+    expect(partialBucket(resolvePeriod('12mo', today), 'month', at)).toBe(monthStart)
+    expect(partialBucket(resolvePeriod('yesterday', today), 'hour', at)).toBeUndefined()
+    expect(partialBucket(resolvePeriod('lastmonth', today), 'day', at)).toBeUndefined()
+  })
+})
+
+describe('a day until a time of day', () => {
+  // The site's hours: 10 pageviews, 5 visits, 4 visitors an hour; bounce rate 40 % before noon, 60 % after.
+  const hours: HourRow[] = Array.from({ length: 24 }, (_, hour) => ({
+    hour,
+    values: { pageviews: 10, visits: 5, visitors: 4, bounce_rate: hour < 12 ? 40 : 60, time_on_page: null },
+  }))
+  const day = { pageviews: 240, visits: 120, visitors: 60, bounce_rate: 50, time_on_page: 30 }
+  const metrics = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'time_on_page'] as const
+
+  it('sums the hours before it, the hour under way by its minutes; visitors in proportion', () => {
+    const part = untilTimeOfDay(day, hours, 13 * 60 + 30, [...metrics])
+    expect(part.pageviews).toBe(135)
+    expect(part.visits).toBe(67.5)
+    // 54 of the day's 96 hourly visitors came before: as many of its 60 unique visitors.
+    expect(part.visitors).toBeCloseTo((60 * 54) / 96)
+    // Hours before 13:30 average (12·40 + 1.5·60) / 13.5 against the day's 50.
+    expect(part.bounce_rate).toBeCloseTo((12 * 40 + 1.5 * 60) / 13.5)
+    // No hourly time on page to go by: the day's own.
+    expect(part.time_on_page).toBe(30)
+    expect(untilTimeOfDay(day, hours, 0, [...metrics]).pageviews).toBe(0)
+    expect(untilTimeOfDay(day, hours, 24 * 60, [...metrics])).toEqual(day)
+  })
+
+  it("scales a filtered day's totals by the site's hours, and a day without hours by the clock", () => {
+    expect(untilTimeOfDay({ pageviews: 24 }, hours, 6 * 60, ['pageviews']).pageviews).toBe(6)
+    expect(untilTimeOfDay({ pageviews: 24 }, [], 6 * 60, ['pageviews']).pageviews).toBe(6)
+  })
+
+  it('adds sums of two parts and averages ratios over their visits', () => {
+    const both = combined({ visits: 200, visitors: 100, bounce_rate: 30 }, { visits: 50, visitors: 20, bounce_rate: 60 }, ['visitors', 'visits', 'bounce_rate'])
+    expect(both).toEqual({ visitors: 120, visits: 250, bounce_rate: 36 })
+    expect(combined({ pageviews: 0, time_on_page: null }, { pageviews: 4, time_on_page: 12 }, ['pageviews', 'time_on_page'])).toEqual({ pageviews: 4, time_on_page: 12 })
+  })
+
+  it('shows no change where the previous period has nothing', () => {
+    expect(changeBetween('visitors', 40, 48)).toBe(-17)
+    expect(changeBetween('visitors', 40, 0)).toBeUndefined()
+    expect(changeBetween('visitors', 40, 0.3)).toBeUndefined()
+    expect(changeBetween('visit_duration', 40, 0)).toBeUndefined()
+    expect(changeBetween('bounce_rate', 40, 45.2)).toBe(-5)
+    expect(isEmpty({ visitors: 0.2, pageviews: 0.4, bounce_rate: 0 }, ['visitors', 'pageviews', 'bounce_rate'])).toBe(true)
+    expect(isEmpty({ visitors: 1, pageviews: 3 }, ['visitors', 'pageviews'])).toBe(false)
   })
 })
 
@@ -86,7 +191,7 @@ describe('the one-dimension model, as the server plans it', () => {
 })
 
 describe('URL state', () => {
-  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
+  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, minute: 5, sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
   it('round-trips a bookmarked view', () => {
     const search = '?site=b.lv&period=custom&from=2026-11-01&to=2026-11-05&f=event%3Apage%3D%2Fa%3Db&metric=pageviews&lang=lv'
     const s = readState(search, boot)
@@ -122,5 +227,46 @@ describe('CSV', () => {
         "'\t=1,5\r\n" +
         `"'\r=1",6\r\n`,
     )
+  })
+})
+
+describe('a Details list', () => {
+  it('sorts a column its natural way first, then turns it round', () => {
+    const byVisitors = { key: 'visitors', dir: 'desc' } as const
+    expect(nextSort(byVisitors, 'visitors', 'event:page')).toEqual({ key: 'visitors', dir: 'asc' })
+    expect(nextSort({ key: 'visitors', dir: 'asc' }, 'visitors', 'event:page')).toEqual(byVisitors)
+    expect(nextSort(byVisitors, 'pageviews', 'event:page')).toEqual({ key: 'pageviews', dir: 'desc' })
+    expect(nextSort(byVisitors, 'event:page', 'event:page')).toEqual({ key: 'event:page', dir: 'asc' })
+    // Ties by value, so that the pages of a list neither overlap nor leave rows out.
+    expect(orderBy({ key: 'visitors', dir: 'asc' }, 'event:page')).toEqual([['visitors', 'asc'], ['event:page', 'asc']])
+    expect(orderBy({ key: 'event:page', dir: 'desc' }, 'event:page')).toEqual([['event:page', 'desc']])
+  })
+
+  it('asks the server for every column of every view, searched and sorted, in a way it plans', () => {
+    const SITE = { domain: 'example.lv', settings: { sections: [] } }
+    const env: PanelEnv = { site: 'example.lv', range: resolvePeriod('7d', TODAY), filter: undefined, ctx: { from: '2026-11-16' }, setFilter: () => {} }
+    for (const view of PANELS.flatMap((p) => p.views)) {
+      const body = panelQuery(view, env, { limit: 100, offset: 0, search: 'a.b(' })
+      for (const key of [view.dim, ...body.metrics]) {
+        for (const dir of ['asc', 'desc'] as const) {
+          const sorted = panelQuery(view, env, { limit: 100, offset: 100, search: 'a.b(', sort: { key, dir } })
+          expect(sorted.filters).toContainEqual(['matches', view.dim, ['(?i)a\\.b\\(']])
+          const planned = plan(queryRequest.parse(sorted), SITE, { from: '2026-11-16', to: TODAY })
+          expect(planned.orderBy, `${view.id} by ${key}`).toEqual(orderBy({ key, dir }, view.dim))
+        }
+      }
+    }
+  })
+
+  it("names a searched list's CSV after its search, made safe for a file name", () => {
+    const range = { from: '2026-11-01', to: '2026-11-30' }
+    expect(csvFileName('example.lv', 'pages', range)).toBe('example.lv-pages-2026-11-01-2026-11-30.csv')
+    expect(csvFileName('example.lv', 'pages', range, '/blog/')).toBe('example.lv-pages-search-blog-2026-11-01-2026-11-30.csv')
+    expect(csvFileName('example.lv', 'pages', range, '/')).toBe('example.lv-pages-search-2026-11-01-2026-11-30.csv')
+    expect(fileSafe('../../etc/passwd')).toBe('etc-passwd')
+    expect(fileSafe('a\\b:c*d?"<e>|')).toBe('a-b-c-d-e')
+    expect(fileSafe('Rīga ēdieni')).toBe('Rīga-ēdieni')
+    expect(fileSafe('x'.repeat(60))).toHaveLength(40)
+    expect(fileSafe('\u0000\u001f/')).toBe('')
   })
 })
