@@ -25,6 +25,7 @@ import {
   type WallTime,
 } from './periods.ts'
 import { CHART_METRICS, readState, writeState, type ChartMetric, type State } from './state.ts'
+import { everCounted, waitForFirstEvent } from './waiting.ts'
 
 const TOP: Metric[] = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page']
 const SHORTCUTS: Record<string, Period> = { d: 'day', e: 'yesterday', w: '7d', t: '30d', m: 'month', l: 'lastmonth', y: '12mo', a: 'all', c: 'custom' }
@@ -54,6 +55,8 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   let cleanup: (() => void)[] = []
   let realtimeTimer: number | undefined
   let realtimeSite = ''
+  /** sites known to have counted something: the others may still wait for their first pageview */
+  const counted = new Set<string>()
 
   const go = (next: Partial<State>, replace = false) => {
     // A render replaces the page: keyboard users keep their place (the same control, or the
@@ -152,6 +155,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const loadTops = renderTops(tops, env)
     const loadChart = renderChart(chart, env, prev)
     loadPanelsInView()
+    if (!shared && !counted.has(state.site)) awaitFirstEvent(state.site, header)
     if (!isLive(range, now().today)) return
     cleanup.push(
       everyMinuteWhileSeen(() => {
@@ -163,6 +167,33 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         loadChart()
         refreshPanels(panels, env)
       }),
+    )
+  }
+
+  /**
+   * Asked beside the dashboard's own questions (a site with counts is not kept waiting for the
+   * answer): a site that never counted anything shows, instead of zeros, its snippet until the
+   * first event is in, then its dashboard, without a reload.
+   */
+  const awaitFirstEvent = (site: string, header: HTMLElement) => {
+    const rendered = cleanup
+    everCounted(site).then(
+      (yes) => {
+        if (cleanup !== rendered) return // a newer view was drawn meanwhile
+        if (yes) return void counted.add(site)
+        for (const f of cleanup) f()
+        forgetPanels()
+        const main = h('main')
+        fill(root, header, main)
+        cleanup = [
+          waitForFirstEvent(main, site, () => {
+            counted.add(site)
+            forgetAnswers()
+            render()
+          }),
+        ]
+      },
+      () => undefined, // the dashboard itself says what failed
     )
   }
 

@@ -2,6 +2,7 @@ import { call } from './api.ts'
 import type { Boot, Lang } from './boot.ts'
 import { langSwitch, rememberLang } from './dashboard.ts'
 import { h, fill } from './dom.ts'
+import { copyable, snippetOf } from './copy.ts'
 import { dayLabel } from './format.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
@@ -142,73 +143,48 @@ function showOnce(el: HTMLElement, label: string, secret: string): void {
   box.focus()
 }
 
-/**
- * Text in a box, selected whenever it has focus, and a Copy button that says whether it
- * copied; when nothing copies, `failed` says so and the text is left selected for the hand.
- */
-function copyable(text: string, failed: Key): [HTMLElement, HTMLElement] {
-  const box = h('code', { class: 'secret', tabindex: '0', onfocus: (e: FocusEvent) => selectAll(e.currentTarget as Node) }, text)
-  const said = h('span', { role: 'status' })
-  const button = h(
-    'button',
-    {
-      type: 'button',
-      class: 'link',
-      onclick: async () => {
-        const copied = await copy(box, text)
-        said.className = copied ? 'muted' : 'refused'
-        said.textContent = t(copied ? 'copied' : failed)
-      },
-    },
-    t('copy'),
+
+/** A site's dashboard, in the language the settings are shown in. */
+const dashboardOf = (domain: string) => {
+  const lang = new URLSearchParams(location.search).get('lang')
+  return `/?${new URLSearchParams({ site: domain, ...(lang ? { lang } : {}) })}`
+}
+
+/** A site just added: its snippet at once, ready to copy, and the way to its dashboard. */
+function addedSite(domain: string): HTMLElement {
+  const [box, controls] = copyable(snippetOf(domain), 'copyFailed')
+  return h(
+    'div',
+    { class: 'once added', id: 'added-site' },
+    h('p', null, h('strong', null, t('siteAdded', { site: domain })), ' ', t('snippet', { site: domain })),
+    box,
+    controls,
+    h('p', { class: 'muted' }, t('addedNext'), ' ', h('a', { href: dashboardOf(domain) }, t('openDashboard', { site: domain }))),
   )
-  return [box, h('div', { class: 'copy' }, button, said)]
 }
 
-const selectAll = (node: Node) => getSelection()?.selectAllChildren(node)
-
-/**
- * The Clipboard API, or else the older copy of the selection: a page served over plain HTTP
- * from anywhere but localhost is not a secure context and has no `navigator.clipboard`.
- */
-async function copy(box: HTMLElement, text: string): Promise<boolean> {
-  selectAll(box)
-  try {
-    if (navigator.clipboard) {
-      await navigator.clipboard.writeText(text)
-      return true
-    }
-  } catch {
-    // Refused (a permission, a page without focus): the older way may still work.
-  }
-  selectAll(box)
-  try {
-    return document.execCommand('copy')
-  } catch {
-    return false
-  }
-}
-
-async function sites(el: HTMLElement): Promise<void> {
+async function sites(el: HTMLElement, added?: string): Promise<void> {
   const list = await call<SiteRow[]>('GET', '/api/sites')
   const reload = () => sites(el)
   fill(
     el,
     h('h2', null, t('sites')),
+    added ? addedSite(added) : null,
     h(
       'table',
       { class: 'list' },
       h('tbody', null, list.map((s) => siteRow(s, reload))),
     ),
     form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
-      await call('POST', '/api/sites', { domain: d.domain })
-      await reload()
+      const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
+      await sites(el, made.domain)
+      el.querySelector<HTMLElement>('#added-site code')?.focus()
     }),
   )
 }
 
 function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
-  const snippet = `<script defer data-domain="${s.domain}" src="${location.origin}/t.js"></script>`
+  const snippet = snippetOf(s.domain)
   const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '3' }))
   const toggle = async (what: 'snippet' | 'rules') => {
     const cell = extra.firstElementChild as HTMLElement
@@ -222,7 +198,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
     h(
       'tr',
       null,
-      h('th', { scope: 'row' }, s.domain),
+      h('th', { scope: 'row' }, h('a', { href: dashboardOf(s.domain), title: t('openDashboard', { site: s.domain }) }, s.domain)),
       h('td', { class: 'muted' }, `${t('created')} ${created(s.created_at)}`),
       h(
         'td',
