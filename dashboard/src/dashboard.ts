@@ -6,7 +6,7 @@ import { h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
 import { apiFilters, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
-import { forgetPanels, loadPanelsInView, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
+import { forgetPanels, loadPanelsInView, panelAnswers, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
 import {
   addDays,
   bucketAt,
@@ -137,7 +137,15 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const env: PanelEnv = { site: state.site, range, filter: state.filter, ctx, setFilter: (filter) => go({ filter }) }
     const tops = h('section', { class: 'tops', 'aria-label': t('period') })
     const chart = h('section', { class: 'card chart-card' })
-    const panels = h('div', { class: 'panels' }, PANELS.map((p) => renderPanel(p, env)))
+    // Panels that can answer under the filter first; the rest, one line each, below them.
+    const refusing = PANELS.filter((p) => state.filter && !panelAnswers(p, state.filter))
+    const panels = h(
+      'div',
+      { class: 'panels' },
+      PANELS.filter((p) => !refusing.includes(p)).map((p) => renderPanel(p, env)),
+      refusing.length ? h('div', { class: 'panels-na' }, refusing.map((p) => renderPanel(p, env))) : null,
+    )
+    const summary = state.filter?.dim === 'event:page' ? h('section', { class: 'card page-summary', id: 'page-summary', 'aria-labelledby': 'page-summary-title' }) : null
     fill(
       root,
       header,
@@ -147,6 +155,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         renderControls(range),
         boot.share?.minCrowd ? h('p', { class: 'muted crowd-note' }, t('minCrowdNote', { k: boot.share.minCrowd })) : null,
         tops,
+        summary,
         chart,
         panels,
         h('p', { class: 'muted shortcuts' }, t('shortcuts')),
@@ -154,6 +163,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     )
     const loadTops = renderTops(tops, env)
     const loadChart = renderChart(chart, env, prev)
+    const loadSummary = summary ? renderPageSummary(summary, env) : () => undefined
     loadPanelsInView()
     if (!shared && !counted.has(state.site)) awaitFirstEvent(state.site, header)
     if (!isLive(range, now().today)) return
@@ -165,6 +175,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         forgetAnswers()
         loadTops()
         loadChart()
+        loadSummary()
         refreshPanels(panels, env)
       }),
     )
@@ -414,9 +425,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   const refreshPanels = (el: HTMLElement, env: PanelEnv) => {
     if (el.contains(document.activeElement) || document.querySelector('dialog[open]')) return
     forgetPanels()
-    PANELS.forEach((def, i) => {
-      const old = el.children[i] as HTMLElement | undefined
-      if (!old) return
+    PANELS.forEach((def) => {
+      const old = el.querySelector<HTMLElement>(`#panel-${def.id}`)
+      // A panel that cannot answer under the filter has nothing to ask.
+      if (!old || old.classList.contains('collapsed')) return
       const fresh = renderPanel(def, env)
       // It keeps the old one's height until its rows arrive: nothing below it jumps.
       fresh.style.minHeight = `${old.getBoundingClientRect().height}px`
@@ -431,6 +443,52 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   }
 
   render()
+}
+
+/**
+ * A page's own figures that the top row has no room for: the visits that began on it (as an
+ * entry page), those that ended on it (as an exit page), and how far it was scrolled. Each is
+ * a question on one dimension: no cross-tabulation. Returns what reads them (again).
+ */
+function renderPageSummary(el: HTMLElement, env: PanelEnv): () => void {
+  const page = env.filter!.value
+  const items: { key: Key; title?: Key; metric: Metric; dim: string }[] = [
+    { key: 'entries', title: 'entriesTitle', metric: 'visits', dim: 'visit:entry_page' },
+    { key: 'col_exits', title: 'exitsTitle', metric: 'visits', dim: 'visit:exit_page' },
+    { key: 'scroll_depth', metric: 'scroll_depth', dim: 'event:page' },
+  ]
+  const shown = items.filter((i) => metricAvailable(i.metric, i.dim, env.ctx))
+  const values = shown.map(() => h('dd', { class: 'value' }, '…'))
+  fill(
+    el,
+    h('h2', { id: 'page-summary-title' }, t('pageSummary'), h('span', { class: 'muted' }, ` ${valueText(env.filter!.dim, page)}`)),
+    h(
+      'dl',
+      null,
+      shown.map((i, n) => h('div', { 'data-summary': i.key, title: i.title ? t(i.title) : null }, h('dt', null, t(i.key)), values[n])),
+    ),
+  )
+  let asked = 0
+  const load = () => {
+    const n = ++asked
+    shown.forEach((i, k) => {
+      query({ site_id: env.site, metrics: [i.metric], date_range: env.range.apiRange, filters: [['is', i.dim, [page]]] }).then(
+        (answer) => {
+          if (n !== asked) return
+          const v = answer.results[0]?.metrics[0] ?? (i.metric === 'visits' ? 0 : null)
+          values[k]!.textContent = metricValue(i.metric, v)
+          values[k]!.title = v === null ? '' : exact(v)
+        },
+        (err: unknown) => {
+          if (n !== asked) return
+          values[k]!.textContent = '—'
+          values[k]!.title = err instanceof Error ? err.message : String(err)
+        },
+      )
+    })
+  }
+  load()
+  return load
 }
 
 /** Why the top row has no number for a metric under the current filter. */

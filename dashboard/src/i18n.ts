@@ -147,9 +147,8 @@ const en = {
   waitingIntro: 'Nothing has been counted for {site} yet. Put this in the <head> of every page of {site}:',
   waitingCheck: 'To check: open a page of {site} in a browser without an ad blocker. This page asks every 5 seconds and shows the numbers as soon as the first pageview is counted.',
   waitingStatus: 'Waiting: checks every 5 seconds',
-  crossTabShort: 'Not available with {a} {dim} filter',
-  crossTabWhy: 'Skaits counts each dimension on its own and keeps no cross-tabulations: it cannot split {a} {dim}’s numbers by {panel}.',
-  filteredSummary: '{v}: visits that began and ended here',
+  crossTabWhy: 'Skaits counts each dimension on its own and keeps no cross-tabulations, so this panel cannot be cut by {a} {dim} filter. The top row and the chart show the filtered numbers.',
+  pageSummary: 'This page',
   entries: 'Entries',
   entriesTitle: 'Visits that began on this page',
   exitsTitle: 'Visits that ended on this page',
@@ -326,9 +325,8 @@ const lv: Record<Key, string> = {
   waitingIntro: 'Vietnei {site} vēl nekas nav saskaitīts. Ielieciet šo katras {site} lapas <head> daļā:',
   waitingCheck: 'Lai pārbaudītu: atveriet kādu {site} lapu pārlūkā bez reklāmu bloķētāja. Šī lapa jautā ik pēc 5 sekundēm un parāda skaitļus, tiklīdz pirmais lapas skatījums ir saskaitīts.',
   waitingStatus: 'Gaida: pārbauda ik pēc 5 sekundēm',
-  crossTabShort: 'Nav pieejams ar {dim} filtru',
-  crossTabWhy: 'Skaits skaita katru dimensiju atsevišķi un neglabā šķērstabulas: tas nevar sadalīt {dim} skaitļus pēc {panel}.',
-  filteredSummary: '{v}: apmeklējumi, kas šeit sākās un beidzās',
+  crossTabWhy: 'Skaits skaita katru dimensiju atsevišķi un neglabā šķērstabulas, tāpēc šo paneli nevar sašaurināt ar {dim} filtru. Augšējā rinda un grafiks rāda filtrētos skaitļus.',
+  pageSummary: 'Šī lapa',
   entries: 'Ieejas',
   entriesTitle: 'Apmeklējumi, kas sākās šajā lapā',
   exitsTitle: 'Apmeklējumi, kas beidzās šajā lapā',
@@ -384,7 +382,7 @@ export function dimLabel(dim: string): string {
 }
 
 /** "Not available with a page filter" / "… ar lapas filtru". */
-export function withFilter(key: 'crossTab' | 'metricNA', dim: string): string {
+export function withFilter(key: 'crossTab' | 'crossTabWhy' | 'metricNA', dim: string): string {
   const d = dimension(dim)?.label
   const noun = d ? (current === 'lv' ? d.lvOf : d.en) : dim
   return t(key, { dim: noun, a: /^(?:[aeio]|ISP)/.test(noun) ? 'an' : 'a' })

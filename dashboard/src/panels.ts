@@ -273,7 +273,27 @@ export function forgetPanels(): void {
   whenSeen.clear()
 }
 
+/** Whether any view of a panel can answer under the filter: the others collapse to one line. */
+export function panelAnswers(def: PanelDef, filter: Filter | undefined): boolean {
+  return def.views.some((v) => panelAvailable(v.dim, filter))
+}
+
+/**
+ * A panel that cannot answer under the filter: one short line saying so, the reason a click
+ * (or a hover) away, instead of a tall empty card.
+ */
+function collapsedPanel(def: PanelDef, filter: Filter): HTMLElement {
+  const why = withFilter('crossTabWhy', filter.dim)
+  return h(
+    'section',
+    { class: 'card panel collapsed', id: `panel-${def.id}`, 'aria-labelledby': `h-${def.id}` },
+    h('h2', { id: `h-${def.id}` }, t(def.title)),
+    h('details', { class: 'na' }, h('summary', { title: why }, withFilter('metricNA', filter.dim)), h('p', null, why)),
+  )
+}
+
 export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
+  if (env.filter && !panelAnswers(def, env.filter)) return collapsedPanel(def, env.filter)
   const panel = h('section', { class: 'card panel', id: `panel-${def.id}`, 'aria-labelledby': `h-${def.id}` })
   let seen = !observer
   const draw = () => {
@@ -296,6 +316,7 @@ export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
       h('footer', null, more, csv),
     )
     if (!available) {
+      body.classList.add('short')
       fill(body, h('p', { class: 'na', role: 'note' }, withFilter('crossTab', env.filter!.dim)))
       return
     }

@@ -209,7 +209,7 @@ describe('dashboard', () => {
     await page.selectOption('#period', 'day')
   })
 
-  it("filters by a page: the top row shows that page's numbers, other panels say why they cannot", async () => {
+  it("filters by a page: the top row shows that page's numbers and its entries and exits, other panels say in one line why they cannot", async () => {
     await page.locator('#panel-pages .pick[data-value="/pricing"]').click()
     await eventually(() => page.url()).toContain(`f=${encodeURIComponent('event:page=/pricing')}`)
     await eventually(() => top(page, 'pageviews').textContent()).toBe('2')
@@ -217,11 +217,27 @@ describe('dashboard', () => {
     // Visit duration belongs to visits, not pages: shown as unavailable, not as a wrong number.
     expect(await top(page, 'visit_duration').textContent()).toBe('—')
     expect(await page.locator('[data-metric="visit_duration"] .change').textContent()).toMatch(/page filter/)
+    // Panels that cannot answer are one short line each, not tall empty cards; the reason is a
+    // tooltip and a click away.
     for (const panel of ['sections', 'sources', 'countries', 'isp', 'devices', 'events']) {
-      expect(await page.locator(`#panel-${panel} .na`).textContent(), panel).toBe(
-        'Not available with a page filter: Skaits keeps no cross-tabulations.',
-      )
+      const card = page.locator(`#panel-${panel}`)
+      expect(await card.locator('.na summary').textContent(), panel).toBe('Not available with a page filter')
+      expect((await card.boundingBox())!.height, panel).toBeLessThan(80)
+      expect(await card.locator('.rows, footer').count(), panel).toBe(0)
     }
+    const why = page.locator('#panel-sources details p')
+    expect(await page.locator('#panel-sources summary').getAttribute('title')).toMatch(/^Skaits counts each dimension on its own and keeps no cross-tabulations/)
+    expect(await why.isVisible()).toBe(false)
+    await page.locator('#panel-sources summary').click()
+    await eventually(() => why.isVisible()).toBe(true)
+    expect(await why.textContent()).toMatch(/cannot be cut by a page filter/)
+    // The page's own figures: one visit began on /pricing, two ended there; nothing scrolled.
+    const summary = page.locator('#page-summary')
+    await eventually(() => summary.locator('[data-summary="entries"] dd').textContent()).toBe('1')
+    await eventually(() => summary.locator('[data-summary="col_exits"] dd').textContent()).toBe('2')
+    await eventually(() => summary.locator('[data-summary="scroll_depth"] dd').textContent()).toBe('—')
+    expect(await summary.locator('h2').textContent()).toBe('This page /pricing')
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-filtered-1440.png'), fullPage: true })
     await eventually(() => page.locator('#panel-pages .pick').allTextContents()).toEqual(['/pricing'])
     await page.locator('.chip').getByText('Page is /pricing').waitFor()
     await page.locator('.chip .x').click()
