@@ -30,7 +30,7 @@ beforeAll(async () => {
   ;[server, browser] = await Promise.all([
     spawnServer({
       DATA_DIR: tempDir(),
-      SKAITS_SITES: 'example.lv',
+      SKAITS_SITES: 'example.lv,new.lv',
       SKAITS_ADMIN_EMAIL: OWNER.email,
       SKAITS_ADMIN_PASSWORD: OWNER.password,
       FLUSH_INTERVAL_MS: '50',
@@ -82,6 +82,8 @@ const describeAll = (vs: Violation[]) => vs.map((v) => `${v.id} (${v.impact}): $
 const PAGES: { name: string; path: () => string; owner: boolean; ready: string }[] = [
   { name: 'login', path: () => '/', owner: false, ready: 'form' },
   { name: 'dashboard', path: () => '/?site=example.lv', owner: true, ready: '.chart .u-over' },
+  { name: 'dashboard filtered by a page', path: () => `/?site=example.lv&f=${encodeURIComponent('event:page=/pricing')}`, owner: true, ready: '.panels-na' },
+  { name: 'a new site waiting for its first pageview', path: () => '/?site=new.lv', owner: true, ready: '#waiting' },
   { name: 'settings: sites', path: () => '/settings', owner: true, ready: '.settings-body form, .settings-body table' },
   { name: 'settings: keys', path: () => '/settings?tab=keys', owner: true, ready: '.settings-body form' },
   { name: 'settings: shared links', path: () => '/settings?tab=shares', owner: true, ready: '.settings-body form' },

@@ -80,6 +80,10 @@ describe("a new site's first run", () => {
     // No zeros, no "no data", no comparison with a period before the site.
     expect(await page.locator('.tops, .panels, .chart').count()).toBe(0)
     await page.screenshot({ path: path.join(ARTIFACTS, 'first-run-waiting.png') })
+    // On a 390 px phone the snippet wraps: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 })
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
     const res = await sendEvent(server.url, { n: 'pageview', u: `https://${NEW_SITE}/`, d: NEW_SITE }, { ip: '198.51.100.7' })
@@ -96,5 +100,22 @@ describe("a new site's first run", () => {
     await new Promise((r) => setTimeout(r, 500))
     expect(await page.locator('#waiting').count()).toBe(0)
     expect(pageErrors).toEqual([])
+  })
+
+  it("filtered by its page, on a 390 px phone in Latvian: the page's entries and exits, the rest one line each", async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${server.url}/?site=${NEW_SITE}&period=day&lang=lv&f=${encodeURIComponent('event:page=/')}`)
+    const summary = page.locator('#page-summary')
+    await eventually(() => summary.locator('[data-summary="entries"] dd').textContent()).toBe('1')
+    await eventually(() => summary.locator('[data-summary="col_exits"] dd').textContent()).toBe('1')
+    expect(await summary.locator('[data-summary="entries"] dt').textContent()).toBe('Ieejas')
+    const refusing = page.locator('.panel.collapsed')
+    expect(await refusing.count()).toBe(6)
+    for (const card of await refusing.all()) {
+      expect(await card.locator('summary').textContent()).toBe('Nav pieejams ar lapas filtru')
+      expect((await card.boundingBox())!.height).toBeLessThan(80)
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'filtered-390-lv.png'), fullPage: true })
   })
 })
