@@ -363,3 +363,191 @@ export function withFilter(key: 'crossTab' | 'metricNA', dim: string): string {
   const noun = d ? (current === 'lv' ? d.lvOf : d.en) : dim
   return t(key, { dim: noun, a: /^(?:[aeio]|ISP)/.test(noun) ? 'an' : 'a' })
 }
+
+/**
+ * The server's messages by their code (server/http/messages.ts lists every code; a test checks
+ * that each has a text here in both languages). A code missing here shows the server's own text.
+ */
+const messagesEn = {
+  not_found: 'Not found.',
+  internal_error: 'Something went wrong on the server.',
+  body_too_large: 'Too much to send at once: {kib} KiB at most here.',
+  invalid_json: 'The request was not valid JSON.',
+  invalid_request: 'The request was not accepted: {detail}',
+  cross_site: 'Refused: send this from the dashboard itself.',
+  cross_site_login: 'Refused: log in from the dashboard itself.',
+  setup_done: 'Setup is done: log in instead.',
+  setup_token_missing: 'Enter the setup token: the server wrote it to the file setup-token in its DATA_DIR and names that file in its start-up log.',
+  setup_token_wrong: "Wrong setup token: copy it from the file setup-token in the server's DATA_DIR.",
+  credentials_missing: 'Enter an email and a password.',
+  login_failed: 'Wrong email or password.',
+  too_many_logins: 'Too many failed logins; try again later.',
+  not_logged_in: 'You are not logged in.',
+  log_in_first: 'Log in first.',
+  passwords_missing: 'Enter the current and the new password.',
+  too_many_passwords: 'Too many wrong passwords; try again later.',
+  too_many_tokens: 'Too many wrong tokens from your network; try again later.',
+  credentials_needed: 'Log in first.',
+  read_only_credential: 'This credential can only read statistics.',
+  no_owner_sessions: 'Sessions belong to an owner logged in with the dashboard.',
+  share_unlock_failed: 'Wrong password, or the link is not valid.',
+  password_too_short: 'Use at least {n} characters.',
+  password_too_long: 'Use at most {n} characters.',
+  password_one_character: 'Use more than one distinct character.',
+  password_too_easy: 'This password is too easy to guess; choose another.',
+  current_password_wrong: 'The current password is wrong.',
+  own_password: 'Change your own password under Password.',
+  not_an_email: 'That is not an email address.',
+  owner_exists: '{email} is already an owner.',
+  owner_not_found: 'No owner {owner}.',
+  owner_unknown: 'No such owner.',
+  last_owner: 'The last owner cannot be removed: invite or add another owner first.',
+  invitation_invalid: 'This invitation is not valid (used, revoked or expired).',
+  invitation_ambiguous: '{id} matches several invitations: give more of it.',
+  invitation_not_found: 'No pending invitation {id}.',
+  reset_invalid: 'This reset link is not valid (used, replaced or expired).',
+  session_not_found: 'No session {id}.',
+  key_not_found: 'No API key with id {id}.',
+  share_not_found: 'No shared link with id {id}.',
+  name_length: 'A name has 1 to 100 characters.',
+  min_crowd_range: 'The minimum crowd is a whole number from 2 to 100.',
+  site_not_found: 'No site {domain}.',
+  site_unknown: 'No such site.',
+  not_a_domain: '“{domain}” is not a domain name.',
+  site_exists: '{domain} is already a site.',
+  relabel_running: 'The history is still being relabeled to the rules saved before ({done} of {total} steps); save again when it is done.',
+  nothing_to_relabel: 'Nothing to relabel: the history already follows the current rules.',
+  query_credentials: 'Log in to see these statistics.',
+  cannot_read_site: 'This credential cannot read {domain}.',
+  query_site_not_found: 'Site {site} does not exist on this server.',
+  too_many_queries: 'Too many questions at once; try again in a moment.',
+  too_many_parallel_queries: 'Too many questions at once; try again in a moment.',
+  query_stopped: 'The question took too long ({limit}); choose a shorter period, fewer values or simpler filters.',
+  query_failed: 'The question failed on the server.',
+  bad_pattern: 'A “matches” filter is not a valid regular expression.',
+  date_invalid: 'Not a valid calendar date.',
+  date_reversed: 'The first date is after the second.',
+  date_too_long: 'At most ten years at once.',
+  date_days: 'From 1 to 3700 days.',
+  date_months: 'From 1 to 120 months.',
+  date_unknown: 'Unknown period “{range}”.',
+  unknown_dimension: 'Unknown breakdown “{dim}”.',
+  one_time_dimension: 'At most one time breakdown.',
+  dimension_twice: 'A breakdown is asked for twice.',
+  cross_tab_breakdown: 'Skaits keeps no cross-tabulations, by design: {a} cannot be broken down by {b}.',
+  cross_tab_filters: 'Skaits keeps no cross-tabulations, by design: {a} and {b} cannot be filtered together.',
+  cross_tab_filtered: 'Skaits keeps no cross-tabulations, by design: {a} cannot be filtered by {b}.',
+  metric_unavailable: '{metric} is not available by {dim}.',
+  metric_unavailable_total: '{metric} is not available for the site total.',
+  exit_visitors: 'Visitors are not counted by exit page (an exit page moves during a visit); visits are.',
+  non_additive: '{metrics} over several values of {dim} would count a visitor more than once: filter on a single value.',
+  sections_since: '{metrics} per section are known from {since} on, when the section rules last changed.',
+  hours_today_only: 'Hours by {dim} exist only for today: once a day is over, Skaits keeps one count per value for the whole day, by design.',
+  order_by_unknown: 'Cannot sort by {key}.',
+  crowd_no_visitors: '{dim} cannot be shown through a shared link: its values have no visitor count to hold against the minimum crowd.',
+}
+
+const messagesLv: Record<keyof typeof messagesEn, string> = {
+  not_found: 'Nav atrasts.',
+  internal_error: 'Serverī kaut kas nogāja greizi.',
+  body_too_large: 'Par daudz vienā reizē: šeit ne vairāk kā {kib} KiB.',
+  invalid_json: 'Pieprasījums nav derīgs JSON.',
+  invalid_request: 'Pieprasījums netika pieņemts: {detail}',
+  cross_site: 'Atteikts: sūtiet to no paša pārskata.',
+  cross_site_login: 'Atteikts: piesakieties no paša pārskata.',
+  setup_done: 'Iestatīšana jau pabeigta: piesakieties.',
+  setup_token_missing: 'Ievadiet iestatīšanas kodu: serveris to ierakstīja failā setup-token savā DATA_DIR un šo failu nosauc palaišanas žurnālā.',
+  setup_token_wrong: 'Nepareizs iestatīšanas kods: nokopējiet to no faila setup-token servera DATA_DIR.',
+  credentials_missing: 'Ievadiet e-pastu un paroli.',
+  login_failed: 'Nepareizs e-pasts vai parole.',
+  too_many_logins: 'Pārāk daudz neveiksmīgu pieteikšanos; mēģiniet vēlāk.',
+  not_logged_in: 'Jūs neesat pieteicies.',
+  log_in_first: 'Vispirms piesakieties.',
+  passwords_missing: 'Ievadiet pašreizējo un jauno paroli.',
+  too_many_passwords: 'Pārāk daudz nepareizu paroļu; mēģiniet vēlāk.',
+  too_many_tokens: 'Pārāk daudz nepareizu atslēgu no jūsu tīkla; mēģiniet vēlāk.',
+  credentials_needed: 'Vispirms piesakieties.',
+  read_only_credential: 'Ar šo piekļuvi var tikai lasīt statistiku.',
+  no_owner_sessions: 'Sesijas ir īpašniekam, kas pieteicies pārskatā.',
+  share_unlock_failed: 'Nepareiza parole, vai saite nav derīga.',
+  password_too_short: 'Parolē jābūt vismaz {n} rakstzīmēm.',
+  password_too_long: 'Parolē var būt ne vairāk kā {n} rakstzīmes.',
+  password_one_character: 'Izmantojiet vairāk nekā vienu atšķirīgu rakstzīmi.',
+  password_too_easy: 'Šo paroli ir pārāk viegli uzminēt; izvēlieties citu.',
+  current_password_wrong: 'Pašreizējā parole ir nepareiza.',
+  own_password: 'Savu paroli mainiet sadaļā Parole.',
+  not_an_email: 'Tā nav e-pasta adrese.',
+  owner_exists: '{email} jau ir īpašnieks.',
+  owner_not_found: 'Nav īpašnieka {owner}.',
+  owner_unknown: 'Tāda īpašnieka nav.',
+  last_owner: 'Pēdējo īpašnieku nevar noņemt: vispirms uzaiciniet vai pievienojiet citu.',
+  invitation_invalid: 'Šis uzaicinājums nav derīgs (izmantots, atsaukts vai novecojis).',
+  invitation_ambiguous: '{id} atbilst vairākiem uzaicinājumiem: norādiet garāku daļu.',
+  invitation_not_found: 'Nav gaidoša uzaicinājuma {id}.',
+  reset_invalid: 'Šī paroles atjaunošanas saite nav derīga (izmantota, aizstāta vai novecojusi).',
+  session_not_found: 'Nav sesijas {id}.',
+  key_not_found: 'Nav API atslēgas ar id {id}.',
+  share_not_found: 'Nav kopīgotas saites ar id {id}.',
+  name_length: 'Nosaukumā ir 1 līdz 100 rakstzīmes.',
+  min_crowd_range: 'Minimālais pūlis ir vesels skaitlis no 2 līdz 100.',
+  site_not_found: 'Nav vietnes {domain}.',
+  site_unknown: 'Tādas vietnes nav.',
+  not_a_domain: '„{domain}” nav domēna vārds.',
+  site_exists: '{domain} jau ir vietne.',
+  relabel_running: 'Vēsture vēl tiek pārmarķēta pēc iepriekš saglabātajiem noteikumiem ({done} no {total} soļiem); saglabājiet vēlreiz, kad tas būs beidzies.',
+  nothing_to_relabel: 'Nav ko pārmarķēt: vēsture jau atbilst pašreizējiem noteikumiem.',
+  query_credentials: 'Piesakieties, lai redzētu šo statistiku.',
+  cannot_read_site: 'Ar šo piekļuvi nevar lasīt {domain}.',
+  query_site_not_found: 'Šajā serverī nav vietnes {site}.',
+  too_many_queries: 'Pārāk daudz jautājumu vienlaikus; mēģiniet pēc brīža.',
+  too_many_parallel_queries: 'Pārāk daudz jautājumu vienlaikus; mēģiniet pēc brīža.',
+  query_stopped: 'Jautājums prasīja pārāk ilgu laiku ({limit}); izvēlieties īsāku periodu, mazāk vērtību vai vienkāršākus filtrus.',
+  query_failed: 'Jautājums serverī neizdevās.',
+  bad_pattern: '“matches” filtrs nav derīga regulārā izteiksme.',
+  date_invalid: 'Nav derīgs kalendāra datums.',
+  date_reversed: 'Pirmais datums ir pēc otrā.',
+  date_too_long: 'Ne vairāk kā desmit gadi vienlaikus.',
+  date_days: 'No 1 līdz 3700 dienām.',
+  date_months: 'No 1 līdz 120 mēnešiem.',
+  date_unknown: 'Nezināms periods „{range}”.',
+  unknown_dimension: 'Nezināms dalījums „{dim}”.',
+  one_time_dimension: 'Ne vairāk kā viens laika dalījums.',
+  dimension_twice: 'Dalījums prasīts divreiz.',
+  cross_tab_breakdown: 'Skaits pēc būtības neglabā šķērstabulas: dalījumu „{a}” nevar sadalīt pēc „{b}”.',
+  cross_tab_filters: 'Skaits pēc būtības neglabā šķērstabulas: „{a}” un „{b}” nevar filtrēt kopā.',
+  cross_tab_filtered: 'Skaits pēc būtības neglabā šķērstabulas: dalījumu „{a}” nevar filtrēt pēc „{b}”.',
+  metric_unavailable: 'Rādītājs „{metric}” nav pieejams dalījumā „{dim}”.',
+  metric_unavailable_total: 'Rādītājs „{metric}” nav pieejams vietnes kopsummai.',
+  exit_visitors: 'Apmeklētāji netiek skaitīti pēc izejas lapas (izejas lapa apmeklējuma laikā mainās); apmeklējumi tiek.',
+  non_additive: '„{metrics}” vairākām „{dim}” vērtībām vienu apmeklētāju skaitītu vairākkārt: filtrējiet pēc vienas vērtības.',
+  sections_since: '„{metrics}” pa sadaļām ir zināmi no {since}, kad pēdējo reizi mainījās sadaļu noteikumi.',
+  hours_today_only: 'Stundas pēc „{dim}” ir tikai šodienai: kad diena beigusies, Skaits pēc būtības glabā vienu skaitu katrai vērtībai visai dienai.',
+  order_by_unknown: 'Nevar kārtot pēc „{key}”.',
+  crowd_no_visitors: '„{dim}” nevar rādīt kopīgotā saitē: tās vērtībām nav apmeklētāju skaita, ko salīdzināt ar minimālo pūli.',
+}
+
+/** Every server message in both languages: the test checks it against the server's list. */
+export const SERVER_MESSAGES: Record<Lang, Record<string, string>> = { en: messagesEn, lv: messagesLv }
+
+/** Parameters that name a dimension, shown by the dimension's name in the page's language. */
+const DIMENSION_PARAMS = new Set(['a', 'b', 'dim'])
+/** Parameters that name metrics (one, or a list), shown by their column names. */
+const METRIC_PARAMS = new Set(['metric', 'metrics'])
+
+function metricName(m: string): string {
+  const key = `col_${m}`
+  return Object.hasOwn(en, key) ? t(key as Key).replace(/\u00ad/g, '') : m
+}
+
+/** The server's message in the page's language, or undefined for a code this dashboard does not know. */
+export function serverMessage(code: string, params: Record<string, string | number> = {}): string | undefined {
+  const texts = SERVER_MESSAGES[current]
+  if (!Object.hasOwn(texts, code)) return undefined
+  return texts[code]!.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = String(params[name] ?? '')
+    if (METRIC_PARAMS.has(name)) return value.split(', ').map(metricName).join(', ')
+    if (!DIMENSION_PARAMS.has(name)) return value
+    const label = dimension(value)?.label
+    return label ? (current === 'lv' ? label.lv.toLowerCase() : label.en) : value
+  })
+}
