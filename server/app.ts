@@ -9,7 +9,7 @@ import { Access } from './auth/access.ts'
 import { loadLocalToken } from './auth/local-token.ts'
 import { IdleSessions } from './auth/session-idle.ts'
 import { SetupToken } from './auth/setup-token.ts'
-import { passwordRefusal } from './auth/password.ts'
+import { checkPasswordPolicy } from './auth/password.ts'
 import { authenticate, bearerToken, canManage, type AuthEnv } from './auth/principal.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { authRoute } from './auth/route.ts'
@@ -146,7 +146,7 @@ export async function createSkaits(
   const access = new Access(db, clock, config.sessionDays * 86_400_000)
   await access.load()
   if (config.admin && !access.ownerByEmail(config.admin.email)) {
-    const problem = passwordRefusal(config.admin.password)
+    const problem = checkPasswordPolicy(config.admin.password)
     if (problem) throw new ConfigError(`SKAITS_ADMIN_PASSWORD: ${problem}`)
     const owner = await access.createOwner(config.admin.email, config.admin.password)
     log.info({ owner: owner.id }, 'owner created from SKAITS_ADMIN_EMAIL')

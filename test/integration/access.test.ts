@@ -135,7 +135,7 @@ describe('access control (one server instance)', () => {
       const setup_token = setupTokenIn(dataDir)
       const weak = await call('POST', '/api/setup', { body: { setup_token, email: OWNER, password: remember('short1') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
       expect(weak.cookies).toEqual([])
       const obvious = await call('POST', '/api/setup', { body: { setup_token, email: OWNER, password: remember('Password123') } })
       expect(obvious.status).toBe(400)
@@ -196,7 +196,7 @@ describe('access control (one server instance)', () => {
       const unknown = await login('nobody@example.lv', OWNER_PASSWORD)
       expect(wrong.status).toBe(401)
       expect(unknown.status).toBe(401)
-      expect(wrong.json).toMatchObject({ error: 'wrong email or password' })
+      expect(wrong.json).toMatchObject({ error: 'wrong email or password', code: 'login_failed' })
       expect(unknown.json).toEqual(wrong.json)
       expect(wrong.cookies).toEqual([])
       expect(unknown.cookies).toEqual([])
@@ -350,7 +350,7 @@ describe('access control (one server instance)', () => {
       expect(wrong.json).toMatchObject({ error: 'the current password is wrong' })
       const weak = await call('POST', '/api/password', { cookie: a, origin: true, body: { current: first, next: remember('tiny') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
       // Neither refusal changed anything.
       expect((await call('GET', '/api/me', { cookie: b })).status).toBe(200)
 
@@ -396,7 +396,7 @@ describe('access control (one server instance)', () => {
     it('accepts once with a good password and logs the new owner in', async () => {
       const weak = await call('POST', `/api/invitations/${token}`, { body: { password: remember('weak') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
 
       const r = await call('POST', `/api/invitations/${token}`, { body: { password } })
       expect(r.status).toBe(201)
@@ -477,7 +477,7 @@ describe('access control (one server instance)', () => {
 
       const unknown = await call('POST', '/api/keys', { ...admin, body: { name: 'nowhere', sites: ['nowhere.lv'] } })
       expect(unknown.status).toBe(404)
-      expect(unknown.json).toMatchObject({ error: 'no site nowhere.lv' })
+      expect(unknown.json).toMatchObject({ error: 'no site nowhere.lv', code: 'site_not_found', params: { domain: 'nowhere.lv' } })
       const nameless = await call('POST', '/api/keys', { ...admin, body: { name: ' ' } })
       expect(nameless.status).toBe(400)
       const anonymous = await call('POST', '/api/keys', { body: { name: 'anon' } })
