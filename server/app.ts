@@ -48,6 +48,7 @@ import { statsRoute } from './stats/route.ts'
 import { AnswerCache } from './stats/answer-cache.ts'
 import { QueryLimits } from './stats/limits.ts'
 import { systemClock, type Clock } from './time.ts'
+import { say } from './http/messages.ts'
 
 export interface Skaits {
   app: Hono<AuthEnv>
@@ -179,9 +180,9 @@ export async function createSkaits(
     // quote the request (its body, a token, an address), so it is redacted, our secrets with it.
     const secrets = [config.apiKey, localToken, bearerToken(c.req.header('authorization')), ...Object.values(getCookie(c))]
     log.error({ err: redactedErrorText(err, secrets), route: c.req.routePath }, 'unhandled error')
-    return c.json({ error: 'internal error' }, 500)
+    return c.json(say('internal_error'), 500)
   })
-  app.notFound((c) => c.json({ error: 'not found' }, 404))
+  app.notFound((c) => c.json(say('not_found'), 404))
   // Each sub-app is mounted under the prefix of the URLs it owns (docs/design.md, Layout).
   app.route('/api', ingestRoute(ingestor, { trustProxy: config.trustProxy, isShuttingDown: () => shuttingDown }))
   app.route('/', scriptRoute(log))

@@ -1,5 +1,7 @@
 /** The dashboard's only way to the server: the public Stats API and the management API. */
 
+import { serverMessage } from './i18n.ts'
+
 export interface QueryBody {
   site_id: string
   metrics: string[]
@@ -16,13 +18,20 @@ export interface QueryResult {
   meta: { time_labels?: string[]; total_rows?: number }
 }
 
-/** A refusal or failure, with the server's own message (a 400 says why Skaits cannot answer). */
+/**
+ * A refusal or failure (a 400 says why Skaits cannot answer): the message in the page's language
+ * when the dashboard knows the server's code, and the server's own words in `detail`.
+ */
 export class ApiError extends Error {
+  readonly detail: string
   constructor(
     readonly status: number,
-    message: string,
+    detail: string,
+    readonly code?: string,
+    readonly params: Record<string, string | number> = {},
   ) {
-    super(message)
+    super((code && serverMessage(code, params)) || detail)
+    this.detail = detail
   }
 }
 
@@ -47,8 +56,13 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     json = undefined
   }
   if (!res.ok) {
-    const error = (json as { error?: unknown } | undefined)?.error
-    throw new ApiError(res.status, typeof error === 'string' ? error : `${res.status} ${res.statusText}`)
+    const { error, code, params } = (json ?? {}) as { error?: unknown; code?: unknown; params?: unknown }
+    throw new ApiError(
+      res.status,
+      typeof error === 'string' ? error : `${res.status} ${res.statusText}`,
+      typeof code === 'string' ? code : undefined,
+      params && typeof params === 'object' ? (params as Record<string, string | number>) : undefined,
+    )
   }
   return json as T
 }

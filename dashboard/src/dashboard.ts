@@ -1,4 +1,4 @@
-import { ApiError, forgetAnswers, query, realtimeVisitors, type QueryBody, type QueryResult } from './api.ts'
+import { forgetAnswers, query, realtimeVisitors, type QueryBody, type QueryResult } from './api.ts'
 import type { Boot, Lang } from './boot.ts'
 import { bucketText, drawChart, type Series } from './chart.ts'
 import { changeBetween, combined, hoursOf, isEmpty, totalsOf, untilTimeOfDay, type Totals } from './compare.ts'
@@ -6,7 +6,7 @@ import { h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
 import { apiFilters, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
-import { forgetPanels, loadPanelsInView, panelAnswers, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
+import { explain, forgetPanels, loadPanelsInView, panelAnswers, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
 import {
   addDays,
   bucketAt,
@@ -339,7 +339,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         (err: unknown) => {
           if (n !== asked) return
           el.querySelector('.refused')?.remove()
-          el.append(h('p', { class: 'refused wide' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) })))
+          el.append(explain(err, 'refused wide'))
         },
       )
     }
@@ -413,7 +413,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
           if (n !== asked) return
           destroy?.()
           destroy = undefined
-          fill(host, h('p', { class: 'refused' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: err.message }) : t('error', { m: String((err as Error).message) })))
+          fill(host, explain(err))
         },
       )
     }

@@ -224,9 +224,16 @@ function rowsTable(view: View, data: Rows, env: PanelEnv, sorting?: Sorting): HT
   )
 }
 
-function explain(err: unknown): HTMLElement {
+/**
+ * Why a question got no answer, in the page's language; the server's own words (in English,
+ * with the names the API uses) stay in the tooltip.
+ */
+export function explain(err: unknown, className = 'refused'): HTMLElement {
   const message = err instanceof Error ? err.message : String(err)
-  return h('p', { class: 'refused', role: 'note' }, err instanceof ApiError && err.status === 400 ? t('refused', { m: message }) : t('error', { m: message }))
+  const refused = err instanceof ApiError && err.status === 400
+  const p = h('p', { class: className, role: 'note' }, refused ? t('refused', { m: message }) : t('error', { m: message }))
+  if (err instanceof ApiError && err.detail !== message) p.title = err.detail
+  return p
 }
 
 /** Notes on metrics the model cannot give for this range (section visitors before a rule change). */

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { AccessError, DEFAULT_MIN_CROWD } from '../auth/access.ts'
 import { requireManager, clearSessionCookies, type AuthEnv } from '../auth/principal.ts'
 import { readBody } from '../auth/route.ts'
+import { say } from '../http/messages.ts'
 import { SiteError } from '../sites/sites.ts'
 import type { Admin } from './service.ts'
 
@@ -20,8 +21,8 @@ export function adminRoute(admin: Admin) {
     try {
       return c.json((await work()) as object, status)
     } catch (err) {
-      if (err instanceof AccessError || err instanceof SiteError) return c.json({ error: err.message }, err.status)
-      if (err instanceof z.ZodError) return c.json({ error: `${err.issues[0]!.path.join('.') || 'body'}: ${err.issues[0]!.message}` }, 400)
+      if (err instanceof AccessError || err instanceof SiteError) return c.json(err.said, err.status)
+      if (err instanceof z.ZodError) return c.json(say('invalid_request', { detail: `${err.issues[0]!.path.join('.') || 'body'}: ${err.issues[0]!.message}` }), 400)
       throw err
     }
   }
@@ -123,7 +124,7 @@ export function adminRoute(admin: Admin) {
     try {
       return c.text(admin.privacyNotice(c.req.param('domain'), lang))
     } catch (err) {
-      if (err instanceof SiteError) return c.json({ error: err.message }, err.status)
+      if (err instanceof SiteError) return c.json(err.said, err.status)
       throw err
     }
   })

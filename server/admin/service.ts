@@ -1,6 +1,7 @@
 import type { Access, ApiKey, Invitation, Owner, Share } from '../auth/access.ts'
 import { AccessError, DEFAULT_MIN_CROWD, normalizeEmail } from '../auth/access.ts'
-import { checkPasswordPolicy } from '../auth/password.ts'
+import { passwordRefusal } from '../auth/password.ts'
+import { say } from '../http/messages.ts'
 import type { Db } from '../db/client.ts'
 import type { PartnerShare, PartnerShareInput, Partners } from '../export/partners.ts'
 import { privacyNotice, type Lang, type NoticeFacts } from '../notice/notice.ts'
@@ -100,7 +101,7 @@ export class Admin {
   }
 
   async keysCreate(name: string, sites: string[], minCrowd = 0) {
-    if (!name.trim() || name.length > 100) throw new AccessError('a key needs a name of 1 to 100 characters')
+    if (!name.trim() || name.length > 100) throw new AccessError(say('name_length'))
     if (minCrowd !== 0) checkMinCrowd(minCrowd)
     const domains = sites.map((s) => this.site(s).domain)
     const { key, apiKey } = await this.deps.access.createKey(name.trim(), domains, minCrowd)
@@ -118,7 +119,7 @@ export class Admin {
   /** With a password the owner exists at once; without, an invitation link is made. */
   async ownersAdd(email: string, password: string | undefined, invitedBy: string) {
     if (password !== undefined) {
-      const problem = checkPasswordPolicy(password)
+      const problem = passwordRefusal(password)
       if (problem) throw new AccessError(problem)
       return { owner: view.owner(await this.deps.access.createOwner(email, password)) }
     }
@@ -140,7 +141,7 @@ export class Admin {
     const owner = this.owner(idOrEmail)
     // An owner changes their own password with the current one (POST /api/password): a stolen
     // session must not be enough to set a new one.
-    if (owner.id === issuedBy) throw new AccessError('change your own password with POST /api/password', 403)
+    if (owner.id === issuedBy) throw new AccessError(say('own_password'), 403)
     const { token, expiresAt } = await this.deps.access.issueReset(owner.id, issuedBy)
     return { owner: view.owner(owner), token, path: `/reset/${token}`, expires_at: new Date(expiresAt).toISOString() }
   }
@@ -155,7 +156,7 @@ export class Admin {
 
   private owner(idOrEmail: string): Owner {
     const owner = this.deps.access.ownerById(idOrEmail) ?? (idOrEmail.includes('@') ? this.deps.access.ownerByEmail(idOrEmail) : undefined)
-    if (!owner) throw new AccessError(`no owner ${idOrEmail.includes('@') ? normalizeEmail(idOrEmail) : idOrEmail}`, 404)
+    if (!owner) throw new AccessError(say('owner_not_found', { owner: idOrEmail.includes('@') ? normalizeEmail(idOrEmail) : idOrEmail }), 404)
     return owner
   }
 
@@ -163,7 +164,7 @@ export class Admin {
     const s = this.site(site)
     checkMinCrowd(minCrowd)
     if (password !== undefined) {
-      const problem = checkPasswordPolicy(password)
+      const problem = passwordRefusal(password)
       if (problem) throw new AccessError(problem)
     }
     const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password, minCrowd)
@@ -180,7 +181,7 @@ export class Admin {
 
   private site(domain: string): Site {
     const s = this.deps.sites.get(normalizeDomain(domain))
-    if (!s) throw new SiteError(`no site ${domain}`, 404)
+    if (!s) throw new SiteError(say('site_not_found', { domain }), 404)
     return s
   }
 }
@@ -191,5 +192,5 @@ function normalizeEmailForView(email: string): string {
 
 /** k of the minimum crowd: 2 at least (1 would hide nothing), 100 at most. */
 function checkMinCrowd(k: number): void {
-  if (!Number.isInteger(k) || k < 2 || k > 100) throw new AccessError('min_crowd: a whole number from 2 to 100')
+  if (!Number.isInteger(k) || k < 2 || k > 100) throw new AccessError(say('min_crowd_range'))
 }

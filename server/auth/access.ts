@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { errorText, type Logger } from '../log.ts'
 import { queryRows, type Db } from '../db/client.ts'
 import { Repeater, stampText, Versions } from '../db/versioned.ts'
+import { say, UserError, type Said } from '../http/messages.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { newToken, tokenHash } from './tokens.ts'
 
@@ -110,9 +111,9 @@ const ROWS = {
   }),
 }
 type AccessTable = keyof typeof ROWS
-export class AccessError extends Error {
+export class AccessError extends UserError {
   constructor(
-    message: string,
+    message: string | Said,
     readonly status: 400 | 401 | 403 | 404 | 409 = 400,
   ) {
     super(message)
@@ -274,7 +275,7 @@ export class Access {
   async createFirstOwner(email: string, password: string): Promise<Owner> {
     const passwordHash = await hashPassword(password)
     return this.exclusive(() => {
-      if (this.owners.size > 0) throw new AccessError('setup is done: log in instead', 409)
+      if (this.owners.size > 0) throw new AccessError(say('setup_done'), 409)
       return this.insertOwner(email, passwordHash)
     })
   }
@@ -289,8 +290,8 @@ export class Access {
 
   private async insertOwner(email: string, passwordHash: string): Promise<Owner> {
     const e = normalizeEmail(email)
-    if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError('not an email address')
-    if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
+    if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError(say('not_an_email'))
+    if (this.ownerByEmail(e)) throw new AccessError(say('owner_exists', { email: e }), 409)
     const owner: Owner = { id: randomUUID(), email: e, passwordHash, createdAt: this.clock() }
     this.owners.set(owner.id, owner)
     await this.write('owners', owner, 0)
@@ -309,8 +310,8 @@ export class Access {
 
   async changePassword(ownerId: string, current: string, next: string, keepSessionHash?: string): Promise<void> {
     const owner = this.owners.get(ownerId)
-    if (!owner) throw new AccessError('no such owner', 404)
-    if (!(await verifyPassword(current, owner.passwordHash))) throw new AccessError('the current password is wrong', 403)
+    if (!owner) throw new AccessError(say('owner_unknown'), 404)
+    if (!(await verifyPassword(current, owner.passwordHash))) throw new AccessError(say('current_password_wrong'), 403)
     const updated = { ...owner, passwordHash: await hashPassword(next) }
     await this.write('owners', updated, 0)
     this.owners.set(owner.id, updated)
@@ -322,12 +323,12 @@ export class Access {
   async removeOwner(id: string): Promise<Owner> {
     return this.exclusive(async () => {
       const owner = this.owners.get(id)
-      if (!owner) throw new AccessError(`no owner ${id}`, 404)
+      if (!owner) throw new AccessError(say('owner_not_found', { owner: id }), 404)
       // Another node may have removed an owner a moment ago: count the stored owners, not only
       // those this node knows of. With none left, anyone reaching / could set up a new owner.
       const stored = await queryRows<{ id: string }>(this.db, 'SELECT id FROM owners FINAL WHERE deleted = 0')
       if (!stored.some((o) => o.id !== id && this.owners.has(o.id)) || this.owners.size < 2) {
-        throw new AccessError('the last owner cannot be removed: invite or add another owner first', 409)
+        throw new AccessError(say('last_owner'), 409)
       }
       await this.write('owners', owner, 1)
       this.owners.delete(id)
@@ -346,7 +347,7 @@ export class Access {
 
   /** A one-time link for `ownerId` to set a new password, valid 24 h; older links for them end. */
   async issueReset(ownerId: string, issuedBy: string): Promise<{ token: string; expiresAt: number }> {
-    if (!this.owners.has(ownerId)) throw new AccessError(`no owner ${ownerId}`, 404)
+    if (!this.owners.has(ownerId)) throw new AccessError(say('owner_not_found', { owner: ownerId }), 404)
     for (const r of [...this.resets.values()]) if (r.ownerId === ownerId) await this.useUpReset(r)
     const token = newToken('rst')
     const now = this.clock()
@@ -366,7 +367,7 @@ export class Access {
   /** Sets the new password (its policy checked by the caller) and ends every session of the owner. */
   async useReset(token: string, password: string): Promise<Owner> {
     const passwordHash = await hashPassword(password)
-    const invalid = () => new AccessError('this reset link is not valid (used, replaced or expired)', 404)
+    const invalid = () => new AccessError(say('reset_invalid'), 404)
     return this.exclusive(async () => {
       const reset = this.resets.get(tokenHash(token))
       if (!reset || reset.expiresAt <= this.clock()) throw invalid()
@@ -398,8 +399,8 @@ export class Access {
 
   async invite(email: string, invitedBy: string): Promise<{ token: string; expiresAt: number }> {
     const e = normalizeEmail(email)
-    if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError('not an email address')
-    if (this.ownerByEmail(e)) throw new AccessError(`${e} is already an owner`, 409)
+    if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError(say('not_an_email'))
+    if (this.ownerByEmail(e)) throw new AccessError(say('owner_exists', { email: e }), 409)
     const token = newToken('inv')
     const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, createdAt: this.clock(), expiresAt: this.clock() + INVITATION_MS }
     await this.write('invitations', inv, 0)
@@ -415,11 +416,11 @@ export class Access {
   async acceptInvitation(token: string, password: string): Promise<Owner> {
     // The token first: scrypt costs ~100 ms of CPU, which an unknown token must not buy.
     const known = this.invitations.get(tokenHash(token))
-    if (!known || known.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
+    if (!known || known.expiresAt <= this.clock()) throw new AccessError(say('invitation_invalid'), 404)
     const passwordHash = await hashPassword(password)
     return this.exclusive(async () => {
       const inv = this.invitations.get(tokenHash(token))
-      if (!inv || inv.expiresAt <= this.clock()) throw new AccessError('this invitation is not valid (used, revoked or expired)', 404)
+      if (!inv || inv.expiresAt <= this.clock()) throw new AccessError(say('invitation_invalid'), 404)
       this.invitations.delete(inv.tokenHash)
       const owner = await this.insertOwner(inv.email, passwordHash)
       await this.write('invitations', inv, 1)
@@ -437,7 +438,7 @@ export class Access {
   async revokeInvitation(idOrPrefix: string): Promise<Invitation> {
     const prefix = idOrPrefix.toLowerCase()
     const found = /^[0-9a-f]{8,64}$/.test(prefix) ? this.listInvitations().filter((i) => i.tokenHash.startsWith(prefix)) : []
-    if (found.length !== 1) throw new AccessError(found.length ? `${idOrPrefix} matches several invitations: give more of it` : `no pending invitation ${idOrPrefix}`, found.length ? 400 : 404)
+    if (found.length !== 1) throw new AccessError(say(found.length ? 'invitation_ambiguous' : 'invitation_not_found', { id: idOrPrefix }), found.length ? 400 : 404)
     const inv = found[0]!
     this.invitations.delete(inv.tokenHash)
     await this.write('invitations', inv, 1)
@@ -481,7 +482,7 @@ export class Access {
   /** Ends one of the owner's own sessions by its listed id; true when it was the current one. */
   async endSession(ownerId: string, id: string, currentHash: string | undefined): Promise<boolean> {
     const session = [...this.sessions.values()].find((s) => s.ownerId === ownerId && sessionId(s.tokenHash) === id)
-    if (!session) throw new AccessError(`no session ${id}`, 404)
+    if (!session) throw new AccessError(say('session_not_found', { id }), 404)
     await this.revokeSessionHash(session.tokenHash)
     return session.tokenHash === currentHash
   }
@@ -529,7 +530,7 @@ export class Access {
 
   async revokeKey(id: string): Promise<ApiKey> {
     const key = [...this.keys.values()].find((k) => k.id === id)
-    if (!key) throw new AccessError(`no API key with id ${id}`, 404)
+    if (!key) throw new AccessError(say('key_not_found', { id }), 404)
     this.keys.delete(key.keyHash)
     await this.write('api_keys', key, 1)
     return key
@@ -564,7 +565,7 @@ export class Access {
 
   async revokeShare(id: string): Promise<Share> {
     const share = [...this.shares.values()].find((s) => s.id === id)
-    if (!share) throw new AccessError(`no shared link with id ${id}`, 404)
+    if (!share) throw new AccessError(say('share_not_found', { id }), 404)
     this.forgetShare(share.tokenHash, id)
     await this.write('shares', share, 1)
     return share

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { say, type Said } from '../http/messages.ts'
 
 // scrypt with N = 2^15, r = 8 needs 128·N·r = 32 MiB per hash: memory-hard, so guessing on
 // GPUs stays expensive. The parameters are written into every stored hash, so raising them
@@ -112,10 +113,15 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
 
 /** Why `password` is refused as a new password, or undefined when it is acceptable. */
 export function checkPasswordPolicy(password: string): string | undefined {
+  return passwordRefusal(password)?.error
+}
+
+/** Why a password is refused, as an answer says it (with the code the dashboard translates). */
+export function passwordRefusal(password: string): Said | undefined {
   const characters = [...password.normalize('NFKC')]
-  if (characters.length < MIN_LENGTH) return `Use at least ${MIN_LENGTH} characters.`
-  if (characters.length > MAX_LENGTH) return `Use at most ${MAX_LENGTH} characters.`
-  if (new Set(characters).size === 1) return 'Use more than one distinct character.'
-  if (OBVIOUS.has(characters.join('').toLowerCase())) return 'This password is too easy to guess; choose another.'
+  if (characters.length < MIN_LENGTH) return say('password_too_short', { n: MIN_LENGTH })
+  if (characters.length > MAX_LENGTH) return say('password_too_long', { n: MAX_LENGTH })
+  if (new Set(characters).size === 1) return say('password_one_character')
+  if (OBVIOUS.has(characters.join('').toLowerCase())) return say('password_too_easy')
   return undefined
 }

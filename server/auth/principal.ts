@@ -7,6 +7,7 @@ import type { Access, ApiKey, Owner, Share } from './access.ts'
 import { FailureLimiter } from './rate-limit.ts'
 import type { IdleSessions } from './session-idle.ts'
 import { safeEqual } from './tokens.ts'
+import { say } from '../http/messages.ts'
 
 /** Who is asking. */
 export type Principal =
@@ -66,7 +67,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
     const network = token ? clientNetwork(c, deps.proxies ?? 0) : ''
     const wait = token ? failedBearers.retryAfterMs(network) : 0
     if (wait > 0) {
-      return c.json({ error: 'too many wrong Bearer tokens from your network; try again later' }, 429, {
+      return c.json(say('too_many_tokens'), 429, {
         'Retry-After': String(Math.ceil(wait / 1000)),
       })
     }
@@ -75,7 +76,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
     c.set('principal', principal)
     c.set('viaCookie', viaCookie)
     if (viaCookie && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && !sameOrigin(c, { trustProxy: deps.trustProxy })) {
-      return c.json({ error: 'cross-site request refused: send it from the dashboard (Origin check)' }, 403)
+      return c.json(say('cross_site'), 403)
     }
     await next()
   }
@@ -172,8 +173,8 @@ export function canManage(p: Principal | undefined): boolean {
 export function requireManager<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
   return async (c, next) => {
     const p = c.get('principal')
-    if (!p) return c.json({ error: 'log in, or send Authorization: Bearer <admin key>' }, 401)
-    if (!canManage(p)) return c.json({ error: 'this credential can only read statistics' }, 403)
+    if (!p) return c.json(say('credentials_needed'), 401)
+    if (!canManage(p)) return c.json(say('read_only_credential'), 403)
     await next()
   }
 }

@@ -6,12 +6,13 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { crossSiteBrowserRequest, isSecureRequest } from '../http/security.ts'
 import type { Logger } from '../log.ts'
 import { AccessError, normalizeEmail, type Access } from './access.ts'
-import { checkPasswordPolicy } from './password.ts'
+import { passwordRefusal } from './password.ts'
 import { clearSessionCookies, SESSION_COOKIE, sessionToken, type AuthEnv } from './principal.ts'
 import { FailureLimiter } from './rate-limit.ts'
 import type { IdleSessions } from './session-idle.ts'
 import type { SetupToken } from './setup-token.ts'
 import { tokenHash } from './tokens.ts'
+import { say } from '../http/messages.ts'
 
 const credentials = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) })
 
@@ -65,26 +66,26 @@ export function authRoute(deps: AuthRouteDeps) {
   app.get('/setup', (c) => c.json({ needed: access.ownerCount() === 0 }))
 
   app.post('/setup', async (c) => {
-    if (access.ownerCount() > 0) return c.json({ error: 'setup is done: log in instead' }, 409)
+    if (access.ownerCount() > 0) return c.json(say('setup_done'), 409)
     const body = await readBody(c)
     // Whoever reaches a fresh instance first must not own it: the setup token proves access
     // to the machine (DATA_DIR), the admin key to its configuration.
     if (c.get('principal')?.kind !== 'admin') {
       const given = typeof body.setup_token === 'string' ? body.setup_token.trim() : ''
       if (!given) {
-        return c.json({ error: 'send the setup token: the server wrote it to the file setup-token in its DATA_DIR and names that file in its start-up log' }, 401)
+        return c.json(say('setup_token_missing'), 401)
       }
-      if (!deps.setupToken.matches(given)) return c.json({ error: 'wrong setup token: copy it from the file setup-token in the server\'s DATA_DIR' }, 403)
+      if (!deps.setupToken.matches(given)) return c.json(say('setup_token_wrong'), 403)
     }
     const parsed = credentials.safeParse(body)
-    if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
-    const problem = checkPasswordPolicy(parsed.data.password)
-    if (problem) return c.json({ error: problem }, 400)
+    if (!parsed.success) return c.json(say('credentials_missing'), 400)
+    const problem = passwordRefusal(parsed.data.password)
+    if (problem) return c.json(problem, 400)
     let owner
     try {
       owner = await access.createFirstOwner(parsed.data.email, parsed.data.password)
     } catch (err) {
-      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      if (err instanceof AccessError) return c.json(err.said, err.status)
       throw err
     }
     log.info({ owner: owner.id }, 'first owner created')
@@ -96,24 +97,24 @@ export function authRoute(deps: AuthRouteDeps) {
   app.post('/login', async (c) => {
     // Login CSRF: a foreign page must not log a browser into an account of its choosing.
     if (crossSiteBrowserRequest(c, { trustProxy: deps.trustProxy > 0 })) {
-      return c.json({ error: 'cross-site request refused: log in from the dashboard (Origin check)' }, 403)
+      return c.json(say('cross_site_login'), 403)
     }
     const parsed = credentials.safeParse(await readBody(c))
-    if (!parsed.success) return c.json({ error: 'send an email and a password' }, 400)
+    if (!parsed.success) return c.json(say('credentials_missing'), 400)
     const address = ClientAddress.fromRequest(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
     // Limits are keyed by the network (/24, /48) and the account, never by a full address.
     const network = address?.networkKey() ?? 'net:unknown'
     const account = `account:${normalizeEmail(parsed.data.email)}`
     const wait = Math.max(byNetwork.retryAfterMs(network), byAccount.retryAfterMs(account))
     if (wait > 0) {
-      return c.json({ error: 'too many failed logins; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+      return c.json(say('too_many_logins'), 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
     }
     // Counted before the slow check, so parallel guesses cannot all slip under the limit;
     // a successful login clears the account's count.
     byNetwork.fail(network)
     byAccount.fail(account)
     const owner = await access.verifyLogin(parsed.data.email, parsed.data.password)
-    if (!owner) return c.json({ error: 'wrong email or password' }, 401)
+    if (!owner) return c.json(say('login_failed'), 401)
     byAccount.reset(account)
     await startSession(c, owner.id)
     return done(c, { owner: { id: owner.id, email: owner.email } })
@@ -129,26 +130,26 @@ export function authRoute(deps: AuthRouteDeps) {
 
   app.get('/me', (c) => {
     const p = c.get('principal')
-    if (p?.kind !== 'owner') return c.json({ error: 'not logged in' }, 401)
+    if (p?.kind !== 'owner') return c.json(say('not_logged_in'), 401)
     return c.json({ id: p.owner.id, email: p.owner.email })
   })
 
   app.post('/password', async (c) => {
     const p = c.get('principal')
-    if (p?.kind !== 'owner') return c.json({ error: 'log in first' }, 401)
+    if (p?.kind !== 'owner') return c.json(say('log_in_first'), 401)
     const body = z.object({ current: z.string().max(1024), next: z.string().max(1024) }).safeParse(await readBody(c))
-    if (!body.success) return c.json({ error: 'send current and next passwords' }, 400)
-    const problem = checkPasswordPolicy(body.data.next)
-    if (problem) return c.json({ error: problem }, 400)
+    if (!body.success) return c.json(say('passwords_missing'), 400)
+    const problem = passwordRefusal(body.data.next)
+    if (problem) return c.json(problem, 400)
     // Someone holding a stolen session may not guess the current password at leisure.
     const wait = byAccount.retryAfterMs(`password:${p.owner.id}`)
-    if (wait > 0) return c.json({ error: 'too many wrong passwords; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+    if (wait > 0) return c.json(say('too_many_passwords'), 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
     byAccount.fail(`password:${p.owner.id}`)
     try {
       await access.changePassword(p.owner.id, body.data.current, body.data.next, p.sessionHash)
       byAccount.reset(`password:${p.owner.id}`)
     } catch (err) {
-      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      if (err instanceof AccessError) return c.json(err.said, err.status)
       throw err
     }
     return c.json({ ok: true, note: 'your other sessions were logged out' })
@@ -156,20 +157,20 @@ export function authRoute(deps: AuthRouteDeps) {
 
   app.get('/invitations/:token', (c) => {
     const inv = access.invitation(c.req.param('token'))
-    return inv ? c.json(inv) : c.json({ error: 'this invitation is not valid (used, revoked or expired)' }, 404)
+    return inv ? c.json(inv) : c.json(say('invitation_invalid'), 404)
   })
 
   app.post('/invitations/:token', async (c) => {
     const body = await readBody(c)
     const password = typeof body.password === 'string' ? body.password : ''
-    const problem = checkPasswordPolicy(password)
-    if (problem) return c.json({ error: problem }, 400)
+    const problem = passwordRefusal(password)
+    if (problem) return c.json(problem, 400)
     try {
       const owner = await access.acceptInvitation(c.req.param('token'), password)
       await startSession(c, owner.id)
       return done(c, { owner: { id: owner.id, email: owner.email } }, 201)
     } catch (err) {
-      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      if (err instanceof AccessError) return c.json(err.said, err.status)
       throw err
     }
   })

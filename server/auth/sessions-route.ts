@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { AccessError, type Access } from './access.ts'
 import { clearSessionCookies, type AuthEnv } from './principal.ts'
+import { say } from '../http/messages.ts'
 
 /**
  * An owner's own sessions: `GET /api/sessions` lists them (never a token or hash),
@@ -15,8 +16,8 @@ export function sessionsRoute(deps: { access: Access }) {
   }
   const refuse = (c: Context<AuthEnv>) =>
     c.get('principal')
-      ? c.json({ error: 'sessions belong to an owner logged in with the dashboard; this credential has none' }, 403)
-      : c.json({ error: 'log in first' }, 401)
+      ? c.json(say('no_owner_sessions'), 403)
+      : c.json(say('log_in_first'), 401)
 
   app.get('/', (c) => {
     const p = owner(c)
@@ -42,7 +43,7 @@ export function sessionsRoute(deps: { access: Access }) {
       if (wasCurrent) clearSessionCookies(c)
       return c.json({ ok: true, current: wasCurrent })
     } catch (err) {
-      if (err instanceof AccessError) return c.json({ error: err.message }, err.status)
+      if (err instanceof AccessError) return c.json(err.said, err.status)
       throw err
     }
   })

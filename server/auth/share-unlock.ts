@@ -5,6 +5,7 @@ import type { Access } from './access.ts'
 import { SHARE_COOKIE, type AuthEnv } from './principal.ts'
 import { FailureLimiter } from './rate-limit.ts'
 import { readBody } from './route.ts'
+import { say } from '../http/messages.ts'
 
 /** `POST /share/<token>/unlock {password}`: opens a password-protected shared link for 12 h. */
 export function shareUnlockRoute(deps: { access: Access; trustProxy: number; clock: () => number }) {
@@ -14,12 +15,12 @@ export function shareUnlockRoute(deps: { access: Access; trustProxy: number; clo
   app.post('/:token/unlock', async (c) => {
     const body = await readBody(c)
     const share = deps.access.shareByToken(c.req.param('token'))
-    if (!share) return c.json({ error: 'wrong password, or the link is not valid' }, 401)
+    if (!share) return c.json(say('share_unlock_failed'), 401)
     const wait = failures.retryAfterMs(share.id)
-    if (wait > 0) return c.json({ error: 'too many wrong passwords; try again later' }, 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+    if (wait > 0) return c.json(say('too_many_passwords'), 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
     failures.fail(share.id)
     const token = await deps.access.unlockShare(c.req.param('token'), typeof body.password === 'string' ? body.password : '')
-    if (!token) return c.json({ error: 'wrong password, or the link is not valid' }, 401)
+    if (!token) return c.json(say('share_unlock_failed'), 401)
     failures.reset(share.id)
     setCookie(c, SHARE_COOKIE, token, {
       httpOnly: true,

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { limitBody } from './body-limit.ts'
+import { say } from './messages.ts'
 
 const KiB = 1024
 
@@ -39,7 +40,7 @@ export function limitRouteBodies(): MiddlewareHandler {
   const limiter = (limit: number) => {
     let m = limiters.get(limit)
     if (!m) {
-      m = limitBody(limit, (c) => c.json({ error: `the body is too large: ${limit / KiB} KiB at most here` }, 413, { Connection: 'close' }))
+      m = limitBody(limit, (c) => c.json(say('body_too_large', { kib: limit / KiB }), 413, { Connection: 'close' }))
       limiters.set(limit, m)
     }
     return m

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { limitBody } from '../http/body-limit.ts'
+import { say } from '../http/messages.ts'
 import { managedSite, type SiteEnv } from './managed-site.ts'
 import type { Sites } from './sites.ts'
 
@@ -19,11 +20,11 @@ export function siteCrowdRoute(deps: { sites: Sites; clock: () => number }) {
   })
   app.put(
     '/:domain/min-crowd',
-    limitBody(1024, (c) => c.json({ error: 'body too large' }, 413, { Connection: 'close' })),
+    limitBody(1024, (c) => c.json(say('body_too_large', { kib: 1 }), 413, { Connection: 'close' })),
     async (c) => {
       const site = c.get('site')
       const parsed = body.safeParse(await c.req.json().catch(() => undefined))
-      if (!parsed.success) return c.json({ error: parsed.error.issues[0]!.message, example: { min_crowd: 5 } }, 400)
+      if (!parsed.success) return c.json({ ...say('invalid_request', { detail: parsed.error.issues[0]!.message }), example: { min_crowd: 5 } }, 400)
       const { minCrowd: _, ...rest } = site.settings
       const settings = parsed.data.min_crowd === null ? rest : { ...rest, minCrowd: parsed.data.min_crowd }
       await deps.sites.updateSettings(site.domain, settings, deps.clock())

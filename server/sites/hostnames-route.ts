@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { say } from '../http/messages.ts'
 import { managedSite, type SiteEnv } from './managed-site.ts'
 import { defaultHostnames, hostnamePatterns } from './hostnames.ts'
 import type { Site, Sites } from './sites.ts'
@@ -28,7 +29,7 @@ export function hostnamesRoute(deps: { sites: Sites; clock: () => number }) {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
       const example = { hostnames: [site.domain, `*.${site.domain}`, `staging.${site.domain.split('.')[0]}.example.net`] }
-      return c.json({ error: `${issue.path.join('.') || 'body'}: ${issue.message}`, example }, 400)
+      return c.json({ ...say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), example }, 400)
     }
     const { hostnames: _, ...rest } = site.settings
     const settings = parsed.data.hostnames ? { ...rest, hostnames: [...new Set(parsed.data.hostnames)] } : rest

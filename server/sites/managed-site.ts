@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
 import { normalizeDomain } from './domain.ts'
 import type { Site, Sites } from './sites.ts'
+import { say } from '../http/messages.ts'
 
 /** What a site's settings routes see: the credential, and the site `:domain` names. */
 export type SiteEnv = { Variables: AuthEnv['Variables'] & { site: Site } }
@@ -13,7 +14,7 @@ export type SiteEnv = { Variables: AuthEnv['Variables'] & { site: Site } }
 export function managedSite(sites: Sites): MiddlewareHandler<SiteEnv>[] {
   const siteOfPath: MiddlewareHandler<SiteEnv> = async (c, next) => {
     const site = sites.get(normalizeDomain(c.req.param('domain') ?? ''))
-    if (!site) return c.json({ error: 'no such site' }, 404)
+    if (!site) return c.json(say('site_unknown'), 404)
     c.set('site', site)
     await next()
   }

@@ -7,6 +7,7 @@ import { sectionRules } from '../sections/rules.ts'
 import { addDays, dayOf } from '../time.ts'
 import { relabelRequest, relabelStatus } from './section-relabel.ts'
 import type { Sites } from './sites.ts'
+import { say } from '../http/messages.ts'
 
 /**
  * A site's section rules, for owners and the admin credentials. Saving them answers at once;
@@ -18,10 +19,7 @@ export function sectionsRoute(deps: { db: Db; sites: Sites; jobs: RelabelJobs; t
   app.use('/:domain/sections', ...managedSite(deps.sites))
   app.use('/:domain/sections/relabel', ...managedSite(deps.sites))
 
-  const busy = (status: RelabelStatus) => ({
-    error: `the history is still being relabeled to the rules saved before (${status.done} of ${status.total} steps); save again when it is done`,
-    relabel: status,
-  })
+  const busy = (status: RelabelStatus) => ({ ...say('relabel_running', { done: status.done, total: status.total }), relabel: status })
 
   /** The rules, the last relabel, and what saving now would do: from which day, and about how long it takes. */
   app.get('/:domain/sections', async (c) => {
@@ -46,7 +44,7 @@ export function sectionsRoute(deps: { db: Db; sites: Sites; jobs: RelabelJobs; t
     const parsed = sectionRules.safeParse((body as { rules?: unknown } | undefined)?.rules)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
-      return c.json({ error: `rules.${issue.path.join('.')}: ${issue.message}`, example: { rules: [{ match: '/blog/**', section: 'Blog' }] } }, 400)
+      return c.json({ ...say('invalid_request', { detail: `rules.${issue.path.join('.')}: ${issue.message}` }), example: { rules: [{ match: '/blog/**', section: 'Blog' }] } }, 400)
     }
     const now = deps.clock()
     const since = addDays(dayOf(now, deps.timezone), 1)
@@ -64,7 +62,7 @@ export function sectionsRoute(deps: { db: Db; sites: Sites; jobs: RelabelJobs; t
   app.post('/:domain/sections/relabel', async (c) => {
     const site = c.get('site')
     if (site.settings.sectionsRelabelBefore === undefined && !deps.jobs.running(site.domain)) {
-      return c.json({ error: 'nothing to relabel: the history already follows the current rules' }, 409)
+      return c.json(say('nothing_to_relabel'), 409)
     }
     const started = deps.jobs.start(site.domain, async () => relabelRequest(deps, site))
     if (!started) return c.json(busy(deps.jobs.status(site.domain)!), 409)

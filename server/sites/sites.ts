@@ -1,4 +1,5 @@
 import { queryRows, type Db } from '../db/client.ts'
+import { say, UserError, type Said } from '../http/messages.ts'
 import { normalizeDomain } from './domain.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
@@ -29,9 +30,9 @@ export interface Site {
 
 const DEFAULTS: SiteSettings = { sections: [] }
 
-export class SiteError extends Error {
+export class SiteError extends UserError {
   constructor(
-    message: string,
+    message: string | Said,
     readonly status: 400 | 404 | 409 = 400,
   ) {
     super(message)
@@ -75,8 +76,8 @@ export class Sites {
   /** Adds one site; a domain that is already a site is an error. */
   async add(domain: string, now = Date.now()): Promise<Site> {
     const d = normalizeDomain(domain)
-    if (!isDomain(d)) throw new SiteError(`"${domain}" is not a domain name`)
-    if (this.byDomain.has(d)) throw new SiteError(`${d} is already a site`, 409)
+    if (!isDomain(d)) throw new SiteError(say('not_a_domain', { domain }))
+    if (this.byDomain.has(d)) throw new SiteError(say('site_exists', { domain: d }), 409)
     const s = site(d, now, DEFAULTS)
     await this.write(s, now)
     return s
@@ -85,7 +86,7 @@ export class Sites {
   /** Forgets a site (its counts are deleted separately). */
   async remove(domain: string, now = Date.now()): Promise<Site> {
     const s = this.byDomain.get(domain)
-    if (!s) throw new SiteError(`no site ${domain}`, 404)
+    if (!s) throw new SiteError(say('site_not_found', { domain }), 404)
     await this.write(s, now, 1)
     this.byDomain.delete(domain)
     return s
@@ -95,9 +96,9 @@ export class Sites {
   async rename(from: string, to: string, now = Date.now()): Promise<Site> {
     const s = this.byDomain.get(from)
     const d = normalizeDomain(to)
-    if (!s) throw new SiteError(`no site ${from}`, 404)
-    if (!isDomain(d)) throw new SiteError(`"${to}" is not a domain name`)
-    if (this.byDomain.has(d)) throw new SiteError(`${d} is already a site`, 409)
+    if (!s) throw new SiteError(say('site_not_found', { domain: from }), 404)
+    if (!isDomain(d)) throw new SiteError(say('not_a_domain', { domain: to }))
+    if (this.byDomain.has(d)) throw new SiteError(say('site_exists', { domain: d }), 409)
     const renamed = site(d, s.createdAt, s.settings)
     await this.write(renamed, now)
     await this.remove(from, now + 1)

@@ -32,10 +32,7 @@ export function crowdUntil(range: DayRange, now: number): number | undefined {
  */
 export function crowdPlan(plan: Plan, now: number): Plan {
   if (plan.dimension !== '' && !canCountVisitors(plan)) {
-    throw new PlanError(
-      `${plan.dimension} cannot be shown through a shared link or a public key: its values have no visitor count to hold ` +
-        'against the minimum crowd',
-    )
+    throw new PlanError('crowd_no_visitors', { dim: plan.dimension })
   }
   const metrics = plan.metrics.includes('visitors') ? plan.metrics : [...plan.metrics, 'visitors' as const]
   if (plan.dimension === '') return plan

@@ -1,4 +1,5 @@
 import { dayNumber, isoDate, mondayOf } from '../calendar.ts'
+import { say, type Said } from '../http/messages.ts'
 import { addDays, dayOf, isValidDay } from '../time.ts'
 
 export interface DayRange {
@@ -14,13 +15,13 @@ export function resolveDateRange(
   now: number,
   tz: string,
   siteCreatedAt: number,
-): DayRange | { error: string } {
+): DayRange | Said {
   const today = dayOf(now, tz)
   if (Array.isArray(range)) {
     const [from, to] = range.map((d) => d.slice(0, 10)) as [string, string]
-    if (!isValidDay(from) || !isValidDay(to)) return { error: 'date_range: not a valid calendar date' }
-    if (from > to) return { error: 'date_range: the first date is after the second' }
-    if (from < addDays(to, -3700)) return { error: 'date_range: at most ten years at once' }
+    if (!isValidDay(from) || !isValidDay(to)) return say('date_invalid')
+    if (from > to) return say('date_reversed')
+    if (from < addDays(to, -3700)) return say('date_too_long')
     return { from, to, today }
   }
   const [y, m] = today.split('-').map(Number) as [number, number]
@@ -39,16 +40,16 @@ export function resolveDateRange(
   const days = /^(\d+)d$/.exec(range)
   if (days) {
     const n = Number(days[1])
-    if (n < 1 || n > 3700) return { error: 'date_range: from 1d to 3700d' }
+    if (n < 1 || n > 3700) return say('date_days')
     return { from: addDays(today, -(n - 1)), to: today, today }
   }
   const months = /^(\d+)mo$/.exec(range)
   if (months) {
     const n = Number(months[1])
-    if (n < 1 || n > 120) return { error: 'date_range: from 1mo to 120mo' }
+    if (n < 1 || n > 120) return say('date_months')
     return { from: monthStart(n - 1), to: today, today }
   }
-  return { error: `date_range: unknown value "${range}"` }
+  return say('date_unknown', { range })
 }
 
 export type Granularity = 'hour' | 'day' | 'week' | 'month'

@@ -1,6 +1,7 @@
 import type { Site } from '../sites/sites.ts'
 import { autoGranularity, type DayRange, type Granularity } from './date-range.ts'
 import { kindOf, metricsOf, metricUnavailable, nonAdditive, type RowKind } from '../vocabulary/metrics.ts'
+import { say, UserError, type MessageCode, type MessageParams } from '../http/messages.ts'
 import { TIME_DIMENSIONS, type Filter, type LeafOperator, type Metric, type QueryRequest, type TimeDimension } from './request.ts'
 
 type Kind = RowKind
@@ -27,7 +28,12 @@ export interface Plan {
   until?: number
 }
 
-export class PlanError extends Error {}
+/** A question Skaits refuses to answer (a 400), with the code the dashboard explains it by. */
+export class PlanError extends UserError {
+  constructor(code: MessageCode, params?: MessageParams) {
+    super(say(code, params))
+  }
+}
 
 const CROSS_TAB =
   'Skaits keeps no cross-tabulations, by design: every count is stored for one dimension alone ' +
@@ -37,72 +43,59 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
   const timeDims = req.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
   const otherDims = req.dimensions.filter((d) => !timeDims.includes(d))
   for (const d of timeDims) {
-    if (!(TIME_DIMENSIONS as readonly string[]).includes(d)) throw new PlanError(`unknown dimension "${d}"`)
+    if (!(TIME_DIMENSIONS as readonly string[]).includes(d)) throw new PlanError('unknown_dimension', { dim: d })
   }
-  if (timeDims.length > 1) throw new PlanError('at most one time dimension')
-  if (new Set(req.dimensions).size !== req.dimensions.length) throw new PlanError('a dimension is listed twice')
+  if (timeDims.length > 1) throw new PlanError('one_time_dimension')
+  if (new Set(req.dimensions).size !== req.dimensions.length) throw new PlanError('dimension_twice')
   if (otherDims.length > 1) {
-    throw new PlanError(`${CROSS_TAB}, so ${otherDims[0]} cannot be broken down by ${otherDims[1]}`)
+    throw new PlanError('cross_tab_breakdown', { why: CROSS_TAB, a: otherDims[0]!, b: otherDims[1]! })
   }
   const grouped = otherDims[0]
   const filterDims = [...new Set(req.filters.flatMap(leafDimensions))]
   for (const d of [...(grouped ? [grouped] : []), ...filterDims]) {
-    if (!kindOf(d)) throw new PlanError(`unknown dimension "${d}"`)
+    if (!kindOf(d)) throw new PlanError('unknown_dimension', { dim: d })
   }
   if (filterDims.length > 1) {
-    throw new PlanError(`${CROSS_TAB}, so ${filterDims[0]} and ${filterDims[1]} cannot be filtered together`)
+    throw new PlanError('cross_tab_filters', { why: CROSS_TAB, a: filterDims[0]!, b: filterDims[1]! })
   }
   const filtered = filterDims[0]
   if (grouped && filtered && grouped !== filtered) {
-    throw new PlanError(`${CROSS_TAB}, so ${grouped} cannot be filtered by ${filtered}`)
+    throw new PlanError('cross_tab_filtered', { why: CROSS_TAB, a: grouped, b: filtered })
   }
   const dimension = grouped ?? filtered ?? ''
   const kind = kindOf(dimension)!
   const allowed = metricsOf(kind)
   for (const m of req.metrics) {
     if (!allowed.includes(m)) {
-      throw new PlanError(`metric ${m} is not available ${dimension ? `with ${dimension}` : 'for the site total'}; available: ${allowed.join(', ')}`)
+      throw new PlanError(dimension ? 'metric_unavailable' : 'metric_unavailable_total', { metric: m, dim: dimension, allowed: allowed.join(', ') })
     }
   }
   if (req.metrics.some((m) => metricUnavailable(m, dimension, { from: range.from }) === 'visitors')) {
-    throw new PlanError(
-      'metric visitors is not available with visit:exit_page: a visitor cannot be taken out of a unique count when ' +
-        'their exit page moves; use visits (unique exits)',
-    )
+    throw new PlanError('exit_visitors')
   }
   const filter: Filter | undefined = req.filters.length > 1 ? ['and', req.filters] : req.filters[0]
   if (filter && !grouped && !isSingleValue(filter)) {
     const bad = req.metrics.filter((m) => nonAdditive(kind).includes(m))
     if (bad.length) {
-      throw new PlanError(
-        `${bad.join(', ')} over several values of ${dimension} would count a visitor more than once; ` +
-          `add ${dimension} to dimensions, or filter with "is" on a single value`,
-      )
+      throw new PlanError('non_additive', { metrics: bad.join(', '), dim: dimension })
     }
   }
   const since = site.settings.sectionsSince
   if (since) {
     const bad = req.metrics.filter((m) => metricUnavailable(m, dimension, { from: range.from, sectionsSince: since }) === 'sections')
     if (bad.length) {
-      throw new PlanError(
-        `${bad.join(', ')} per section are known from ${since} on, when the section rules last changed; ` +
-          'pageviews, bounce rate, time on page and scroll depth were relabeled for all history',
-      )
+      throw new PlanError('sections_since', { metrics: bad.join(', '), since })
     }
   }
   const time = timeDims[0] as TimeDimension | undefined
   const granularity = time === undefined ? undefined : time === 'time' ? autoGranularity(range) : (time.slice(5) as Granularity)
   if (granularity === 'hour' && dimension !== '' && !(range.today && range.from >= range.today)) {
-    throw new PlanError(
-      `hours by ${dimension} exist only for today: once a day is closed, Skaits keeps one count per value for the ` +
-        'whole day and hours for the site total alone, by design (an hour of one value can single out a visit); ' +
-        'use time:day, or time:hour without a dimension or filter',
-    )
+    throw new PlanError('hours_today_only', { dim: dimension })
   }
   const orderBy = req.order_by ?? defaultOrder(req.metrics, time, grouped)
   for (const [key] of orderBy) {
     if (!(req.metrics as string[]).includes(key) && !req.dimensions.includes(key)) {
-      throw new PlanError(`order_by: ${key} is neither a requested metric nor a dimension`)
+      throw new PlanError('order_by_unknown', { key })
     }
   }
   return {

@@ -14,6 +14,7 @@ import type { AnswerCache } from './answer-cache.ts'
 import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
+import { say } from '../http/messages.ts'
 
 export interface StatsDeps {
   observe?: { query(seconds: number): void; error(): void }
@@ -37,34 +38,34 @@ export function statsRoute(deps: StatsDeps) {
   const app = new Hono<AuthEnv>()
   app.post(
     '/v2/query',
-    limitBody(64 * 1024, (c) => c.json({ error: 'query too large (64 KiB at most)' }, 413, { Connection: 'close' })),
+    limitBody(64 * 1024, (c) => c.json(say('body_too_large', { kib: 64 }), 413, { Connection: 'close' })),
     async (c) => {
       const principal = c.get('principal')
-      if (!principal) return c.json({ error: 'missing or invalid credentials (Authorization: Bearer <API key>, or log in)' }, 401)
+      if (!principal) return c.json(say('query_credentials'), 401)
       let body: unknown
       try {
         body = await c.req.json()
       } catch {
-        return c.json({ error: 'the body is not valid JSON' }, 400)
+        return c.json(say('invalid_json'), 400)
       }
       const parsed = queryRequest.safeParse(body)
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!
-        return c.json({ error: `${issue.path.join('.') || 'body'}: ${issue.message}` }, 400)
+        return c.json(say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), 400)
       }
       const req = parsed.data
       const domain = normalizeDomain(req.site_id)
       // Permission first: a key or shared link learns nothing about sites outside its reach.
-      if (!canRead(principal, domain)) return c.json({ error: `this credential cannot read ${domain}` }, 403)
+      if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
       const site = deps.sites.get(domain)
-      if (!site) return c.json({ error: `site ${req.site_id} does not exist on this server` }, 404)
+      if (!site) return c.json(say('query_site_not_found', { site: req.site_id }), 404)
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
-      if ('error' in range) return c.json({ error: range.error }, 400)
+      if ('error' in range) return c.json(range, 400)
       const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
       if (!turn.ok && turn.reason === 'rate_limited') {
-        return c.json({ error: 'too many queries from this credential; try again later' }, 429, { 'Retry-After': String(Math.ceil(turn.retryAfterMs / 1000)) })
+        return c.json(say('too_many_queries'), 429, { 'Retry-After': String(Math.ceil(turn.retryAfterMs / 1000)) })
       }
-      if (!turn.ok) return c.json({ error: 'too many queries at once from this credential; send fewer at a time' }, 429, { 'Retry-After': '1' })
+      if (!turn.ok) return c.json(say('too_many_parallel_queries'), 429, { 'Retry-After': '1' })
       try {
         const p = plan(req, site, range)
         const started = performance.now()
@@ -73,16 +74,16 @@ export function statsRoute(deps: StatsDeps) {
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {
-        if (err instanceof PlanError) return c.json({ error: err.message }, 400)
+        if (err instanceof PlanError) return c.json(err.said, 400)
         const limit = exceededLimit(err, deps.cost)
         if (limit) {
           deps.log.warn({ site: domain, limit }, 'stats query stopped at its limit')
-          return c.json({ error: `the query was stopped: ${limit}; ask for a shorter date range, fewer values or simpler filters` }, 503)
+          return c.json(say('query_stopped', { limit }), 503)
         }
-        if (isRegexError(err)) return c.json({ error: 'filters: a "matches" pattern is not a valid regular expression' }, 400)
+        if (isRegexError(err)) return c.json(say('bad_pattern'), 400)
         deps.observe?.error()
         deps.log.error({ err: errorText(err) }, 'stats query failed')
-        return c.json({ error: 'the query failed; see the server log' }, 500)
+        return c.json(say('query_failed'), 500)
       } finally {
         turn.release()
       }
@@ -91,11 +92,11 @@ export function statsRoute(deps: StatsDeps) {
   /** Current visitors: visits active in the last 5 minutes, as Plausible's realtime endpoint. */
   app.get('/v1/stats/realtime/visitors', (c) => {
     const principal = c.get('principal')
-    if (!principal) return c.json({ error: 'missing or invalid credentials' }, 401)
+    if (!principal) return c.json(say('query_credentials'), 401)
     const domain = normalizeDomain(c.req.query('site_id') ?? '')
-    if (!canRead(principal, domain)) return c.json({ error: `this credential cannot read ${domain}` }, 403)
+    if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
     const site = deps.sites.get(domain)
-    if (!site) return c.json({ error: 'no such site (site_id)' }, 404)
+    if (!site) return c.json(say('site_unknown'), 404)
     return c.json(deps.activeVisits(site.domain, 5 * 60_000))
   })
   return app

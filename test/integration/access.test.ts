@@ -135,14 +135,14 @@ describe('access control (one server instance)', () => {
       const setup_token = setupTokenIn(dataDir)
       const weak = await call('POST', '/api/setup', { body: { setup_token, email: OWNER, password: remember('short1') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toEqual({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
       expect(weak.cookies).toEqual([])
       const obvious = await call('POST', '/api/setup', { body: { setup_token, email: OWNER, password: remember('Password123') } })
       expect(obvious.status).toBe(400)
       expect(obvious.json.error).toMatch(/too easy to guess/)
       const missing = await call('POST', '/api/setup', { body: { setup_token, email: OWNER } })
       expect(missing.status).toBe(400)
-      expect(missing.json).toEqual({ error: 'send an email and a password' })
+      expect(missing.json).toMatchObject({ error: 'send an email and a password' })
       expect((await call('GET', '/api/setup')).json).toEqual({ needed: true })
     })
 
@@ -174,7 +174,7 @@ describe('access control (one server instance)', () => {
     it('refuses a second setup', async () => {
       const r = await call('POST', '/api/setup', { body: { email: 'late@example.lv', password: remember('another good one') } })
       expect(r.status).toBe(409)
-      expect(r.json).toEqual({ error: 'setup is done: log in instead' })
+      expect(r.json).toMatchObject({ error: 'setup is done: log in instead' })
       expect(r.cookies).toEqual([])
     })
 
@@ -196,13 +196,13 @@ describe('access control (one server instance)', () => {
       const unknown = await login('nobody@example.lv', OWNER_PASSWORD)
       expect(wrong.status).toBe(401)
       expect(unknown.status).toBe(401)
-      expect(wrong.json).toEqual({ error: 'wrong email or password' })
+      expect(wrong.json).toMatchObject({ error: 'wrong email or password', code: 'login_failed' })
       expect(unknown.json).toEqual(wrong.json)
       expect(wrong.cookies).toEqual([])
       expect(unknown.cookies).toEqual([])
       const malformed = await call('POST', '/api/login', { body: { email: OWNER } })
       expect(malformed.status).toBe(400)
-      expect(malformed.json).toEqual({ error: 'send an email and a password' })
+      expect(malformed.json).toMatchObject({ error: 'send an email and a password' })
     })
 
     it('logs in, knows who is logged in, and logs out for good', async () => {
@@ -228,7 +228,7 @@ describe('access control (one server instance)', () => {
       expect(cleared.attrs.get('max-age')).toBe('0')
       const after = await call('GET', '/api/me', { cookie: r.session })
       expect(after.status).toBe(401)
-      expect(after.json).toEqual({ error: 'not logged in' })
+      expect(after.json).toMatchObject({ error: 'not logged in' })
       expect((await call('GET', '/', { cookie: r.session })).text).toContain('action="/api/login"')
     })
 
@@ -254,7 +254,7 @@ describe('access control (one server instance)', () => {
       }
       const limited = await login(email, remember('wrong guess 5'), ip)
       expect(limited.status).toBe(429)
-      expect(limited.json).toEqual({ error: 'too many failed logins; try again later' })
+      expect(limited.json).toMatchObject({ error: 'too many failed logins; try again later' })
       // The window is 15 minutes from the first failure; the fake clock has not moved.
       expect(limited.headers.get('retry-after')).toBe('900')
       const right = await login(email, password, ip)
@@ -278,7 +278,7 @@ describe('access control (one server instance)', () => {
       }
       const limited = await login('guess21@example.lv', remember('network guess 21'), `10.77.${net}.200`)
       expect(limited.status).toBe(429)
-      expect(limited.json).toEqual({ error: 'too many failed logins; try again later' })
+      expect(limited.json).toMatchObject({ error: 'too many failed logins; try again later' })
       expect(limited.headers.get('retry-after')).toBe('900')
       // Even a right password is refused from that network …
       expect((await login(OWNER, OWNER_PASSWORD, `10.77.${net}.201`)).status).toBe(429)
@@ -347,10 +347,10 @@ describe('access control (one server instance)', () => {
       expect(csrf.status).toBe(403)
       const wrong = await call('POST', '/api/password', { cookie: a, origin: true, body: { current: remember('not my password'), next: second } })
       expect(wrong.status).toBe(403)
-      expect(wrong.json).toEqual({ error: 'the current password is wrong' })
+      expect(wrong.json).toMatchObject({ error: 'the current password is wrong' })
       const weak = await call('POST', '/api/password', { cookie: a, origin: true, body: { current: first, next: remember('tiny') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toEqual({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
       // Neither refusal changed anything.
       expect((await call('GET', '/api/me', { cookie: b })).status).toBe(200)
 
@@ -396,7 +396,7 @@ describe('access control (one server instance)', () => {
     it('accepts once with a good password and logs the new owner in', async () => {
       const weak = await call('POST', `/api/invitations/${token}`, { body: { password: remember('weak') } })
       expect(weak.status).toBe(400)
-      expect(weak.json).toEqual({ error: 'Use at least 10 characters.' })
+      expect(weak.json).toMatchObject({ error: 'Use at least 10 characters.', code: 'password_too_short', params: { n: 10 } })
 
       const r = await call('POST', `/api/invitations/${token}`, { body: { password } })
       expect(r.status).toBe(201)
@@ -408,7 +408,7 @@ describe('access control (one server instance)', () => {
 
       const again = await call('POST', `/api/invitations/${token}`, { body: { password: remember('yet another pass') } })
       expect(again.status).toBe(404)
-      expect(again.json).toEqual({ error: 'this invitation is not valid (used, revoked or expired)' })
+      expect(again.json).toMatchObject({ error: 'this invitation is not valid (used, revoked or expired)' })
       expect((await call('GET', `/invite/${token}`)).status).toBe(404)
       expect((await call('GET', `/api/invitations/${token}`)).status).toBe(404)
     })
@@ -461,7 +461,7 @@ describe('access control (one server instance)', () => {
       expect((await stats('example.lv', { bearer: key })).status).toBe(200)
       const refused = await stats('other.lv', { bearer: key })
       expect(refused.status).toBe(403)
-      expect(refused.json).toEqual({ error: 'this credential cannot read other.lv' })
+      expect(refused.json).toMatchObject({ error: 'this credential cannot read other.lv' })
 
       for (const [method, url, body] of [
         ['POST', '/api/sites', { domain: 'bykey.lv' }],
@@ -471,13 +471,13 @@ describe('access control (one server instance)', () => {
       ] as const) {
         const res = await call(method, url, { bearer: key, body })
         expect(res.status, `${method} ${url}`).toBe(403)
-        expect(res.json).toEqual({ error: 'this credential can only read statistics' })
+        expect(res.json).toMatchObject({ error: 'this credential can only read statistics' })
       }
       expect((await call('GET', '/api/sites', admin)).json.map((s: { domain: string }) => s.domain)).not.toContain('bykey.lv')
 
       const unknown = await call('POST', '/api/keys', { ...admin, body: { name: 'nowhere', sites: ['nowhere.lv'] } })
       expect(unknown.status).toBe(404)
-      expect(unknown.json).toEqual({ error: 'no site nowhere.lv' })
+      expect(unknown.json).toMatchObject({ error: 'no site nowhere.lv', code: 'site_not_found', params: { domain: 'nowhere.lv' } })
       const nameless = await call('POST', '/api/keys', { ...admin, body: { name: ' ' } })
       expect(nameless.status).toBe(400)
       const anonymous = await call('POST', '/api/keys', { body: { name: 'anon' } })
@@ -511,7 +511,7 @@ describe('access control (one server instance)', () => {
       expect((await stats('example.lv', { bearer: token })).status).toBe(200)
       const other = await stats('other.lv', { bearer: token })
       expect(other.status).toBe(403)
-      expect(other.json).toEqual({ error: 'this credential cannot read other.lv' })
+      expect(other.json).toMatchObject({ error: 'this credential cannot read other.lv' })
 
       const writes: [string, string, unknown][] = [
         ['POST', '/api/sites', { domain: 'byshare.lv' }],
@@ -524,7 +524,7 @@ describe('access control (one server instance)', () => {
       for (const [method, url, body] of writes) {
         const res = await call(method, url, { bearer: token, body })
         expect(res.status, `${method} ${url}`).toBe(403)
-        expect(res.json).toEqual({ error: 'this credential can only read statistics' })
+        expect(res.json).toMatchObject({ error: 'this credential can only read statistics' })
       }
 
       const page = await call('GET', r.json.path)
@@ -560,7 +560,7 @@ describe('access control (one server instance)', () => {
 
       const wrong = await call('POST', `/share/${token}/unlock`, { body: { password: remember('not the share pass') } })
       expect(wrong.status).toBe(401)
-      expect(wrong.json).toEqual({ error: 'wrong password, or the link is not valid' })
+      expect(wrong.json).toMatchObject({ error: 'wrong password, or the link is not valid' })
       expect(wrong.cookies).toEqual([])
 
       const right = await call('POST', `/share/${token}/unlock`, { body: { password } })
@@ -624,10 +624,10 @@ describe('access control (one server instance)', () => {
       expect(r.json).toEqual({ domain: 'rename-me.lv', created_at: new Date(now).toISOString(), sections: 0 })
       const bad = await call('POST', '/api/sites', { ...admin, body: { domain: 'not a domain' } })
       expect(bad.status).toBe(400)
-      expect(bad.json).toEqual({ error: '"not a domain" is not a domain name' })
+      expect(bad.json).toMatchObject({ error: '"not a domain" is not a domain name' })
       const dup = await call('POST', '/api/sites', { ...admin, body: { domain: 'rename-me.lv' } })
       expect(dup.status).toBe(409)
-      expect(dup.json).toEqual({ error: 'rename-me.lv is already a site' })
+      expect(dup.json).toMatchObject({ error: 'rename-me.lv is already a site' })
       const missing = await call('POST', '/api/sites', { ...admin, body: {} })
       expect(missing.status).toBe(400)
       expect((await call('GET', '/api/sites', admin)).json.map((s: { domain: string }) => s.domain)).toEqual([
@@ -675,7 +675,7 @@ describe('access control (one server instance)', () => {
       expect(r.json.domain).toBe('doomed.lv')
       const gone = await stats('doomed.lv', admin)
       expect(gone.status).toBe(404)
-      expect(gone.json).toEqual({ error: 'site doomed.lv does not exist on this server' })
+      expect(gone.json).toMatchObject({ error: 'site doomed.lv does not exist on this server' })
       expect(await rows('doomed.lv')).toEqual([])
       expect((await call('GET', '/api/sites', admin)).json.map((s: { domain: string }) => s.domain)).not.toContain('doomed.lv')
       expect((await call('DELETE', '/api/sites/doomed.lv', admin)).status).toBe(404)

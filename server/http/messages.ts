@@ -1,0 +1,125 @@
+/**
+ * Every message the server sends that a person reads, said once: a stable code and its English
+ * text. Answers carry both (`{ error, code, params }`): API clients keep reading `error`, the
+ * dashboard translates `code` (dashboard/src/i18n.ts has each code in English and Latvian; a
+ * test checks that it has every code listed here).
+ */
+export const MESSAGES = {
+  not_found: 'not found',
+  internal_error: 'internal error',
+  body_too_large: 'the body is too large: {kib} KiB at most here',
+  invalid_json: 'the body is not valid JSON',
+  invalid_request: '{detail}',
+  cross_site: 'cross-site request refused: send it from the dashboard (Origin check)',
+  cross_site_login: 'cross-site request refused: log in from the dashboard (Origin check)',
+
+  setup_done: 'setup is done: log in instead',
+  setup_token_missing: 'send the setup token: the server wrote it to the file setup-token in its DATA_DIR and names that file in its start-up log',
+  setup_token_wrong: "wrong setup token: copy it from the file setup-token in the server's DATA_DIR",
+  credentials_missing: 'send an email and a password',
+  login_failed: 'wrong email or password',
+  too_many_logins: 'too many failed logins; try again later',
+  not_logged_in: 'not logged in',
+  log_in_first: 'log in first',
+  passwords_missing: 'send current and next passwords',
+  too_many_passwords: 'too many wrong passwords; try again later',
+  too_many_tokens: 'too many wrong Bearer tokens from your network; try again later',
+  credentials_needed: 'log in, or send Authorization: Bearer <admin key>',
+  read_only_credential: 'this credential can only read statistics',
+  no_owner_sessions: 'sessions belong to an owner logged in with the dashboard; this credential has none',
+  share_unlock_failed: 'wrong password, or the link is not valid',
+
+  password_too_short: 'Use at least {n} characters.',
+  password_too_long: 'Use at most {n} characters.',
+  password_one_character: 'Use more than one distinct character.',
+  password_too_easy: 'This password is too easy to guess; choose another.',
+  current_password_wrong: 'the current password is wrong',
+  own_password: 'change your own password with POST /api/password',
+
+  not_an_email: 'not an email address',
+  owner_exists: '{email} is already an owner',
+  owner_not_found: 'no owner {owner}',
+  owner_unknown: 'no such owner',
+  last_owner: 'the last owner cannot be removed: invite or add another owner first',
+  invitation_invalid: 'this invitation is not valid (used, revoked or expired)',
+  invitation_ambiguous: '{id} matches several invitations: give more of it',
+  invitation_not_found: 'no pending invitation {id}',
+  reset_invalid: 'this reset link is not valid (used, replaced or expired)',
+  session_not_found: 'no session {id}',
+  key_not_found: 'no API key with id {id}',
+  share_not_found: 'no shared link with id {id}',
+  name_length: 'a key needs a name of 1 to 100 characters',
+  min_crowd_range: 'min_crowd: a whole number from 2 to 100',
+
+  site_not_found: 'no site {domain}',
+  site_unknown: 'no such site',
+  not_a_domain: '"{domain}" is not a domain name',
+  site_exists: '{domain} is already a site',
+  relabel_running: 'the history is still being relabeled to the rules saved before ({done} of {total} steps); save again when it is done',
+  nothing_to_relabel: 'nothing to relabel: the history already follows the current rules',
+
+  query_credentials: 'missing or invalid credentials (Authorization: Bearer <API key>, or log in)',
+  cannot_read_site: 'this credential cannot read {domain}',
+  query_site_not_found: 'site {site} does not exist on this server',
+  too_many_queries: 'too many queries from this credential; try again later',
+  too_many_parallel_queries: 'too many queries at once from this credential; send fewer at a time',
+  query_stopped: 'the query was stopped: {limit}; ask for a shorter date range, fewer values or simpler filters',
+  query_failed: 'the query failed; see the server log',
+  bad_pattern: 'filters: a "matches" pattern is not a valid regular expression',
+  date_invalid: 'date_range: not a valid calendar date',
+  date_reversed: 'date_range: the first date is after the second',
+  date_too_long: 'date_range: at most ten years at once',
+  date_days: 'date_range: from 1d to 3700d',
+  date_months: 'date_range: from 1mo to 120mo',
+  date_unknown: 'date_range: unknown value "{range}"',
+
+  unknown_dimension: 'unknown dimension "{dim}"',
+  one_time_dimension: 'at most one time dimension',
+  dimension_twice: 'a dimension is listed twice',
+  cross_tab_breakdown: '{why}, so {a} cannot be broken down by {b}',
+  cross_tab_filters: '{why}, so {a} and {b} cannot be filtered together',
+  cross_tab_filtered: '{why}, so {a} cannot be filtered by {b}',
+  metric_unavailable: 'metric {metric} is not available with {dim}; available: {allowed}',
+  metric_unavailable_total: 'metric {metric} is not available for the site total; available: {allowed}',
+  exit_visitors:
+    'metric visitors is not available with visit:exit_page: a visitor cannot be taken out of a unique count when their exit page moves; use visits (unique exits)',
+  non_additive:
+    '{metrics} over several values of {dim} would count a visitor more than once; add {dim} to dimensions, or filter with "is" on a single value',
+  sections_since:
+    '{metrics} per section are known from {since} on, when the section rules last changed; pageviews, bounce rate, time on page and scroll depth were relabeled for all history',
+  hours_today_only:
+    'hours by {dim} exist only for today: once a day is closed, Skaits keeps one count per value for the whole day and hours for the site total alone, by design (an hour of one value can single out a visit); use time:day, or time:hour without a dimension or filter',
+  order_by_unknown: 'order_by: {key} is neither a requested metric nor a dimension',
+  crowd_no_visitors:
+    '{dim} cannot be shown through a shared link or a public key: its values have no visitor count to hold against the minimum crowd',
+} as const satisfies Record<string, string>
+
+export type MessageCode = keyof typeof MESSAGES
+export type MessageParams = Record<string, string | number>
+
+/** The codes, for the test that the dashboard translates every one. */
+export const MESSAGE_CODES = Object.keys(MESSAGES) as MessageCode[]
+
+/** What an answer says: the English text, the code, and the values the text was filled with. */
+export interface Said {
+  error: string
+  code: MessageCode
+  params?: MessageParams
+}
+
+export function english(code: MessageCode, params: MessageParams = {}): string {
+  return MESSAGES[code].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''))
+}
+
+export function say(code: MessageCode, params?: MessageParams): Said {
+  return params ? { error: english(code, params), code, params } : { error: english(code), code }
+}
+
+/** An error a user caused: its message is English; `said` carries the code when it has one. */
+export class UserError extends Error {
+  readonly said: Said
+  constructor(message: string | Said) {
+    super(typeof message === 'string' ? message : message.error)
+    this.said = typeof message === 'string' ? say('invalid_request', { detail: message }) : message
+  }
+}
