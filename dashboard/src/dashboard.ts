@@ -17,6 +17,7 @@ import {
   PERIODS,
   previousRange,
   resolvePeriod,
+  stepRange,
   wallTimeAfter,
   type Comparison,
   type DayRange,
@@ -77,7 +78,20 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]')) return
     const target = e.target as HTMLElement
-    if (target.closest('input, select, textarea')) return
+    // Arrow keys move within a panel's tabs; elsewhere they step the period.
+    if (target.closest('input, select, textarea, [role=tablist]')) return
+    if (e.key === '?') {
+      e.preventDefault()
+      showKeys()
+      return
+    }
+    if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && state.site) {
+      const step = stepRange(currentRange(), e.key === 'ArrowLeft' ? -1 : 1, now().today)
+      if (!step) return
+      e.preventDefault()
+      go({ period: 'custom', from: step.from, to: step.to })
+      return
+    }
     const period = SHORTCUTS[e.key.toLowerCase()]
     if (!period || !state.site) return
     e.preventDefault()
@@ -158,7 +172,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         summary,
         chart,
         panels,
-        h('p', { class: 'muted shortcuts' }, t('shortcuts')),
+        h('p', { class: 'muted shortcuts' }, `${t('shortcuts')}; ${t('stepKeys')}`),
       ),
     )
     const loadTops = renderTops(tops, env)
@@ -570,4 +584,20 @@ function everyMinuteWhileSeen(refresh: () => void): () => void {
 
 function rangeText(r: DayRange): string {
   return r.from === r.to ? dayLabel(r.from) : `${dayLabel(r.from, r.from.slice(0, 4) !== r.to.slice(0, 4))} – ${dayLabel(r.to)}`
+}
+
+/** "?": the keyboard shortcuts in a dialog (Esc closes it, as every dialog here). */
+function showKeys(): void {
+  document.querySelector('dialog.keys-help')?.remove()
+  const dialog = h(
+    'dialog',
+    { class: 'keys-help card', 'aria-labelledby': 'keys-help-title' },
+    h('h2', { id: 'keys-help-title' }, t('keysTitle')),
+    h('p', null, t('shortcuts')),
+    h('p', null, t('stepKeys')),
+    h('form', { method: 'dialog' }, h('button', { type: 'submit' }, t('close'))),
+  ) as HTMLDialogElement
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
 }

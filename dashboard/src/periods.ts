@@ -109,6 +109,19 @@ export function previousRange(r: Range): DayRange | undefined {
 
 const byMonths = (r: Range) => r.granularity === 'month' || r.period === 'lastmonth'
 
+/**
+ * The range one step back (-1) or forward (+1) from `r`, as ← and → step it: the period
+ * before it (previousRange), or the one after it, the same length, ending today at the latest.
+ * Undefined where there is no step: forward from a range that ends today, or from all time.
+ */
+export function stepRange(r: Range, direction: -1 | 1, today: string): DayRange | undefined {
+  if (direction < 0) return previousRange(r)
+  if (r.period === 'all' || r.to >= today) return undefined
+  const from = addDays(r.to, 1)
+  const to = byMonths(r) ? addDays(addMonths(from, monthsSpanned(r)), -1) : addDays(r.to, daysIn(r))
+  return { from, to: to < today ? to : today }
+}
+
 /** The server's wall clock: its day, and the minutes since that day's midnight. */
 export interface WallTime {
   today: string

@@ -194,6 +194,32 @@ describe('dashboard', () => {
     await eventually(() => top(page, 'pageviews').textContent()).toBe('7')
   })
 
+  it('steps the period with ← and →, and lists its keys on ?', async () => {
+    // Today's 7 pageviews; ← is the day before (none), → back to today; → again goes nowhere.
+    await page.keyboard.press('d')
+    await eventually(() => page.url()).toContain('period=day')
+    await page.locator('main').click({ position: { x: 1, y: 1 } })
+    const today = new Date().toISOString().slice(0, 10)
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+    await page.keyboard.press('ArrowLeft')
+    await eventually(() => page.url()).toContain(`from=${yesterday}&to=${yesterday}`)
+    await eventually(() => top(page, 'pageviews').textContent()).toBe('0')
+    await page.keyboard.press('ArrowRight')
+    await eventually(() => page.url()).toContain(`from=${today}&to=${today}`)
+    await eventually(() => top(page, 'pageviews').textContent()).toBe('7')
+    const url = page.url()
+    await page.keyboard.press('ArrowRight')
+    expect(page.url()).toBe(url)
+    await page.keyboard.press('?')
+    const help = page.locator('dialog.keys-help')
+    await help.waitFor()
+    expect(await help.textContent()).toContain('← →')
+    await page.keyboard.press('Escape')
+    await help.waitFor({ state: 'detached' })
+    await page.keyboard.press('d')
+    await eventually(() => page.url()).toContain('period=day')
+  })
+
   it('shows exact numbers on the chart when hovered, the previous period beside them', async () => {
     await page.selectOption('#period', '7d')
     const over = page.locator('.chart .u-over')

@@ -5,7 +5,7 @@ import { metricAvailable, METRICS, panelAvailable } from '../../dashboard/src/mo
 import { toCsv } from '../../dashboard/src/panels.ts'
 import { PANELS } from '../../dashboard/src/panels.ts'
 import { csvFileName, fileSafe, nextSort, orderBy, panelQuery, type PanelEnv } from '../../dashboard/src/panels.ts'
-import { addDays, addMonths, comparedRange, partialBucket, previousRange, resolvePeriod, wallTimeAfter } from '../../dashboard/src/periods.ts'
+import { addDays, addMonths, comparedRange, partialBucket, previousRange, resolvePeriod, stepRange, wallTimeAfter } from '../../dashboard/src/periods.ts'
 import { changeBetween, combined, isEmpty, untilTimeOfDay, type HourRow } from '../../dashboard/src/compare.ts'
 import { readState, writeState } from '../../dashboard/src/state.ts'
 import type { Boot } from '../../dashboard/src/boot.ts'
@@ -15,6 +15,18 @@ import { queryRequest } from '../../server/stats/request.ts'
 const TODAY = '2026-11-22'
 
 describe('periods', () => {
+  it('steps a range back and forward with the arrow keys, never past today', () => {
+    const step = (p: Parameters<typeof resolvePeriod>[0], dir: -1 | 1, o = {}) => stepRange(resolvePeriod(p, TODAY, o), dir, TODAY)
+    expect(step('7d', -1)).toEqual({ from: '2026-11-09', to: '2026-11-15' })
+    expect(step('7d', 1)).toBeUndefined()
+    expect(step('yesterday', 1)).toEqual({ from: TODAY, to: TODAY })
+    expect(step('lastmonth', -1)).toEqual({ from: '2026-09-01', to: '2026-09-30' })
+    expect(step('lastmonth', 1)).toEqual({ from: '2026-11-01', to: TODAY })
+    expect(step('custom', 1, { from: '2026-10-01', to: '2026-10-10' })).toEqual({ from: '2026-10-11', to: '2026-10-20' })
+    expect(step('custom', 1, { from: '2026-11-10', to: '2026-11-20' })).toEqual({ from: '2026-11-21', to: TODAY })
+    expect(step('all', -1, { created: '2025-01-01' })).toBeUndefined()
+  })
+
   it('resolves every period to days of the server time zone, with a granularity', () => {
     const r = (p: Parameters<typeof resolvePeriod>[0], o = {}) => {
       const x = resolvePeriod(p, TODAY, o)
