@@ -592,6 +592,10 @@ export function serverMessage(code: string, params: Record<string, string | numb
   return texts[code]!.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = String(params[name] ?? '')
     if (METRIC_PARAMS.has(name)) return value.split(', ').map(metricName).join(', ')
+    // A day as the rest of the page writes it (format.ts dayLabel), not YYYY-MM-DD.
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      return new Date(`${value}T00:00:00Z`).toLocaleDateString(current === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
+    }
     if (!DIMENSION_PARAMS.has(name)) return value
     const label = dimension(value)?.label
     return label ? (current === 'lv' ? label.lv.toLowerCase() : label.en) : value

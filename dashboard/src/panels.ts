@@ -2,7 +2,7 @@ import { csvCell } from '../../server/export/csv.ts'
 import type { DimensionName } from '../../server/vocabulary/dimensions.ts'
 import { ApiError, query, type QueryBody, type QueryResult } from './api.ts'
 import { $, h, fill } from './dom.ts'
-import { exact, metricValue } from './format.ts'
+import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, t, withFilter, type Key } from './i18n.ts'
 import { apiFilters, metricAvailable, panelAvailable, type Context, type Filter, type Metric } from './model.ts'
 import type { Range } from './periods.ts'
@@ -240,7 +240,7 @@ export function explain(err: unknown, className = 'refused'): HTMLElement {
 function droppedNote(view: View, env: PanelEnv): HTMLElement | null {
   const dropped = view.metrics.filter((m) => !metricAvailable(m, view.dim, env.ctx))
   if (!dropped.length || view.dim !== 'event:section' || !env.ctx.sectionsSince) return null
-  return h('p', { class: 'note' }, t('sectionsSince', { m: dropped.map((m) => t(`col_${m}` as Key)).join(', '), day: env.ctx.sectionsSince }))
+  return h('p', { class: 'note' }, t('sectionsSince', { m: dropped.map((m) => t(`col_${m}` as Key)).join(', '), day: dayLabel(env.ctx.sectionsSince) }))
 }
 
 /** Panels below the fold ask for their numbers when they come near the screen. */

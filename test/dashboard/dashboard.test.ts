@@ -392,7 +392,9 @@ describe('dashboard', () => {
     expect(res.status).toBe(200)
     const { since } = (await res.json()) as { since: string }
     await page.goto(`${server.url}/`)
-    await eventually(() => page.locator('#panel-sections .note').textContent()).toMatch(`per section are known from ${since} on`)
+    // The day as the page writes days ("8 Dec 2026"), not as the API sends it.
+    const sinceText = new Date(`${since}T00:00:00Z`).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
+    await eventually(() => page.locator('#panel-sections .note').textContent()).toMatch(`per section are known from ${sinceText} on`)
     await page.locator('#panel-sections .pick').first().waitFor()
     expect(await page.locator('#panel-sections th').allTextContents()).toEqual(['Section', 'Views', 'Time', 'Scroll'])
     await page.locator('#panel-sections .pick').first().click()
