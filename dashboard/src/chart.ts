@@ -1,8 +1,10 @@
 import type uPlot from 'uplot'
 import { fill, h } from './dom.ts'
-import { dayLabel, exact, monthLabel, short } from './format.ts'
+import { dayLabel, metricValue, monthLabel } from './format.ts'
 import { t } from './i18n.ts'
+import type { Metric } from './model.ts'
 import type { Granularity } from './periods.ts'
+import { isCount } from './state.ts'
 
 export interface Series {
   /** bucket labels as the Stats API writes them ("2026-11-05", "2026-11-05 14:00:00") */
@@ -13,6 +15,7 @@ export interface Series {
 
 export interface ChartData {
   granularity: Granularity
+  metric: Metric
   metricLabel: string
   current: Series
   previous?: Series
@@ -31,11 +34,23 @@ function labelOf(ts: number, g: Granularity): string {
   return g === 'hour' ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso.slice(0, 10)
 }
 
-/** A bucket label for people: "14:00", "5 Nov 2026", "Nov 2026". */
+/** A bucket label for people: "14:00", "5 Nov 2026", "Nov 2026"; a week by its Monday ("week of 2 Nov"). */
 export function bucketText(label: string, g: Granularity, withYear = true): string {
   if (g === 'hour') return `${withYear ? `${dayLabel(label.slice(0, 10))} ` : ''}${label.slice(11, 16)}`
   if (g === 'month') return monthLabel(label)
+  if (g === 'week' && withYear) return t('weekOf', { day: dayLabel(label) })
   return dayLabel(label, withYear)
+}
+
+/** uPlot's own axis font, named so that the labels' room can be measured. */
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+
+/** Half the widest label: a label is centred on its point, and the last point is at the plot's right edge. */
+function halfWidestLabel(labels: string[]): number {
+  const ctx = document.createElement('canvas').getContext('2d')
+  if (!ctx) return 40
+  ctx.font = AXIS_FONT
+  return Math.ceil(Math.max(0, ...labels.map((l) => ctx.measureText(l).width)) / 2)
 }
 
 function colors() {
@@ -64,19 +79,22 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
   if (partial >= 0) host.setAttribute('data-partial', data.current.labels[partial]!)
   else host.removeAttribute('data-partial')
 
+  const xLabels = xs.map((ts) => bucketText(labelOf(ts, g), g, false))
+  const value = (v: number | null | undefined) => metricValue(data.metric, v, false)
   const opts: uPlot.Options = {
     width: Math.max(host.clientWidth, 200),
     height: host.clientWidth < 600 ? 200 : 260,
     tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     legend: { show: false },
-    // Room on the right for the last label.
-    padding: [8, 24, 0, 0],
+    // Room on the right for the last label, however long ("Dec 2026", "2026. g. dec.").
+    padding: [8, Math.max(24, halfWidestLabel(xLabels) + 6), 0, 0],
     select: { show: false, left: 0, top: 0, width: 0, height: 0 },
     cursor: { y: false, drag: { x: false, y: false }, points: { size: 7 } },
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       {
         stroke: c.text,
+        font: AXIS_FONT,
         grid: { show: false },
         ticks: { show: false },
         // Labels at data points only, as many as fit: bucket labels are calendar units.
@@ -84,14 +102,16 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
           const every = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(u.width / 80))))
           return xs.filter((_, i) => i % every === 0)
         },
-        values: (_u, splits) => splits.map((ts) => bucketText(labelOf(ts, g), g, false)),
+        values: (_u, splits) => splits.map((ts) => xLabels[xs.indexOf(ts)] ?? ''),
       },
       {
         stroke: c.text,
-        size: 48,
+        font: AXIS_FONT,
+        size: 56,
         grid: { stroke: c.grid, width: 1 },
         ticks: { show: false },
-        values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? short(v) : '')),
+        // Counts at whole numbers only; rates and durations at every line.
+        values: (_u, splits) => splits.map((v) => (Number.isInteger(v) || !isCount(data.metric) ? metricValue(data.metric, v) : '')),
       },
     ],
     series: [
@@ -118,9 +138,9 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
               'div',
               { class: 'tip-now' },
               h('b', null, bucketText(label, g), i === partial ? ` (${t('soFar')})` : ''),
-              h('span', null, `${data.metricLabel}: ${cur === null || cur === undefined ? '—' : exact(cur)}`),
+              h('span', null, `${data.metricLabel}: ${value(cur)}`),
             ),
-            prevLabel ? h('div', { class: 'tip-prev' }, h('b', null, bucketText(prevLabel, g)), h('span', null, prevValue === null || prevValue === undefined ? '—' : exact(prevValue))) : null,
+            prevLabel ? h('div', { class: 'tip-prev' }, h('b', null, bucketText(prevLabel, g)), h('span', null, value(prevValue))) : null,
           )
           tip.hidden = false
           const x = u.valToPos(xs[i]!, 'x')

@@ -11,6 +11,8 @@ import {
   addDays,
   bucketAt,
   bucketLabels,
+  bucketStart,
+  intervalsOf,
   comparedRange,
   isLive,
   partialBucket,
@@ -21,14 +23,15 @@ import {
   wallTimeAfter,
   type Comparison,
   type DayRange,
+  type Granularity,
   type Period,
   type Range,
   type WallTime,
 } from './periods.ts'
-import { CHART_METRICS, readState, writeState, type ChartMetric, type State } from './state.ts'
+import { CHART_METRICS, isCount, readState, writeState, type ChartMetric, type State } from './state.ts'
 import { everCounted, waitForFirstEvent } from './waiting.ts'
 
-const TOP: Metric[] = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page']
+const TOP: Metric[] = [...CHART_METRICS]
 const SHORTCUTS: Record<string, Period> = { d: 'day', e: 'yesterday', w: '7d', t: '30d', m: 'month', l: 'lastmonth', y: '12mo', a: 'all', c: 'custom' }
 const REALTIME_MS = 30_000
 /** how often a view that includes today asks again, while it is seen */
@@ -313,7 +316,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     fill(
       el,
       TOP.map((m) => {
-        const isChart = (CHART_METRICS as readonly string[]).includes(m) && metrics.includes(m)
+        const isChart = metrics.includes(m)
         const card = h(
           isChart ? 'button' : 'div',
           {
@@ -370,8 +373,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   const renderChart = (el: HTMLElement, env: PanelEnv, prevRange: DayRange | undefined): (() => void) => {
     // Hours by a page or source exist for today alone (the server keeps closed days per day):
     // a filtered closed day is drawn by day, and today's filtered hours without yesterday's.
-    const hourly = env.range.granularity === 'hour'
-    const g = hourly && env.filter && env.range.from < now().today ? 'day' : env.range.granularity
+    const intervals = intervalsOf(env.range)
+    const chosen = state.interval && intervals.includes(state.interval) ? state.interval : env.range.granularity
+    const hourly = chosen === 'hour'
+    const g = hourly && env.filter && env.range.from < now().today ? 'day' : chosen
     const prev = hourly && env.filter ? undefined : prevRange
     const metrics = CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const metric = chartMetricOf(env)
@@ -384,20 +389,21 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       partialKey,
       prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
     )
-    fill(el, legend, host)
+    fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
+    const empty = isCount(metric) ? 0 : null
     const series = (answer: QueryResult, labels: string[], after?: string): Series => {
-      const byLabel = new Map(answer.results.map((row) => [row.dimensions[0], row.metrics[i] ?? 0]))
-      return { labels, values: labels.map((l) => byLabel.get(l) ?? (after !== undefined && l > after ? null : 0)) }
+      const byLabel = new Map(answer.results.map((row) => [row.dimensions[0], row.metrics[i] ?? empty]))
+      return { labels, values: labels.map((l) => byLabel.get(l) ?? (after !== undefined && l > after ? null : empty)) }
     }
     const labels = (answer: QueryResult, r: DayRange) => {
-      const first = g === 'month' ? `${r.from.slice(0, 8)}01` : r.from
+      const first = bucketStart(r.from, g)
       return (answer.meta.time_labels ?? bucketLabels(r, g)).filter((l) => l.slice(0, 10) >= first && l.slice(0, 10) <= r.to)
     }
-    // The previous period ends the day before this one: one query reads both, unless a month
-    // bucket would hold days of both (a monthly range not starting on the 1st).
-    const together = prev && (g !== 'month' || env.range.from.endsWith('-01'))
+    // The previous period ends the day before this one: one query reads both, unless a week or
+    // month bucket would hold days of both (a range not starting on a Monday or the 1st).
+    const together = prev && bucketStart(env.range.from, g) === env.range.from
     let destroy: (() => void) | undefined
     cleanup.push(() => destroy?.())
     let asked = 0
@@ -417,6 +423,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
           destroy = undefined
           void drawChart(host, {
             granularity: g,
+            metric,
             metricLabel: t(metric),
             current: series(current, labels(current, env.range), bucketAt(wall, g)),
             previous: before && prev ? series(before, labels(before, prev)) : undefined,
@@ -434,6 +441,18 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     load()
     return load
   }
+
+  /** Hours, days, weeks or months for the chart: those that suit the range (periods.ts: intervalsOf). */
+  const intervalSwitch = (intervals: Granularity[], current: Granularity): HTMLElement | null =>
+    intervals.length < 2
+      ? null
+      : h(
+          'div',
+          { class: 'intervals', role: 'group', 'aria-label': t('interval') },
+          intervals.map((i) =>
+            h('button', { type: 'button', id: `interval-${i}`, 'data-interval': i, 'aria-pressed': String(i === current), onclick: () => go({ interval: i }) }, t(`i_${i}` as Key)),
+          ),
+        )
 
   /** Panels ask again, unless one is in use (focus in it, or its full list open). */
   const refreshPanels = (el: HTMLElement, env: PanelEnv) => {

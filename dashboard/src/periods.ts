@@ -2,7 +2,8 @@
 
 export const PERIODS = ['day', 'yesterday', '7d', '30d', 'month', 'lastmonth', '12mo', 'all', 'custom'] as const
 export type Period = (typeof PERIODS)[number]
-export type Granularity = 'hour' | 'day' | 'month'
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const
+export type Granularity = (typeof INTERVALS)[number]
 
 export interface DayRange {
   from: string
@@ -46,6 +47,31 @@ export function granularityOf(r: DayRange): Granularity {
   if (days <= 1) return 'hour'
   if (days <= 92) return 'day'
   return 'month'
+}
+
+/**
+ * The chart's buckets a range can be drawn in: hours for one day; otherwise days (up to a year
+ * of points), weeks (from two of them) and months (beyond one).
+ */
+export function intervalsOf(r: DayRange): Granularity[] {
+  const days = daysIn(r)
+  if (days <= 1) return ['hour']
+  const out: Granularity[] = []
+  if (days <= 366) out.push('day')
+  if (days >= 14) out.push('week')
+  if (days > 31) out.push('month')
+  return out
+}
+
+/** The Monday a day's week starts on (weeks as the Stats API's time:week counts them). */
+export function mondayOf(day: string): string {
+  const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7
+  return addDays(day, -weekday)
+}
+
+/** The first day of the bucket holding `day`. */
+export function bucketStart(day: string, g: Granularity): string {
+  return g === 'month' ? `${day.slice(0, 8)}01` : g === 'week' ? mondayOf(day) : day
 }
 
 export const isDay = (s: string | null | undefined): s is string =>
@@ -164,7 +190,7 @@ export function comparedRange(r: Range, now: WallTime, created?: string): Compar
 /** The label of the bucket under way (the hour, day or month of now), as the Stats API writes it. */
 export function bucketAt(now: WallTime, g: Granularity): string {
   if (g === 'hour') return `${now.today} ${String(Math.floor(now.minute / 60)).padStart(2, '0')}:00:00`
-  return g === 'day' ? now.today : `${now.today.slice(0, 7)}-01`
+  return bucketStart(now.today, g)
 }
 
 /** The bucket a range's chart is still filling; undefined when the range has none under way. */
@@ -186,7 +212,7 @@ export function bucketLabels(r: DayRange, g: Granularity): string[] {
     return out
   }
   for (let d = r.from; d <= r.to; d = addDays(d, 1)) {
-    const label = g === 'day' ? d : `${d.slice(0, 7)}-01`
+    const label = bucketStart(d, g)
     if (out.at(-1) !== label) out.push(label)
   }
   return out

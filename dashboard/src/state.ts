@@ -1,9 +1,14 @@
 import type { Boot, Lang } from './boot.ts'
 import type { Filter } from './model.ts'
-import { PERIODS, isDay, type Period } from './periods.ts'
+import type { Metric } from './model.ts'
+import { INTERVALS, PERIODS, isDay, type Granularity, type Period } from './periods.ts'
 
-export const CHART_METRICS = ['visitors', 'visits', 'pageviews'] as const
+/** The top row's seven metrics; each card draws its metric in the chart. */
+export const CHART_METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page'] as const satisfies readonly Metric[]
 export type ChartMetric = (typeof CHART_METRICS)[number]
+
+/** Metrics that count: a bucket without data is a zero (for a rate or a duration it is a gap). */
+export const isCount = (m: Metric): boolean => m === 'visitors' || m === 'visits' || m === 'pageviews'
 
 /** Everything a view depends on; all of it lives in the URL, so a view can be bookmarked. */
 export interface State {
@@ -13,6 +18,8 @@ export interface State {
   to?: string
   filter?: Filter
   metric: ChartMetric
+  /** the chart's buckets, when chosen (else the range's own: periods.ts intervalsOf) */
+  interval?: Granularity
   /** only when the URL names one */
   lang?: Lang
 }
@@ -36,6 +43,8 @@ export function readState(search: string, boot: Boot): State {
   if (f && eq > 0) state.filter = { dim: f.slice(0, eq), value: f.slice(eq + 1) }
   const m = q.get('metric')
   if ((CHART_METRICS as readonly string[]).includes(m ?? '')) state.metric = m as ChartMetric
+  const interval = q.get('interval')
+  if ((INTERVALS as readonly string[]).includes(interval ?? '')) state.interval = interval as Granularity
   const lang = q.get('lang')
   if (lang === 'lv' || lang === 'en') state.lang = lang
   return state
@@ -51,6 +60,7 @@ export function writeState(s: State, share: boolean): string {
   }
   if (s.filter) q.set('f', `${s.filter.dim}=${s.filter.value}`)
   if (s.metric !== 'visitors') q.set('metric', s.metric)
+  if (s.interval) q.set('interval', s.interval)
   if (s.lang) q.set('lang', s.lang)
   const text = q.toString()
   return text ? `?${text}` : ''
