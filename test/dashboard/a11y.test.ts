@@ -1,16 +1,14 @@
 // Accessibility of every page an owner, a partner or a newcomer sees: axe-core (the engine
 // behind Lighthouse's and the browsers' accessibility audits) run in real Chromium against
 // the real server, light and dark, English and Latvian, desktop and phone.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { API_KEY, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
@@ -19,14 +17,9 @@ let browser: Browser
 let session: string
 let shareUrl: string
 
-const newest = (dir: string): number =>
-  Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({
       DATA_DIR: tempDir(),

@@ -1,11 +1,11 @@
 // The main chart in real Chromium against the real server: its axis labels fit, it begins on
 // a phone's first screen, every top card draws its metric, and its interval can be chosen.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { CHROME_UA, query, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -28,9 +28,6 @@ let browser: Browser
 const contexts: BrowserContext[] = []
 const errors: string[] = []
 
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 /** Three visitors: one reads two pages and stays, two bounce. Visitors 3, pageviews 4. */
 async function seed(url: string): Promise<void> {
@@ -94,10 +91,7 @@ async function labelRoomOnTheRight(page: Page): Promise<number> {
 }
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({ DATA_DIR: tempDir(), SKAITS_SITES: 'example.lv', SKAITS_ADMIN_EMAIL: OWNER, SKAITS_ADMIN_PASSWORD: PASSWORD, FLUSH_INTERVAL_MS: '50' }),
     launchChromium(),

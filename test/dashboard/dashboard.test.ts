@@ -1,11 +1,11 @@
 // The dashboard in real Chromium, served by the real server process, reading numbers that
 // real events put into the real embedded ClickHouse. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { startDns, type TestDns } from '../helpers/dns.ts'
 import { API_KEY, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
@@ -97,21 +97,9 @@ async function scrollThrough(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0))
 }
 
-/** The newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs),
-  )
-}
 
 beforeAll(async () => {
-  // The server serves dist/dashboard (`npm run build` makes it): rebuild it only when a source
-  // is newer, so other test files' servers do not see it half-written.
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   dns = await startDns({
     '87.110.0.1': 'host-87-110-0-1.static.tet.lv',
     '78.84.12.1': '78-84-12-1.static.example-isp.lv',

@@ -1,12 +1,12 @@
 // A panel's Details list in real Chromium, over more rows than it loads at once: its search and
 // its column order hold over all rows (the Stats API's answer for the same question), its CSV
 // is what it shows, its search box stays in view; and the filter chip names its dimension.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { API_KEY, CHROME_UA, browserUA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -80,9 +80,6 @@ async function newPage(width: number, height: number): Promise<Page> {
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 })
 
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 async function downloadCsv(page: Page, button: Locator): Promise<{ name: string; lines: string[] }> {
   const [download] = await Promise.all([page.waitForEvent('download'), button.click()])
@@ -90,10 +87,7 @@ async function downloadCsv(page: Page, button: Locator): Promise<{ name: string;
 }
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({
       DATA_DIR: tempDir(),

@@ -1,12 +1,12 @@
 // A site's first run as an owner lives it: the snippet at once on adding the site, its dashboard
 // waiting for the first pageview (not zeros against a period before the site), then the numbers
 // by themselves when it arrives. Real Chromium, a real server process, real embedded ClickHouse.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -20,18 +20,12 @@ let browser: Browser
 let page: Page
 const pageErrors: string[] = []
 
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout })
 const top = (metric: string) => page.locator(`[data-metric="${metric}"] .value`)
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({ DATA_DIR: tempDir(), TIMEZONE: 'UTC', SKAITS_ADMIN_EMAIL: OWNER, SKAITS_ADMIN_PASSWORD: PASSWORD, FLUSH_INTERVAL_MS: '50' }),
     launchChromium(),

@@ -3,13 +3,13 @@
 // under way drawn apart. Yesterday's traffic is written by two servers whose clocks stand at
 // yesterday 10:10 and 16:10; the dashboard's server stands at today 14:30. Real Chromium,
 // real server processes, real embedded ClickHouse; the page's own clock is Playwright's.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays } from '../../dashboard/src/periods.ts'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { clockAt } from '../helpers/clock.ts'
 import { API_KEY, browserUA, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
@@ -63,9 +63,6 @@ async function serverAt(iso: string): Promise<void> {
   server = await spawnServer({ ...env, ...clockAt(Date.parse(iso)) })
 }
 
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 })
 const top = (metric: string) => page.locator(`[data-metric="${metric}"] .value`)
@@ -97,10 +94,7 @@ async function setVisibility(state: 'hidden' | 'visible'): Promise<void> {
 }
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   browser = await launchChromium()
   // Yesterday: 3 pageviews before 14:30 (the time of day the dashboard will stand at), 5 after.
   await serverAt(`${YESTERDAY}T10:10:00Z`)

@@ -1,14 +1,13 @@
 // Server messages on Latvian pages, in real Chromium against the real server: the login page,
 // the settings page and an invitation say what went wrong in Latvian.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { adminCall, CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const OWNER = 'owner@example.lv'
 const PASSWORD = 'a long owner passphrase'
 
@@ -26,10 +25,7 @@ async function newPage(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({ DATA_DIR: tempDir(), SKAITS_SITES: 'example.lv', SKAITS_ADMIN_EMAIL: OWNER, SKAITS_ADMIN_PASSWORD: PASSWORD }),
     launchChromium(),

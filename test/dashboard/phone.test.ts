@@ -2,12 +2,12 @@
 // Latvian, in real Chromium against the real server: nothing sticks out sideways and no word
 // breaks letter by letter. Copying a secret shown once, with and without a clipboard API; the
 // contrast of the primary button. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, statsHost } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { adminCall, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -28,10 +28,6 @@ let browser: Browser
 let share: { open: string; locked: string; invite: string }
 const contexts: BrowserContext[] = []
 
-/** The newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 /** A few visits with long paths and referrers, so the panels have rows to lay out. */
 async function seed(url: string): Promise<void> {
@@ -146,12 +142,7 @@ async function scrollThrough(page: Page): Promise<void> {
 const selection = (page: Page) => page.evaluate(() => window.getSelection()?.toString() ?? '')
 
 beforeAll(async () => {
-  // The server serves dist/dashboard (`npm run build` makes it): rebuild it only when a source
-  // is newer, so other test files' servers do not see it half-written.
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   ;[server, browser] = await Promise.all([
     spawnServer({
       DATA_DIR: tempDir(),

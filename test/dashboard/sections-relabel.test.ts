@@ -1,13 +1,13 @@
 // The section rules editor in real Chromium against the real server process: before saving it
 // says what saving does to history and asks to confirm; then it shows the background relabel's
 // progress with Save disabled, and a second save from another tab meanwhile is refused.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
 import { launchChromium } from '../helpers/chromium.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { seedSectionHistory } from '../helpers/section-history.ts'
 import { API_KEY, spawnServer, startInProcess, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
@@ -25,10 +25,6 @@ const consoleErrors: string[] = []
 /** Polls for up to 10 s: a loaded two-core machine may take a while. */
 const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout })
 
-/** The newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(path.join(dir, f)).mtimeMs))
-}
 
 async function rules(): Promise<unknown[]> {
   const res = await fetch(`${server.url}/api/sites/example.lv/sections`, { headers: { authorization: `Bearer ${API_KEY}` } })
@@ -61,10 +57,7 @@ async function editor(locale: string, lang: 'en' | 'lv'): Promise<Page> {
 }
 
 beforeAll(async () => {
-  const dist = path.join(ROOT, 'dist/dashboard/index.html')
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(ROOT, 'dashboard'))) {
-    await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  }
+  await builtDashboard()
   // Four months of a 200-page site, written while no server holds the data directory.
   const seeding = await startInProcess({ dataDir: env.DATA_DIR, env: { TIMEZONE: 'UTC' }, timers: false })
   await seedSectionHistory(seeding.db, 'example.lv', 120, 200)
