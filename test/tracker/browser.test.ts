@@ -244,6 +244,19 @@ describe('engagement', () => {
     expect(capture.events.filter(under('/eng/', 'engagement'))).toHaveLength(2)
   })
 
+  it('sends one engagement when a page is left for another (pagehide, then the hidden page)', async () => {
+    const { page } = await open('/leave/', { attrs: { automation: true } })
+    await capture.waitFor(1, under('/leave/', 'pageview'))
+    await sleep(300)
+    site.page('/elsewhere/', '<!doctype html><title>elsewhere</title><p>no tracker here</p>')
+    await page.goto(site.origin + '/elsewhere/')
+    const [engagement] = await capture.waitFor(1, under('/leave/', 'engagement'))
+    expect(engagement!.e as number).toBeGreaterThan(200)
+    // The hidden page's visibilitychange after pagehide once sent a second one, with e: 1.
+    await sleep(500)
+    expect(capture.events.filter(under('/leave/', 'engagement'))).toHaveLength(1)
+  })
+
   it('reports a short page as fully read and sends engagement when the tab closes', async () => {
     const s = await open('/short/', { attrs: { automation: true } })
     await capture.waitFor(1, under('/short/'))

@@ -123,7 +123,12 @@ for (const k of ['pushState', 'replaceState'] as const) {
 addEventListener('popstate', pageview)
 if (hash) addEventListener('hashchange', pageview)
 addEventListener('scroll', scrolled)
-addEventListener('pagehide', engage)
+// Leaving: the page's time stops here. (Its visibilitychange to hidden comes after pagehide,
+// and would otherwise send a second engagement of a millisecond.)
+addEventListener('pagehide', () => {
+  engage()
+  since = 0
+})
 for (const k of ['focus', 'blur', 'visibilitychange']) addEventListener(k, () => (d.hidden ? engage() : tick()))
 
 for (const k of ['click', 'auxclick'])
