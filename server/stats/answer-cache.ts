@@ -35,7 +35,9 @@ export class AnswerCache {
   private readonly days = new Map<string, DayEntry>()
   /** the dimensions asked of each site, and when last */
   private readonly asked = new Map<string, Map<string, number>>()
+  /** closed days' rows kept, and today's (see memory) */
   private bytes = 0
+  private dayBytes = 0
   /** closed days found too large to keep (key → when), asked of the engine for MAX_AGE_MS */
   private readonly oversized = new Map<string, number>()
   /** the closed days' write count the kept entries were read at */
@@ -102,7 +104,7 @@ export class AnswerCache {
         entry.staleCount += values.size
       }
       // Past this many, reading the day again is as cheap as reading them.
-      if (entry.staleCount > MAX_STALE) this.days.delete(site)
+      if (entry.staleCount > MAX_STALE) this.dropDay(site)
     }
   }
 
@@ -154,8 +156,8 @@ export class AnswerCache {
     let entry = this.days.get(site)
     if (!entry || entry.history !== history || entry.day !== day || entry.tz !== tz) {
       // Other sites' days kept before a write of closed days are stale too: not kept for nothing.
-      for (const [s, e] of this.days) if (e.history !== history) this.days.delete(s)
-      entry = { history, day, tz, byDimension: new Map(), stale: new Map(), staleCount: 0, refresh: undefined }
+      for (const [s, e] of this.days) if (e.history !== history || s === site) this.dropDay(s)
+      entry = { history, day, tz, byDimension: new Map(), stale: new Map(), staleCount: 0, refresh: undefined, bytes: 0 }
       this.days.set(site, entry)
     }
     const current = entry
@@ -165,7 +167,11 @@ export class AnswerCache {
       this.counts.dayReads++
       const dims = [...asked].filter(([d, at]) => d === dimension || (now - at < WORKING_SET_MS && !current.byDimension.has(d))).map(([d]) => d)
       for (const [d, at] of asked) if (now - at >= WORKING_SET_MS) asked.delete(d)
-      const reading = read(dayQuery(site, day, tz, dims)).then((raw) => byDimensionOf(raw, dims))
+      const reading = read(dayQuery(site, day, tz, dims)).then((raw) => {
+        const byDimension = byDimensionOf(raw, dims)
+        this.growDay(site, current, raw.reduce((b, r) => b + rowBytes(String(r.value)), 0))
+        return byDimension
+      })
       for (const d of dims) current.byDimension.set(d, reading.then((m) => m.get(d)!))
       rows = current.byDimension.get(dimension)!
     }
@@ -174,9 +180,37 @@ export class AnswerCache {
       await this.readStale(site, current, read)
       return [...values.values()]
     } catch (err) {
-      if (this.days.get(site) === current) this.days.delete(site)
+      if (this.days.get(site) === current) this.dropDay(site)
       throw err
     }
+  }
+
+  /** Today's kept rows of a site grew (or shrank) by `bytes`: within the budget, closed days give way. */
+  private growDay(site: string, entry: DayEntry, bytes: number): void {
+    if (this.days.get(site) !== entry) return
+    entry.bytes += bytes
+    this.dayBytes += bytes
+    this.trim()
+  }
+
+  private dropDay(site: string): void {
+    const entry = this.days.get(site)
+    if (!entry) return
+    this.dayBytes -= entry.bytes
+    this.days.delete(site)
+  }
+
+  /** Drops the least recently used closed days until what is kept fits the budget. */
+  private trim(): void {
+    for (const [k, e] of this.closed) {
+      if (this.bytes + this.dayBytes <= this.options.maxBytes) break
+      this.drop(k, e)
+    }
+  }
+
+  /** What is kept, roughly, in bytes: closed days' rows and today's. */
+  memory(): { closed: number; today: number } {
+    return { closed: this.bytes, today: this.dayBytes }
   }
 
   /** Reads again the kept rows of today written since they were read, in one query at a time. */
@@ -193,11 +227,15 @@ export class AnswerCache {
           const fresh = byDimensionOf(await read(dayQuery(site, entry.day, entry.tz, dims, values)), dims)
           for (const d of dims) {
             const kept = await entry.byDimension.get(d)!
+            let grown = 0
             for (const v of stale.get(d)!) {
               const row = fresh.get(d)!.get(v)
+              if (!kept.has(v) && row) grown += rowBytes(v)
+              if (kept.has(v) && !row) grown -= rowBytes(v)
               if (row) kept.set(v, row)
               else kept.delete(v)
             }
+            this.growDay(site, entry, grown)
           }
         })().finally(() => {
           entry.refresh = undefined
@@ -210,7 +248,7 @@ export class AnswerCache {
   /** Counts an entry's memory once read, and drops the least recently used past the budget. */
   private account(key: string, entry: ClosedEntry, rows: SumsRow[]): void {
     if (this.closed.get(key) !== entry) return
-    entry.bytes = rows.reduce((b, r) => b + ROW_BYTES + 2 * (r.bucket.length + r.val.length), 0)
+    entry.bytes = rows.reduce((b, r) => b + rowBytes(r.bucket) + 2 * r.val.length, 0)
     // One answer larger than a quarter of the budget would push out all the others.
     if (entry.bytes > this.options.maxBytes / 4) {
       this.closed.delete(key)
@@ -219,10 +257,7 @@ export class AnswerCache {
       return
     }
     this.bytes += entry.bytes
-    for (const [k, e] of this.closed) {
-      if (this.bytes <= this.options.maxBytes) break
-      this.drop(k, e)
-    }
+    this.trim()
   }
 
   private drop(key: string, entry: ClosedEntry): void {
@@ -252,6 +287,8 @@ interface DayEntry {
   staleCount: number
   /** the reading again under way */
   refresh: Promise<void> | undefined
+  /** its rows' memory, roughly (counted in STATS_CACHE_MB) */
+  bytes: number
 }
 
 /** Rows written since they were read, past which a site's day is read again whole. */
@@ -266,8 +303,9 @@ const WORKING_SET_MS = 10 * 60_000
  */
 const MAX_AGE_MS = 10 * 60_000
 
-/** A row's memory, roughly: the object, its array of 11 sums, the numbers. */
+/** A row's memory, roughly: the object, its array of 11 sums, the numbers, and its text. */
 const ROW_BYTES = 200
+const rowBytes = (text: string): number => ROW_BYTES + 2 * text.length
 
 /**
  * Which part of a plan's range is closed days (to read from memory) and whether it ends today;

@@ -289,6 +289,28 @@ describe('what invalidates them', () => {
     expect(small.counts.closedHits).toBe(0)
   }, 60_000)
 
+  it("counts today's kept rows in the budget, closed days giving way to them", async () => {
+    const s = scenario('UTC', SEED + 13)
+    await s.write(80, s.now() - 5 * 86_400_000)
+    await s.write(40, s.now() - 3_600_000)
+    const ask = async (cache: AnswerCache | undefined, dim: string) => {
+      const req = queryRequest.parse({ site_id: 'a.lv', metrics: ['visitors', 'pageviews'], date_range: '7d', dimensions: [dim] })
+      const range = resolveDateRange(req.date_range, s.now(), 'UTC', 0)
+      if ('error' in range) throw new Error(range.error)
+      const rows = await answerRows(db, plan(req, { domain: 'a.lv', settings: { sections: [] } }, range), 'UTC', undefined, cache)
+      return rows.map((r) => [r.val, Number(r.visitors), Number(r.pageviews)])
+    }
+    const roomy = new AnswerCache(db, { maxBytes: 64 * 1024 * 1024, now: s.now })
+    for (const dim of ['event:page', 'visit:source']) expect(await ask(roomy, dim)).toEqual(await ask(undefined, dim))
+    const { closed, today } = roomy.memory()
+    expect(today).toBeGreaterThan(0)
+    expect(closed).toBeGreaterThan(0)
+    // A budget that holds today's rows alone: the closed days are not kept, the answers the same.
+    const tight = new AnswerCache(db, { maxBytes: today + 1, now: s.now })
+    for (const dim of ['event:page', 'visit:source']) expect(await ask(tight, dim)).toEqual(await ask(undefined, dim))
+    expect(tight.memory()).toEqual({ closed: 0, today })
+  }, 60_000)
+
   it('keeps nothing with a zero budget, and never for a ClickHouse server (other processes write to it)', async () => {
     const none = new AnswerCache(db, { maxBytes: 0 })
     const p = plan(
