@@ -22,8 +22,6 @@ export class Tally {
   private visitorHashes: string[] = []
   /** events added; what backpressure and the metrics count */
   events = 0
-  /** the earliest hour (Unix seconds) a row is of: whether a flush wrote closed days */
-  earliestHour = Infinity
 
   get size(): number {
     return this.rowCount
@@ -35,7 +33,6 @@ export class Tally {
    */
   event(site: string, tsMs: number, day: string, visitor: string): CellSink {
     const hour = Math.floor(tsMs / 3_600_000) * 3600
-    if (hour < this.earliestHour) this.earliestHour = hour
     const scopeKey = `${site}\u0000${hour}\u0000${day}`
     let dims = this.scopes.get(scopeKey)
     if (!dims) {
@@ -113,34 +110,31 @@ export class Tally {
     return out
   }
 
-  /** The rows' keys: site → dimension → values. */
-  rowKeys(): WrittenRows {
-    const keys: WrittenRows = new Map()
-    for (const dims of this.scopes.values()) {
-      for (const [dimension, values] of dims) {
-        for (const r of values.values()) {
-          let bySite = keys.get(r.site)
-          if (!bySite) keys.set(r.site, (bySite = new Map()))
-          let set = bySite.get(dimension)
-          if (!set) bySite.set(dimension, (set = new Set()))
-          set.add(r.value)
-        }
-      }
-    }
-    return keys
-  }
-
-  /** The rows as TabSeparated lines, in the column order of COLUMNS. */
-  encode(): string {
-    let out = ''
+  /**
+   * The rows as TabSeparated lines, in the column order of COLUMNS, with what the answer cache
+   * is told of them once written: the earliest hour (Unix seconds) of any row, and each row's
+   * key (site → dimension → value, as stored).
+   */
+  encode(): Pick<Batch, 'body' | 'earliestHour' | 'rows'> {
+    let body = ''
+    let earliestHour = Infinity
+    const rows: WrittenRows = new Map()
     for (const dims of this.scopes.values()) {
       for (const values of dims.values()) {
         for (const r of values.values()) {
-          out += `${tsv(r.site)}\t${r.hour}\t${r.day}\t${tsv(wellFormed(r.dimension))}\t${tsv(wellFormed(r.value))}\t${r.sums.join('\t')}\t[${r.visitors ? this.hashList(r.visitors) : ''}]\n`
+          const dimension = wellFormed(r.dimension)
+          const value = wellFormed(r.value)
+          body += `${tsv(r.site)}\t${r.hour}\t${r.day}\t${tsv(dimension)}\t${tsv(value)}\t${r.sums.join('\t')}\t[${r.visitors ? this.hashList(r.visitors) : ''}]\n`
+          if (r.hour < earliestHour) earliestHour = r.hour
+          let bySite = rows.get(r.site)
+          if (!bySite) rows.set(r.site, (bySite = new Map()))
+          let set = bySite.get(dimension)
+          if (!set) bySite.set(dimension, (set = new Set()))
+          set.add(value)
         }
       }
     }
-    return out
+    return { body, earliestHour, rows }
   }
 }
 
@@ -355,7 +349,7 @@ export class EventBuffer {
   private freeze(): Batch {
     const tally = this.tally
     this.tally = new Tally()
-    return { token: randomUUID(), body: tally.encode(), events: tally.events, earliestHour: tally.earliestHour, rows: tally.rowKeys() }
+    return { token: randomUUID(), events: tally.events, ...tally.encode() }
   }
 
   /** One attempt, given up after the insert timeout; the attempt itself may still land later. */

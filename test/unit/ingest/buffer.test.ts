@@ -140,9 +140,13 @@ describe('EventBuffer', () => {
   it('writes unpaired surrogates as U+FFFD, so one event cannot make ClickHouse refuse a batch', () => {
     const tally = new Tally()
     tally.add('example.lv', TS, DAY, '1', [cell({ dimension: 'event:props:a\ud800', value: 'x\udc00y\ud83d\ude00' })])
-    const [, , , dimension, value] = tally.encode().split('\t')
+    const encoded = tally.encode()
+    const [, , , dimension, value] = encoded.body.split('\t')
     expect(dimension).toBe('event:props:a\ufffd')
     expect(value).toBe('x\ufffdy\ud83d\ude00')
+    // The answer cache is told the row as it is stored, or it would read again a row that is not there.
+    expect(encoded.rows).toEqual(new Map([['example.lv', new Map([['event:props:a\ufffd', new Set(['x\ufffdy\ud83d\ude00'])]])]]))
+    expect(encoded.earliestHour).toBe(Math.floor(TS / 3_600_000) * 3600)
   })
 })
 
@@ -155,7 +159,7 @@ describe('Tally', () => {
     tally.add('example.lv', TS + 3_600_000, DAY, '22', [cell()]) // the next hour: its own row
     expect(tally.events).toBe(4)
     const hour = Math.floor(TS / 3_600_000) * 3600
-    expect(tally.encode().split('\n').filter(Boolean).map((l) => l.split('\t'))).toEqual([
+    expect(tally.encode().body.split('\n').filter(Boolean).map((l) => l.split('\t'))).toEqual([
       ['example.lv', String(hour), DAY, '', '', '2', '1', '0', '0', '2', '0', '0', '0', '0', '0', '0', '[11]'],
       ['example.lv', String(hour), DAY, 'event:page', '/a', '2', '2', '2', '5', '2', '0', '0', '0', '0', '0', '0', '[22]'],
       ['example.lv', String(hour + 3600), DAY, '', '', '1', '1', '1', '0', '1', '0', '0', '0', '0', '0', '0', '[22]'],
@@ -167,7 +171,7 @@ describe('Tally', () => {
     tally.add('example.lv', TS, DAY, '1', [cell({ dimension: 'event:props:a', value: '\u0000b\tc\nd\\e' })])
     tally.add('example.lv', TS, DAY, '1', [cell({ dimension: 'event:props:a\u0000', value: 'b\tc\nd\\e' })])
     expect(tally.size).toBe(2)
-    const lines = tally.encode().split('\n').filter(Boolean)
+    const lines = tally.encode().body.split('\n').filter(Boolean)
     expect(lines).toHaveLength(2)
     expect(lines[0]).toContain('\tevent:props:a\t\\0b\\tc\\nd\\\\e\t')
     expect(lines[1]).toContain('\tevent:props:a\\0\tb\\tc\\nd\\\\e\t')
