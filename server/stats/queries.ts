@@ -1,6 +1,6 @@
 import { addDays, startOfDay } from '../time.ts'
 import { dimension } from '../vocabulary/dimensions.ts'
-import { SUMS } from '../vocabulary/metrics.ts'
+import { SUMS, type Sum } from '../vocabulary/metrics.ts'
 import { countsPieces } from './counts-pieces.ts'
 import { filterSql, metricSql, orderKey, sumsOf, type MetricSources } from './metric-sql.ts'
 import type { Plan } from './plan.ts'
@@ -63,20 +63,9 @@ export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, know
     params.knownVisitors = known.visitors
     where = `(${where}) AND value IN {known:Array(String)}`
   }
-  const value = plan.byValue ? 'value' : "''"
-  const counts = countsPieces(plan, tz, params)
   const sums = sumsOf(plan)
-  const visitors = plan.metrics.includes('visitors') && !known ? visitorPieces(plan, params, where, storage.cleanMonths, storage.sketches) : []
-  const parts = [
-    ...counts.map(
-      (piece) => `
-        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${sums.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
-        FROM counts_hourly
-        WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
-        GROUP BY bucket, val`,
-    ),
-    ...visitors.map((piece) => unionPart(piece, value, `${sums.map((s) => `0 AS s_${s}`).join(', ')}, `)),
-  ]
+  const withVisitors = plan.metrics.includes('visitors') && !known
+  const union = unionOfPieces(plan, tz, params, where, sums, withVisitors ? storage : undefined)
   // Metrics are worked out in the scope that sums (another scope costs planning time); the
   // sums are named apart from the metrics, some of which are named as columns of counts_hourly.
   const sources: MetricSources = {
@@ -87,13 +76,12 @@ export function unionQuery(plan: Plan, tz: string, storage: VisitorStorage, know
   const order = plan.orderBy.map(([key, dir]) => `${orderKey(key, plan)} ${dir === 'asc' ? 'ASC' : 'DESC'}`)
   const sql = `
     SELECT bucket, val, ${sums.map((s) => `sum(s_${s}) AS c_${s}`).join(', ')}, ${select}${plan.totalRows ? ', count() OVER () AS total_rows' : ''}
-    FROM (${parts.join('\n        UNION ALL')})
+    FROM (${union.sql})
     GROUP BY bucket, val
     HAVING ${sums.map((s) => `c_${s} != 0`).join(' OR ')}
     ${order.length ? `ORDER BY ${order.join(', ')}` : ''}
     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
-  const sumsRead = counts.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)
-  return { sql: sql + projectionsSetting(sumsRead), params }
+  return { sql: sql + projectionsSetting(union.sumsRead), params }
 }
 
 /**
@@ -160,25 +148,35 @@ export function uniquesQuery(plan: Plan, tz: string, storage: VisitorStorage, le
  */
 export function sumsQuery(plan: Plan, tz: string, storage: VisitorStorage): BuiltQuery {
   const params = baseParams(plan, tz)
+  const union = unionOfPieces(plan, tz, params, '1', SUMS, dimension(plan.dimension)?.visitors === false ? undefined : storage)
+  const sql = `
+    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}, sum(n) AS n
+    FROM (${union.sql})
+    GROUP BY bucket, val`
+  return { sql: sql + projectionsSetting(union.sumsRead), params }
+}
+
+/**
+ * A plan's pieces as rows of one UNION ALL of (bucket, val, s_<sum>..., n): the counts'
+ * pieces with `sums` and n = 0, then, with `visitors` given, the visitors' pieces with zeros
+ * for the sums. Whether one of them reads the weekly or monthly sums (projectionsSetting).
+ */
+function unionOfPieces(plan: Plan, tz: string, params: Record<string, unknown>, where: string, sums: readonly Sum[], visitors: VisitorStorage | undefined): { sql: string; sumsRead: boolean } {
   const value = plan.byValue ? 'value' : "''"
+  // The counts' pieces first: the pieces name their parameters by how many there are.
   const counts = countsPieces(plan, tz, params)
-  const visitors = dimension(plan.dimension)?.visitors === false ? [] : visitorPieces(plan, params, '1', storage.cleanMonths, storage.sketches)
+  const people = visitors ? visitorPieces(plan, params, where, visitors.cleanMonths, visitors.sketches) : []
   const parts = [
     ...counts.map(
       (piece) => `
-        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${SUMS.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
+        SELECT ${piece.bucket} AS bucket, ${value} AS val, ${sums.map((s) => `sum(${s}) AS s_${s}`).join(', ')}, toUInt64(0) AS n
         FROM counts_hourly
-        WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range}
+        WHERE site = {site:String} AND dimension = {dim:String} AND ${piece.range} AND (${where})
         GROUP BY bucket, val`,
     ),
-    ...visitors.map((piece) => unionPart(piece, value, `${SUMS.map((s) => `0 AS s_${s}`).join(', ')}, `)),
+    ...people.map((piece) => unionPart(piece, value, `${sums.map((s) => `0 AS s_${s}`).join(', ')}, `)),
   ]
-  const sql = `
-    SELECT bucket, val, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')}, sum(n) AS n
-    FROM (${parts.join('\n        UNION ALL')})
-    GROUP BY bucket, val`
-  const sumsRead = counts.some((p) => p.level !== 'hour') || visitors.some((v) => v.projected)
-  return { sql: sql + projectionsSetting(sumsRead), params }
+  return { sql: parts.join('\n        UNION ALL'), sumsRead: counts.some((p) => p.level !== 'hour') || people.some((v) => v.projected) }
 }
 
 /**
