@@ -9,8 +9,9 @@ import { migrate } from '../server/db/migrate.ts'
 import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
+import { ownerSession } from '../test/helpers/session.ts'
 import { openFirstView, type FirstView as View } from './first-view.ts'
-import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageviews } from './lib.ts'
+import { FLUSH_MS, ROOT, SKAITS, seededServerEnv, startProcess, writePageviews } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
@@ -70,13 +71,7 @@ try {
   // 2. The current dashboard, and the real server on that data.
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
   const server = await startProcess(SKAITS, {
-    DATA_DIR: dataDir,
-    SKAITS_API_KEY: KEY,
-    SKAITS_ADMIN_EMAIL: OWNER.email,
-    SKAITS_ADMIN_PASSWORD: OWNER.password,
-    ISP_LOOKUP: 'off',
-    // A view's queries, repeated for percentiles, are far more than a person's 120 a minute.
-    STATS_RATE_PER_MINUTE: '0',
+    ...seededServerEnv(dataDir, KEY, OWNER),
     // The pageviews written before each view are written within moments (lib.ts, writePageviews).
     FLUSH_INTERVAL_MS: String(FLUSH_MS),
     INGEST_RATE_PER_MINUTE: '0',
@@ -86,13 +81,7 @@ try {
   })
   const browser = await launchChromium()
   try {
-    const login = await fetch(`${server.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(OWNER),
-    })
-    const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
-    if (!session) throw new Error(`login failed: ${login.status}`)
+    const session = await ownerSession(server.url, OWNER)
     const newContext = async () => {
       const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } })
       await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])

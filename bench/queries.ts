@@ -9,8 +9,9 @@ import { migrate } from '../server/db/migrate.ts'
 import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from '../test/helpers/chromium.ts'
+import { ownerSession } from '../test/helpers/session.ts'
 import { openFirstView, type ApiRequest } from './first-view.ts'
-import { FLUSH_MS, ROOT, SKAITS, startProcess, writePageviews } from './lib.ts'
+import { FLUSH_MS, ROOT, SKAITS, seededServerEnv, startProcess, writePageviews } from './lib.ts'
 import { countRows, rollUpStaged, seedYear } from './seed.ts'
 
 /**
@@ -158,13 +159,7 @@ try {
   // 2. The real server on that data, and the requests of each first view, from the dashboard itself.
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
   const env = {
-    DATA_DIR: dataDir,
-    SKAITS_API_KEY: KEY,
-    SKAITS_ADMIN_EMAIL: OWNER.email,
-    SKAITS_ADMIN_PASSWORD: OWNER.password,
-    ISP_LOOKUP: 'off',
-    // A view's queries, repeated for percentiles, are far more than a person's 120 a minute.
-    STATS_RATE_PER_MINUTE: '0',
+    ...seededServerEnv(dataDir, KEY, OWNER),
     // The pageviews written before each view are written within moments (lib.ts, writePageviews).
     FLUSH_INTERVAL_MS: String(FLUSH_MS),
     INGEST_RATE_PER_MINUTE: '0',
@@ -389,13 +384,7 @@ async function settle(db: Db, limitMs: number): Promise<boolean> {
 
 /** Opens each site and range in the built dashboard in Chromium and records its API requests. */
 async function recordFirstViews(url: string): Promise<Map<string, ApiRequest[]>> {
-  const login = await fetch(`${url}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(OWNER),
-  })
-  const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
-  if (!session) throw new Error(`login failed: ${login.status}`)
+  const session = await ownerSession(url, OWNER)
   const browser = await launchChromium()
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } })

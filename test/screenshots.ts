@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { build } from 'vite'
 import { seedYear, rollUpStaged } from '../bench/seed.ts'
-import { SKAITS, startProcess } from '../bench/lib.ts'
+import { seededServerEnv, SKAITS, startProcess } from '../bench/lib.ts'
 import { loadConfig } from '../server/config.ts'
 import { createDb } from '../server/db/client.ts'
 import { migrate } from '../server/db/migrate.ts'
 import { Sites } from '../server/sites/sites.ts'
 import { addDays, dayOf } from '../server/time.ts'
 import { launchChromium } from './helpers/chromium.ts'
+import { ownerSession } from './helpers/session.ts'
 import { CHROME_UA } from './helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -43,19 +44,10 @@ try {
   await db.close()
 
   await build({ configFile: path.join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' })
-  const server = await startProcess(SKAITS, {
-    DATA_DIR: dataDir,
-    SKAITS_API_KEY: KEY,
-    SKAITS_ADMIN_EMAIL: OWNER.email,
-    SKAITS_ADMIN_PASSWORD: OWNER.password,
-    ISP_LOOKUP: 'off',
-    STATS_RATE_PER_MINUTE: '0',
-  })
+  const server = await startProcess(SKAITS, seededServerEnv(dataDir, KEY, OWNER))
   const browser = await launchChromium()
   try {
-    const login = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) })
-    const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
-    if (!session) throw new Error(`login failed: ${login.status}`)
+    const session = await ownerSession(server.url, OWNER)
     const share = await fetch(`${server.url}/api/shares`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },

@@ -73,7 +73,7 @@ export class AnswerCache {
     ])
     let live: SumsRow[] = []
     if (today && rows) {
-      const bucket = bucketOfDay(plan, today)
+      const bucket = todayBucket(plan, today)
       live = !plan.byValue ? [sumAll(rows, bucket)] : bucket ? rows.map((r) => ({ ...r, bucket })) : rows
     }
     return finish(add(closed, live), plan)
@@ -88,9 +88,9 @@ export class AnswerCache {
   }
 
   /**
-   * The ingest buffer wrote these rows, site → dimension → values (EventBuffer.onWritten): today's kept rows among them
-   * are read again before they are used. A batch that held closed days has moved
-   * Db.historyWrites too, and everything kept is read again anyway.
+   * The ingest buffer wrote these rows, site → dimension → values (EventBuffer.onWritten):
+   * today's kept rows among them are read again before they are used. A batch that held closed
+   * days has moved Db.historyWrites too, and everything kept is read again anyway.
    */
   written(rows: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>): void {
     for (const [site, dims] of rows) {
@@ -325,7 +325,7 @@ function closedKey(plan: Plan, tz: string): string {
 }
 
 /** Today's bucket in a plan's time buckets ('' without). */
-function bucketOfDay(plan: Plan, day: string): string {
+function todayBucket(plan: Plan, day: string): string {
   switch (plan.granularity) {
     case undefined:
       return ''

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium.ts'
+import { ownerSession } from '../helpers/session.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { API_KEY, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
@@ -34,8 +35,7 @@ beforeAll(async () => {
     const res = await sendEvent(server.url, { n: 'pageview', u: `https://example.lv${page}`, d: 'example.lv', r: 'https://www.google.com/' }, { ip, ua: CHROME_UA })
     expect(res.status).toBe(202)
   }
-  const login = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) })
-  session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1] ?? ''
+  session = await ownerSession(server.url, OWNER)
   expect(session).not.toBe('')
   const share = await fetch(`${server.url}/api/shares`, {
     method: 'POST',

@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
 import { launchChromium } from '../helpers/chromium.ts'
+import { ownerSession } from '../helpers/session.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { seedSectionHistory } from '../helpers/section-history.ts'
 import { API_KEY, spawnServer, startInProcess, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
@@ -40,14 +41,7 @@ async function editor(locale: string, lang: 'en' | 'lv'): Promise<Page> {
     if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
   })
   page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`))
-  // Logged in through the API: the login form's own navigation would race the next one.
-  const login = await fetch(`${server.url}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: OWNER, password: PASSWORD }),
-  })
-  const session = /skaits_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]
-  if (!session) throw new Error(`login failed: ${login.status}`)
+  const session = await ownerSession(server.url, { email: OWNER, password: PASSWORD })
   await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
   await page.goto(`${server.url}/settings?lang=${lang}`)
   const row = page.locator('tr', { has: page.locator('th', { hasText: 'example.lv' }) })
