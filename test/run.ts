@@ -6,7 +6,7 @@
 //   npm test                      everything
 //   npm test -- test/unit/x.ts    the given files or filters once, no time travel
 //   SKAITS_TIME_TRAVEL=0 npm test everything once, no time travel
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -46,24 +46,70 @@ export const TIME_SENSITIVE = [
 const root = path.resolve(import.meta.dirname, '..')
 const vitest = path.join(root, 'node_modules/vitest/vitest.mjs')
 
-function vitestRun(name: string, args: string[], env: Record<string, string> = {}): { passed: number; failed: number; ok: boolean } {
+interface PassResult {
+  passed: number
+  failed: number
+  ok: boolean
+  /** what to show again at the end when the pass failed: the failed tests and errors */
+  why: string[]
+}
+
+/**
+ * One vitest run, its output passed through as it comes and kept, so that a failure can be
+ * named again in the last lines (CI shows only the end of a long log).
+ */
+function vitestRun(name: string, args: string[], env: Record<string, string> = {}): Promise<PassResult> {
   const report = path.join(tmpdir(), `skaits-vitest-${process.pid}-${name.replace(/\W+/g, '_')}.json`)
-  const run = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], {
+  const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['inherit', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   })
-  try {
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number }
-    // A file that failed to load has no failed test; count it as one, so it cannot pass unseen.
-    const failed = r.numFailedTests + (run.status !== 0 && r.numFailedTests === 0 ? 1 : 0)
-    return { passed: r.numPassedTests, failed, ok: run.status === 0 }
-  } catch {
-    return { passed: 0, failed: 1, ok: false }
-  } finally {
-    rmSync(report, { force: true })
-  }
+  const out: string[] = []
+  child.stdout.on('data', (b: Buffer) => (process.stdout.write(b), out.push(b.toString())))
+  child.stderr.on('data', (b: Buffer) => (process.stderr.write(b), out.push(b.toString())))
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      try {
+        const r = JSON.parse(readFileSync(report, 'utf8')) as VitestReport
+        // A file that failed to load, or an error outside any test, fails no test: count it as one, so it cannot pass unseen.
+        const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0)
+        resolve({ passed: r.numPassedTests, failed, ok: status === 0, why: failed ? whyFailed(r, out.join('')) : [] })
+      } catch {
+        resolve({ passed: 0, failed: 1, ok: false, why: lastLines(out.join(''), 40) })
+      } finally {
+        rmSync(report, { force: true })
+      }
+    })
+  })
 }
+
+interface VitestReport {
+  numPassedTests: number
+  numFailedTests: number
+  testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[]
+}
+
+/** The failed tests with the first lines of their errors, files that failed as a whole, and vitest's "Unhandled" block. */
+function whyFailed(r: VitestReport, output: string): string[] {
+  const why: string[] = []
+  for (const file of r.testResults) {
+    const where = path.relative(root, file.name)
+    for (const t of file.assertionResults.filter((a) => a.status === 'failed')) {
+      why.push(`✗ ${where} > ${t.fullName}`, ...indent(t.failureMessages.join('\n').split('\n').slice(0, 12)))
+    }
+    if (file.status === 'failed' && !file.assertionResults.some((a) => a.status === 'failed')) {
+      why.push(`✗ ${where}`, ...indent((file.message ?? '').split('\n').slice(0, 12)))
+    }
+  }
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '')
+  const unhandled = plain.search(/Unhandled (Errors?|Rejection)/)
+  if (unhandled >= 0) why.push(...plain.slice(unhandled).split('\n').slice(0, 40))
+  return why.length ? why : lastLines(output, 40)
+}
+
+const indent = (lines: string[]) => lines.map((l) => `    ${l}`)
+const lastLines = (s: string, n: number) => s.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n').slice(-n)
 
 const args = process.argv.slice(2)
 const typecheck = spawnSync('npm', ['run', '--silent', 'typecheck'], { cwd: root, stdio: 'inherit' })
@@ -72,16 +118,24 @@ if (typecheck.status !== 0) {
   process.exit(1)
 }
 const totals = { passed: 0, failed: 0 }
-const add = (r: { passed: number; failed: number }) => ((totals.passed += r.passed), (totals.failed += r.failed))
-add(vitestRun('all', args))
+const failures: [string, string[]][] = []
+const add = (label: string, r: PassResult) => {
+  totals.passed += r.passed
+  totals.failed += r.failed
+  if (r.failed) failures.push([label, r.why])
+}
+const all = await vitestRun('all', args)
+console.log(`every test: ${all.passed} passed, ${all.failed} failed`)
+add('every test', all)
 if (!args.length && process.env.SKAITS_TIME_TRAVEL !== '0') {
   const lib = clockShiftLib()
   for (const [label, seconds] of SHIFTS) {
     console.log(`\n── time travel: the clock moved ${label} ──\n`)
-    const r = vitestRun(label, TIME_SENSITIVE, { LD_PRELOAD: lib, CLOCKSHIFT_SECONDS: String(seconds) })
+    const r = await vitestRun(label, TIME_SENSITIVE, { LD_PRELOAD: lib, CLOCKSHIFT_SECONDS: String(seconds) })
     console.log(`time travel ${label}: ${r.passed} passed, ${r.failed} failed`)
-    add(r)
+    add(`time travel ${label}`, r)
   }
 }
+for (const [label, why] of failures) console.log(`\n── what failed (${label}) ──\n${why.join('\n')}`)
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`)
 process.exit(totals.failed ? 1 : 0)
