@@ -19,6 +19,7 @@ const PARTS = {
   http: '^server/http/',
   privacy: '^server/privacy/',
   sections: '^server/sections/',
+  goals: '^server/goals/',
   sessions: '^server/sessions/',
   enrich: '^server/enrich/',
   auth: '^server/auth/',
@@ -48,6 +49,8 @@ const LAYERS = [
   ['privacy'],
   // what a request becomes: section labels, the counts of a visit, what it came from; who asks
   ['sections', 'sessions', 'enrich', 'auth'],
+  // the goals a site declares: which events complete them, and money
+  ['goals'],
   ['sites'],
   // events in, counts out, exports to partners
   ['ingest', 'stats', 'export'],

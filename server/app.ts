@@ -42,6 +42,8 @@ import { RelabelJobs } from './sections/relabel-jobs.ts'
 import { resumeRelabels } from './sites/section-relabel.ts'
 import { sectionsRoute } from './sites/sections-route.ts'
 import { hostnamesRoute } from './sites/hostnames-route.ts'
+import { goalsRoute, plausibleGoalsRoute } from './sites/goals-route.ts'
+import { GoalService } from './sites/goals.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
@@ -190,6 +192,9 @@ export async function createSkaits(
   const relabels = new RelabelJobs({ db, log, now: clock })
   app.route('/api/sites', sectionsRoute({ db, sites, jobs: relabels, timezone: config.timezone, clock }))
   app.route('/api/sites', hostnamesRoute({ sites, clock }))
+  const goals = new GoalService({ db, sites, timezone: config.timezone, clock, maxGoals: config.goalsPerSite })
+  app.route('/api/sites', goalsRoute({ sites, goals, maxGoals: config.goalsPerSite }))
+  app.route('/api', plausibleGoalsRoute({ sites, goals }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
   app.route('/api', adminRoute(admin))
   app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))

@@ -92,6 +92,22 @@ export const MESSAGES = {
   order_by_unknown: 'order_by: {key} is neither a requested metric nor a dimension',
   crowd_no_visitors:
     '{dim} cannot be shown through a shared link or a public key: its values have no visitor count to hold against the minimum crowd',
+  goal_metric_needs_goal: 'Metric `{metric}` can only be queried with event:goal filters or dimensions.',
+  goal_filter_is: 'event:goal filters take the "is" operator at the top level of filters: ["is", "event:goal", ["Signup"]]',
+  goal_unknown: 'no goal named {name} on this site; its goals: {known}',
+  goal_filter_one:
+    'filter on one goal here: converting visitors of several goals cannot be added up (one visitor may complete several); to see several, add event:goal to dimensions',
+  goal_metric_unavailable: '{metrics} are not kept for goals; a goal has {allowed}',
+  goal_breakdown_unknown:
+    'goals are not counted by {dim}: a goal is kept by the page and section where it was completed and by each visit dimension but the exit page, one at a time',
+  goal_breakdown_since:
+    'breakdowns of the goal {name} exist from {since} on, the day it was declared: Skaits counts them as visits happen and keeps no events to count them again (ask from {since})',
+  goal_counted_since: 'conversions and revenue of {name} are counted from {since} on, when it was declared; earlier days hold only what history kept (visitors and completions of an event or a single page)',
+  goal_event_currency: 'the event {event} is already a goal (currency: {currency}); change that goal instead',
+  too_many_goals: 'a site has at most {max} goals (GOALS_PER_SITE); delete one first',
+  goal_kept_series: '{name} is the kept series of a changed goal: it can be deleted, not changed',
+  goal_not_found: 'no goal {id} on this site',
+  goal_name_taken: 'a goal named {name} exists already',
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

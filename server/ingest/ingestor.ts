@@ -1,7 +1,8 @@
 import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
 import { requestVisitorHash, type ClientAddress } from '../privacy/client-address.ts'
 import type { SaltStore } from '../privacy/salts.ts'
-import { DIM, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
+import { DIM, type GoalHit, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
+import type { GoalMatcher } from '../goals/goals.ts'
 import type { Sites } from '../sites/sites.ts'
 import type { EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
@@ -105,14 +106,19 @@ export class Ingestor {
     return { status: 'accepted', sites: allowed }
   }
 
-  /** The event as the site's hit, each value beyond the site's daily cap made `(other)`. */
+  /**
+   * The event as the site's hit, each value beyond the site's daily cap made `(other)`, with the
+   * goals it completes (matched on the path and name as sent, before any cap).
+   */
   private capped(event: IncomingEvent, site: string, day: string, page: string): Hit {
-    const section = this.deps.sites.get(site)!.sectionOf(page)
+    const s = this.deps.sites.get(site)!
+    const section = s.sectionOf(page)
+    const goals = s.goals.any ? goalHits(s.goals, event, page) : undefined
     const values = this.deps.values
-    if (!values) return toHit(event, { page, section }, event.name, event.props)
+    if (!values) return toHit(event, { page, section }, event.name, event.props, goals)
     const place = { page: values.value(site, day, DIM.page, page), section: values.value(site, day, DIM.section, section) }
     const name = event.name === 'pageview' || event.name === 'engagement' ? event.name : values.value(site, day, DIM.name, event.name)
-    return toHit(event, place, name, values.props(site, day, event.props))
+    return toHit(event, place, name, values.props(site, day, event.props), goals)
   }
 
   /** The DNS answer came after the visit started: the visit so far moves onto its ISP row. */
@@ -132,10 +138,22 @@ export class Ingestor {
   }
 }
 
-function toHit(event: IncomingEvent, place: Place, name: string, props: ReadonlyArray<readonly [string, string]>): Hit {
-  if (event.name === 'pageview') return { kind: 'pageview', ...place, props }
+function toHit(event: IncomingEvent, place: Place, name: string, props: ReadonlyArray<readonly [string, string]>, goals: GoalHit[] | undefined): Hit {
+  if (event.name === 'pageview') return { kind: 'pageview', ...place, props, goals }
   if (event.name === 'engagement') {
     return { kind: 'engagement', ...place, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
   }
-  return { kind: 'custom', name, ...place, props }
+  return { kind: 'custom', name, ...place, props, goals, interactive: event.interactive }
+}
+
+/** The goals the event completes, with its revenue where the goal counts revenue. */
+function goalHits(goals: GoalMatcher, event: IncomingEvent, page: string): GoalHit[] | undefined {
+  if (event.name === 'engagement') return undefined
+  const matched = event.name === 'pageview' ? goals.pageview(page) : goals.custom(event.name)
+  if (!matched.length) return undefined
+  return matched.map((g) => {
+    const r = event.revenue
+    if (!g.currency || !r) return { id: g.id }
+    return r.currency === g.currency ? { id: g.id, revenue: r.minor } : { id: g.id, otherCurrency: r }
+  })
 }

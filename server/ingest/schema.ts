@@ -3,6 +3,7 @@ import { linkProps } from './link-props.ts'
 import { normalizeDomain } from '../sites/domain.ts'
 import { hasControlChars } from '../text.ts'
 import { MAX_PROP_NAME } from '../vocabulary/dimensions.ts'
+import { isCurrency, toMinor } from '../goals/money.ts'
 
 
 // Lengths are JavaScript string lengths (UTF-16 units), as everywhere else in Skaits: zod's
@@ -43,6 +44,47 @@ const propsField = z.union([
 
 const optional = <T extends z.ZodType>(t: T) => t.nullish()
 
+/** Money an event carries, as the goals count it: the currency and the amount in its minor units. */
+export interface Revenue {
+  currency: string
+  minor: number
+}
+
+/**
+ * `revenue` or `$`, as the Plausible Events API takes it: `{"amount": "15.99", "currency": "EUR"}`
+ * (the amount a number or a decimal string), or a JSON string of one. `{}` is no revenue (Plausible's
+ * tracker sends it with every tagged-element event).
+ */
+const revenueField = z.union([z.record(z.string(), z.unknown()), text(500)]).transform((raw, ctx): Revenue | undefined => {
+  let value: unknown = raw
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      value = undefined
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'not a JSON object {"amount": …, "currency": …}' })
+      return z.NEVER
+    }
+  }
+  const { amount, currency } = value as Record<string, unknown>
+  if (amount === undefined && currency === undefined) return undefined
+  if (!isCurrency(currency)) {
+    ctx.addIssue({ code: 'custom', path: ['currency'], message: 'an ISO 4217 currency code in capitals, such as EUR or USD' })
+    return z.NEVER
+  }
+  const minor = toMinor(amount, currency)
+  if (!minor.ok) {
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: minor.reason })
+    return z.NEVER
+  }
+  return { currency, minor: minor.minor }
+})
+
+/** Events Plausible's server gives the page's path as the `path` property when the client did not. */
+const PATH_EVENTS = new Set(['404', 'Form: Submission', 'WP Form Completions'])
+
 /**
  * The Plausible Events API body, short or long keys. `e` and `sd` carry an engagement
  * event's engaged milliseconds and maximum scroll depth.
@@ -64,6 +106,11 @@ const wire = z.object({
   hashMode: optional(z.union([z.literal(0), z.literal(1), z.boolean()])),
   e: optional(z.number().int().min(0).max(86_400_000)),
   sd: optional(z.number().int().min(0).max(100)),
+  $: optional(revenueField),
+  revenue: optional(revenueField),
+  // Plausible ignores an `i` that is not a boolean, and so does Skaits.
+  i: z.unknown().optional(),
+  interactive: z.unknown().optional(),
 })
 
 export interface IncomingEvent {
@@ -76,6 +123,9 @@ export interface IncomingEvent {
   hashMode: boolean
   engagedMs: number
   scrollDepth: number | undefined
+  revenue?: Revenue | undefined
+  /** false: the event does not take back a bounce (`i: false`) */
+  interactive: boolean
 }
 
 export type ParseResult = { ok: true; event: IncomingEvent } | { ok: false; reason: string }
@@ -107,18 +157,24 @@ export function parseWire(body: object): ParseResult {
     .filter(Boolean)
   if (!domains.length || domains.length > 10) return { ok: false, reason: 'd (domain): one to ten domains' }
   const p = w.p ?? w.props ?? {}
+  const parsedUrl = new URL(url)
+  const props = linkProps(name, Object.entries(p).map(([k, v]) => [k, String(v)]))
+  if (PATH_EVENTS.has(name) && !props.some(([k]) => k === 'path')) props.push(['path', parsedUrl.pathname])
+  const interactive = typeof w.i === 'boolean' ? w.i : typeof w.interactive === 'boolean' ? w.interactive : true
   return {
     ok: true,
     event: {
       name,
-      url: new URL(url),
+      url: parsedUrl,
       domains,
       referrer: (w.r ?? w.referrer) || undefined,
       screenWidth: w.w ?? w.screen_width ?? undefined,
-      props: linkProps(name, Object.entries(p).map(([k, v]) => [k, String(v)])),
+      props,
       hashMode: Boolean(w.h ?? w.hashMode),
       engagedMs: w.e ?? 0,
       scrollDepth: w.sd ?? undefined,
+      revenue: w.$ ?? w.revenue ?? undefined,
+      interactive,
     },
   }
 }
@@ -140,7 +196,7 @@ export function parseTrackerEvent(body: Record<string, unknown>): ParseResult | 
   if (h != null && h !== 0 && h !== 1 && typeof h !== 'boolean') return undefined
   if (e != null && !isInt(e, 86_400_000)) return undefined
   if (sd != null && !isInt(sd, 100)) return undefined
-  if (!n) return undefined
+  if (!n || PATH_EVENTS.has(n)) return undefined
   let url: URL
   try {
     url = new URL(u)
@@ -165,6 +221,7 @@ export function parseTrackerEvent(body: Record<string, unknown>): ParseResult | 
       hashMode: Boolean(h),
       engagedMs: (e as number | null | undefined) ?? 0,
       scrollDepth: (sd as number | null | undefined) ?? undefined,
+      interactive: true,
     },
   }
 }

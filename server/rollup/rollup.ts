@@ -2,6 +2,7 @@ import { queryRows, type Db } from '../db/client.ts'
 import { storedTable } from '../db/cluster.ts'
 import { errorText, type Logger } from '../log.ts'
 import { addDays, dayOf, isValidDay, startOfDay, type Clock } from '../time.ts'
+import { SUMS } from '../vocabulary/metrics.ts'
 
 /**
  * On a cluster, how long after a day ends before it is rolled up (every ingest node must have
@@ -83,8 +84,8 @@ export async function coarsenCounts(db: Db, tz: string, fromMs: number, toMs: nu
   }
 }
 
-/** The sums of counts_hourly (migration 004). */
-const COUNT_COLUMNS = ['pageviews', 'visits', 'bounces', 'duration', 'events', 'entries', 'exits', 'engaged_ms', 'engaged_n', 'scroll_sum', 'scroll_n']
+/** The sums of counts_hourly (migrations 004 and 017). */
+const COUNT_COLUMNS = SUMS
 
 /** Drops a day's unique-visitor sketches (on a cluster: on every shard and replica). */
 export async function dropDaySketches(db: Db, day: string): Promise<void> {

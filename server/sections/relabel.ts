@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { queryRows, type Db } from '../db/client.ts'
 import { storedTable } from '../db/cluster.ts'
 import type { SectionOf } from './rules.ts'
+import { SUMS } from '../vocabulary/metrics.ts'
 
 /**
  * Relabels the history of a site's sections after its rules changed, where the data allows
@@ -162,8 +163,6 @@ export function estimateSeconds(plan: RelabelPlan): number {
 }
 
 const monthOf = (s: number) => new Date(s * 1000).toISOString().slice(0, 7)
-
-const SUMS = ['pageviews', 'visits', 'bounces', 'duration', 'events', 'entries', 'exits', 'engaged_ms', 'engaged_n', 'scroll_sum', 'scroll_n']
 
 /** The sums a section gets from its pages: visits and visit duration cannot be carried (see above). */
 const FROM_PAGES = SUMS.map((c) => (c === 'visits' || c === 'duration' ? `0 AS ${c}` : c)).join(', ')

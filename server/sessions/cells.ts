@@ -55,6 +55,8 @@ function zero(): Increments {
     engaged_n: 0,
     scroll_sum: 0,
     scroll_n: 0,
+    revenue: 0,
+    revenue_n: 0,
   }
 }
 

@@ -1,6 +1,6 @@
 import { CellSet, negate, TOTAL, type Cell, type CellSink, type Increments } from './cells.ts'
 import { RecentVisits } from './recent.ts'
-import { PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
+import { goalDimension, OTHER_CURRENCY, PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
 
 export const DIM = {
   page: 'event:page',
@@ -8,6 +8,7 @@ export const DIM = {
   name: 'event:name',
   entryPage: 'visit:entry_page',
   exitPage: 'visit:exit_page',
+  goal: 'event:goal',
   propPrefix: PROP_PREFIX,
 } as const satisfies Record<string, DimensionName | typeof PROP_PREFIX>
 
@@ -17,10 +18,38 @@ export interface Place {
   section: string
 }
 
+/**
+ * A declared goal the event completes (goals/goals.ts decides which), with the revenue it
+ * carries: in the goal's currency (minor units), or in another one, kept apart per currency.
+ */
+export interface GoalHit {
+  id: number
+  revenue?: number
+  otherCurrency?: { currency: string; minor: number }
+}
+
 export type Hit =
-  | ({ kind: 'pageview'; props: ReadonlyArray<readonly [string, string]> } & Place)
-  | ({ kind: 'custom'; name: string; props: ReadonlyArray<readonly [string, string]> } & Place)
+  | ({ kind: 'pageview'; props: ReadonlyArray<readonly [string, string]>; goals?: readonly GoalHit[] } & Place)
+  | ({
+      kind: 'custom'
+      name: string
+      props: ReadonlyArray<readonly [string, string]>
+      goals?: readonly GoalHit[]
+      /** false for Plausible's `i: false`: the event does not take back the visit's bounce */
+      interactive?: boolean
+    } & Place)
   | ({ kind: 'engagement'; engagedMs: number; scrollDepth: number | undefined } & Place)
+
+/** What a visit completed of one goal, so a visit dimension learned late (the ISP) gets it too. */
+interface GoalDone {
+  id: number
+  events: number
+  revenue: number
+  revenueN: number
+}
+
+/** Goals remembered per visit; a visit completing more counts each further one as a new conversion. */
+const MAX_GOALS_PER_VISIT = 50
 
 /**
  * What the session map remembers about one visit, in memory only, for at most the idle time.
@@ -45,6 +74,10 @@ interface Visit {
   pages: Seen<PageSeen>
   /** sections seen in this visit (a visit counts once per section) */
   sections: Seen<true>
+  /** still one pageview and no interactive event: counted as a bounce */
+  bounce: boolean
+  /** the goals completed in this visit; most visits complete none */
+  goals: GoalDone[] | undefined
 }
 
 interface PageSeen {
@@ -167,14 +200,17 @@ export class Sessions {
       if (visit) this.continueVisit(visit, hit, now, cells)
       else visit = this.startVisit(site, hit, now, visitDims(), cells)
       addEventRows(cells, 'pageview', hit, hit.props)
+      if (hit.goals) complete(visit, hit, hit.goals, cells)
     } else if (hit.kind === 'custom') {
       if (visit) {
         this.extend(visit, now, cells, { events: 1 })
         visit.events++
+        if (visit.bounce && hit.interactive !== false) this.unbounce(visit, cells)
       } else {
         cells.add(TOTAL, '', { events: 1 }, true)
       }
       addEventRows(cells, hit.name, hit, hit.props)
+      if (hit.goals) complete(visit, hit, hit.goals, cells)
     } else {
       if (visit) this.extend(visit, now, cells, {})
       this.engage(visit, hit, cells)
@@ -195,6 +231,8 @@ export class Sessions {
       dims: flatten(dims),
       pages: new Seen(place.page, { engaged: false, scroll: -1 }),
       sections: new Seen(place.section, true),
+      bounce: true,
+      goals: undefined,
     }
     const inc = { visits: 1, pageviews: 1, bounces: 1, events: 1 }
     cells.add(TOTAL, '', inc, true)
@@ -207,11 +245,12 @@ export class Sessions {
   }
 
   private continueVisit(visit: Visit, place: Place, now: number, cells: CellSink): void {
-    const wasBounce = visit.pageviews === 1
+    const wasBounce = visit.bounce
     const before = visitTotals(visit)
     const delta = this.advance(visit, now)
     visit.pageviews++
     visit.events++
+    visit.bounce = false
     const inc: Partial<Increments> = { pageviews: 1, events: 1, duration: delta, bounces: wasBounce ? -1 : 0 }
     cells.add(TOTAL, '', inc, true)
     cells.add(DIM.entryPage, visit.entry.page, inc, true)
@@ -243,6 +282,20 @@ export class Sessions {
     cells.add(DIM.entryPage, visit.entry.page, inc, uniq)
     for (let i = 0; i < visit.dims.length; i += 2) cells.add(visit.dims[i]!, visit.dims[i + 1]!, inc, uniq)
     cells.add(DIM.exitPage, visit.exit.page, inc)
+  }
+
+  /**
+   * An interactive custom event in a visit of one pageview: the visit is no bounce any more, as
+   * in Plausible (an event sent with `i: false` leaves it one).
+   */
+  private unbounce(visit: Visit, cells: CellSink): void {
+    visit.bounce = false
+    const inc = { bounces: -1 }
+    cells.add(TOTAL, '', inc)
+    cells.add(DIM.entryPage, visit.entry.page, inc)
+    for (let i = 0; i < visit.dims.length; i += 2) cells.add(visit.dims[i]!, visit.dims[i + 1]!, inc)
+    cells.add(DIM.exitPage, visit.exit.page, inc)
+    onPage(cells, visit.entry, inc)
   }
 
   /** Engaged time is summed; scroll depth keeps the maximum per visit and page. */
@@ -311,6 +364,9 @@ export class Sessions {
     visit.dims.push(dimension, value)
     const cells = new CellSet()
     cells.add(dimension, value, visitTotals(visit), true)
+    for (const g of visit.goals ?? []) {
+      cells.add(goalDimension(g.id, dimension), value, { visits: 1, events: g.events, revenue: g.revenue, revenue_n: g.revenueN }, true)
+    }
     return cells.cells()
   }
 
@@ -328,7 +384,45 @@ export class Sessions {
 }
 
 function visitTotals(v: Visit): Partial<Increments> {
-  return { visits: 1, pageviews: v.pageviews, bounces: v.pageviews === 1 ? 1 : 0, duration: v.duration, events: v.events }
+  return { visits: 1, pageviews: v.pageviews, bounces: v.bounce ? 1 : 0, duration: v.duration, events: v.events }
+}
+
+/**
+ * The goals an event completed: each counts a completion, and the first in the visit a
+ * conversion, on the goal's row (`event:goal`, value its id) and on its row for each of the
+ * visit's dimensions, the entry page and the page and section where it happened, one dimension
+ * each (never two together). Without a visit (an event before any pageview) only the goal's
+ * own row counts it.
+ */
+function complete(visit: Visit | undefined, place: Place, goals: readonly GoalHit[], cells: CellSink): void {
+  for (const g of goals) {
+    let done = visit?.goals?.find((d) => d.id === g.id)
+    const first = !done
+    if (!done && visit && (visit.goals?.length ?? 0) < MAX_GOALS_PER_VISIT) {
+      done = { id: g.id, events: 0, revenue: 0, revenueN: 0 }
+      ;(visit.goals ??= []).push(done)
+    }
+    const inc: Partial<Increments> = { events: 1, visits: first ? 1 : 0 }
+    if (g.revenue !== undefined) {
+      inc.revenue = g.revenue
+      inc.revenue_n = 1
+    }
+    if (done) {
+      done.events++
+      done.revenue += inc.revenue ?? 0
+      done.revenueN += inc.revenue_n ?? 0
+    }
+    cells.add(DIM.goal, String(g.id), inc, true)
+    cells.add(goalDimension(g.id, DIM.page), place.page, inc, true)
+    cells.add(goalDimension(g.id, DIM.section), place.section, inc, true)
+    if (visit) {
+      cells.add(goalDimension(g.id, DIM.entryPage), visit.entry.page, inc, true)
+      for (let i = 0; i < visit.dims.length; i += 2) cells.add(goalDimension(g.id, visit.dims[i]!), visit.dims[i + 1]!, inc, true)
+    }
+    if (g.otherCurrency) {
+      cells.add(goalDimension(g.id, OTHER_CURRENCY), g.otherCurrency.currency, { revenue: g.otherCurrency.minor, revenue_n: 1 })
+    }
+  }
 }
 
 /** A page row and the same increments on its section's row. */

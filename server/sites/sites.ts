@@ -3,6 +3,7 @@ import { say, UserError, type Said } from '../http/messages.ts'
 import { normalizeDomain } from './domain.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
+import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
 
 /** Per-site settings, kept as JSON in the site's row. */
 export interface SiteSettings {
@@ -18,6 +19,10 @@ export interface SiteSettings {
   hostnames?: string[]
   /** a minimum crowd for every reader, the owner included (server/stats/crowd.ts); unset: exact for the owner */
   minCrowd?: number
+  /** the declared goals, counted and kept (goals/goals.ts) */
+  goals?: Goal[]
+  /** the id the next goal gets: ids are never reused, a changed definition is a new series */
+  goalsNextId?: number
 }
 
 export interface Site {
@@ -26,6 +31,7 @@ export interface Site {
   settings: SiteSettings
   sectionOf: SectionOf
   allowsHost: HostAllowed
+  goals: GoalMatcher
 }
 
 const DEFAULTS: SiteSettings = { sections: [] }
@@ -138,7 +144,17 @@ function site(domain: string, createdAt: number, settings: SiteSettings): Site {
     settings,
     sectionOf: compileSections(settings.sections),
     allowsHost: compileHostnames(settings.hostnames ?? defaultHostnames(domain)),
+    goals: compileGoals(settings.goals),
   }
+}
+
+/** A stored goal as the code wrote it (goals/goal-store.ts); anything else is left out rather than trusted. */
+function isGoal(g: unknown): g is Goal {
+  const x = g as Partial<Goal> | null
+  return (
+    typeof x === 'object' && x !== null && Number.isInteger(x.id) && typeof x.name === 'string' && typeof x.since === 'number' &&
+    (typeof x.event === 'string') !== (typeof x.page === 'string')
+  )
 }
 
 function parseSettings(json: string): SiteSettings {
@@ -146,7 +162,8 @@ function parseSettings(json: string): SiteSettings {
     const raw = JSON.parse(json || '{}') as Partial<SiteSettings>
     const sections = sectionRules.safeParse(raw.sections ?? [])
     const hostnames = hostnamePatterns.safeParse(raw.hostnames)
-    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined }
+    const goals = Array.isArray(raw.goals) ? raw.goals.filter(isGoal) : undefined
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals }
   } catch {
     return DEFAULTS
   }

@@ -1,6 +1,6 @@
 import type { Site } from '../sites/sites.ts'
 import { autoGranularity, type DayRange, type Granularity } from './date-range.ts'
-import { kindOf, metricsOf, metricUnavailable, nonAdditive, type RowKind } from '../vocabulary/metrics.ts'
+import { isRateMetric, kindOf, metricsOf, metricUnavailable, nonAdditive, type RowKind } from '../vocabulary/metrics.ts'
 import { say, UserError, type MessageCode, type MessageParams } from '../http/messages.ts'
 import { TIME_DIMENSIONS, type Filter, type LeafOperator, type Metric, type QueryRequest, type TimeDimension } from './request.ts'
 
@@ -65,24 +65,27 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
   const dimension = grouped ?? filtered ?? ''
   const kind = kindOf(dimension)!
   const allowed = metricsOf(kind)
-  for (const m of req.metrics) {
+  const rate = req.metrics.find(isRateMetric)
+  if (rate) throw new PlanError('goal_metric_needs_goal', { metric: rate })
+  const metrics = req.metrics as Metric[]
+  for (const m of metrics) {
     if (!allowed.includes(m)) {
       throw new PlanError(dimension ? 'metric_unavailable' : 'metric_unavailable_total', { metric: m, dim: dimension, allowed: allowed.join(', ') })
     }
   }
-  if (req.metrics.some((m) => metricUnavailable(m, dimension, { from: range.from }) === 'visitors')) {
+  if (metrics.some((m) => metricUnavailable(m, dimension, { from: range.from }) === 'visitors')) {
     throw new PlanError('exit_visitors')
   }
   const filter: Filter | undefined = req.filters.length > 1 ? ['and', req.filters] : req.filters[0]
   if (filter && !grouped && !isSingleValue(filter)) {
-    const bad = req.metrics.filter((m) => nonAdditive(kind).includes(m))
+    const bad = metrics.filter((m) => nonAdditive(kind).includes(m))
     if (bad.length) {
       throw new PlanError('non_additive', { metrics: bad.join(', '), dim: dimension })
     }
   }
   const since = site.settings.sectionsSince
   if (since) {
-    const bad = req.metrics.filter((m) => metricUnavailable(m, dimension, { from: range.from, sectionsSince: since }) === 'sections')
+    const bad = metrics.filter((m) => metricUnavailable(m, dimension, { from: range.from, sectionsSince: since }) === 'sections')
     if (bad.length) {
       throw new PlanError('sections_since', { metrics: bad.join(', '), since })
     }
@@ -92,7 +95,7 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
   if (granularity === 'hour' && dimension !== '' && !(range.today && range.from >= range.today)) {
     throw new PlanError('hours_today_only', { dim: dimension })
   }
-  const orderBy = req.order_by ?? defaultOrder(req.metrics, time, grouped)
+  const orderBy = req.order_by ?? defaultOrder(metrics, time, grouped)
   for (const [key] of orderBy) {
     if (!(req.metrics as string[]).includes(key) && !req.dimensions.includes(key)) {
       throw new PlanError('order_by_unknown', { key })
@@ -105,7 +108,7 @@ export function plan(req: QueryRequest, site: Pick<Site, 'domain' | 'settings'>,
     kind,
     byValue: Boolean(grouped),
     granularity,
-    metrics: req.metrics,
+    metrics,
     dimensions: req.dimensions,
     filter,
     orderBy,

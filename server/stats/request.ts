@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-import { METRICS, type Metric } from '../vocabulary/metrics.ts'
+import { API_METRICS, METRICS, type Metric } from '../vocabulary/metrics.ts'
 
 export { METRICS, type Metric }
 
@@ -49,7 +49,7 @@ const day = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'dates are YYYY-MM-DD')
 export const queryRequest = z
   .object({
     site_id: z.string().min(1).max(1000),
-    metrics: z.array(z.enum(METRICS)).min(1).max(METRICS.length),
+    metrics: z.array(z.enum(API_METRICS)).min(1).max(API_METRICS.length),
     date_range: z.union([z.string().regex(/^(day|today|yesterday|month|year|all|\d{1,4}d|\d{1,3}mo)$/), z.tuple([day, day])]),
     dimensions: z.array(z.string().max(400)).max(2).default([]),
     filters: z.array(filter).max(20).default([]),

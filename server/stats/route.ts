@@ -15,6 +15,7 @@ import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
 import { say } from '../http/messages.ts'
+import { asksGoals, goalQuery } from './goals.ts'
 
 export interface StatsDeps {
   observe?: { query(seconds: number): void; error(): void }
@@ -67,10 +68,10 @@ export function statsRoute(deps: StatsDeps) {
       }
       if (!turn.ok) return c.json(say('too_many_parallel_queries'), 429, { 'Retry-After': '1' })
       try {
-        const p = plan(req, site, range)
         const started = performance.now()
         const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
-        const answer = k ? await crowdQuery(deps, p, req, k) : await runQuery(deps.db, p, req, deps.timezone, deps.cost, deps.cache)
+        const run = (p: Plan, r: QueryRequest) => (k ? crowdQuery(deps, p, r, k) : runQuery(deps.db, p, r, deps.timezone, deps.cost, deps.cache))
+        const answer = asksGoals(req) ? await goalQuery(req, site, range, run, deps.timezone) : await run(plan(req, site, range), req)
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {

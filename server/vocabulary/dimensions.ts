@@ -8,9 +8,10 @@ import { hasControlChars } from '../text.ts'
 
 /**
  * What a row of the dimension is: a page viewed (page metrics), an event sent (events and
- * their visitors only), or a visit (fixed at its start, or moved as it goes).
+ * their visitors only), a visit (fixed at its start, or moved as it goes), or a goal's tallies
+ * (its conversions, completions, converting visitors and revenue, server/goals/).
  */
-export type DimensionKind = 'page' | 'event' | 'visit'
+export type DimensionKind = 'page' | 'event' | 'visit' | 'goal'
 
 /** Where a value comes from, and so which module finds it. */
 export type ValueSource =
@@ -28,6 +29,8 @@ export type ValueSource =
   | 'user-agent'
   /** the client address, looked up in memory and forgotten (enrich/country.ts, enrich/isp.ts) */
   | 'address'
+  /** the site's declared goals an event completed (goals/goals.ts, sessions/sessions.ts) */
+  | 'goal'
 
 /**
  * How many values a busy site sees in a day: `long` tens of thousands (pages), `mid` about a
@@ -65,6 +68,7 @@ const entry =
 const page = entry('page')
 const event = entry('event')
 const visit = entry('visit')
+const goal = entry('goal')
 
 export const DIMENSIONS = {
   'event:page': page('page', { en: 'page', lv: 'Lapa', lvOf: 'lapas' }, { en: 'pages', lv: 'lapas' }, { tail: 'long' }),
@@ -87,6 +91,8 @@ export const DIMENSIONS = {
   'visit:device': visit('user-agent', { en: 'device', lv: 'Ierīce', lvOf: 'ierīces' }, { en: 'device types', lv: 'ierīču veidi' }),
   'visit:country': visit('address', { en: 'country', lv: 'Valsts', lvOf: 'valsts' }, { en: 'countries', lv: 'valstis' }),
   'visit:isp': visit('address', { en: 'ISP', lv: 'ISP', lvOf: 'ISP' }, { en: 'internet service providers', lv: 'interneta pakalpojumu sniedzēji' }, { tail: 'mid' }),
+  // Stored by goal id; the Stats API and the dashboard name goals by their display names.
+  'event:goal': goal('goal', { en: 'goal', lv: 'Mērķis', lvOf: 'mērķa' }, { en: 'goals', lv: 'mērķi' }, { exportable: false }),
 } as const satisfies Record<string, Dimension>
 
 export type DimensionName = keyof typeof DIMENSIONS
@@ -97,9 +103,44 @@ export const PROP_PREFIX = 'event:props:'
 /** Property names are what ingest accepts: 1 to 300 characters, no control characters. */
 export const MAX_PROP_NAME = 300
 
-/** The entry of a dimension by name, a property dimension included; undefined when unknown. */
+/**
+ * The dimensions a goal is also counted by, one at a time with the goal (never two together):
+ * the page and section where it was completed and every visit dimension but the exit page,
+ * which moves after the conversion. Stored as `goal:<id>|<dimension>` (goals/goals.ts).
+ */
+export const GOAL_BREAKDOWNS: readonly DimensionName[] = (Object.keys(DIMENSIONS) as DimensionName[]).filter(
+  (d) => d === 'event:page' || d === 'event:section' || (DIMENSIONS[d].kind === 'visit' && d !== 'visit:exit_page'),
+)
+
+/** The stored dimension of a goal's tallies by one other dimension: `goal:<id>|visit:source`. */
+export const goalDimension = (id: number, dimension: string) => `goal:${id}|${dimension}`
+
+/** The "dimension" of a goal's revenue in currencies other than its own: the value is the currency. */
+export const OTHER_CURRENCY = 'revenue:currency'
+
+/** `goal:<id>|<dimension>` → [id, dimension]; undefined for any other name. */
+export function goalBreakdown(name: string): [number, DimensionName | typeof OTHER_CURRENCY] | undefined {
+  const m = /^goal:(\d{1,9})\|(.+)$/.exec(name)
+  if (!m) return undefined
+  const inner = m[2]!
+  return inner === OTHER_CURRENCY || (GOAL_BREAKDOWNS as readonly string[]).includes(inner) ? [Number(m[1]), inner as DimensionName] : undefined
+}
+
+const CURRENCY_ROWS: Dimension = {
+  kind: 'goal',
+  source: 'goal',
+  tail: 'short',
+  exportable: false,
+  visitors: false,
+  label: { en: 'currency', lv: 'Valūta', lvOf: 'valūtas' },
+  plural: { en: 'currencies', lv: 'valūtas' },
+}
+
+/** The entry of a dimension by name, a property dimension and a goal's breakdown included; undefined when unknown. */
 export function dimension(name: string): Dimension | undefined {
   if (Object.hasOwn(DIMENSIONS, name)) return DIMENSIONS[name as DimensionName]
+  const ofGoal = goalBreakdown(name)
+  if (ofGoal) return ofGoal[1] === OTHER_CURRENCY ? CURRENCY_ROWS : { ...DIMENSIONS[ofGoal[1]], kind: 'goal', source: 'goal', exportable: false }
   if (name.startsWith(PROP_PREFIX)) {
     const prop = name.slice(PROP_PREFIX.length)
     if (prop.length < 1 || prop.length > MAX_PROP_NAME || hasControlChars(prop)) return undefined

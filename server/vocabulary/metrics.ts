@@ -20,6 +20,9 @@ export const SUMS = [
   'engaged_n',
   'scroll_sum',
   'scroll_n',
+  /** goals only: revenue in the goal currency's minor units, and how many amounts it sums */
+  'revenue',
+  'revenue_n',
 ] as const
 export type Sum = (typeof SUMS)[number]
 
@@ -51,23 +54,40 @@ export interface MetricDef {
   kinds: readonly (DimensionKind | 'total')[]
 }
 
-const ALL = ['total', 'page', 'event', 'visit'] as const
+const ALL = ['total', 'page', 'event', 'visit', 'goal'] as const
 const TRAFFIC = ['total', 'page', 'visit'] as const
 
 export const METRIC_DEFS = {
   visitors: { combine: { unique: true }, distinct: 'visitor', kinds: ALL },
-  visits: { combine: { sum: 'visits' }, distinct: 'visit', kinds: TRAFFIC },
+  /** on a goal's rows, the conversions: visits that completed it (once per visit) */
+  visits: { combine: { sum: 'visits' }, distinct: 'visit', kinds: [...TRAFFIC, 'goal'] },
   pageviews: { combine: { sum: 'pageviews' }, kinds: TRAFFIC },
   views_per_visit: { combine: { ratio: ['pageviews', 'visits'], digits: 2, empty: 0 }, distinct: 'visit', kinds: TRAFFIC },
   bounce_rate: { combine: { ratio: ['bounces', 'visits'], onPages: ['bounces', 'entries'], times: 100, empty: 0 }, kinds: TRAFFIC },
   visit_duration: { combine: { ratio: ['duration', 'visits'], empty: 0 }, kinds: ['total', 'visit'] },
   time_on_page: { combine: { ratio: ['engaged_ms', 'engaged_n'], divide: 1000, empty: null }, kinds: ['total', 'page'] },
   scroll_depth: { combine: { ratio: ['scroll_sum', 'scroll_n'], empty: null }, kinds: ['total', 'page'] },
+  /** on a goal's rows, the completions */
   events: { combine: { sum: 'events' }, kinds: ALL },
+  /** in the goal currency's minor units; the Stats API shows money (goals/money.ts) */
+  total_revenue: { combine: { sum: 'revenue' }, kinds: ['goal'] },
+  average_revenue: { combine: { ratio: ['revenue', 'revenue_n'], empty: null }, kinds: ['goal'] },
 } as const satisfies Record<string, MetricDef>
 
 export type Metric = keyof typeof METRIC_DEFS
 export const METRICS = Object.keys(METRIC_DEFS) as [Metric, ...Metric[]]
+
+/**
+ * Rates the Stats API works out from two answers (stats/goals.ts), as Plausible names them:
+ * converting visitors ÷ all visitors of the site (`conversion_rate`) or of the row's value
+ * (`group_conversion_rate`), both counts that exist.
+ */
+export const RATE_METRICS = ['conversion_rate', 'group_conversion_rate'] as const
+export type RateMetric = (typeof RATE_METRICS)[number]
+/** Every metric a Stats API request may name. */
+export const API_METRICS = [...METRICS, ...RATE_METRICS] as [Metric | RateMetric, ...(Metric | RateMetric)[]]
+export type ApiMetric = Metric | RateMetric
+export const isRateMetric = (m: string): m is RateMetric => (RATE_METRICS as readonly string[]).includes(m)
 
 /** The kind of rows a dimension has: '' is the site total; undefined for an unknown dimension. */
 export type RowKind = DimensionKind | 'total'

@@ -76,6 +76,8 @@ function scenario(tz: string, seed: number) {
       engaged_n: int(2),
       scroll_sum: int(100),
       scroll_n: int(2),
+      revenue: 0,
+      revenue_n: 0,
     })
     const uniq = () => (int(4) > 0 ? 1 : 0) as 0 | 1
     return [

@@ -48,7 +48,7 @@ const DAY = '2026-09-21'
 const cell = (over: Partial<Cell> = {}): Cell => ({
   dimension: '', value: '', uniq: 1,
   pageviews: 1, visits: 1, bounces: 1, duration: 0, events: 1, entries: 0, exits: 0,
-  engaged_ms: 0, engaged_n: 0, scroll_sum: 0, scroll_n: 0,
+  engaged_ms: 0, engaged_n: 0, scroll_sum: 0, scroll_n: 0, revenue: 0, revenue_n: 0,
   ...over,
 })
 const options = { flushIntervalMs: 1000, batchMaxEvents: 3, bufferMaxEvents: 5, insertTimeoutMs: 100 }
@@ -153,16 +153,16 @@ describe('EventBuffer', () => {
 describe('Tally', () => {
   it('sums a flush per (site, hour, day, dimension, value) and keeps each visitor hash once per row', () => {
     const tally = new Tally()
-    tally.add('example.lv', TS, DAY, '11', [cell(), cell({ dimension: 'event:page', value: '/a', uniq: 0, duration: 5 })])
+    tally.add('example.lv', TS, DAY, '11', [cell({ revenue: 1599, revenue_n: 1 }), cell({ dimension: 'event:page', value: '/a', uniq: 0, duration: 5 })])
     tally.add('example.lv', TS + 60_000, DAY, '11', [cell({ bounces: -1, visits: 0 })])
     tally.add('example.lv', TS + 120_000, DAY, '22', [cell({ dimension: 'event:page', value: '/a', uniq: 1 })])
     tally.add('example.lv', TS + 3_600_000, DAY, '22', [cell()]) // the next hour: its own row
     expect(tally.events).toBe(4)
     const hour = Math.floor(TS / 3_600_000) * 3600
     expect(tally.encode().body.split('\n').filter(Boolean).map((l) => l.split('\t'))).toEqual([
-      ['example.lv', String(hour), DAY, '', '', '2', '1', '0', '0', '2', '0', '0', '0', '0', '0', '0', '[11]'],
-      ['example.lv', String(hour), DAY, 'event:page', '/a', '2', '2', '2', '5', '2', '0', '0', '0', '0', '0', '0', '[22]'],
-      ['example.lv', String(hour + 3600), DAY, '', '', '1', '1', '1', '0', '1', '0', '0', '0', '0', '0', '0', '[22]'],
+      ['example.lv', String(hour), DAY, '', '', '2', '1', '0', '0', '2', '0', '0', '0', '0', '0', '0', '1599', '1', '[11]'],
+      ['example.lv', String(hour), DAY, 'event:page', '/a', '2', '2', '2', '5', '2', '0', '0', '0', '0', '0', '0', '0', '0', '[22]'],
+      ['example.lv', String(hour + 3600), DAY, '', '', '1', '1', '1', '0', '1', '0', '0', '0', '0', '0', '0', '0', '0', '[22]'],
     ])
   })
 

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addDays, dayOf } from '../../server/time.ts'
+import { adminCall, API_KEY, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+
+/**
+ * Known visits through the real server, with three goals declared before them: Signup (an event),
+ * Purchase (an event, revenue in EUR) and "Order done" (the page pattern /order/*\/done). Twelve
+ * visitors, each its own address and browser, yesterday from 03:00 (UTC):
+ *
+ *   v0–v3   LV (87.110.0.x), Chrome on Windows, from Google:  /  then Signup (v1 twice)
+ *   v4      LV (78.84.12.4), iPhone, from Facebook:  /pricing, Purchase 10.00 EUR
+ *   v5      LV (78.84.12.5), iPhone, from Facebook:  /pricing, Purchase 20.50 EUR, Purchase 5 USD
+ *   v6      NL (193.0.6.6), Firefox on Linux, direct:  /order/1/done
+ *   v7      NL (193.0.6.7), Firefox on Linux, direct:  /, /order/2/done, /order/3/done
+ *   v8      NL, Chrome, direct:  /, Newsletter sent with i: false (stays a bounce)
+ *   v9      NL, Chrome, direct:  /, Newsletter (interactive: no bounce)
+ *   v10–11  NL, Chrome, direct:  /
+ *
+ * Every number below is worked out by hand from this table.
+ */
+const realToday = dayOf(Date.now(), 'UTC')
+const yesterday = addDays(realToday, -1)
+const at = (day: string, hhmm: string) => Date.parse(`${day}T${hhmm}:00Z`)
+let now = at(yesterday, '02:00')
+const dataDir = tempDir()
+let server: RunningSkaits
+const ENV = { TIMEZONE: 'UTC' }
+
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
+const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
+const chrome = (n: number) => `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.${n}.0 Safari/537.36`
+
+async function send(who: { ip: string; ua: string }, body: Record<string, unknown>) {
+  const res = await sendEvent(server.url, { d: 'example.lv', ...body }, who)
+  expect(res.status, await res.clone().text()).toBe(202)
+  now += 1000
+}
+const pv = (who: { ip: string; ua: string }, path: string, r?: string) => send(who, { n: 'pageview', u: `https://example.lv${path}`, ...(r ? { r } : {}) })
+const ev = (who: { ip: string; ua: string }, n: string, path: string, more: Record<string, unknown> = {}) => send(who, { n, u: `https://example.lv${path}`, ...more })
+
+async function traffic() {
+  now = at(yesterday, '03:00')
+  for (let i = 0; i < 4; i++) {
+    const who = { ip: `87.110.0.${10 + i}`, ua: chrome(i) }
+    await pv(who, '/', 'https://www.google.com/')
+    await ev(who, 'Signup', '/')
+    if (i === 1) await ev(who, 'Signup', '/')
+  }
+  const v4 = { ip: '78.84.12.4', ua: IPHONE }
+  await pv(v4, '/pricing', 'https://m.facebook.com/')
+  await ev(v4, 'Purchase', '/pricing', { revenue: { amount: 10, currency: 'EUR' } })
+  const v5 = { ip: '78.84.12.5', ua: IPHONE.replace('17_5', '17_4') }
+  await pv(v5, '/pricing', 'https://m.facebook.com/')
+  await ev(v5, 'Purchase', '/pricing', { $: { amount: '20.50', currency: 'EUR' } })
+  await ev(v5, 'Purchase', '/pricing', { $: JSON.stringify({ amount: '5', currency: 'USD' }) })
+  await pv({ ip: '193.0.6.6', ua: FIREFOX_LINUX }, '/order/1/done')
+  const v7 = { ip: '193.0.6.7', ua: FIREFOX_LINUX.replace('133', '132') }
+  await pv(v7, '/')
+  await pv(v7, '/order/2/done')
+  await pv(v7, '/order/3/done')
+  for (let i = 8; i < 12; i++) {
+    const who = { ip: `193.0.6.${i}`, ua: chrome(i) }
+    await pv(who, '/')
+    if (i === 8) await ev(who, 'Newsletter', '/', { i: false })
+    if (i === 9) await ev(who, 'Newsletter', '/')
+  }
+  await server.skaits.buffer.flush()
+}
+
+const ask = (body: Record<string, unknown>) => query(server.url, { date_range: [yesterday, yesterday], ...body })
+
+/** `{value: {metric: n}}` of a 200 answer. */
+async function rows(body: Record<string, unknown>) {
+  const { status, json } = await ask(body)
+  expect(status, JSON.stringify(json)).toBe(200)
+  const metrics = body.metrics as string[]
+  return Object.fromEntries(json.results.map((r: any) => [r.dimensions.join(' | '), Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]]))]))
+}
+
+const eur = (value: number, long: string, short: string) => ({ value, long, short, currency: 'EUR' })
+
+async function expectKnownNumbers() {
+  expect(await rows({ metrics: ['visitors', 'visits', 'bounce_rate'] })).toEqual({ '': { visitors: 12, visits: 12, bounce_rate: 33 } })
+  expect(await rows({ metrics: ['visitors', 'events', 'visits', 'conversion_rate', 'total_revenue', 'average_revenue'], dimensions: ['event:goal'] })).toEqual({
+    Signup: { visitors: 4, events: 5, visits: 4, conversion_rate: 33.3, total_revenue: null, average_revenue: null },
+    Purchase: { visitors: 2, events: 3, visits: 2, conversion_rate: 16.7, total_revenue: eur(30.5, '€30.50', '€30.5'), average_revenue: eur(15.25, '€15.25', '€15.3') },
+    'Order done': { visitors: 2, events: 3, visits: 2, conversion_rate: 16.7, total_revenue: null, average_revenue: null },
+  })
+  const signup = [['is', 'event:goal', ['Signup']]]
+  expect(await rows({ metrics: ['visitors', 'events', 'conversion_rate', 'group_conversion_rate'], dimensions: ['visit:source'], filters: signup })).toEqual({
+    Google: { visitors: 4, events: 5, conversion_rate: 33.3, group_conversion_rate: 100 },
+  })
+  const purchase = [['is', 'event:goal', ['Purchase']]]
+  expect(await rows({ metrics: ['visitors', 'visits', 'group_conversion_rate', 'total_revenue'], dimensions: ['visit:country'], filters: purchase })).toEqual({
+    LV: { visitors: 2, visits: 2, group_conversion_rate: 33.3, total_revenue: eur(30.5, '€30.50', '€30.5') },
+  })
+  expect(await rows({ metrics: ['visitors', 'group_conversion_rate'], dimensions: ['visit:device'], filters: purchase })).toEqual({
+    Mobile: { visitors: 2, group_conversion_rate: 100 },
+  })
+  const done = [['is', 'event:goal', ['Order done']]]
+  expect(await rows({ metrics: ['visitors', 'visits', 'events', 'group_conversion_rate'], dimensions: ['event:page'], filters: done })).toEqual({
+    '/order/1/done': { visitors: 1, visits: 1, events: 1, group_conversion_rate: 100 },
+    '/order/2/done': { visitors: 1, visits: 1, events: 1, group_conversion_rate: 100 },
+    '/order/3/done': { visitors: 1, visits: 0, events: 1, group_conversion_rate: 100 },
+  })
+  expect(await rows({ metrics: ['visitors', 'conversion_rate'], dimensions: ['visit:browser'], filters: done })).toEqual({ Firefox: { visitors: 2, conversion_rate: 16.7 } })
+  // A goal and a filter on one visit dimension: the goal's tallies by that dimension.
+  expect(await rows({ metrics: ['visitors', 'conversion_rate'], filters: [...signup, ['is', 'visit:country', ['LV']]] })).toEqual({
+    '': { visitors: 4, conversion_rate: 66.7 },
+  })
+  // Revenue in a currency other than the goal's is kept apart, never converted.
+  const { json } = await ask({ metrics: ['total_revenue'], filters: purchase })
+  expect(json.results[0].metrics[0]).toEqual(eur(30.5, '€30.50', '€30.5'))
+  expect(json.meta.revenue_other_currencies).toEqual({ Purchase: [{ value: 5, long: '$5.00', short: '$5.0', currency: 'USD' }] })
+  expect(await rows({ metrics: ['visitors', 'events'], dimensions: ['time:day'], filters: signup })).toEqual({ [yesterday]: { visitors: 4, events: 5 } })
+}
+
+describe('goals counted as visits happen', () => {
+  beforeAll(async () => {
+    server = await startInProcess({ dataDir, clock: () => now, timers: false, env: ENV })
+    const declare = (body: Record<string, unknown>) => adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', body)
+    expect((await declare({ event: 'Signup' })).status).toBe(201)
+    expect((await declare({ event: 'Purchase', currency: 'EUR' })).status).toBe(201)
+    expect((await declare({ page: '/order/*/done', name: 'Order done' })).status).toBe(201)
+    await traffic()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('gives the hand-computed conversions, rates and revenue per goal and per value', async () => {
+    await expectKnownNumbers()
+  })
+
+  it('gives the same numbers after a restart', async () => {
+    await server.stop()
+    server = await startInProcess({ dataDir, clock: () => now, timers: false, env: ENV })
+    await expectKnownNumbers()
+  })
+
+  it('gives the same numbers after the day is rolled up', async () => {
+    now = at(realToday, '00:10')
+    expect((await server.skaits.maintenance.run()).rolledUp).toEqual([yesterday])
+    await expectKnownNumbers()
+  })
+
+  it('knows a goal declared later from history for its totals, and refuses its breakdowns before then', async () => {
+    now = at(realToday, '09:00')
+    const declared = await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { event: 'Newsletter' })
+    expect(declared.status).toBe(201)
+    expect(await rows({ metrics: ['visitors', 'events'], filters: [['is', 'event:goal', ['Newsletter']]] })).toEqual({ '': { visitors: 2, events: 2 } })
+    const { status, json } = await ask({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'event:goal', ['Newsletter']]] })
+    expect(status).toBe(400)
+    expect(json.code).toBe('goal_breakdown_since')
+    expect(json.error).toContain(realToday)
+  })
+
+  it('refuses what the model does not keep, naming why', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ metrics: ['conversion_rate'] }, 'goal_metric_needs_goal'],
+      [{ metrics: ['visitors'], filters: [['is', 'event:goal', ['Nope']]] }, 'goal_unknown'],
+      [{ metrics: ['visitors'], filters: [['is', 'event:goal', ['Signup', 'Purchase']]] }, 'goal_filter_one'],
+      [{ metrics: ['visitors'], dimensions: ['visit:exit_page'], filters: [['is', 'event:goal', ['Signup']]] }, 'goal_breakdown_unknown'],
+      [{ metrics: ['pageviews'], filters: [['is', 'event:goal', ['Signup']]] }, 'goal_metric_unavailable'],
+      [{ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'event:goal', ['Signup']], ['is', 'visit:country', ['LV']]] }, 'cross_tab_filters'],
+      [{ metrics: ['visitors'], dimensions: ['event:goal', 'visit:source'] }, 'cross_tab_breakdown'],
+    ]
+    for (const [body, code] of cases) {
+      const { status, json } = await ask(body)
+      expect([status, json.code], JSON.stringify(body)).toEqual([400, code])
+    }
+  })
+
+  it('refuses bad revenue with a 400 naming the field, and counts the next event', async () => {
+    const bad = await sendEvent(server.url, { n: 'Purchase', u: 'https://example.lv/', d: 'example.lv', revenue: { amount: '12,50', currency: 'EUR' } })
+    expect(bad.status).toBe(400)
+    expect((await bad.json()).message).toMatch(/^revenue\.amount: /)
+    const badCurrency = await sendEvent(server.url, { n: 'Purchase', u: 'https://example.lv/', d: 'example.lv', $: { amount: 1, currency: 'eur' } })
+    expect(badCurrency.status).toBe(400)
+    expect((await badCurrency.json()).message).toMatch(/^\$\.currency: /)
+    const empty = await sendEvent(server.url, { n: 'Purchase', u: 'https://example.lv/', d: 'example.lv', $: {} })
+    expect(empty.status).toBe(202)
+  })
+
+  it('manages goals: list, rename, change with or without history, delete with its tallies', async () => {
+    const list = await adminCall(server.url, 'GET', '/api/sites/example.lv/goals')
+    expect(list.json.goals.map((g: any) => g.name)).toEqual(['Signup', 'Purchase', 'Order done', 'Newsletter'])
+    const signup = list.json.goals[0]
+    expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { event: 'Signup' })).json.id).toBe(signup.id)
+    expect((await adminCall(server.url, 'PUT', `/api/sites/example.lv/goals/${signup.id}`, { event: 'Signup', name: 'Sign-up' })).json.id).toBe(signup.id)
+    expect(await rows({ metrics: ['visitors'], filters: [['is', 'event:goal', ['Sign-up']]] })).toEqual({ '': { visitors: 4 } })
+    // A new definition is a new series; the old one is kept on request, readable under a dated name.
+    const changed = await adminCall(server.url, 'PUT', `/api/sites/example.lv/goals/${signup.id}`, { event: 'Signed up', name: 'Sign-up', keep_history: true })
+    expect(changed.json.id).not.toBe(signup.id)
+    const kept = (await adminCall(server.url, 'GET', '/api/sites/example.lv/goals')).json.goals.find((g: any) => g.id === signup.id)
+    expect(kept.until).not.toBeNull()
+    expect(await rows({ metrics: ['visitors'], filters: [['is', 'event:goal', [kept.name]]] })).toEqual({ '': { visitors: 4 } })
+    // Deleting a goal deletes its tallies.
+    const purchase = list.json.goals[1]
+    expect((await adminCall(server.url, 'DELETE', `/api/sites/example.lv/goals/${purchase.id}`)).status).toBe(200)
+    const left = await server.db.query({
+      query: `SELECT count() AS n FROM counts_hourly WHERE (dimension = 'event:goal' AND value = {id:String}) OR startsWith(dimension, {prefix:String})`,
+      query_params: { id: String(purchase.id), prefix: `goal:${purchase.id}|` },
+      format: 'JSONEachRow',
+    })
+    expect((await left.json<{ n: number }>()).map((r) => Number(r.n))).toEqual([0])
+  })
+
+  it("speaks Plausible's Sites API for goals", async () => {
+    const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }
+    const put = await fetch(`${server.url}/api/v1/sites/goals`, { method: 'PUT', headers, body: JSON.stringify({ site_id: 'example.lv', goal_type: 'page', page_path: '/thanks' }) })
+    expect(put.status).toBe(200)
+    const goal = await put.json()
+    expect(goal).toMatchObject({ domain: 'example.lv', display_name: 'Visit /thanks', goal_type: 'page', event_name: null, page_path: '/thanks' })
+    const list = await (await fetch(`${server.url}/api/v1/sites/goals?site_id=example.lv`, { headers })).json()
+    expect(list.goals[0]).toEqual({ id: goal.id, display_name: 'Visit /thanks', goal_type: 'page', event_name: null, page_path: '/thanks' })
+    expect(list.meta).toEqual({ after: null, before: null, limit: 100 })
+    const missing = await fetch(`${server.url}/api/v1/sites/goals`, { method: 'PUT', headers, body: JSON.stringify({ site_id: 'example.lv', goal_type: 'event' }) })
+    expect([missing.status, (await missing.json()).error]).toEqual([400, 'Parameter `event_name` is required to create a goal'])
+    const del = await fetch(`${server.url}/api/v1/sites/goals/${goal.id}`, { method: 'DELETE', headers, body: JSON.stringify({ site_id: 'example.lv' }) })
+    expect(await del.json()).toEqual({ deleted: true })
+    const again = await fetch(`${server.url}/api/v1/sites/goals/${goal.id}`, { method: 'DELETE', headers, body: JSON.stringify({ site_id: 'example.lv' }) })
+    expect(again.status).toBe(404)
+  })
+})
