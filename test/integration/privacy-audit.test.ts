@@ -2,7 +2,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Db } from '../../server/db/client.ts'
 import { filesContaining, findInAnyColumn, tables, ttlHours } from '../helpers/audit.ts'
-import { browserUA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { adminCall, browserUA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { dimension, goalBreakdown } from '../../server/vocabulary/dimensions.ts'
 
 const SENTINELS = ['203.0.113.77', '2001:db8:abcd:12:3456::77']
 /** Other spellings of the same addresses that a careless log or column could hold. */
@@ -15,13 +16,16 @@ let output = ''
 describe('privacy audit', () => {
   beforeAll(async () => {
     server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'debug' })
+    // Goals too: their tallies are counts like the rest, by one dimension at a time.
+    expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { event: 'Signup', currency: 'EUR' })).status).toBe(201)
+    expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { page: '/a' })).status).toBe(201)
     const pages = ['/', '/a', '/b']
     for (const ip of SENTINELS) {
       for (const [i, page] of pages.entries()) {
         const who = { ip, ua: browserUA(i % 2) }
         expect((await sendEvent(server.url, { n: 'pageview', u: `https://example.lv${page}?ip=${ip}`, d: 'example.lv', r: `https://ref.example/${ip}` }, who)).status).toBe(202)
         await sendEvent(server.url, { n: 'engagement', u: `https://example.lv${page}`, d: 'example.lv', e: 1000, sd: 50 }, who)
-        await sendEvent(server.url, { n: 'Signup', u: `https://example.lv${page}`, d: 'example.lv', p: { plan: 'x' } }, who)
+        await sendEvent(server.url, { n: 'Signup', u: `https://example.lv${page}`, d: 'example.lv', p: { plan: 'x' }, $: { amount: '9.99', currency: 'EUR' } }, who)
       }
       // Error paths too: bad JSON, an unknown site, a bad field, a wrong type, GPC.
       await sendEvent(server.url, '{"n":', { ip })
@@ -74,6 +78,22 @@ describe('privacy audit', () => {
     expect(ttlHours(salts.create_table_query)).toBeLessThanOrEqual(48)
     const sketches = all.find((t) => t.name === 'visitor_sketches')!
     expect(sketches.create_table_query).toContain('PARTITION BY day')
+  })
+
+  it('no stored row holds two dimensions together: each is one dimension, or one goal and one dimension', async () => {
+    let goalRows = 0
+    for (const table of ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']) {
+      const rows = await db.query({ query: `SELECT DISTINCT dimension FROM ${table}`, format: 'JSONEachRow' })
+      for (const { dimension: d } of await rows.json<{ dimension: string }>()) {
+        if (d === '') continue
+        expect(dimension(d), `${table}: ${d}`).toBeDefined()
+        if (d.startsWith('goal:')) {
+          goalRows++
+          expect(goalBreakdown(d), d).toBeDefined()
+        }
+      }
+    }
+    expect(goalRows).toBeGreaterThan(0)
   })
 
   it('no stored column holds a visitor hash', async () => {
