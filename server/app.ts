@@ -157,7 +157,8 @@ export async function createSkaits(
   const setupToken = SetupToken.open(config.dataDir, () => access.ownerCount() > 0)
   const partners = new Partners(db, clock)
   await partners.load()
-  const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config) })
+  const goals = new GoalService({ db, sites, timezone: config.timezone, clock, maxGoals: config.goalsPerSite })
+  const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config), goals })
 
   let shuttingDown = false
   const app = new Hono<AuthEnv>()
@@ -192,7 +193,6 @@ export async function createSkaits(
   const relabels = new RelabelJobs({ db, log, now: clock })
   app.route('/api/sites', sectionsRoute({ db, sites, jobs: relabels, timezone: config.timezone, clock }))
   app.route('/api/sites', hostnamesRoute({ sites, clock }))
-  const goals = new GoalService({ db, sites, timezone: config.timezone, clock, maxGoals: config.goalsPerSite })
   app.route('/api/sites', goalsRoute({ sites, goals, maxGoals: config.goalsPerSite }))
   app.route('/api', plausibleGoalsRoute({ sites, goals }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))

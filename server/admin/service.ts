@@ -8,6 +8,9 @@ import { privacyNotice, type Lang, type NoticeFacts } from '../notice/notice.ts'
 import { deleteSiteData, renameSiteData } from '../sites/data.ts'
 import { normalizeDomain } from '../sites/domain.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
+import type { GoalService } from '../sites/goals.ts'
+import { goalView } from '../sites/goals-route.ts'
+import { goalInput } from '../goals/goals.ts'
 
 /** What a listing shows of each thing: never a hash, never a secret. */
 export const view = {
@@ -51,8 +54,23 @@ export class Admin {
       partners: Partners
       clock: () => number
       notice: Omit<NoticeFacts, 'site' | 'partners'>
+      goals: GoalService
     },
   ) {}
+
+  goalsList(domain: string) {
+    return this.deps.goals.list(this.site(domain)).map(goalView)
+  }
+
+  async goalsAdd(domain: string, input: unknown) {
+    const parsed = goalInput.safeParse(input)
+    if (!parsed.success) throw new SiteError(say('invalid_request', { detail: parsed.error.issues[0]!.message }))
+    return goalView((await this.deps.goals.declare(this.site(domain), parsed.data)).goal)
+  }
+
+  async goalsRemove(domain: string, id: number) {
+    return { deleted: goalView(await this.deps.goals.remove(this.site(domain), id)) }
+  }
 
   async partnersCreate(input: PartnerShareInput) {
     const site = this.site(input.site)

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { createDb } from '../db/client.ts'
 import { applyRetention, migrate } from '../db/migrate.ts'
 import { SiteError, Sites } from '../sites/sites.ts'
+import { GoalService } from '../sites/goals.ts'
 import { runningServer } from './server-file.ts'
 
 const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
@@ -33,6 +34,10 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   partners create --site <domain> [--name <partner>] [--dimensions a,b] [--k 10]
                   [--finest day] [--coarsest month] [--epsilon 1 --budget 5]
   partners revoke <id>
+  goals list --site <domain>
+  goals add --site <domain> (--event <name> [--currency EUR] | --page <pattern>) [--name <shown name>]
+                                        counted from now on; breakdowns exist from today
+  goals remove --site <domain> <id>     deletes the goal and its counts
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
@@ -43,7 +48,8 @@ class UsageError extends Error {}
 
 /** One CLI command as an HTTP call, or as a call on the Admin service. */
 interface Operation {
-  http: { method: string; path: string; body?: unknown; text?: boolean }
+  /** `pick`: the part of the server's answer the command prints (what `direct` returns) */
+  http: { method: string; path: string; body?: unknown; text?: boolean; pick?: (json: any) => unknown }
   direct: (admin: Admin) => Promise<unknown> | unknown
 }
 
@@ -61,6 +67,9 @@ interface Options {
   lang?: string
   public?: boolean
   'min-crowd'?: string
+  event?: string
+  page?: string
+  currency?: string
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -158,6 +167,22 @@ function operation(args: string[], o: Options): Operation {
       const id = need(a, 'a partner share id')
       return { http: { method: 'DELETE', path: `/api/partners/${enc(id)}` }, direct: (x) => x.partnersRevoke(id) }
     }
+    case 'goals list': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/goals`, pick: (j) => j.goals }, direct: (x) => x.goalsList(site) }
+    }
+    case 'goals add': {
+      const site = need(o.site, '--site')
+      if (!o.event === !o.page) throw new UsageError('goals add needs --event <name> or --page <pattern>')
+      const body = { event: o.event, page: o.page, currency: o.currency, name: o.name }
+      return { http: { method: 'PUT', path: `/api/sites/${enc(site)}/goals`, body }, direct: (x) => x.goalsAdd(site, body) }
+    }
+    case 'goals remove': {
+      const site = need(o.site, '--site')
+      const id = Number(need(a, 'a goal id'))
+      if (!Number.isInteger(id)) throw new UsageError('a goal id is a whole number (goals list shows them)')
+      return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/goals/${id}` }, direct: (x) => x.goalsRemove(site, id) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -184,7 +209,7 @@ async function viaServer(url: string, token: string, op: Operation): Promise<unk
   const json = (await res.json().catch(() => ({}))) as { error?: string }
   if (res.status >= 500) throw new Unreachable(`the server failed: ${json.error ?? res.status}`)
   if (!res.ok) throw new Refused(json.error ?? `refused (${res.status})`)
-  return json
+  return op.http.pick ? op.http.pick(json) : json
 }
 
 async function direct(op: Operation): Promise<unknown> {
@@ -200,7 +225,8 @@ async function direct(op: Operation): Promise<unknown> {
     await access.load()
     const partners = new Partners(db, Date.now)
     await partners.load()
-    return await op.direct(new Admin({ db, sites, access, partners, clock: Date.now, notice: noticeFacts(config) }))
+    const goals = new GoalService({ db, sites, timezone: config.timezone, clock: Date.now, maxGoals: config.goalsPerSite })
+    return await op.direct(new Admin({ db, sites, access, partners, clock: Date.now, notice: noticeFacts(config), goals }))
   } catch (err) {
     if (err instanceof AccessError || err instanceof SiteError) throw new Refused(err.message)
     throw new Unreachable(`cannot open the data: ${err instanceof Error ? err.message : String(err)}`)
@@ -247,6 +273,9 @@ async function main(argv: string[]): Promise<number> {
         lang: { type: 'string' },
         public: { type: 'boolean', default: false },
         'min-crowd': { type: 'string' },
+        event: { type: 'string' },
+        page: { type: 'string' },
+        currency: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })

@@ -56,6 +56,18 @@ describe('CLI with no server running (opens the data itself)', () => {
     expect(skaits(['shares', 'list']).json).toEqual([])
     expect(skaits(['shares', 'create', '--site', 'nope.lv']).code).toBe(1)
   })
+
+  it('declares, lists and removes goals', () => {
+    const added = skaits(['goals', 'add', '--site', 'example.lv', '--event', 'Purchase', '--currency', 'EUR'])
+    expect(added).toMatchObject({ code: 0, json: { name: 'Purchase', goal_type: 'event', event_name: 'Purchase', currency: 'EUR' } })
+    expect(skaits(['goals', 'add', '--site', 'example.lv', '--page', '/thanks', '--name', 'Thanks'])).toMatchObject({ code: 0, json: { name: 'Thanks', page_path: '/thanks' } })
+    expect(skaits(['goals', 'add', '--site', 'example.lv', '--event', 'X', '--currency', 'euro'])).toMatchObject({ code: 1 })
+    expect(skaits(['goals', 'add', '--site', 'example.lv']).code).toBe(2)
+    expect(skaits(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Purchase', 'Thanks'])
+    expect(skaits(['goals', 'remove', '--site', 'example.lv', String(added.json.id)])).toMatchObject({ code: 0, json: { deleted: { name: 'Purchase' } } })
+    expect(skaits(['goals', 'remove', '--site', 'example.lv', String(added.json.id)]).code).toBe(1)
+    expect(skaits(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Thanks'])
+  })
 })
 
 describe('CLI with the server running (asks it over HTTP)', () => {
@@ -72,6 +84,8 @@ describe('CLI with the server running (asks it over HTTP)', () => {
       body: JSON.stringify({ site_id: 'shop.lv', metrics: ['pageviews'], date_range: 'day' }),
     })
     expect(res.status).toBe(200)
+    expect(skaits(['goals', 'add', '--site', 'shop.lv', '--event', 'Signup'])).toMatchObject({ code: 0, json: { name: 'Signup' } })
+    expect(skaits(['goals', 'list', '--site', 'shop.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Signup'])
     expect(skaits(['sites', 'remove', 'shop.lv'])).toMatchObject({ code: 0 })
     expect((await sendEvent(server.url, { n: 'pageview', u: 'https://shop.lv/', d: 'shop.lv' }, { ua: CHROME_UA })).status).toBe(400)
     expect(server.output()).not.toContain(key.json.key)
