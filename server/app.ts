@@ -71,7 +71,12 @@ export interface Skaits {
 
 /** What the generated privacy notice says about this instance. */
 export function noticeFacts(config: Config) {
-  return { retentionMonths: config.retentionMonths, respectGpc: config.respectGpc, ispLookup: config.isp.enabled }
+  return {
+    retentionMonths: config.retentionMonths,
+    respectGpc: config.respectGpc,
+    ispLookup: config.isp.enabled,
+    visitIdleMinutes: Math.round(config.sessionIdleMs / 60_000),
+  }
 }
 
 /** SALT_KEY_FILE's key, made at first start; says so, and warns where the file is easy to copy. */

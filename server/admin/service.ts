@@ -10,7 +10,7 @@ import { normalizeDomain } from '../sites/domain.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
 import type { GoalService } from '../sites/goals.ts'
 import { goalView } from '../sites/goals-route.ts'
-import { goalInput } from '../goals/goals.ts'
+import { activeGoals, goalInput } from '../goals/goals.ts'
 
 /** What a listing shows of each thing: never a hash, never a secret. */
 export const view = {
@@ -88,7 +88,16 @@ export class Admin {
 
   privacyNotice(domain: string, lang: Lang): string {
     const site = this.site(domain)
-    return privacyNotice({ ...this.deps.notice, site: site.domain, partners: this.deps.partners.list(site.domain) }, lang)
+    const goals = activeGoals(site.settings.goals)
+    return privacyNotice(
+      {
+        ...this.deps.notice,
+        site: site.domain,
+        partners: this.deps.partners.list(site.domain),
+        goals: { names: goals.map((g) => g.name), revenue: goals.some((g) => g.currency) },
+      },
+      lang,
+    )
   }
 
   sitesList() {

@@ -8,6 +8,10 @@ export interface NoticeFacts {
   respectGpc: boolean
   ispLookup: boolean
   partners: Pick<PartnerShare, 'name' | 'k' | 'epsilon' | 'dimensions' | 'finest' | 'coarsest'>[]
+  /** the site's counted goals, by name, and whether any counts money */
+  goals?: { names: string[]; revenue: boolean }
+  /** minutes without activity after which a visit ends (SESSION_IDLE_MINUTES) */
+  visitIdleMinutes?: number
 }
 
 export type Lang = 'en' | 'lv'
@@ -54,6 +58,7 @@ function english(f: NoticeFacts): string[] {
           `to the DNS servers, which learn that someone from that network visited`
         : '') +
       `. The IP address is never stored or logged, and we cannot link the statistics to a person.`,
+    ...englishGoals(f),
     `The counts are kept for ${f.retentionMonths} months and then deleted.` +
       (f.respectGpc ? ' If your browser sends the Global Privacy Control signal, your visit is not counted at all.' : '') +
       ' Where this website asks for your consent to statistics, nothing is sent before you give it.',
@@ -82,6 +87,29 @@ function english(f: NoticeFacts): string[] {
   return out
 }
 
+/** Goals: what is counted of them (docs/design.md, "Goals"): counts by one dimension at a time, no event kept. */
+function englishGoals(f: NoticeFacts): string[] {
+  if (!f.goals?.names.length) return []
+  return [
+    `The owner of ${f.site} has set goals (${f.goals.names.join(', ')}). For each goal we count how many visits and visitors reached it ` +
+      `and how many times it was reached${f.goals.revenue ? ', and the total amount of money of purchases' : ''}, ` +
+      `in total and by each of the things listed above separately, for example "12 visitors from Google signed up" — never by two together. ` +
+      `No record of which visit or visitor reached a goal is kept: a visit is remembered only in memory while it lasts ` +
+      `(until ${f.visitIdleMinutes ?? 30} minutes without activity), and only its counts remain.`,
+  ]
+}
+
+function latvianGoals(f: NoticeFacts): string[] {
+  if (!f.goals?.names.length) return []
+  return [
+    `${f.site} īpašnieks ir noteicis mērķus (${f.goals.names.join(', ')}). Katram mērķim mēs uzskaitām, cik apmeklējumos un cik apmeklētāju ` +
+      `to sasniedza un cik reižu tas sasniegts${f.goals.revenue ? ', kā arī pirkumu kopējo naudas summu' : ''}, ` +
+      `kopā un atsevišķi pēc katra no iepriekš minētajiem, piemēram, „12 apmeklētāji no Google reģistrējās” — nekad pēc diviem kopā. ` +
+      `Ieraksts par to, kurš apmeklējums vai apmeklētājs mērķi sasniedza, netiek glabāts: apmeklējums tiek atcerēts tikai atmiņā, kamēr tas ilgst ` +
+      `(līdz ${f.visitIdleMinutes ?? 30} minūtēm bez darbībām), un paliek tikai tā skaitļi.`,
+  ]
+}
+
 function latvian(f: NoticeFacts): string[] {
   const isp = f.ispLookup ? ' un jūsu interneta pakalpojumu sniedzēja domēna vārdu' : ''
   const out = [
@@ -107,6 +135,7 @@ function latvian(f: NoticeFacts): string[] {
           `un tie uzzina, ka kāds no šī tīkla ir apmeklējis vietni`
         : '') +
       `. IP adrese netiek ne saglabāta, ne ierakstīta žurnālos, un mēs nevaram statistiku saistīt ar konkrētu personu.`,
+    ...latvianGoals(f),
     `Statistika tiek glabāta ${f.retentionMonths} mēnešus un pēc tam dzēsta.` +
       (f.respectGpc ? ' Ja jūsu pārlūks sūta signālu Global Privacy Control, jūsu apmeklējums netiek uzskaitīts vispār.' : '') +
       ' Ja šī vietne lūdz jūsu piekrišanu statistikai, pirms piekrišanas nekas netiek nosūtīts.',

@@ -14,4 +14,14 @@ describe('the privacy notice on hours, links and shared views', () => {
     expect(lv).toMatch(/bez vaicājuma virknes un fragmenta/)
     expect(lv).toMatch(/mazāk nekā 5 apmeklētāji.*precīzos skaitļus redz tikai īpašnieks/s)
   })
+
+  it('says what goals count — one dimension at a time, no event kept — only when the site has goals', () => {
+    expect(privacyNotice(facts, 'en')).not.toMatch(/goal/)
+    const withGoals = { ...facts, goals: { names: ['Signup', 'Purchase'], revenue: true }, visitIdleMinutes: 30 }
+    const en = privacyNotice(withGoals, 'en')
+    expect(en).toMatch(/has set goals \(Signup, Purchase\).*total amount of money of purchases.*never by two together.*No record of which visit or visitor reached a goal is kept.*30 minutes/s)
+    const lv = privacyNotice(withGoals, 'lv')
+    expect(lv).toMatch(/ir noteicis mērķus \(Signup, Purchase\).*pirkumu kopējo naudas summu.*nekad pēc diviem kopā.*netiek glabāts.*30 minūtēm/s)
+    expect(privacyNotice({ ...withGoals, goals: { names: ['Signup'], revenue: false } }, 'en')).not.toMatch(/money/)
+  })
 })
