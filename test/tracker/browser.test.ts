@@ -290,6 +290,29 @@ describe('custom events and clicks', () => {
     ])
   })
 
+  it('sends revenue as $, unchanged, and interactive: false as i: false, as Plausible does', async () => {
+    const { page } = await open('/revenue/', { attrs: { automation: true } })
+    await capture.waitFor(1, under('/revenue/'))
+    await page.evaluate(() => {
+      const w = window as unknown as { skaits: (n: string, o?: object) => void }
+      w.skaits('Purchase', { revenue: { amount: 15.99, currency: 'EUR' } })
+      w.skaits('Refund', { revenue: { amount: '-3.5', currency: 'usd' }, props: { order: 'A1' } })
+      w.skaits('Autoplay', { interactive: false })
+      w.skaits('Play', { interactive: true })
+    })
+    await capture.waitFor(5, under('/revenue/'))
+    await sleep(300)
+    expect(capture.events.filter(under('/revenue/'))).toEqual([
+      pageview('/revenue/'),
+      pageview('/revenue/', { n: 'Purchase', $: { amount: 15.99, currency: 'EUR' } }),
+      // The server validates revenue; the tracker passes on what the page gave.
+      pageview('/revenue/', { n: 'Refund', p: { order: 'A1' }, $: { amount: '-3.5', currency: 'usd' } }),
+      pageview('/revenue/', { n: 'Autoplay', i: false }),
+      // `i` is only ever sent as false: true is the default.
+      pageview('/revenue/', { n: 'Play' }),
+    ])
+  })
+
   const links =
     '<a id="out" href="http://other.test/page?x=1">out</a> <a id="local" href="/clicks/next">local</a> ' +
     '<a id="pdf" href="/files/report.pdf">pdf</a> <a id="zip" href="http://cdn.test/a.ZIP"><b>zip</b></a> ' +

@@ -8,7 +8,10 @@ declare global {
     skaits?: Skaits
   }
 }
-type Options = { props?: Props; callback?: () => void }
+// `revenue` goes out as is (the server validates it); `interactive: false` keeps the event
+// out of bounce rate, as in Plausible.
+type Options = { props?: Props; revenue?: Revenue; interactive?: boolean; callback?: () => void }
+type Revenue = { amount: number | string; currency: string }
 export type Skaits = ((name: string, options?: Options) => void) & { allow: () => void; q?: ArrayLike<unknown>[] }
 
 const d = document
@@ -100,7 +103,7 @@ const pageview = () => {
 }
 
 const skaits = ((name: string, o: Options = {}) => {
-  send(name, { p: o.props })
+  send(name, { p: o.props, $: o.revenue, i: o.interactive === false ? false : undefined })
   o.callback?.()
 }) as Skaits
 skaits.allow = () => {
