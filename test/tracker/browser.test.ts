@@ -597,7 +597,7 @@ describe('automatic goals (t.goals.js)', () => {
     }
   })
 
-  it('send nothing on an excluded path or with GPC, and wait for skaits.allow() in consent mode', async () => {
+  it('sends nothing on an excluded path or with GPC, and wait for skaits.allow() in consent mode', async () => {
     const body = tagged + forms + stay
     const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
     for (const [path, attrs, init] of [
