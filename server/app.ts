@@ -36,7 +36,7 @@ import type { Logger } from './log.ts'
 import { loadSaltKey } from './privacy/salt-key.ts'
 import { SaltStore } from './privacy/salts.ts'
 import { Maintenance } from './rollup/maintenance.ts'
-import { scriptRoute } from './script/route.ts'
+import { scriptRoute, TRACKER_PATHS } from './script/route.ts'
 import { Sessions } from './sessions/sessions.ts'
 import { RelabelJobs } from './sections/relabel-jobs.ts'
 import { resumeRelabels } from './sites/section-relabel.ts'
@@ -168,7 +168,7 @@ export async function createSkaits(
   let shuttingDown = false
   const app = new Hono<AuthEnv>()
   // The ingest route and the tracker are the hot path and carry no credentials or pages.
-  const open = (path: string) => path === '/api/event' || path === '/t.js'
+  const open = (path: string) => path === '/api/event' || TRACKER_PATHS.has(path)
   app.use('*', securityHeaders({ frameAncestors: config.frameAncestors, skip: open }))
   // Before credentials are looked at or any route reads a body (ingest and queries have their own).
   app.use('*', limitRouteBodies())

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import { Hono } from 'hono'
+import { Hono, type Handler } from 'hono'
 import type { Logger } from '../log.ts'
 
-export const TRACKER_FILE = fileURLToPath(new URL('../../dist/tracker/t.js', import.meta.url))
+export const TRACKER_DIR = fileURLToPath(new URL('../../dist/tracker/', import.meta.url))
+/** The tracker builds (tracker/build.ts): t.js, and t.goals.js with the automatic goals. */
+export const TRACKER_SCRIPTS = ['t.js', 't.goals.js'] as const
+/** Their URL paths, which carry no credentials or pages (server/app.ts). */
+export const TRACKER_PATHS: ReadonlySet<string> = new Set(TRACKER_SCRIPTS.map((name) => '/' + name))
 
 interface Variants {
   etag: string
@@ -25,19 +30,24 @@ function load(file: string): Variants {
 }
 
 /**
- * `GET /t.js`: the built tracker (`npm run build`), compressed once at start, cached by
- * browsers for a day and revalidated by ETag. The URL is not versioned, so a longer max-age
- * would keep old trackers alive after an upgrade.
+ * `GET /t.js` and `GET /t.goals.js`: the built tracker (`npm run build`), compressed once at
+ * start, cached by browsers for a day and revalidated by ETag. The URLs are not versioned, so
+ * a longer max-age would keep old trackers alive after an upgrade.
  */
-export function scriptRoute(log: Logger, file = TRACKER_FILE) {
+export function scriptRoute(log: Logger, dir = TRACKER_DIR) {
+  const app = new Hono()
+  for (const name of TRACKER_SCRIPTS) app.get('/' + name, scriptHandler(log, join(dir, name)))
+  return app
+}
+
+function scriptHandler(log: Logger, file: string): Handler {
   let variants: Variants | undefined
   try {
     variants = load(file)
   } catch {
-    log.warn({ file }, 'tracker not built: run `npm run build`; /t.js answers 503 until then')
+    log.warn({ file }, `tracker not built: run \`npm run build\`; /${basename(file)} answers 503 until then`)
   }
-  const app = new Hono()
-  app.get('/t.js', (c) => {
+  return (c) => {
     if (!variants) return c.text('// the Skaits tracker is not built on this server (npm run build)\n', 503)
     const headers: Record<string, string> = {
       'Content-Type': 'application/javascript; charset=utf-8',
@@ -53,6 +63,5 @@ export function scriptRoute(log: Logger, file = TRACKER_FILE) {
     if (encoding) headers['Content-Encoding'] = encoding
     const body = encoding ? variants[encoding] : variants.identity
     return c.body(new Uint8Array(body), 200, headers)
-  })
-  return app
+  }
 }

@@ -1,6 +1,6 @@
 // Small HTTP servers for browser tests, bound to 127.0.0.1 only:
 // - a site server that serves test pages (reach it as http://site.test:<port>),
-// - a capture server that serves the tracker and records what it POSTs to /api/event
+// - a capture server that serves the tracker builds and records what they POST to /api/event
 //   (reach it as http://stats.test:<port>). Tests that run against the real Skaits server
 //   use the site server alone and pass that server's origin to trackerPage().
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -52,8 +52,10 @@ export async function startSite(): Promise<Site> {
 }
 
 export type TrackerPageOptions = {
-  /** Origin serving /t.js (and, by default, /api/event). */
+  /** Origin serving the script (and, by default, /api/event). */
   statsOrigin: string
+  /** The build to load from statsOrigin; default t.js. */
+  script?: 't.js' | 't.goals.js'
   /** data-* attributes of the script tag, without the `data-` prefix; `true` = present, empty. */
   attrs?: Record<string, string | true>
   /** HTML placed before the tracker's script tag (e.g. the queue stub). */
@@ -66,12 +68,12 @@ export type TrackerPageOptions = {
 export const queueStub =
   '<script>window.skaits=window.skaits||function(){(skaits.q=skaits.q||[]).push(arguments)}</script>'
 
-export function trackerPage({ statsOrigin, attrs = {}, head = '', body = '', height }: TrackerPageOptions): string {
+export function trackerPage({ statsOrigin, script = 't.js', attrs = {}, head = '', body = '', height }: TrackerPageOptions): string {
   const data = Object.entries<string | true>({ domain: 'site.test', ...attrs })
     .map(([k, v]) => (v === true ? ` data-${k}` : ` data-${k}="${v.replace(/"/g, '&quot;')}"`))
     .join('')
   const style = height ? `<style>body{margin:0;height:${height}px}</style>` : ''
-  return `<!doctype html><html><head><meta charset="utf-8"><title>t</title>${style}${head}<script defer${data} src="${statsOrigin}/t.js"></script></head><body>${body}</body></html>`
+  return `<!doctype html><html><head><meta charset="utf-8"><title>t</title>${style}${head}<script defer${data} src="${statsOrigin}/${script}"></script></head><body>${body}</body></html>`
 }
 
 export type Capture = {
@@ -86,7 +88,9 @@ export type Capture = {
   close(): Promise<void>
 }
 
-export async function startCapture(trackerCode: string): Promise<Capture> {
+/** `scripts`: the code to serve at /t.js, or the code of each build by file name. */
+export async function startCapture(scripts: string | Record<string, string>): Promise<Capture> {
+  const code = new Map(Object.entries(typeof scripts === 'string' ? { 't.js': scripts } : scripts).map(([f, c]) => ['/' + f, c]))
   const events: Captured[] = []
   const contentTypes: string[] = []
   const cors = {
@@ -96,9 +100,9 @@ export async function startCapture(trackerCode: string): Promise<Capture> {
   }
   const { server, port } = await listen((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
-    if (req.method === 'GET' && path === '/t.js') {
+    if (req.method === 'GET' && code.has(path)) {
       res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'no-store' })
-      res.end(trackerCode)
+      res.end(code.get(path))
       return
     }
     if (path === '/api/event' && req.method === 'OPTIONS') {

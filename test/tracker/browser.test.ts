@@ -1,6 +1,6 @@
 // The tracker in real Chromium against a capture server: exact payloads, SPA navigation,
-// engaged time, scroll depth, custom events, clicks, opt-out signals, consent mode, and
-// proof that nothing is stored in the browser.
+// engaged time, scroll depth, custom events, clicks, opt-out signals, consent mode, the
+// automatic goals of t.goals.js, and proof that nothing is stored in the browser.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium } from '../helpers/chromium.ts'
 import { CHROME_UA } from '../helpers/skaits.ts'
 import { queueStub, startCapture, startSite, trackerPage, type Capture, type Captured, type Site, type TrackerPageOptions } from '../helpers/pages.ts'
-import { buildTracker } from '../../tracker/build.ts'
+import { buildTracker, GOALS } from '../../tracker/build.ts'
 
 const viewport = { width: 1000, height: 700 }
 let browser: Browser
@@ -21,8 +21,9 @@ type Session = { context: BrowserContext; page: Page; problems: string[]; apiReq
 const sessions: Session[] = []
 
 beforeAll(async () => {
-  const { code } = await buildTracker({ write: false })
-  ;[capture, site, browser] = await Promise.all([startCapture(code), startSite(), launchChromium()])
+  const [plain, goals] = await Promise.all([buildTracker({ write: false }), buildTracker({ write: false, goals: GOALS })])
+  const scripts = { 't.js': plain.code, 't.goals.js': goals.code }
+  ;[capture, site, browser] = await Promise.all([startCapture(scripts), startSite(), launchChromium()])
 })
 
 afterAll(async () => {
@@ -45,7 +46,7 @@ async function open(
   { init, referer, origin }: { init?: () => void; referer?: string; origin?: string } = {},
 ): Promise<Session> {
   if (path) site.page(path.replace(/[?#].*/, ''), trackerPage({ statsOrigin: capture.origin, ...options }))
-  const context = await browser.newContext({ viewport })
+  const context = await browser.newContext({ viewport, userAgent: CHROME_UA })
   const page = await context.newPage()
   const session: Session = { context, page, problems: [], apiRequests: [], done: false }
   sessions.push(session)
@@ -290,6 +291,29 @@ describe('custom events and clicks', () => {
     ])
   })
 
+  it('sends revenue as $, unchanged, and interactive: false as i: false, as Plausible does', async () => {
+    const { page } = await open('/revenue/', { attrs: { automation: true } })
+    await capture.waitFor(1, under('/revenue/'))
+    await page.evaluate(() => {
+      const w = window as unknown as { skaits: (n: string, o?: object) => void }
+      w.skaits('Purchase', { revenue: { amount: 15.99, currency: 'EUR' } })
+      w.skaits('Refund', { revenue: { amount: '-3.5', currency: 'usd' }, props: { order: 'A1' } })
+      w.skaits('Autoplay', { interactive: false })
+      w.skaits('Play', { interactive: true })
+    })
+    await capture.waitFor(5, under('/revenue/'))
+    await sleep(300)
+    expect(capture.events.filter(under('/revenue/'))).toEqual([
+      pageview('/revenue/'),
+      pageview('/revenue/', { n: 'Purchase', $: { amount: 15.99, currency: 'EUR' } }),
+      // The server validates revenue; the tracker passes on what the page gave.
+      pageview('/revenue/', { n: 'Refund', p: { order: 'A1' }, $: { amount: '-3.5', currency: 'usd' } }),
+      pageview('/revenue/', { n: 'Autoplay', i: false }),
+      // `i` is only ever sent as false: true is the default.
+      pageview('/revenue/', { n: 'Play' }),
+    ])
+  })
+
   const links =
     '<a id="out" href="http://other.test/page?x=1">out</a> <a id="local" href="/clicks/next">local</a> ' +
     '<a id="pdf" href="/files/report.pdf">pdf</a> <a id="zip" href="http://cdn.test/a.ZIP"><b>zip</b></a> ' +
@@ -443,5 +467,161 @@ describe('transport', () => {
     const s = await open('/api/', { attrs: { automation: true, api: capture.origin + '/api/event?via=data-api' } })
     await capture.waitFor(1, under('/api/'))
     expect(s.apiRequests).toEqual([capture.origin + '/api/event?via=data-api'])
+  })
+})
+
+describe('automatic goals (t.goals.js)', () => {
+  type W = { skaits: ((n: string) => void) & { allow(): void } }
+  const goals = { automation: true, forms: true, '404': true, tagged: true } as const
+  // A page that handles its forms and links by script: the browser stays on it.
+  const stay =
+    '<script>addEventListener("submit", (e) => e.preventDefault()); for (const t of ["click","auxclick"]) ' +
+    'addEventListener(t, (e) => e.target.closest("a") && e.preventDefault())</script>'
+  const ev = (path: string, n: string, extra: object = {}) => pageview(path, { n, ...extra })
+
+  const forms =
+    '<form id="valid"><input name="q" required value="x"><button id="valid-go">go</button></form>' +
+    '<form id="invalid"><input name="q" required><button id="invalid-go">go</button>' +
+    '<button id="invalid-skip" formnovalidate>skip checks</button></form>' +
+    '<form id="loose" novalidate><input name="q" required><button id="loose-go">go</button></form>'
+
+  it('data-forms: a valid or novalidate form counts once per submit, with its path; an invalid one never', async () => {
+    const { page } = await open('/forms/', { script: 't.goals.js', attrs: { automation: true, forms: true }, body: forms + stay })
+    await capture.waitFor(1, under('/forms/'))
+    await page.click('#valid-go')
+    await page.click('#invalid-go') // the browser's validation stops it: no submit event at all
+    await page.click('#invalid-skip') // formnovalidate: a submit event, for a form that is not valid
+    await page.evaluate(() => document.querySelector('#invalid')!.dispatchEvent(new Event('submit', { bubbles: true })))
+    await page.click('#loose-go')
+    await page.evaluate(() => document.querySelector<HTMLFormElement>('#valid')!.requestSubmit())
+    await capture.waitFor(4, under('/forms/'))
+    await sleep(400)
+    const submission = ev('/forms/', 'Form: Submission', { p: { path: '/forms/' } })
+    expect(capture.events.filter(under('/forms/'))).toEqual([pageview('/forms/'), submission, submission, submission])
+  })
+
+  it('data-forms: the event of a form that navigates away still arrives', async () => {
+    site.page('/forms2/done', '<!doctype html><title>done</title><p>thanks</p>')
+    const form = '<form action="/forms2/done" method="get"><input name="q" value="x"><button id="go">go</button></form>'
+    const { page } = await open('/forms2/', { script: 't.goals.js', attrs: { automation: true, forms: true }, body: form })
+    await capture.waitFor(1, under('/forms2/'))
+    await Promise.all([page.waitForURL(site.origin + '/forms2/done?q=x'), page.click('#go')])
+    const [, submission] = await capture.waitFor(2, (e) => under('/forms2/')(e) && e.n !== 'engagement')
+    expect(submission).toEqual(ev('/forms2/', 'Form: Submission', { p: { path: '/forms2/' } }))
+  })
+
+  it('data-404: one 404 event with its path right after the pageview, none on later SPA pages', async () => {
+    const { page } = await open('/missing/page', { script: 't.goals.js', attrs: { automation: true, '404': true } })
+    await capture.waitFor(2, under('/missing/'))
+    await page.evaluate(() => history.pushState({}, '', '/missing/other'))
+    await capture.waitFor(2, under('/missing/', 'pageview'))
+    await sleep(400)
+    expect(capture.events.filter((e) => under('/missing/')(e) && e.n !== 'engagement')).toEqual([
+      pageview('/missing/page'),
+      ev('/missing/page', '404', { p: { path: '/missing/page' } }),
+      pageview('/missing/other'),
+    ])
+  })
+
+  const tagged =
+    '<button id="signup" class="big skaits-event-name=Signup skaits-event-plan=pro+yearly">sign up</button>' +
+    // Plausible's classes and `--`; the tagged element is the clicked one's third parent.
+    '<div class="plausible-event-name--Newsletter+Join plausible-event-position--footer"><p><span><b id="deep">join</b></span></p></div>' +
+    // Four levels up: too far.
+    '<div class="skaits-event-name=TooDeep"><div><div><div><b id="too-deep">no</b></div></div></div></div>' +
+    '<button id="buy" class="skaits-event-name=Purchase skaits-revenue-amount=10.29 skaits-revenue-currency=EUR">buy</button>' +
+    '<button id="pbuy" class="plausible-event-name=Purchase plausible-revenue-amount--5 plausible-revenue-currency--USD">buy</button>' +
+    '<button id="plain" class="skaits-event-plan=free">not named</button>' +
+    '<a id="app" class="skaits-event-name=Get+App" href="https://anna:pw@other.test/app?token=abc#x">app</a>' +
+    '<a id="out" href="https://other.test/untagged?token=abc">out</a>' +
+    '<form id="contact" class="skaits-event-name=Contact skaits-event-topic=sales"><input name="m" value="hi"><button id="send">send</button></form>' +
+    '<form id="search"><input name="q"><button id="search-go" class="skaits-event-name=Search+Click">search</button></form>'
+
+  it('data-tagged: a tagged element, or its parent up to 3 levels, sends its event, props and revenue', async () => {
+    const s = await open('/tagged/', { script: 't.goals.js', attrs: { ...goals, outbound: true }, body: tagged + stay })
+    const bodies: string[] = []
+    s.page.on('request', (r) => {
+      if (r.url().includes('/api/event')) bodies.push(r.postData() ?? '')
+    })
+    await capture.waitFor(2, under('/tagged/')) // the pageview and the 404
+    for (const id of ['signup', 'deep', 'too-deep', 'buy', 'pbuy', 'plain', 'app', 'out', 'send', 'search-go']) await s.page.click('#' + id)
+    await s.page.click('#app', { button: 'middle' })
+    await s.page.click('#signup', { button: 'right' })
+    await capture.waitFor(12, under('/tagged/'))
+    await sleep(400)
+    const t = (n: string, extra: object = {}) => ev('/tagged/', n, { p: {}, ...extra })
+    expect(capture.events.filter(under('/tagged/'))).toEqual([
+      pageview('/tagged/'),
+      t('404', { p: { path: '/tagged/' } }),
+      t('Signup', { p: { plan: 'pro yearly' } }),
+      t('Newsletter Join', { p: { position: 'footer' } }),
+      t('Purchase', { $: { amount: '10.29', currency: 'EUR' } }),
+      t('Purchase', { $: { amount: '5', currency: 'USD' } }),
+      // A tagged link sends its own event only (not also Outbound Link: Click), with the url cut.
+      t('Get App', { p: { url: 'https://other.test/app' } }),
+      t('Outbound Link: Click', { p: { url: 'https://other.test/untagged' } }),
+      // The tagged form counts on submit (as its event, not Form: Submission); the click does not.
+      t('Contact', { p: { topic: 'sales' } }),
+      // A tagged button inside an untagged form: its click, and the form's submission.
+      t('Search Click'),
+      t('Form: Submission', { p: { path: '/tagged/' } }),
+      t('Get App', { p: { url: 'https://other.test/app' } }),
+    ])
+    for (const b of bodies) expect(b).not.toMatch(/token|anna|pw@|#x/)
+  })
+
+  it('data-tagged: the event of a tagged link that navigates away still arrives', async () => {
+    site.page('/tagged2/next', '<!doctype html><title>next</title><p>next page</p>')
+    const link = '<a id="go" class="skaits-event-name=Next skaits-event-from=list" href="/tagged2/next?id=7">next</a>'
+    const { page } = await open('/tagged2/', { script: 't.goals.js', attrs: { automation: true, tagged: true }, body: link })
+    await capture.waitFor(1, under('/tagged2/'))
+    await Promise.all([page.waitForURL(site.origin + '/tagged2/next?id=7'), page.click('#go')])
+    const [, next] = await capture.waitFor(2, (e) => under('/tagged2/')(e) && e.n !== 'engagement')
+    expect(next).toEqual(ev('/tagged2/', 'Next', { p: { from: 'list', url: site.origin + '/tagged2/next' } }))
+  })
+
+  async function clickAndSubmitEverything(page: Page) {
+    for (const id of ['signup', 'buy', 'app', 'send', 'search-go', 'valid-go', 'loose-go']) await page.click('#' + id)
+  }
+
+  it('sends none of them without their attribute, and t.js ignores the attributes', async () => {
+    for (const [prefix, options] of [
+      ['/no-goals/', { script: 't.goals.js', attrs: { automation: true } }],
+      ['/t-js-goals/', { attrs: goals }],
+    ] as const) {
+      const { page } = await open(prefix, { ...options, body: tagged + forms + stay })
+      await capture.waitFor(1, under(prefix))
+      await clickAndSubmitEverything(page)
+      await sleep(400)
+      expect(capture.events.filter(under(prefix))).toEqual([pageview(prefix)])
+    }
+  })
+
+  it('sends nothing on an excluded path or with GPC, and wait for skaits.allow() in consent mode', async () => {
+    const body = tagged + forms + stay
+    const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
+    for (const [path, attrs, init] of [
+      ['/goals-ex/admin/', { ...goals, exclude: '/goals-ex/admin/**' }, undefined],
+      ['/goals-gpc/', goals, gpc],
+    ] as const) {
+      const s = await open(path, { script: 't.goals.js', attrs, body }, { init })
+      await clickAndSubmitEverything(s.page)
+      await finish(s)
+      await sleep(300)
+      expect(s.apiRequests).toEqual([])
+    }
+
+    const s = await open('/goals-consent/', { script: 't.goals.js', attrs: { ...goals, 'require-consent': true }, body })
+    for (const id of ['signup', 'valid-go']) await s.page.click('#' + id)
+    await sleep(300)
+    expect(s.apiRequests).toEqual([])
+    await s.page.evaluate(() => (window as unknown as W).skaits.allow())
+    await capture.waitFor(4, under('/goals-consent/'))
+    await sleep(300)
+    // Held beacons leave in order but travel on parallel connections, so compare them as a set.
+    expect(capture.events.filter(under('/goals-consent/')).map((e) => e.n).sort()).toEqual(
+      ['pageview', '404', 'Signup', 'Form: Submission'].sort(),
+    )
+    expect(capture.events.filter((e) => String(e.u).includes('/goals-ex/') || String(e.u).includes('/goals-gpc/'))).toEqual([])
   })
 })

@@ -1,10 +1,13 @@
 // The real tracker, served by the real Skaits server, in real Chromium, counted by the real
 // embedded ClickHouse and read back through the Stats API. The page comes from another origin.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchChromium, statsHost } from '../helpers/chromium.ts'
 import { startSite, trackerPage, queueStub, type Site } from '../helpers/pages.ts'
 import { API_KEY, CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { TRACKER_DIR } from '../../server/script/route.ts'
 
 let server: SpawnedSkaits
 let browser: Browser
@@ -112,15 +115,27 @@ describe('tracker → server → Stats API', () => {
     ])
   })
 
-  it('serves /t.js compressed, cacheable and revalidated by ETag', async () => {
-    const res = await fetch(`${server.url}/t.js`, { headers: { 'accept-encoding': 'br' } })
-    expect(res.status).toBe(200)
-    expect(res.headers.get('content-encoding')).toBe('br')
-    expect(res.headers.get('cache-control')).toMatch(/max-age=86400/)
-    const etag = res.headers.get('etag')!
-    expect(etag).toMatch(/^"[\w-]+"$/)
-    expect((await res.text()).length).toBeGreaterThan(1000)
-    const again = await fetch(`${server.url}/t.js`, { headers: { 'if-none-match': etag } })
-    expect(again.status).toBe(304)
+  it('serves /t.js and /t.goals.js compressed, cacheable and revalidated by ETag, each its own build', async () => {
+    const headers: Record<string, string | null>[] = []
+    for (const name of ['t.js', 't.goals.js']) {
+      const res = await fetch(`${server.url}/${name}`, { headers: { 'accept-encoding': 'br' } })
+      expect(res.status, name).toBe(200)
+      expect(res.headers.get('content-encoding')).toBe('br')
+      expect(res.headers.get('cache-control')).toMatch(/max-age=86400/)
+      const etag = res.headers.get('etag')!
+      expect(etag).toMatch(/^"[\w-]+"$/)
+      // The files the server read at start, as tracker/build.ts wrote them.
+      const code = await res.text()
+      expect(code).toBe(readFileSync(join(TRACKER_DIR, name), 'utf8'))
+      expect(code.includes('Form: Submission'), name).toBe(name === 't.goals.js')
+      const again = await fetch(`${server.url}/${name}`, { headers: { 'if-none-match': etag } })
+      expect(again.status).toBe(304)
+      const { etag: _, 'content-length': __, ...rest } = Object.fromEntries(res.headers)
+      headers.push(rest)
+    }
+    // The same answer for both, and neither gets the pages' security headers (CSP, framing).
+    expect(headers[1]).toEqual(headers[0])
+    expect(headers[0]).toMatchObject({ 'cross-origin-resource-policy': 'cross-origin', vary: 'Accept-Encoding' })
+    expect(headers[0]).not.toHaveProperty('content-security-policy')
   })
 })

@@ -1,6 +1,12 @@
 // Skaits browser tracker. Every byte ships to every visitor, so this file trades a little
 // elegance for size: one closure, short locals, bare globals, no classes, no polyfills.
 // It reads and writes no cookie or storage of any kind (see tracker/README.md).
+// The automatic goals exist only in the t.goals.js build: tracker/build.ts defines these
+// flags, and for t.js the minifier drops every branch they guard, so t.js carries none of
+// their code.
+declare const GOAL_FORMS: boolean
+declare const GOAL_404: boolean
+declare const GOAL_TAGGED: boolean
 
 type Props = Record<string, unknown>
 declare global {
@@ -8,7 +14,10 @@ declare global {
     skaits?: Skaits
   }
 }
-type Options = { props?: Props; callback?: () => void }
+// `revenue` goes out as is (the server validates it); `interactive: false` keeps the event
+// out of bounce rate, as in Plausible.
+type Options = { props?: Props; revenue?: Revenue; interactive?: boolean; callback?: () => void }
+type Revenue = { amount: number | string; currency: string }
 export type Skaits = ((name: string, options?: Options) => void) & { allow: () => void; q?: ArrayLike<unknown>[] }
 
 const d = document
@@ -100,7 +109,7 @@ const pageview = () => {
 }
 
 const skaits = ((name: string, o: Options = {}) => {
-  send(name, { p: o.props })
+  send(name, { p: o.props, $: o.revenue, i: o.interactive === false ? false : undefined })
   o.callback?.()
 }) as Skaits
 skaits.allow = () => {
@@ -111,6 +120,7 @@ skaits.allow = () => {
 const queue = window.skaits?.q
 window.skaits = skaits
 pageview()
+if (GOAL_404 && '404' in ds) send('404', { p: { path: l.pathname } })
 queue?.forEach((args) => skaits(...(args as Parameters<Skaits>)))
 
 for (const k of ['pushState', 'replaceState'] as const) {
@@ -131,9 +141,32 @@ addEventListener('pagehide', () => {
 })
 for (const k of ['focus', 'blur', 'visibilitychange']) addEventListener(k, () => (d.hidden ? engage() : tick()))
 
+// The goal a tagged element, or its parent up to 3 levels, names in its classes (Plausible's
+// syntax, with `skaits-` as well as `plausible-`): `skaits-event-name=Signup`, other
+// `skaits-event-<key>=<value>` as props, `skaits-revenue-<key>=<value>` as revenue; `--` may
+// stand for `=` (the first one ends the key), `+` for a space. The walk up from a click stops
+// at a form: a form's goal counts on submit, not on every click inside it.
+const goal = (el: Element | null, form?: Element | null): [string, { p: Props; $?: Props }] | undefined => {
+  for (let i = 4; el && el != form && i--; el = el.parentElement) {
+    let $: Props | undefined
+    const p: Props = {}
+    for (const c of el.classList) {
+      const m = /^(skaits|plausible)-(event|revenue)-(.+?)(=|--)(.+)/.exec(c)
+      if (m) (m[2] == 'event' ? p : ($ ||= {}))[m[3]!] = m[5]!.replace(/\+/g, ' ')
+    }
+    const { name, ...props } = p
+    if (name) return [name as string, { p: props, $ }]
+  }
+}
+
 for (const k of ['click', 'auxclick'])
   d.addEventListener(k, (e) => {
     const a = (e.target as Element).closest('a')
+    if (GOAL_TAGGED && 'tagged' in ds && (e as MouseEvent).button < 2) {
+      const g = goal(e.target as Element, (e.target as Element).closest('form'))
+      // A tagged link sends only its own event, with the link's url cut as for outbound links.
+      if (g) return a && (g[1].p.url = a.origin + a.pathname), send(...g)
+    }
     const name =
       a &&
       (e as MouseEvent).button < 2 &&
@@ -143,3 +176,18 @@ for (const k of ['click', 'auxclick'])
     // Origin + path: a link's query string, fragment or user:pass@ can hold a token or an address.
     name && send(name, { p: { url: a.origin + a.pathname } })
   })
+
+// Capture phase: a page's own submit handler may stop the event or submit by script. The
+// browser fires submit for an invalid form only when validation is off for this submission
+// (formnovalidate, a synthetic event); that counts only where the form itself says novalidate.
+if (GOAL_FORMS || GOAL_TAGGED)
+  d.addEventListener(
+    'submit',
+    (e) => {
+      const f = e.target as HTMLFormElement
+      const g = GOAL_TAGGED && 'tagged' in ds && goal(f)
+      if (f.noValidate || f.checkValidity())
+        g ? send(...g) : GOAL_FORMS && 'forms' in ds && send('Form: Submission', { p: { path: l.pathname } })
+    },
+    true,
+  )
