@@ -12,7 +12,9 @@ import { load, SKAITS, startProcess, type LoadResult, type Traffic } from './lib
  * realistic traffic (visits of 1–3 pages, a pageview and an engagement event per page, see
  * lib.ts); the worst case, every event a new visitor's first pageview, is measured too.
  * Saturated throughput, then latency at paced loads, and the server's peak RSS.
- * Bounded: a few seconds per run, about a minute in all. The last line printed is JSON.
+ * Then the same with 5 goals declared (GOALS below: a fifth of the realistic pageviews complete
+ * one, far more than a shop converts), against Skaits without goals in the same run.
+ * Bounded: a few seconds per run, about a minute and a half in all. The last line printed is JSON.
  */
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = 10
@@ -31,8 +33,28 @@ function residentMb(pid: number): { rss: number; anon: number; file: number } {
 let next = 0
 const fresh = () => (next += 10_000_000)
 
-async function measure(name: string, entry: string, env: Record<string, string> = {}, o: { paced?: boolean } = {}) {
+/**
+ * Five goals: page goals on /page-1* (11 of the 50 pages: /page-1 and /page-10…19), /page-2 and
+ * /page-3 (so 13 pages in 50 complete one), and two event goals the traffic never sends (their
+ * cost is the lookup). A site's real goals convert a few per cent of visits.
+ */
+const GOALS = [{ page: '/page-1*' }, { page: '/page-2' }, { page: '/page-3' }, { event: 'Signup' }, { event: 'Purchase', currency: 'EUR' }]
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+
+async function declareGoals(url: string) {
+  for (const goal of GOALS) {
+    const res = await fetch(`${url}/api/sites/example.lv/goals`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(goal),
+    })
+    if (res.status !== 201) throw new Error(`declaring ${JSON.stringify(goal)}: ${res.status} ${await res.text()}`)
+  }
+}
+
+async function measure(name: string, entry: string, env: Record<string, string> = {}, o: { paced?: boolean; setup?: (url: string) => Promise<void> } = {}) {
   const server = await startProcess(entry, env)
+  await o.setup?.(server.url)
   let peak = { rss: 0, anon: 0, file: 0 }
   const sample = () => {
     const now = residentMb(server.proc.pid!)
@@ -68,22 +90,25 @@ function report(name: string, mode: string, r: LoadResult) {
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'skaits-bench-'))
+const goalsDir = mkdtempSync(path.join(tmpdir(), 'skaits-bench-goals-'))
 // ISP lookups go to a DNS server on loopback (answering NXDOMAIN), never to the machine's resolvers.
 const dns = await startDns({})
 try {
   const baseline = await measure('baseline', 'bench/baseline-server.ts')
   // The rate limiter stays on (its cost is measured) but high: the load comes from only 256 networks.
-  const skaits = await measure('skaits', SKAITS, {
-    DATA_DIR: dataDir,
+  const env = {
     SKAITS_SITES: 'example.lv',
+    SKAITS_API_KEY: ADMIN_KEY,
     TRUST_PROXY: '1',
     DNS_SERVERS: dns.server,
     INGEST_RATE_PER_MINUTE: '1000000000',
-  })
+  }
+  const skaits = await measure('skaits', SKAITS, { ...env, DATA_DIR: dataDir })
+  const goals = await measure('goals', SKAITS, { ...env, DATA_DIR: goalsDir }, { paced: false, setup: declareGoals })
   // The bare endpoint again: this machine's speed drifts within a minute, and Skaits' figures
   // stand against the mean of the baselines measured just before and just after them.
   const after = await measure('baseline2', 'bench/baseline-server.ts', {}, { paced: false })
-  const all = [...Object.values(skaits.saturated), ...Object.values(skaits.paced)]
+  const all = [...Object.values(skaits.saturated), ...Object.values(skaits.paced), ...Object.values(goals.saturated)]
   if (all.some((r) => r.non2xx)) throw new Error('Skaits answered non-2xx during the benchmark')
   const bare = (t: Traffic) => (baseline.saturated[t].requestsPerSecond + after.saturated[t].requestsPerSecond) / 2
   const drift = after.saturated.visits.requestsPerSecond / baseline.saturated.visits.requestsPerSecond
@@ -93,6 +118,8 @@ try {
   console.log(
     `ratio ${ratio.toFixed(2)} (goal ≥ 0.7; every event a new visitor: ${worst.toFixed(2)})  p99 at ${RATE}/s ${skaits.paced[RATE]!.p99} ms (goal < 20)  peak RSS ${skaits.peakRss.toFixed(0)} MB (goal < 400)`,
   )
+  const goalsRatio = goals.saturated.visits.requestsPerSecond / bare('visits')
+  console.log(`with 5 goals: ratio ${goalsRatio.toFixed(2)}, ${((1 - goalsRatio / ratio) * 100).toFixed(1)} % below Skaits without goals (goal < 10 %)`)
   console.log(
     JSON.stringify({
       events_per_s: Math.round(skaits.saturated.visits.requestsPerSecond),
@@ -114,9 +141,17 @@ try {
       rss_anon_mb: Math.round(skaits.peakAnon),
       rss_file_mb: Math.round(skaits.peakFile),
       baseline_rss_mb: Math.round(baseline.peakRss),
+      goals: {
+        declared: GOALS.length,
+        events_per_s: Math.round(goals.saturated.visits.requestsPerSecond),
+        ratio: Number(goalsRatio.toFixed(3)),
+        drop_vs_no_goals: Number((1 - goalsRatio / ratio).toFixed(3)),
+        new_visitors_ratio: Number((goals.saturated['new-visitors'].requestsPerSecond / bare('new-visitors')).toFixed(3)),
+      },
     }),
   )
 } finally {
   await dns.close()
   rmSync(dataDir, { recursive: true, force: true })
+  rmSync(goalsDir, { recursive: true, force: true })
 }
