@@ -9,7 +9,7 @@ export interface Boot {
   minute: number
   email?: string
   sites: BootSite[]
-  share?: { site: string; password: boolean; minCrowd?: number }
+  share?: { site: string; password: boolean; minCrowd?: number; /** whether the link shows the site's goals */ goals?: boolean }
 }
 
 export type Lang = 'en' | 'lv'

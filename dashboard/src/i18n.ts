@@ -524,6 +524,7 @@ const messagesEn = {
   goal_kept_series: '{name} is an old series of a changed goal: it can be deleted, not changed.',
   goal_not_found: 'This goal does not exist any more.',
   goal_name_taken: 'A goal named {name} exists already.',
+  share_no_goals: 'This shared link does not show goals.',
 }
 
 const messagesLv: Record<keyof typeof messagesEn, string> = {
@@ -616,6 +617,7 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   goal_kept_series: '„{name}” ir mainīta mērķa vecā sērija: to var izdzēst, bet ne mainīt.',
   goal_not_found: 'Šī mērķa vairs nav.',
   goal_name_taken: 'Mērķis ar nosaukumu „{name}” jau ir.',
+  share_no_goals: 'Šī kopīgotā saite nerāda mērķus.',
 }
 
 /** Every server message in both languages: the test checks it against the server's list. */

@@ -89,9 +89,9 @@ export function adminRoute(admin: Admin) {
     const body = await readBody(c)
     return run(c, () => {
       const b = z
-        .object({ site: z.string().max(253), name: z.string().max(100).default(''), password: optionalPassword, min_crowd: minCrowd.default(DEFAULT_MIN_CROWD) })
+        .object({ site: z.string().max(253), name: z.string().max(100).default(''), password: optionalPassword, min_crowd: minCrowd.default(DEFAULT_MIN_CROWD), goals: z.boolean().default(false) })
         .parse(body)
-      return admin.sharesCreate(b.site, b.name, b.password, b.min_crowd)
+      return admin.sharesCreate(b.site, b.name, b.password, b.min_crowd, b.goals)
     }, 201)
   })
   app.delete('/shares/:id', (c) => run(c, () => admin.sharesRevoke(c.req.param('id'))))

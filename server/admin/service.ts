@@ -16,7 +16,7 @@ import { activeGoals, goalInput } from '../goals/goals.ts'
 export const view = {
   site: (s: Site) => ({ domain: s.domain, created_at: new Date(s.createdAt).toISOString(), sections: s.settings.sections.length }),
   key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, public: k.minCrowd > 0, min_crowd: k.minCrowd || null, created_at: new Date(k.createdAt).toISOString() }),
-  share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), min_crowd: s.minCrowd, created_at: new Date(s.createdAt).toISOString() }),
+  share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), min_crowd: s.minCrowd, goals: s.goals, created_at: new Date(s.createdAt).toISOString() }),
   owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
   /** `id`: the first 16 hex digits of the token's SHA-256, which says nothing of the token */
   invitation: (i: Invitation) => ({
@@ -187,14 +187,14 @@ export class Admin {
     return owner
   }
 
-  async sharesCreate(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD) {
+  async sharesCreate(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD, goals = false) {
     const s = this.site(site)
     checkMinCrowd(minCrowd)
     if (password !== undefined) {
       const problem = passwordRefusal(password)
       if (problem) throw new AccessError(problem)
     }
-    const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password, minCrowd)
+    const { token, share } = await this.deps.access.createShare(s.domain, name.trim() || s.domain, password, minCrowd, goals)
     return { ...view.share(share), token, path: `/share/${token}` }
   }
 

@@ -32,6 +32,8 @@ export interface Share {
   passwordHash: string
   /** the minimum crowd its answers respect (≥ 2) */
   minCrowd: number
+  /** whether it shows the site's goals (conversions, rates, revenue) */
+  goals: boolean
   createdAt: number
 }
 
@@ -107,7 +109,7 @@ const ROWS = {
   shares: (s: Share) => ({
     key: s.id,
     gone: 'revoked',
-    row: { id: s.id, site: s.site, name: s.name, token_hash: s.tokenHash, password_hash: s.passwordHash, min_crowd: s.minCrowd, created_at: secs(s.createdAt) },
+    row: { id: s.id, site: s.site, name: s.name, token_hash: s.tokenHash, password_hash: s.passwordHash, min_crowd: s.minCrowd, goals: s.goals ? 1 : 0, created_at: secs(s.createdAt) },
   }),
 }
 type AccessTable = keyof typeof ROWS
@@ -174,7 +176,7 @@ export class Access {
       queryRows<KeyRow>(this.db, changed('id, name, key_hash, sites, min_crowd, toUnixTimestamp(created_at) AS created_s, revoked', 'api_keys'), since),
       queryRows<ShareRow>(
         this.db,
-        changed('id, site, name, token_hash, password_hash, min_crowd, toUnixTimestamp(created_at) AS created_s, revoked', 'shares'),
+        changed('id, site, name, token_hash, password_hash, min_crowd, goals, toUnixTimestamp(created_at) AS created_s, revoked', 'shares'),
         since,
       ),
       queryRows<InvitationRow>(
@@ -220,6 +222,7 @@ export class Access {
           tokenHash: r.token_hash,
           passwordHash: r.password_hash,
           minCrowd: Number(r.min_crowd),
+          goals: Number(r.goals) === 1,
           createdAt: ms(r.created_s),
         })
       }
@@ -539,7 +542,7 @@ export class Access {
 
   // Shared links
 
-  async createShare(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD): Promise<{ token: string; share: Share }> {
+  async createShare(site: string, name: string, password: string | undefined, minCrowd = DEFAULT_MIN_CROWD, goals = false): Promise<{ token: string; share: Share }> {
     const token = newToken('sh')
     const share: Share = {
       id: randomUUID(),
@@ -548,6 +551,7 @@ export class Access {
       tokenHash: tokenHash(token),
       passwordHash: password ? await hashPassword(password) : '',
       minCrowd,
+      goals,
       createdAt: this.clock(),
     }
     await this.write('shares', share, 0)
@@ -687,6 +691,7 @@ interface ShareRow {
   token_hash: string
   password_hash: string
   min_crowd: number
+  goals: number
   created_s: number
   revoked: number
   v: string

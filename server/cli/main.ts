@@ -28,7 +28,8 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   owners remove <email|id>              ends their sessions; never the last owner
   owners reset <email|id>               prints a one-time password-reset link (24 h)
   shares list [--site <domain>]
-  shares create --site <domain> [--name <name>] [--password-stdin] [--min-crowd 5]
+  shares create --site <domain> [--name <name>] [--password-stdin] [--min-crowd 5] [--goals]
+                                        --goals: the link shows the site's goals too
   shares revoke <id>
   partners list [--site <domain>]
   partners create --site <domain> [--name <partner>] [--dimensions a,b] [--k 10]
@@ -70,6 +71,7 @@ interface Options {
   event?: string
   page?: string
   currency?: string
+  goals?: boolean
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -143,8 +145,8 @@ function operation(args: string[], o: Options): Operation {
       const name = o.name ?? ''
       const minCrowd = o['min-crowd'] === undefined ? DEFAULT_MIN_CROWD : Number(o['min-crowd'])
       return {
-        http: { method: 'POST', path: '/api/shares', body: { site, name, password: o.password, min_crowd: minCrowd } },
-        direct: (x) => x.sharesCreate(site, name, o.password, minCrowd),
+        http: { method: 'POST', path: '/api/shares', body: { site, name, password: o.password, min_crowd: minCrowd, goals: Boolean(o.goals) } },
+        direct: (x) => x.sharesCreate(site, name, o.password, minCrowd, Boolean(o.goals)),
       }
     }
     case 'partners list':
@@ -276,6 +278,7 @@ async function main(argv: string[]): Promise<number> {
         event: { type: 'string' },
         page: { type: 'string' },
         currency: { type: 'string' },
+        goals: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })

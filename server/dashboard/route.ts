@@ -105,7 +105,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     }
     const content = fallback.share(lang, site.domain, build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd } })
+    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd, goals: share.goals } })
     return page(c, b, { title: content.title, body: fallback.noScript(lang, content.body) })
   })
   return app

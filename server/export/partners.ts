@@ -159,10 +159,12 @@ export class Partners {
   async create(input: PartnerShareInput): Promise<{ token: string; share: PartnerShare }> {
     const offered: readonly string[] = input.epsilon ? Object.keys(DP_DIMENSIONS) : EXPORTABLE
     const dimensions = input.dimensions?.length ? input.dimensions : offered
+    // Goals only when asked for: the owner decides per share (converting visitors per goal and day).
+    const allowed = [...EXPORTABLE, 'event:goal']
     for (const d of dimensions) {
-      if (!(EXPORTABLE as readonly string[]).includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${EXPORTABLE.join(', ')}`)
+      if (!allowed.includes(d)) throw new AccessError(`dimension ${d} cannot be exported; exportable: ${allowed.join(', ')}`)
       // A visitor-day can count under any number of these values, so no ε would hold for them.
-      if (!offered.includes(d)) {
+      if (input.epsilon && !offered.includes(d)) {
         throw new AccessError(`dimension ${d} cannot be exported with epsilon (no bound on the values one visitor-day counts under); with epsilon: ${offered.join(', ') || 'the totals only'}`)
       }
     }

@@ -3,7 +3,8 @@ import type { Db } from '../db/client.ts'
 import type { Sites } from '../sites/sites.ts'
 import { isValidDay } from '../time.ts'
 import { blocksFor, buildExport, csvFiles, granularitiesOf, sha256, shareCellEpsilon, zip, type ExportCell } from './build.ts'
-import { lastClosedDay, loadDays } from './data.ts'
+import { lastClosedDay, loadDays, type DayRow } from './data.ts'
+import type { Goal } from '../goals/goals.ts'
 import { micros, type PartnerShare, type Partners } from './partners.ts'
 import { cellsPerPeriod, DP_DIMENSIONS, DP_METRICS, DP_WITHHELD_METRICS } from './privacy.ts'
 import type { Granularity } from './suppress/index.ts'
@@ -49,7 +50,7 @@ export function exportRoute(deps: { db: Db; sites: Sites; partners: Partners; ti
     const first = blocks[0]!.first
     const last = blocks.at(-1)!.last
     // Every allowed dimension takes part (the partner may download each); only those asked are returned.
-    const days = await loadDays(deps.db, share.site, ['', ...share.dimensions], first, last, deps.timezone)
+    const days = goalsByName(await loadDays(deps.db, share.site, ['', ...share.dimensions], first, last, deps.timezone), deps.sites.get(share.site)!.settings.goals ?? [])
     const range = { from: from > first ? from : first, to: to < last ? to : last }
     const built = buildExport(share, days, blocks, granularity, range)
     const cells = built.cells.filter((cell) => cell.dimension === '' || dimensions.includes(cell.dimension))
@@ -127,4 +128,11 @@ function byDimension(cells: ExportCell[]): Record<string, unknown[]> {
     )
   }
   return out
+}
+
+/** Goal rows are stored by goal id; a partner reads the goal's name (rows of deleted goals are left out). */
+function goalsByName(days: DayRow[], goals: readonly Goal[]): DayRow[] {
+  if (!days.some((d) => d.dimension === 'event:goal')) return days
+  const names = new Map(goals.map((g) => [String(g.id), g.name]))
+  return days.flatMap((d) => (d.dimension !== 'event:goal' ? [d] : names.has(d.value) ? [{ ...d, value: names.get(d.value)! }] : []))
 }

@@ -108,6 +108,7 @@ export const MESSAGES = {
   goal_kept_series: '{name} is the kept series of a changed goal: it can be deleted, not changed',
   goal_not_found: 'no goal {id} on this site',
   goal_name_taken: 'a goal named {name} exists already',
+  share_no_goals: "this shared link does not show the site's goals; its owner can make one that does",
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

@@ -71,7 +71,9 @@ export function statsRoute(deps: StatsDeps) {
         const started = performance.now()
         const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
         const run = (p: Plan, r: QueryRequest) => (k ? crowdQuery(deps, p, r, k) : runQuery(deps.db, p, r, deps.timezone, deps.cost, deps.cache))
-        const answer = asksGoals(req) ? await goalQuery(req, site, range, run, deps.timezone) : await run(plan(req, site, range), req)
+        const goals = asksGoals(req)
+        if (goals && principal.kind === 'share' && !principal.share.goals) return c.json(say('share_no_goals'), 403)
+        const answer = goals ? await goalQuery(req, site, range, run, deps.timezone) : await run(plan(req, site, range), req)
         deps.observe?.query((performance.now() - started) / 1000)
         return c.json(answer)
       } catch (err) {

@@ -182,6 +182,39 @@ describe('goals counted as visits happen', () => {
     expect(empty.status).toBe(202)
   })
 
+  it('shows goals through a shared link only when the link says so, under its minimum crowd', async () => {
+    const shareQuery = async (token: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${server.url}/api/v2/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ site_id: 'example.lv', date_range: [yesterday, yesterday], ...body }),
+      })
+      return { status: res.status, json: await res.json() }
+    }
+    const plain = (await adminCall(server.url, 'POST', '/api/shares', { site: 'example.lv', min_crowd: 3 })).json
+    expect(plain.goals).toBe(false)
+    const refused = await shareQuery(plain.token, { metrics: ['visitors'], dimensions: ['event:goal'] })
+    expect([refused.status, refused.json.code]).toEqual([403, 'share_no_goals'])
+    expect((await shareQuery(plain.token, { metrics: ['visitors'] })).status).toBe(200)
+    const withGoals = (await adminCall(server.url, 'POST', '/api/shares', { site: 'example.lv', min_crowd: 3, goals: true })).json
+    expect(withGoals.goals).toBe(true)
+    const shown = await shareQuery(withGoals.token, { metrics: ['visitors', 'events'], dimensions: ['event:goal'] })
+    expect(shown.status).toBe(200)
+    // Purchase and Order done (2 visitors each) fall under the link's minimum crowd of 3.
+    expect(shown.json.results.filter((r: any) => r.metrics[0] !== null).map((r: any) => [r.dimensions[0], r.metrics])).toEqual([['Signup', [4, 5]]])
+  })
+
+  it('exports a goal to a partner who was given it, by name, under k-suppression', async () => {
+    const created = await adminCall(server.url, 'POST', '/api/partners', { site: 'example.lv', name: 'Agency', dimensions: ['event:goal'], k: 5, finest: 'day', coarsest: 'day' })
+    expect(created.status).toBe(201)
+    const json = await (await fetch(`${server.url}/export/${created.json.token}?from=${yesterday}&to=${yesterday}&granularity=day&format=json`)).json()
+    const goalCells = json.data['event:goal']
+    // Every goal counted that day had fewer than 5 converting visitors: all withheld, named, never by id.
+    expect(goalCells.map((c: any) => [c.value, c.suppressed])).toEqual([['Order done', true], ['Purchase', true], ['Signup', true]])
+    expect(json.data.total[0].visitors).toBe(12)
+    expect((await adminCall(server.url, 'POST', '/api/partners', { site: 'example.lv', dimensions: ['event:goal'], epsilon: '1', budget: '5' })).status).toBe(400)
+  })
+
   it('manages goals: list, rename, change with or without history, delete with its tallies', async () => {
     const list = await adminCall(server.url, 'GET', '/api/sites/example.lv/goals')
     expect(list.json.goals.map((g: any) => g.name)).toEqual(['Signup', 'Purchase', 'Order done', 'Newsletter'])
