@@ -74,7 +74,10 @@ export async function goalQuery(req: QueryRequest, site: Site, range: DayRange, 
   const ctx: Ctx = { req, site, range, run, tz, time, rest, axis }
   const meta: GoalMeta = { goals_counted_since: Object.fromEntries(chosen.map((g) => [g.name, new Date(g.since).toISOString()])) }
   let rows: Row[]
-  if (other.includes(GOAL)) {
+  if (other.includes(GOAL) && !axis) {
+    rows = await listing(ctx, chosen, meta)
+  } else if (other.includes(GOAL)) {
+    // Under a filter on one dimension, each goal's rows by that dimension: a plan per goal.
     rows = []
     for (const g of chosen) rows.push(...(await perGoal(ctx, g, meta)).map((r) => ({ ...r, dims: withGoal(req.dimensions, r.dims, g.name) })))
   } else {
@@ -120,6 +123,54 @@ interface Ctx {
 }
 
 /**
+ * The goals' rows (per time bucket, if asked): every goal's tallies in one plan over
+ * `event:goal` grouped by goal (no filter, so the answer cache keeps it), the history of goals
+ * declared within the range, and the site's visitors once.
+ */
+async function listing(ctx: Ctx, goals: Goal[], meta: GoalMeta): Promise<Row[]> {
+  const wanted = storedMetrics(ctx.req.metrics)
+  const byGoal = new Map<string, Map<string, Record<string, number | null>>>()
+  const add = (id: string, timeKey: string, values: Record<string, number | null>) => {
+    let times = byGoal.get(id)
+    if (!times) byGoal.set(id, (times = new Map()))
+    const row = times.get(timeKey) ?? {}
+    for (const [m, v] of Object.entries(values)) row[m] = v === null ? (row[m] ?? null) : (row[m] ?? 0) + v
+    times.set(timeKey, row)
+  }
+  for (const a of await ask(ctx, ctx.range, [GOAL], [], wanted)) add(a.value!, a.dims.slice(0, -1).join('\u0000'), a.values)
+  for (const goal of goals) {
+    const since = dayOf(goal.since, ctx.tz)
+    if (ctx.range.from >= since) continue
+    const before = await fromHistory(ctx, goal, since, wanted, meta)
+    for (const a of before) add(String(goal.id), a.dims.join('\u0000'), a.values)
+  }
+  const denominators = needsRate(ctx.req) ? await siteVisitors(ctx) : undefined
+  const rows: Row[] = []
+  for (const goal of goals) {
+    for (const [timeKey, values] of byGoal.get(String(goal.id)) ?? []) {
+      const visitors = denominators?.get(timeKey) ?? null
+      rows.push({ dims: withGoal(ctx.req.dimensions, timeKey ? timeKey.split('\u0000') : [], goal.name), metrics: finish(ctx.req, values, goal, visitors, visitors) })
+    }
+  }
+  return rows
+}
+
+/**
+ * A goal's visitors and completions on the days of the range before its declaration day, where
+ * history knows them (an event goal's `event:name`, a one-page goal's `event:page`); the metrics it
+ * cannot give are said in `meta.metric_warnings`.
+ */
+async function fromHistory(ctx: Ctx, goal: Goal, since: string, wanted: Metric[], meta: GoalMeta): Promise<Answered[]> {
+  const history = historyOf(goal)
+  const known: Metric[] = history ? wanted.filter((m) => m === 'visitors' || m === 'events') : []
+  for (const m of wanted.filter((x) => !known.includes(x))) {
+    ;(meta.metric_warnings ??= {})[m] = { code: 'goal_counted_since', warning: say('goal_counted_since', { name: goal.name, since }).error }
+  }
+  if (!history || !known.length) return []
+  return ask(ctx, { ...ctx.range, to: addDays(since, -1) }, [], [history.filter], known)
+}
+
+/**
  * One goal's rows per time bucket (or one row): from its own tallies, or from its tallies by the
  * filtered dimension. Days before its declaration come from history where that knows them (an
  * event goal's `event:name`, an exact page goal's `event:page`: visitors and completions).
@@ -142,19 +193,7 @@ async function perGoal(ctx: Ctx, goal: Goal, meta: GoalMeta): Promise<Row[]> {
     }
   }
   add(tallies)
-  if (!ctx.axis && ctx.range.from < since) {
-    const history = historyOf(goal)
-    const before = { ...ctx.range, to: addDays(since, -1) }
-    const known: Metric[] = wanted.filter((m) => m === 'visitors' || m === 'events')
-    if (history && known.length) add(await ask(ctx, before, [], [history.filter], known))
-    const unknown = wanted.filter((m) => !history || !known.includes(m))
-    for (const m of unknown) {
-      ;(meta.metric_warnings ??= {})[m] = {
-        code: 'goal_counted_since',
-        warning: say('goal_counted_since', { name: goal.name, since }).error,
-      }
-    }
-  }
+  if (!ctx.axis && ctx.range.from < since) add(await fromHistory(ctx, goal, since, wanted, meta))
   const denominators = needsRate(ctx.req) ? await siteVisitors(ctx) : undefined
   // One row for the goal asked alone, even of zeros; a list of goals shows those with tallies.
   if (!rows.size && !ctx.time.length && !ctx.req.dimensions.includes(GOAL)) rows.set('', {})

@@ -149,6 +149,13 @@ describe('goals counted as visits happen', () => {
     const declared = await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { event: 'Newsletter' })
     expect(declared.status).toBe(201)
     expect(await rows({ metrics: ['visitors', 'events'], filters: [['is', 'event:goal', ['Newsletter']]] })).toEqual({ '': { visitors: 2, events: 2 } })
+    // Listed with the others, by day: its day before the declaration from history, the rest from tallies.
+    expect(await rows({ metrics: ['visitors', 'events'], dimensions: ['event:goal', 'time:day'], date_range: [yesterday, realToday] })).toEqual({
+      [`Signup | ${yesterday}`]: { visitors: 4, events: 5 },
+      [`Purchase | ${yesterday}`]: { visitors: 2, events: 3 },
+      [`Order done | ${yesterday}`]: { visitors: 2, events: 3 },
+      [`Newsletter | ${yesterday}`]: { visitors: 2, events: 2 },
+    })
     const { status, json } = await ask({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'event:goal', ['Newsletter']]] })
     expect(status).toBe(400)
     expect(json.code).toBe('goal_breakdown_since')
