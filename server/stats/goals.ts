@@ -5,7 +5,7 @@ import type { Site } from '../sites/sites.ts'
 import { addDays, dayOf } from '../time.ts'
 import { GOAL_BREAKDOWNS, goalDimension, OTHER_CURRENCY } from '../vocabulary/dimensions.ts'
 import { isRateMetric, type ApiMetric, type Metric } from '../vocabulary/metrics.ts'
-import type { DayRange } from './date-range.ts'
+import { autoGranularity, timeLabels, type DayRange, type Granularity } from './date-range.ts'
 import { plan, PlanError, type Plan } from './plan.ts'
 import type { Filter, QueryRequest } from './request.ts'
 import type { QueryResponse } from './run.ts'
@@ -29,6 +29,8 @@ export interface GoalMeta {
   goals_counted_since?: Record<string, string>
   metric_warnings?: Record<string, { code: string; warning: string }>
   revenue_other_currencies?: Record<string, Money[]>
+  /** goals left out of a list by a filtered dimension: declared after the range began, so not counted by it then */
+  goals_without_breakdown?: string[]
 }
 
 /** Whether the request is about goals: a goal dimension or filter, or a metric only goals have. */
@@ -77,9 +79,16 @@ export async function goalQuery(req: QueryRequest, site: Site, range: DayRange, 
   if (other.includes(GOAL) && !axis) {
     rows = await listing(ctx, chosen, meta)
   } else if (other.includes(GOAL)) {
-    // Under a filter on one dimension, each goal's rows by that dimension: a plan per goal.
+    // Under a filter on one dimension, each goal's rows by that dimension: a plan per goal. A goal
+    // declared after the range began has none for it; it is named apart, not shown as zero.
     rows = []
-    for (const g of chosen) rows.push(...(await perGoal(ctx, g, meta)).map((r) => ({ ...r, dims: withGoal(req.dimensions, r.dims, g.name) })))
+    for (const g of chosen) {
+      if (dayOf(g.since, tz) > range.from) {
+        ;(meta.goals_without_breakdown ??= []).push(g.name)
+        continue
+      }
+      rows.push(...(await perGoal(ctx, g, meta)).map((r) => ({ ...r, dims: withGoal(req.dimensions, r.dims, g.name) })))
+    }
   } else {
     if (chosen.length !== 1) throw new PlanError('goal_filter_one', {})
     rows = by ? await byValue(ctx, chosen[0]!, by) : await perGoal(ctx, chosen[0]!, meta)
@@ -91,6 +100,8 @@ export async function goalQuery(req: QueryRequest, site: Site, range: DayRange, 
   const page = rows.slice(req.pagination.offset, req.pagination.offset + req.pagination.limit)
   const responseMeta: QueryResponse['meta'] & GoalMeta = { ...meta }
   if (req.include.total_rows) responseMeta.total_rows = total
+  const t = time[0]
+  if (req.include.time_labels && t) responseMeta.time_labels = timeLabels(range, t === 'time' ? autoGranularity(range) : (t.slice(5) as Granularity))
   return {
     results: page.map((r) => ({ metrics: r.metrics as (number | null)[], dimensions: r.dims })),
     meta: responseMeta,

@@ -156,6 +156,12 @@ describe('goals counted as visits happen', () => {
       [`Order done | ${yesterday}`]: { visitors: 2, events: 3 },
       [`Newsletter | ${yesterday}`]: { visitors: 2, events: 2 },
     })
+    // Under a filter on a dimension, the list names it apart instead of showing zeros.
+    const filtered = await ask({ metrics: ['visitors'], dimensions: ['event:goal'], filters: [['is', 'visit:country', ['LV']]], include: { time_labels: true } })
+    expect(filtered.json.results.map((r: any) => [r.dimensions[0], r.metrics[0]])).toEqual([['Signup', 4], ['Purchase', 2]])
+    expect(filtered.json.meta.goals_without_breakdown).toEqual(['Newsletter'])
+    const labelled = await ask({ metrics: ['visitors'], dimensions: ['time:day'], filters: [['is', 'event:goal', ['Signup']]], include: { time_labels: true } })
+    expect(labelled.json.meta.time_labels).toEqual([yesterday])
     const { status, json } = await ask({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'event:goal', ['Newsletter']]] })
     expect(status).toBe(400)
     expect(json.code).toBe('goal_breakdown_since')
