@@ -59,7 +59,8 @@ export async function writeDayIntegers(db: Db, day: string, tz: string): Promise
  */
 export async function coarsenCounts(db: Db, tz: string, fromMs: number, toMs: number): Promise<void> {
   const params = { tz, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000) }
-  const sums = COUNT_COLUMNS.map((c) => `k * ${c}`).join(', ')
+  const columns = await countColumns(db)
+  const sums = columns.map((c) => `k * ${c}`).join(', ')
   const inRange = `dimension != '' AND hour >= toDateTime({from:UInt32}) AND hour < toDateTime({to:UInt32})
             AND hour != toDateTime(toStartOfDay(hour, {tz:String}), 'UTC')`
   const [found] = await queryRows<{ n: number }>(db, `SELECT count() AS n FROM (SELECT 1 FROM counts_hourly WHERE ${inRange} LIMIT 1)`, params)
@@ -70,7 +71,7 @@ export async function coarsenCounts(db: Db, tz: string, fromMs: number, toMs: nu
     params,
   )
   await db.command({
-    query: `INSERT INTO counts_hourly (site, dimension, hour, value, ${COUNT_COLUMNS.join(', ')})
+    query: `INSERT INTO counts_hourly (site, dimension, hour, value, ${columns.join(', ')})
             SELECT site, dimension, if(k = 1, toDateTime(toStartOfDay(hour, {tz:String}), 'UTC'), hour), value, ${sums}
             FROM counts_hourly ARRAY JOIN [-1, 1] AS k
             WHERE ${inRange}`,
@@ -84,8 +85,15 @@ export async function coarsenCounts(db: Db, tz: string, fromMs: number, toMs: nu
   }
 }
 
-/** The sums of counts_hourly (migrations 004 and 017). */
-const COUNT_COLUMNS = SUMS
+/**
+ * The sums counts_hourly has (migrations 004 and 017): all of SUMS once every migration ran; the
+ * ones the table has while a migration runs beside the rollup (as a test of migration 012 does).
+ */
+async function countColumns(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ name: string }>(db, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'counts_hourly'")
+  const present = new Set(rows.map((r) => r.name))
+  return SUMS.filter((s) => present.has(s))
+}
 
 /** Drops a day's unique-visitor sketches (on a cluster: on every shard and replica). */
 export async function dropDaySketches(db: Db, day: string): Promise<void> {
