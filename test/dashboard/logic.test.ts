@@ -203,7 +203,7 @@ describe('the one-dimension model, as the server plans it', () => {
 })
 
 describe('URL state', () => {
-  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, minute: 5, sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
+  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, minute: 5, timezone: 'UTC', sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
   it('round-trips a bookmarked view', () => {
     const search = '?site=b.lv&period=custom&from=2026-11-01&to=2026-11-05&f=event%3Apage%3D%2Fa%3Db&metric=pageviews&lang=lv'
     const s = readState(search, boot)
