@@ -4,6 +4,7 @@ import { langSwitch, rememberLang } from './dashboard.ts'
 import { h, fill } from './dom.ts'
 import { copyable, snippetOf } from './copy.ts'
 import { dayLabel } from './format.ts'
+import { field, form, message } from './forms.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
 interface SiteRow {
@@ -36,7 +37,6 @@ const TABS = ['sites', 'keys', 'shares', 'owners', 'account'] as const
 type Tab = (typeof TABS)[number]
 
 const created = (iso: string) => dayLabel(iso.slice(0, 10))
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /** Settings for owners: sites (and their section rules), API keys, shared links, owners, password. */
 export function mountSettings(root: HTMLElement, boot: Boot): void {
@@ -106,35 +106,6 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
   }
   render()
 }
-
-/** A form whose submit runs `work`, showing its error (the server's message) beside it. */
-function form(fields: HTMLElement[], button: string, work: (data: Record<string, string>) => Promise<void>, cls = 'inline'): HTMLFormElement {
-  const error = h('p', { class: 'refused', role: 'alert', hidden: true })
-  const f: HTMLFormElement = h(
-    'form',
-    {
-      class: cls,
-      onsubmit: async (e: Event) => {
-        e.preventDefault()
-        error.hidden = true
-        const data = Object.fromEntries([...new FormData(f)].map(([k, v]) => [k, String(v)]))
-        try {
-          await work(data)
-        } catch (err) {
-          error.textContent = message(err)
-          error.hidden = false
-        }
-      },
-    },
-    fields,
-    h('button', { type: 'submit' }, button),
-    error,
-  )
-  return f
-}
-
-const field = (name: string, label: string, attrs: Record<string, unknown> = {}) =>
-  h('label', { class: 'field' }, h('span', null, label), h('input', { name, ...attrs }))
 
 /** A secret shown once, put first in `el`: focused and selected as it appears, ready to copy. */
 function showOnce(el: HTMLElement, label: string, secret: string): void {
