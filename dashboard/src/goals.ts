@@ -68,7 +68,8 @@ export function renderGoalsPanel(env: GoalEnv): HTMLElement {
         const names = Object.keys(metaOf(answer).goals_counted_since ?? {})
         if (names.length) return fill(body, ...goalsTable(answer, names, env))
         if (!env.settingsHref) return void (panel.hidden = true)
-        panel.classList.add('collapsed')
+        // One line, as a panel that cannot answer; not `collapsed`: it is no refusal.
+        panel.classList.add('hint')
         fill(panel, h('h2', { id: 'h-goals' }, t('goals')), h('p', { class: 'na' }, t('goalsNone'), ' ', h('a', { href: env.settingsHref }, t('goalsDeclare'))))
       },
       (err: unknown) => fill(body, explain(err)),

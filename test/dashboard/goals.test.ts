@@ -13,7 +13,7 @@ import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { GOALS_OF_VISITS, sendGoalVisits } from '../helpers/goal-visits.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, CHROME_UA, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const ARTIFACTS = path.join(ROOT, 'test-artifacts')
@@ -101,13 +101,16 @@ beforeAll(async () => {
     dataDir: tempDir(),
     clock: () => now,
     timers: false,
-    env: { TIMEZONE: 'UTC', SKAITS_ADMIN_EMAIL: OWNER.email, SKAITS_ADMIN_PASSWORD: OWNER.password },
+    env: { TIMEZONE: 'UTC', SKAITS_SITES: 'example.lv,plain.lv', SKAITS_ADMIN_EMAIL: OWNER.email, SKAITS_ADMIN_PASSWORD: OWNER.password },
   })
   for (const goal of GOALS_OF_VISITS) expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', goal)).status).toBe(201)
   now = at(yesterday, '03:00')
   await sendGoalVisits(server.url, () => (now += 1000))
   await server.skaits.buffer.flush()
   now = at(today, '09:00')
+  // A site without goals, with a pageview (else its dashboard waits for the first one).
+  expect((await sendEvent(server.url, { n: 'pageview', u: 'https://plain.lv/', d: 'plain.lv' }, { ip: '87.110.0.99' })).status).toBe(202)
+  await server.skaits.buffer.flush()
   session = await ownerSession(server.url, OWNER)
   browser = await launchChromium()
   mkdirSync(ARTIFACTS, { recursive: true })
@@ -139,6 +142,19 @@ describe('the goals panel', () => {
       Purchase: ['2', '3', '33.3%', '€30.50'],
       'Order done': ['0', '0', '0%', ''],
     })
+  })
+
+  it('on a site without goals, is one line pointing to its goals in the settings', async () => {
+    const page = await open('/?site=plain.lv&period=day')
+    await eventually(() => top(page, 'visitors').textContent()).toBe('1')
+    await page.locator('#panel-goals').scrollIntoViewIfNeeded()
+    const hint = page.locator('#panel-goals.hint .na')
+    await eventually(() => hint.textContent()).toBe('No goals yet. Declare the events or pages that count as conversions')
+    expect((await page.locator('#panel-goals').boundingBox())!.height).toBeLessThan(80)
+    await hint.locator('a').click()
+    await page.locator('#goals-plain\\.lv').waitFor()
+    expect(await page.locator('#goals-plain\\.lv').textContent()).toContain('0 of 50 goals')
+    expect(await page.locator('#goals-plain\\.lv .goal-list').count()).toBe(0)
   })
 
   it('under a filter goals are not kept by, says so in one line', async () => {
