@@ -53,7 +53,7 @@ const otherCurrencies = (name: string, amounts: Money[]) => t('otherCurrencies',
 /**
  * Every goal's unique and total conversions, conversion rate and revenue; under a filter on a
  * dimension goals are kept by, the goals of that value. A click shows one goal (the goal view).
- * A site without goals gets one line pointing to the settings instead (nothing on a shared link).
+ * A site without goals gets one line instead, pointing an owner to the settings.
  */
 export function renderGoalsPanel(env: GoalEnv): HTMLElement {
   if (env.goal !== undefined) return collapsedPanel('goals', t('goals'), t('goalChosen', { v: env.goal }), t('goalWhy'))
@@ -67,10 +67,11 @@ export function renderGoalsPanel(env: GoalEnv): HTMLElement {
       (answer) => {
         const names = Object.keys(metaOf(answer).goals_counted_since ?? {})
         if (names.length) return fill(body, ...goalsTable(answer, names, env))
-        if (!env.settingsHref) return void (panel.hidden = true)
-        // One line, as a panel that cannot answer; not `collapsed`: it is no refusal.
+        // One line, as a panel that cannot answer; not `collapsed`: it is no refusal. A shared
+        // link's viewer gets no way to the settings.
         panel.classList.add('hint')
-        fill(panel, h('h2', { id: 'h-goals' }, t('goals')), h('p', { class: 'na' }, t('goalsNone'), ' ', h('a', { href: env.settingsHref }, t('goalsDeclare'))))
+        const declare = env.settingsHref ? [' ', h('a', { href: env.settingsHref }, t('goalsDeclare'))] : []
+        fill(panel, h('h2', { id: 'h-goals' }, t('goals')), h('p', { class: 'na' }, t('goalsNone'), ...declare))
       },
       (err: unknown) => fill(body, explain(err)),
     ),
