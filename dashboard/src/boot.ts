@@ -7,6 +7,8 @@ export interface Boot {
   today: string
   hour: number
   minute: number
+  /** the server's TIMEZONE (IANA name): the day of an instant, such as a goal's declaration, is its day there */
+  timezone: string
   email?: string
   sites: BootSite[]
   share?: { site: string; password: boolean; minCrowd?: number; /** whether the link shows the site's goals */ goals?: boolean }

@@ -5,7 +5,8 @@ import { changeBetween, combined, hoursOf, isEmpty, totalsOf, untilTimeOfDay, ty
 import { h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
-import { apiFilters, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
+import { renderGoalsPanel, renderGoalTops, type GoalEnv } from './goals.ts'
+import { apiFilters, goalBreaks, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
 import { explain, forgetPanels, loadPanelsInView, panelAnswers, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
 import {
   addDays,
@@ -71,7 +72,8 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     if (replace) history.replaceState(null, '', url)
     else history.pushState(null, '', url)
     render()
-    const target = 'filter' in next && !('site' in next) ? (next.filter ? 'clear-filter' : 'period') : focused
+    const target =
+      'site' in next ? focused : 'filter' in next ? (next.filter ? 'clear-filter' : 'period') : 'goal' in next ? (next.goal !== undefined ? 'clear-goal' : 'period') : focused
     if (target) document.getElementById(target)?.focus()
   }
   window.addEventListener('popstate', () => {
@@ -151,18 +153,30 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const range = currentRange()
     const prev = previousRange(range)
     const ctx: Context = { from: range.from, sectionsSince: site()?.sectionsSince }
-    const env: PanelEnv = { site: state.site, range, filter: state.filter, ctx, setFilter: (filter) => go({ filter }) }
+    const env: GoalEnv = {
+      site: state.site,
+      range,
+      filter: state.filter,
+      goal: state.goal,
+      ctx,
+      setFilter: (filter) => go({ filter }),
+      timezone: boot.timezone,
+      settingsHref: shared ? undefined : `/settings?${new URLSearchParams({ goals: state.site, ...(state.lang ? { lang: state.lang } : {}) })}`,
+      pickGoal: (goal) => go({ goal }),
+      showFrom: (day) => go({ period: 'custom', from: day, to: now().today }),
+    }
     const tops = h('section', { class: 'tops', 'aria-label': t('period') })
     const chart = h('section', { class: 'card chart-card' })
-    // Panels that can answer under the filter first; the rest, one line each, below them.
-    const refusing = PANELS.filter((p) => state.filter && !panelAnswers(p, state.filter))
+    const cards = panelCards(env)
+    // Panels that can answer under the filter and goal first; the rest, one line each, below them.
     const panels = h(
       'div',
       { class: 'panels' },
-      PANELS.filter((p) => !refusing.includes(p)).map((p) => renderPanel(p, env)),
-      refusing.length ? h('div', { class: 'panels-na' }, refusing.map((p) => renderPanel(p, env))) : null,
+      cards.filter((c) => c.answers).map((c) => c.render()),
+      cards.some((c) => !c.answers) ? h('div', { class: 'panels-na' }, cards.filter((c) => !c.answers).map((c) => c.render())) : null,
     )
-    const summary = state.filter?.dim === 'event:page' ? h('section', { class: 'card page-summary', id: 'page-summary', 'aria-labelledby': 'page-summary-title' }) : null
+    const summary =
+      state.filter?.dim === 'event:page' && state.goal === undefined ? h('section', { class: 'card page-summary', id: 'page-summary', 'aria-labelledby': 'page-summary-title' }) : null
     fill(
       root,
       header,
@@ -178,7 +192,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted shortcuts' }, `${t('shortcuts')}; ${t('stepKeys')}`),
       ),
     )
-    const loadTops = renderTops(tops, env)
+    const loadTops = state.goal === undefined ? renderTops(tops, env) : renderGoalTops(tops, env)
     const loadChart = renderChart(chart, env, prev)
     const loadSummary = summary ? renderPageSummary(summary, env) : () => undefined
     loadPanelsInView()
@@ -193,7 +207,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         loadTops()
         loadChart()
         loadSummary()
-        refreshPanels(panels, env)
+        refreshPanels(panels, cards)
       }),
     )
   }
@@ -235,7 +249,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       : boot.sites.length
         ? h(
             'select',
-            { class: 'site-switch', id: 'site', 'aria-label': t('site'), onchange: (e: Event) => go({ site: (e.target as HTMLSelectElement).value, filter: undefined }) },
+            { class: 'site-switch', id: 'site', 'aria-label': t('site'), onchange: (e: Event) => go({ site: (e.target as HTMLSelectElement).value, filter: undefined, goal: undefined }) },
             boot.sites.map((s) => h('option', { value: s.domain, selected: s.domain === state.site }, s.domain)),
           )
         : null
@@ -296,9 +310,18 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
           )
         : h('span', { class: 'range-text' }, rangeText(range)),
       isLive(range, today) ? h('span', { class: 'live-note', id: 'live-note', title: t('liveTitle') }, t('live')) : null,
+      state.goal !== undefined ? goalChip(state.goal) : null,
       state.filter ? filterChip(state.filter) : null,
     )
   }
+
+  const goalChip = (goal: string): HTMLElement =>
+    h(
+      'span',
+      { class: 'chip goal-chip' },
+      t('goalChip', { v: goal }),
+      h('button', { type: 'button', id: 'clear-goal', class: 'x', 'aria-label': t('removeGoal'), title: t('removeGoal'), onclick: () => go({ goal: undefined }) }, '×'),
+    )
 
   const filterChip = (f: Filter): HTMLElement =>
     h(
@@ -375,22 +398,25 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     // a filtered closed day is drawn by day, and today's filtered hours without yesterday's.
     const intervals = intervalsOf(env.range)
     const chosen = state.interval && intervals.includes(state.interval) ? state.interval : env.range.granularity
+    // A goal's tallies are hours for today alone too; the goal view draws its unique conversions, alone.
+    const goal = env.goal !== undefined
     const hourly = chosen === 'hour'
-    const g = hourly && env.filter && env.range.from < now().today ? 'day' : chosen
-    const prev = hourly && env.filter ? undefined : prevRange
-    const metrics = CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
-    const metric = chartMetricOf(env)
-    const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: t(metric) }) })
+    const g = hourly && (env.filter || goal) && env.range.from < now().today ? 'day' : chosen
+    const prev = goal || (hourly && env.filter) ? undefined : prevRange
+    const metrics: Metric[] = goal ? ['visitors'] : CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
+    const metric: Metric = goal ? 'visitors' : chartMetricOf(env)
+    const label = goal ? t('goal_visitors') : t(metric)
+    const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: label }) })
     const partialKey = h('span', { class: 'key partial', hidden: true })
     const legend = h(
       'div',
       { class: 'legend' },
-      h('span', { class: 'key now' }, t(metric)),
+      h('span', { class: 'key now' }, label),
       partialKey,
       prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
     )
     fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host)
-    const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter), include: { time_labels: true } }
+    const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter, [], env.goal), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
     const empty = isCount(metric) ? 0 : null
     const series = (answer: QueryResult, labels: string[], after?: string): Series => {
@@ -424,7 +450,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
           void drawChart(host, {
             granularity: g,
             metric,
-            metricLabel: t(metric),
+            metricLabel: label,
             current: series(current, labels(current, env.range), bucketAt(wall, g)),
             previous: before && prev ? series(before, labels(before, prev)) : undefined,
             partial,
@@ -455,14 +481,14 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         )
 
   /** Panels ask again, unless one is in use (focus in it, or its full list open). */
-  const refreshPanels = (el: HTMLElement, env: PanelEnv) => {
+  const refreshPanels = (el: HTMLElement, cards: PanelCard[]) => {
     if (el.contains(document.activeElement) || document.querySelector('dialog[open]')) return
     forgetPanels()
-    PANELS.forEach((def) => {
-      const old = el.querySelector<HTMLElement>(`#panel-${def.id}`)
+    cards.forEach((card) => {
+      const old = el.querySelector<HTMLElement>(`#panel-${card.id}`)
       // A panel that cannot answer under the filter has nothing to ask.
       if (!old || old.classList.contains('collapsed')) return
-      const fresh = renderPanel(def, env)
+      const fresh = card.render()
       // It keeps the old one's height until its rows arrive: nothing below it jumps.
       fresh.style.minHeight = `${old.getBoundingClientRect().height}px`
       const arrived = new MutationObserver(() => {
@@ -476,6 +502,20 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   }
 
   render()
+}
+
+/** A panel of the dashboard: whether it can answer under the filter and goal, and what draws it. */
+interface PanelCard {
+  id: string
+  answers: boolean
+  render(): HTMLElement
+}
+
+function panelCards(env: GoalEnv): PanelCard[] {
+  return [
+    ...PANELS.map((def) => ({ id: def.id, answers: panelAnswers(def, env.filter, env.goal), render: () => renderPanel(def, env) })),
+    { id: 'goals', answers: env.goal === undefined && (!env.filter || goalBreaks(env.filter.dim)), render: () => renderGoalsPanel(env) },
+  ]
 }
 
 /**

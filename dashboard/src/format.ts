@@ -1,5 +1,13 @@
 import { getLang } from './i18n.ts'
-import type { Metric } from './model.ts'
+import type { ApiMetric } from './model.ts'
+
+/** Revenue as the Stats API answers it (server/goals/money.ts): `{short, long, value, currency}`. */
+export interface Money {
+  short: string
+  long: string
+  value: number
+  currency: string
+}
 
 const numberFormats = new Map<string, Intl.NumberFormat>()
 function nf(options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
@@ -34,11 +42,13 @@ export function duration(seconds: number): string {
 }
 
 /** A metric's value as shown in the top row and the panels; null is "no data" (—). */
-export function metricValue(metric: Metric, v: number | null | undefined, compact = true): string {
+export function metricValue(metric: ApiMetric, v: number | null | undefined, compact = true): string {
   if (v === null || v === undefined) return '—'
   switch (metric) {
     case 'bounce_rate':
     case 'scroll_depth':
+    case 'conversion_rate':
+    case 'group_conversion_rate':
       return `${exact(v)}%`
     case 'visit_duration':
     case 'time_on_page':
@@ -48,6 +58,15 @@ export function metricValue(metric: Metric, v: number | null | undefined, compac
     default:
       return compact ? short(v) : exact(v)
   }
+}
+
+/** Revenue as the Stats API answers it (goals/money.ts), in the page's language: "€30.50", "30,50 €". */
+export function moneyText(m: Money): string {
+  return nf({ style: 'currency', currency: m.currency }).format(m.value)
+}
+
+export function isMoney(v: unknown): v is Money {
+  return typeof v === 'object' && v !== null && typeof (v as Money).value === 'number' && typeof (v as Money).currency === 'string'
 }
 
 /** A day (YYYY-MM-DD) as "5 Nov 2026" / "2026. gada 5. nov.". */

@@ -3,8 +3,8 @@ import type { DimensionName } from '../../server/vocabulary/dimensions.ts'
 import { ApiError, query, type QueryBody, type QueryResult } from './api.ts'
 import { $, h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
-import { dimLabel, getLang, t, withFilter, type Key } from './i18n.ts'
-import { apiFilters, metricAvailable, panelAvailable, type Context, type Filter, type Metric } from './model.ts'
+import { dimLabel, getLang, serverMessage, t, withFilter, type Key } from './i18n.ts'
+import { apiFilters, metricAvailable, panelAvailable, type ApiMetric, type Context, type Filter, type Metric } from './model.ts'
 import type { Range } from './periods.ts'
 
 export interface View {
@@ -78,21 +78,32 @@ export interface PanelEnv {
   site: string
   range: Range
   filter: Filter | undefined
+  /** the goal view's goal: panels show its conversions per value */
+  goal?: string
   ctx: Context
   setFilter(f: Filter | undefined): void
 }
+
+/**
+ * A panel's columns in the goal view, as Plausible's: converting visitors ("Conversions") and
+ * their share of the value's own visitors ("CR").
+ */
+const GOAL_COLUMNS: ApiMetric[] = ['visitors', 'group_conversion_rate']
+const GOAL_LABELS: Partial<Record<ApiMetric, Key>> = { visitors: 'col_conversions', group_conversion_rate: 'col_group_conversion_rate' }
 
 /** The view each panel shows; kept in memory only (no browser storage). */
 const chosen = new Map<string, string>()
 
 interface Rows {
-  metrics: Metric[]
+  metrics: ApiMetric[]
   rows: { value: string; metrics: (number | null)[] }[]
   total: number
 }
 
-export function metricsOf(view: View, ctx: Context): Metric[] {
-  return view.metrics.filter((m) => metricAvailable(m, view.dim, ctx))
+/** A view's columns: its metrics the model can give for the range, or a goal's. */
+export function metricsOf(view: View, env: Pick<PanelEnv, 'ctx' | 'goal'>): ApiMetric[] {
+  if (env.goal !== undefined) return GOAL_COLUMNS
+  return view.metrics.filter((m) => metricAvailable(m, view.dim, env.ctx))
 }
 
 /** A Details list's order: one of its columns (a metric or the view's dimension), either way. */
@@ -125,10 +136,10 @@ export function panelQuery(view: View, env: PanelEnv, o: RowsWanted): QueryBody 
   if (o.search) own.push(['matches', view.dim, [`(?i)${o.search.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`]])
   return {
     site_id: env.site,
-    metrics: metricsOf(view, env.ctx),
+    metrics: metricsOf(view, env),
     date_range: env.range.apiRange,
     dimensions: [view.dim],
-    filters: apiFilters(env.filter, own),
+    filters: apiFilters(env.filter, own, env.goal),
     ...(o.sort ? { order_by: orderBy(o.sort, view.dim) } : {}),
     pagination: { limit: o.limit, offset: o.offset ?? 0 },
     ...(o.offset !== undefined ? { include: { total_rows: true } } : {}),
@@ -139,7 +150,7 @@ async function loadRows(view: View, env: PanelEnv, o: RowsWanted): Promise<Rows>
   const body = panelQuery(view, env, o)
   const answer = await query(body)
   return {
-    metrics: body.metrics as Metric[],
+    metrics: body.metrics as ApiMetric[],
     rows: answer.results.map((r) => ({ value: r.dimensions[0] ?? '', metrics: r.metrics })),
     total: answer.meta.total_rows ?? answer.results.length,
   }
@@ -163,7 +174,7 @@ interface Sorting {
   onSort(key: string): void
 }
 
-function headings(view: View, metrics: Metric[], sorting?: Sorting): HTMLTableRowElement {
+function headings(view: View, metrics: ApiMetric[], goal: boolean, sorting?: Sorting): HTMLTableRowElement {
   const heading = (key: string, text: string, cls: string | null) => {
     if (!sorting) return h('th', { scope: 'col', class: cls }, text)
     const sorted = sorting.sort.key === key ? sorting.sort.dir : undefined
@@ -177,7 +188,7 @@ function headings(view: View, metrics: Metric[], sorting?: Sorting): HTMLTableRo
     'tr',
     null,
     heading(view.dim, dimLabel(view.dim), null),
-    metrics.map((m, i) => heading(m, t(view.labels?.[m] ?? (`col_${m}` as Key)), i >= 2 ? 'num extra' : 'num')),
+    metrics.map((m, i) => heading(m, t((goal ? GOAL_LABELS[m] : view.labels?.[m as Metric]) ?? (`col_${m}` as Key)), i >= 2 ? 'num extra' : 'num')),
   )
 }
 
@@ -186,8 +197,8 @@ function rowsTable(view: View, data: Rows, env: PanelEnv, sorting?: Sorting): HT
   const active = env.filter?.dim === view.dim ? env.filter.value : undefined
   return h(
     'table',
-    { class: 'rows' },
-    h('thead', null, headings(view, data.metrics, sorting)),
+    { class: env.goal === undefined ? 'rows' : 'rows goal' },
+    h('thead', null, headings(view, data.metrics, env.goal !== undefined, sorting)),
     h(
       'tbody',
       null,
@@ -231,6 +242,8 @@ function rowsTable(view: View, data: Rows, env: PanelEnv, sorting?: Sorting): HT
 export function explain(err: unknown, className = 'refused'): HTMLElement {
   const message = err instanceof Error ? err.message : String(err)
   const refused = err instanceof ApiError && err.status === 400
+  // Not a failure: a goal's breakdowns begin the day it was declared, and the message says so.
+  if (err instanceof ApiError && err.code === 'goal_breakdown_since') return h('p', { class: 'note since', role: 'note', title: err.detail }, message)
   const p = h('p', { class: className, role: 'note' }, refused ? t('refused', { m: message }) : t('error', { m: message }))
   if (err instanceof ApiError && err.detail !== message) p.title = err.detail
   return p
@@ -239,7 +252,7 @@ export function explain(err: unknown, className = 'refused'): HTMLElement {
 /** Notes on metrics the model cannot give for this range (section visitors before a rule change). */
 function droppedNote(view: View, env: PanelEnv): HTMLElement | null {
   const dropped = view.metrics.filter((m) => !metricAvailable(m, view.dim, env.ctx))
-  if (!dropped.length || view.dim !== 'event:section' || !env.ctx.sectionsSince) return null
+  if (!dropped.length || view.dim !== 'event:section' || !env.ctx.sectionsSince || env.goal !== undefined) return null
   return h('p', { class: 'note' }, t('sectionsSince', { m: dropped.map((m) => t(`col_${m}` as Key)).join(', '), day: dayLabel(env.ctx.sectionsSince) }))
 }
 
@@ -280,32 +293,39 @@ export function forgetPanels(): void {
   whenSeen.clear()
 }
 
-/** Whether any view of a panel can answer under the filter: the others collapse to one line. */
-export function panelAnswers(def: PanelDef, filter: Filter | undefined): boolean {
-  return def.views.some((v) => panelAvailable(v.dim, filter))
+/** Whether any view of a panel can answer under the filter and goal: the others collapse to one line. */
+export function panelAnswers(def: PanelDef, filter: Filter | undefined, goal?: string): boolean {
+  return def.views.some((v) => panelAvailable(v.dim, filter, goal))
+}
+
+/** Why a view cannot answer: its dimension is cut by the filter's, or the goal is not kept by it. */
+function unavailableText(dim: string, env: PanelEnv): { line: string; why: string } {
+  if (env.filter && env.filter.dim !== dim) return { line: withFilter('metricNA', env.filter.dim), why: withFilter('crossTabWhy', env.filter.dim) }
+  return { line: serverMessage('goal_breakdown_unknown', { dim }) ?? '', why: t('goalWhy') }
 }
 
 /**
- * A panel that cannot answer under the filter: one short line saying so, the reason a click
- * (or a hover) away, instead of a tall empty card.
+ * A panel that cannot answer under the filter or goal: one short line saying so, the reason a
+ * click (or a hover) away, instead of a tall empty card.
  */
-function collapsedPanel(def: PanelDef, filter: Filter): HTMLElement {
-  const why = withFilter('crossTabWhy', filter.dim)
+export function collapsedPanel(id: string, title: string, line: string, why: string): HTMLElement {
   return h(
     'section',
-    { class: 'card panel collapsed', id: `panel-${def.id}`, 'aria-labelledby': `h-${def.id}` },
-    h('h2', { id: `h-${def.id}` }, t(def.title)),
-    h('details', { class: 'na' }, h('summary', { title: why }, withFilter('metricNA', filter.dim)), h('p', null, why)),
+    { class: 'card panel collapsed', id: `panel-${id}`, 'aria-labelledby': `h-${id}` },
+    h('h2', { id: `h-${id}` }, title),
+    h('details', { class: 'na' }, h('summary', { title: why }, line), h('p', null, why)),
   )
 }
 
 export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
-  if (env.filter && !panelAnswers(def, env.filter)) return collapsedPanel(def, env.filter)
+  if (!panelAnswers(def, env.filter, env.goal)) {
+    const { line, why } = unavailableText(def.views[0]!.dim, env)
+    return collapsedPanel(def.id, t(def.title), line, why)
+  }
   const panel = h('section', { class: 'card panel', id: `panel-${def.id}`, 'aria-labelledby': `h-${def.id}` })
-  let seen = !observer
   const draw = () => {
     const view = def.views.find((v) => v.id === chosen.get(def.id)) ?? def.views[0]!
-    const available = panelAvailable(view.dim, env.filter)
+    const available = panelAvailable(view.dim, env.filter, env.goal)
     const body = h('div', { class: 'panel-body', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('loading')))
     const pick = (v: View) => {
       chosen.set(def.id, v.id)
@@ -324,23 +344,30 @@ export function renderPanel(def: PanelDef, env: PanelEnv): HTMLElement {
     )
     if (!available) {
       body.classList.add('short')
-      fill(body, h('p', { class: 'na', role: 'note' }, withFilter('crossTab', env.filter!.dim)))
+      const cut = env.filter && env.filter.dim !== view.dim
+      fill(body, h('p', { class: 'na', role: 'note' }, cut ? withFilter('crossTab', env.filter!.dim) : unavailableText(view.dim, env).line))
       return
     }
-    const load = () =>
+    loadWhenSeen(panel, () =>
       loadRows(view, env, { limit: TOP_ROWS }).then(
         (data) => fill(body, data.rows.length ? rowsTable(view, data, env) : h('p', { class: 'muted' }, t('noData'))),
         (err: unknown) => fill(body, explain(err)),
-      )
-    if (seen) return void load()
-    whenSeen.set(panel, () => {
-      seen = true
-      void load()
-    })
-    observer!.observe(panel)
+      ),
+    )
   }
   draw()
   return panel
+}
+
+/** Calls `load` once the panel is on (or near) the screen; at once after the first time. */
+const seenOnce = new WeakSet<Element>()
+export function loadWhenSeen(panel: HTMLElement, load: () => unknown): void {
+  if (!observer || seenOnce.has(panel)) return void load()
+  whenSeen.set(panel, () => {
+    seenOnce.add(panel)
+    void load()
+  })
+  observer.observe(panel)
 }
 
 function viewTabs(def: PanelDef, current: View, pick: (v: View) => void): HTMLElement {
@@ -397,7 +424,7 @@ function viewTabs(def: PanelDef, current: View, pick: (v: View) => void): HTMLEl
  */
 export function openDetails(view: View, env: PanelEnv): void {
   const PAGE = 100
-  const first = metricsOf(view, env.ctx)[0]
+  const first = metricsOf(view, env)[0]
   /** what the list asks for; `shown` is what it shows (and what its CSV holds) */
   let wanted: { search: string; sort: Sort } = { search: '', sort: first ? { key: first, dir: 'desc' } : { key: view.dim, dir: 'asc' } }
   let shown: { search: string; sort: Sort; data: Rows } | undefined

@@ -161,6 +161,16 @@ export function wallTimeAfter(at: WallTime, elapsedMs: number): WallTime {
   return { today: addDays(at.today, days), minute: minutes - days * 1440 }
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** The day (YYYY-MM-DD) an instant (ISO) falls on in the server's time zone (boot.ts: timezone), as the server's time.ts dayOf. */
+export function dayIn(iso: string, timezone: string): string {
+  let f = dayFormats.get(timezone)
+  if (!f) dayFormats.set(timezone, (f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' })))
+  const part = Object.fromEntries(f.formatToParts(Date.parse(iso)).map((p) => [p.type, p.value]))
+  return `${part.year}-${part.month}-${part.day}`
+}
+
 /** A range that includes today: its numbers still grow. */
 export const isLive = (r: DayRange, today: string): boolean => r.from <= today && today <= r.to
 

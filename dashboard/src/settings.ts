@@ -4,6 +4,8 @@ import { langSwitch, rememberLang } from './dashboard.ts'
 import { h, fill } from './dom.ts'
 import { copyable, snippetOf } from './copy.ts'
 import { dayLabel } from './format.ts'
+import { field, form, message } from './forms.ts'
+import { goalsEditor } from './goal-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
 interface SiteRow {
@@ -36,7 +38,6 @@ const TABS = ['sites', 'keys', 'shares', 'owners', 'account'] as const
 type Tab = (typeof TABS)[number]
 
 const created = (iso: string) => dayLabel(iso.slice(0, 10))
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /** Settings for owners: sites (and their section rules), API keys, shared links, owners, password. */
 export function mountSettings(root: HTMLElement, boot: Boot): void {
@@ -101,40 +102,11 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted' }, t('loggedInAs', { email: boot.email ?? '' })),
       ),
     )
-    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites, keys, shares, owners, account }
+    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, boot.timezone), keys, shares, owners, account }
     panes[tab](body).catch((err: unknown) => body.append(h('p', { class: 'refused' }, message(err))))
   }
   render()
 }
-
-/** A form whose submit runs `work`, showing its error (the server's message) beside it. */
-function form(fields: HTMLElement[], button: string, work: (data: Record<string, string>) => Promise<void>, cls = 'inline'): HTMLFormElement {
-  const error = h('p', { class: 'refused', role: 'alert', hidden: true })
-  const f: HTMLFormElement = h(
-    'form',
-    {
-      class: cls,
-      onsubmit: async (e: Event) => {
-        e.preventDefault()
-        error.hidden = true
-        const data = Object.fromEntries([...new FormData(f)].map(([k, v]) => [k, String(v)]))
-        try {
-          await work(data)
-        } catch (err) {
-          error.textContent = message(err)
-          error.hidden = false
-        }
-      },
-    },
-    fields,
-    h('button', { type: 'submit' }, button),
-    error,
-  )
-  return f
-}
-
-const field = (name: string, label: string, attrs: Record<string, unknown> = {}) =>
-  h('label', { class: 'field' }, h('span', null, label), h('input', { name, ...attrs }))
 
 /** A secret shown once, put first in `el`: focused and selected as it appears, ready to copy. */
 function showOnce(el: HTMLElement, label: string, secret: string): void {
@@ -163,9 +135,11 @@ function addedSite(domain: string): HTMLElement {
   )
 }
 
-async function sites(el: HTMLElement, added?: string): Promise<void> {
+async function sites(el: HTMLElement, timezone: string, added?: string): Promise<void> {
   const list = await call<SiteRow[]>('GET', '/api/sites')
-  const reload = () => sites(el)
+  const reload = () => sites(el, timezone)
+  // The dashboard's way here: a site's goals, open (`?goals=example.lv`).
+  const goalsOf = new URLSearchParams(location.search).get('goals')
   fill(
     el,
     h('h2', null, t('sites')),
@@ -173,27 +147,29 @@ async function sites(el: HTMLElement, added?: string): Promise<void> {
     h(
       'table',
       { class: 'list' },
-      h('tbody', null, list.map((s) => siteRow(s, reload))),
+      h('tbody', null, list.map((s) => siteRow(s, reload, timezone, s.domain === goalsOf))),
     ),
     form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
       const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
-      await sites(el, made.domain)
+      await sites(el, timezone, made.domain)
       el.querySelector<HTMLElement>('#added-site code')?.focus()
     }),
   )
 }
 
-function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
+function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, goalsOpen: boolean): HTMLElement[] {
   const snippet = snippetOf(s.domain)
   const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '3' }))
-  const toggle = async (what: 'snippet' | 'rules') => {
+  const toggle = async (what: 'snippet' | 'rules' | 'goals') => {
     const cell = extra.firstElementChild as HTMLElement
     extra.hidden = !extra.hidden && cell.dataset.what === what
     cell.dataset.what = what
     if (extra.hidden) return
     if (what === 'snippet') fill(cell, h('p', null, t('snippet', { site: s.domain })), copyable(snippet, 'copyFailed'))
-    else fill(cell, await rulesEditor(s.domain))
+    else if (what === 'rules') fill(cell, await rulesEditor(s.domain))
+    else fill(cell, await goalsEditor(s.domain, timezone).catch((err: unknown) => h('p', { class: 'refused' }, message(err))))
   }
+  if (goalsOpen) void toggle('goals')
   return [
     h(
       'tr',
@@ -205,6 +181,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
         { class: 'actions' },
         h('button', { type: 'button', class: 'link', onclick: () => void toggle('snippet') }, t('tracker')),
         h('button', { type: 'button', class: 'link', onclick: () => void toggle('rules') }, t('sectionRules')),
+        h('button', { type: 'button', class: 'link goals-button', onclick: () => void toggle('goals') }, t('goals')),
         h(
           'button',
           {

@@ -17,6 +17,8 @@ export interface State {
   from?: string
   to?: string
   filter?: Filter
+  /** the goal shown (its name): the goal view, beside `filter` or alone */
+  goal?: string
   metric: ChartMetric
   /** the chart's buckets, when chosen (else the range's own: periods.ts intervalsOf) */
   interval?: Granularity
@@ -41,6 +43,8 @@ export function readState(search: string, boot: Boot): State {
   const f = q.get('f')
   const eq = f?.indexOf('=') ?? -1
   if (f && eq > 0) state.filter = { dim: f.slice(0, eq), value: f.slice(eq + 1) }
+  const goal = q.get('goal')
+  if (goal) state.goal = goal
   const m = q.get('metric')
   if ((CHART_METRICS as readonly string[]).includes(m ?? '')) state.metric = m as ChartMetric
   const interval = q.get('interval')
@@ -59,6 +63,7 @@ export function writeState(s: State, share: boolean): string {
     q.set('to', s.to)
   }
   if (s.filter) q.set('f', `${s.filter.dim}=${s.filter.value}`)
+  if (s.goal) q.set('goal', s.goal)
   if (s.metric !== 'visitors') q.set('metric', s.metric)
   if (s.interval) q.set('interval', s.interval)
   if (s.lang) q.set('lang', s.lang)

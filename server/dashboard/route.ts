@@ -46,6 +46,7 @@ export function dashboardRoute(deps: DashboardDeps) {
       today: dayOf(now, deps.timezone),
       hour: Number(hourFormat.format(now)),
       minute: Number(minuteFormat.format(now)),
+      timezone: deps.timezone,
       sites: sites.map((s) => bootSite(s, deps.timezone)),
       ...extra,
     }

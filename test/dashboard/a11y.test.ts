@@ -1,17 +1,15 @@
 // Accessibility of every page an owner, a partner or a newcomer sees: axe-core (the engine
 // behind Lighthouse's and the browsers' accessibility audits) run in real Chromium against
 // the real server, light and dark, English and Latvian, desktop and phone.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { ownerSession } from '../helpers/session.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { API_KEY, CHROME_UA, sendEvent, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
 
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 let server: SpawnedSkaits
 let browser: Browser
@@ -51,25 +49,6 @@ afterAll(async () => {
   await browser?.close()
   await server?.stop()
 })
-
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: { target: string[] }[]
-}
-
-/** axe-core's serious and critical violations on the page as it stands. */
-async function violations(page: Page): Promise<Violation[]> {
-  await page.addScriptTag({ content: AXE })
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: Violation[] }> } }).axe
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations
-  })
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-}
-
-const describeAll = (vs: Violation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`)
 
 /** What is on screen once a page has settled: the dashboard's numbers, a form, a table. */
 const PAGES: { name: string; path: () => string; owner: boolean; ready: string }[] = [

@@ -1,15 +1,18 @@
 // The dashboard's pure logic: its date ranges, its mirror of the one-dimension model (checked
 // against the server's own query planner), its URL state and its CSV.
 import { describe, expect, it } from 'vitest'
-import { metricAvailable, METRICS, panelAvailable } from '../../dashboard/src/model.ts'
+import { apiFilters, goalBreaks, metricAvailable, METRICS, panelAvailable } from '../../dashboard/src/model.ts'
 import { toCsv } from '../../dashboard/src/panels.ts'
 import { PANELS } from '../../dashboard/src/panels.ts'
 import { csvFileName, fileSafe, nextSort, orderBy, panelQuery, type PanelEnv } from '../../dashboard/src/panels.ts'
-import { addDays, addMonths, comparedRange, partialBucket, previousRange, resolvePeriod, stepRange, wallTimeAfter } from '../../dashboard/src/periods.ts'
+import { addDays, addMonths, comparedRange, dayIn, partialBucket, previousRange, resolvePeriod, stepRange, wallTimeAfter } from '../../dashboard/src/periods.ts'
 import { changeBetween, combined, isEmpty, untilTimeOfDay, type HourRow } from '../../dashboard/src/compare.ts'
 import { readState, writeState } from '../../dashboard/src/state.ts'
 import type { Boot } from '../../dashboard/src/boot.ts'
-import { plan, PlanError } from '../../server/stats/plan.ts'
+import { goalQuery } from '../../server/stats/goals.ts'
+import { dayOf } from '../../server/time.ts'
+import { plan, PlanError, type Plan } from '../../server/stats/plan.ts'
+import type { Site } from '../../server/sites/sites.ts'
 import { queryRequest } from '../../server/stats/request.ts'
 
 const TODAY = '2026-11-22'
@@ -43,6 +46,14 @@ describe('periods', () => {
     expect(r('all', { created: '2026-11-10' })).toEqual(['2026-11-10', TODAY, 'day', 'all'])
     expect(r('custom', { from: '2026-11-05', to: '2026-11-01' })).toEqual(['2026-11-01', '2026-11-05', 'day', ['2026-11-01', '2026-11-05']])
     expect(r('custom', { from: '2026-02-30', to: '2026-03-01' })).toEqual(['2026-10-24', TODAY, 'day', '30d'])
+  })
+
+  it("names the day of an instant as the server does, in the server's time zone", () => {
+    const instants = ['2026-03-28T21:59:59Z', '2026-03-28T22:00:00Z', '2026-10-24T20:59:59Z', '2026-10-24T21:00:00Z', '2026-12-31T23:30:00Z']
+    for (const tz of ['Europe/Riga', 'UTC', 'America/Los_Angeles', 'Asia/Kathmandu']) {
+      for (const iso of instants) expect(dayIn(iso, tz), `${iso} in ${tz}`).toBe(dayOf(Date.parse(iso), tz))
+    }
+    expect(dayIn('2026-11-21T22:30:00.000Z', 'Europe/Riga')).toBe('2026-11-22')
   })
 
   it('compares with the period just before, months moved by months', () => {
@@ -202,12 +213,41 @@ describe('the one-dimension model, as the server plans it', () => {
   })
 })
 
+describe('the goal view, as the server answers goals', () => {
+  const since = Date.parse('2026-11-01T10:00:00Z')
+  const site = { domain: 'example.lv', settings: { sections: [], goals: [{ id: 1, name: 'Signup', event: 'Signup', since }] } } as unknown as Site
+  const asked: Plan[] = []
+  const run = async (p: Plan) => (asked.push(p), { results: [], meta: {}, query: {} })
+  const answer = (body: object, from = '2026-11-16') => goalQuery(queryRequest.parse(body), site, { from, to: TODAY }, run, 'UTC')
+  const env: PanelEnv = { site: 'example.lv', range: resolvePeriod('7d', TODAY), filter: undefined, goal: 'Signup', ctx: { from: '2026-11-16' }, setFilter: () => {} }
+
+  it("asks each panel a goal is kept by for its conversions and CR, and no other (the server's breakdowns)", async () => {
+    for (const view of PANELS.flatMap((p) => p.views)) {
+      expect(panelAvailable(view.dim, undefined, 'Signup'), view.id).toBe(goalBreaks(view.dim))
+      const body = panelQuery(view, env, { limit: 9 })
+      expect(body.metrics).toEqual(['visitors', 'group_conversion_rate'])
+      expect(body.filters).toEqual([['is', 'event:goal', ['Signup']], ...(view.filters ?? [])])
+      if (goalBreaks(view.dim)) await expect(answer({ ...body, filters: [['is', 'event:goal', ['Signup']]] }), view.id).resolves.toMatchObject({ results: [] })
+      else await expect(answer(body), view.id).rejects.toMatchObject({ said: { code: 'goal_breakdown_unknown' } })
+    }
+  })
+
+  it('takes the goal beside a filter on one dimension it is kept by, and refuses breakdowns before the goal was declared', async () => {
+    expect(apiFilters({ dim: 'visit:country', value: 'LV' }, [], 'Signup')).toEqual([['is', 'event:goal', ['Signup']], ['is', 'visit:country', ['LV']]])
+    const filters = apiFilters({ dim: 'visit:country', value: 'LV' }, [], 'Signup')
+    await expect(answer({ site_id: 'example.lv', date_range: '7d', metrics: ['visitors', 'events', 'conversion_rate', 'total_revenue'], filters })).resolves.toBeDefined()
+    await expect(answer({ site_id: 'example.lv', date_range: '30d', metrics: ['visitors'], dimensions: ['visit:source'], filters: apiFilters(undefined, [], 'Signup') }, '2026-10-24')).rejects.toMatchObject({
+      said: { code: 'goal_breakdown_since', params: { since: '2026-11-01' } },
+    })
+  })
+})
+
 describe('URL state', () => {
-  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, minute: 5, sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
+  const boot: Boot = { mode: 'app', lang: 'en', today: TODAY, hour: 10, minute: 5, timezone: 'UTC', sites: [{ domain: 'a.lv', created: '2026-01-01' }, { domain: 'b.lv', created: '2026-01-01' }] }
   it('round-trips a bookmarked view', () => {
-    const search = '?site=b.lv&period=custom&from=2026-11-01&to=2026-11-05&f=event%3Apage%3D%2Fa%3Db&metric=pageviews&lang=lv'
+    const search = '?site=b.lv&period=custom&from=2026-11-01&to=2026-11-05&f=event%3Apage%3D%2Fa%3Db&goal=Order+%26+pay&metric=pageviews&lang=lv'
     const s = readState(search, boot)
-    expect(s).toEqual({ site: 'b.lv', period: 'custom', from: '2026-11-01', to: '2026-11-05', filter: { dim: 'event:page', value: '/a=b' }, metric: 'pageviews', lang: 'lv' })
+    expect(s).toEqual({ site: 'b.lv', period: 'custom', from: '2026-11-01', to: '2026-11-05', filter: { dim: 'event:page', value: '/a=b' }, goal: 'Order & pay', metric: 'pageviews', lang: 'lv' })
     expect(readState(writeState(s, false), boot)).toEqual(s)
   })
   it('falls back to the first site and 30 days', () => {

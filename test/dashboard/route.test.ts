@@ -64,6 +64,7 @@ describe('dashboard route', () => {
       today: '2026-11-22',
       hour: 23,
       minute: 30,
+      timezone: 'Europe/Riga',
       email: 'anna@example.lv',
       sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01' }],
     })

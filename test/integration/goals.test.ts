@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
+import { GOALS_OF_VISITS, sendGoalVisits } from '../helpers/goal-visits.ts'
 import { adminCall, API_KEY, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 /**
- * Known visits through the real server, with three goals declared before them: Signup (an event),
- * Purchase (an event, revenue in EUR) and "Order done" (the page pattern /order/*\/done). Twelve
- * visitors, each its own address and browser, yesterday from 03:00 (UTC):
- *
- *   v0–v3   LV (87.110.0.x), Chrome on Windows, from Google:  /  then Signup (v1 twice)
- *   v4      LV (78.84.12.4), iPhone, from Facebook:  /pricing, Purchase 10.00 EUR
- *   v5      LV (78.84.12.5), iPhone, from Facebook:  /pricing, Purchase 20.50 EUR, Purchase 5 USD
- *   v6      NL (193.0.6.6), Firefox on Linux, direct:  /order/1/done
- *   v7      NL (193.0.6.7), Firefox on Linux, direct:  /, /order/2/done, /order/3/done
- *   v8      NL, Chrome, direct:  /, Newsletter sent with i: false (stays a bounce)
- *   v9      NL, Chrome, direct:  /, Newsletter (interactive: no bounce)
- *   v10–11  NL, Chrome, direct:  /
- *
- * Every number below is worked out by hand from this table.
+ * The known visits of test/helpers/goal-visits.ts through the real server, yesterday from 03:00
+ * (UTC), with its three goals declared before them. Every number below is worked out by hand
+ * from its table.
  */
 const realToday = dayOf(Date.now(), 'UTC')
 const yesterday = addDays(realToday, -1)
@@ -26,44 +16,9 @@ const dataDir = tempDir()
 let server: RunningSkaits
 const ENV = { TIMEZONE: 'UTC' }
 
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
-const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
-const chrome = (n: number) => `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.${n}.0 Safari/537.36`
-
-async function send(who: { ip: string; ua: string }, body: Record<string, unknown>) {
-  const res = await sendEvent(server.url, { d: 'example.lv', ...body }, who)
-  expect(res.status, await res.clone().text()).toBe(202)
-  now += 1000
-}
-const pv = (who: { ip: string; ua: string }, path: string, r?: string) => send(who, { n: 'pageview', u: `https://example.lv${path}`, ...(r ? { r } : {}) })
-const ev = (who: { ip: string; ua: string }, n: string, path: string, more: Record<string, unknown> = {}) => send(who, { n, u: `https://example.lv${path}`, ...more })
-
 async function traffic() {
   now = at(yesterday, '03:00')
-  for (let i = 0; i < 4; i++) {
-    const who = { ip: `87.110.0.${10 + i}`, ua: chrome(i) }
-    await pv(who, '/', 'https://www.google.com/')
-    await ev(who, 'Signup', '/')
-    if (i === 1) await ev(who, 'Signup', '/')
-  }
-  const v4 = { ip: '78.84.12.4', ua: IPHONE }
-  await pv(v4, '/pricing', 'https://m.facebook.com/')
-  await ev(v4, 'Purchase', '/pricing', { revenue: { amount: 10, currency: 'EUR' } })
-  const v5 = { ip: '78.84.12.5', ua: IPHONE.replace('17_5', '17_4') }
-  await pv(v5, '/pricing', 'https://m.facebook.com/')
-  await ev(v5, 'Purchase', '/pricing', { $: { amount: '20.50', currency: 'EUR' } })
-  await ev(v5, 'Purchase', '/pricing', { $: JSON.stringify({ amount: '5', currency: 'USD' }) })
-  await pv({ ip: '193.0.6.6', ua: FIREFOX_LINUX }, '/order/1/done')
-  const v7 = { ip: '193.0.6.7', ua: FIREFOX_LINUX.replace('133', '132') }
-  await pv(v7, '/')
-  await pv(v7, '/order/2/done')
-  await pv(v7, '/order/3/done')
-  for (let i = 8; i < 12; i++) {
-    const who = { ip: `193.0.6.${i}`, ua: chrome(i) }
-    await pv(who, '/')
-    if (i === 8) await ev(who, 'Newsletter', '/', { i: false })
-    if (i === 9) await ev(who, 'Newsletter', '/')
-  }
+  await sendGoalVisits(server.url, () => (now += 1000))
   await server.skaits.buffer.flush()
 }
 
@@ -118,10 +73,7 @@ async function expectKnownNumbers() {
 describe('goals counted as visits happen', () => {
   beforeAll(async () => {
     server = await startInProcess({ dataDir, clock: () => now, timers: false, env: ENV })
-    const declare = (body: Record<string, unknown>) => adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', body)
-    expect((await declare({ event: 'Signup' })).status).toBe(201)
-    expect((await declare({ event: 'Purchase', currency: 'EUR' })).status).toBe(201)
-    expect((await declare({ page: '/order/*/done', name: 'Order done' })).status).toBe(201)
+    for (const goal of GOALS_OF_VISITS) expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', goal)).status).toBe(201)
     await traffic()
   })
   afterAll(async () => {
