@@ -499,6 +499,7 @@ describe('access control (one server instance)', () => {
         name: 'example.lv',
         password: false,
         min_crowd: 5,
+        goals: false,
         created_at: new Date(now).toISOString(),
         token,
         path: `/share/${token}`,

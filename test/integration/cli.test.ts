@@ -75,6 +75,8 @@ describe('CLI with the server running (asks it over HTTP)', () => {
     server = await spawnServer({ DATA_DIR: dataDir, SKAITS_SITES: '', SKAITS_API_KEY: '' })
     const added = skaits(['sites', 'add', 'shop.lv'])
     expect(added).toMatchObject({ code: 0, json: { domain: 'shop.lv' } })
+    expect(skaits(['goals', 'add', '--site', 'shop.lv', '--event', 'Signup'])).toMatchObject({ code: 0, json: { name: 'Signup' } })
+    expect(skaits(['goals', 'list', '--site', 'shop.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Signup'])
     // The running server counts the new site at once: the CLI went through it.
     expect((await sendEvent(server.url, { n: 'pageview', u: 'https://shop.lv/', d: 'shop.lv' }, { ua: CHROME_UA })).status).toBe(202)
     const key = skaits(['keys', 'create', '--name', 'live'])
@@ -84,8 +86,6 @@ describe('CLI with the server running (asks it over HTTP)', () => {
       body: JSON.stringify({ site_id: 'shop.lv', metrics: ['pageviews'], date_range: 'day' }),
     })
     expect(res.status).toBe(200)
-    expect(skaits(['goals', 'add', '--site', 'shop.lv', '--event', 'Signup'])).toMatchObject({ code: 0, json: { name: 'Signup' } })
-    expect(skaits(['goals', 'list', '--site', 'shop.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Signup'])
     expect(skaits(['sites', 'remove', 'shop.lv'])).toMatchObject({ code: 0 })
     expect((await sendEvent(server.url, { n: 'pageview', u: 'https://shop.lv/', d: 'shop.lv' }, { ua: CHROME_UA })).status).toBe(400)
     expect(server.output()).not.toContain(key.json.key)
