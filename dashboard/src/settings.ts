@@ -26,6 +26,8 @@ interface ShareRow {
   name: string
   password: boolean
   min_crowd: number
+  /** whether the link shows the site's goals */
+  goals: boolean
   created_at: string
 }
 interface OwnerRow {
@@ -395,7 +397,14 @@ async function shares(el: HTMLElement): Promise<void> {
             'tr',
             null,
             h('th', { scope: 'row' }, s.name),
-            h('td', null, s.site, s.password ? h('span', { class: 'badge' }, t('withPassword')) : null, h('span', { class: 'badge' }, t('minCrowdBadge', { k: s.min_crowd }))),
+            h(
+              'td',
+              null,
+              s.site,
+              s.password ? h('span', { class: 'badge' }, t('withPassword')) : null,
+              h('span', { class: 'badge' }, t('minCrowdBadge', { k: s.min_crowd })),
+              s.goals ? h('span', { class: 'badge' }, t('shareGoalsBadge')) : null,
+            ),
             h('td', { class: 'muted' }, created(s.created_at)),
             h('td', { class: 'actions' }, revokeButton(`/api/shares/${s.id}`, s.name, () => shares(el))),
           ),
@@ -408,10 +417,17 @@ async function shares(el: HTMLElement): Promise<void> {
         field('name', t('name'), { maxlength: '100' }),
         field('password', t('passwordOptional'), { type: 'password', autocomplete: 'new-password' }),
         field('min_crowd', t('shareMinCrowd'), { type: 'number', min: '2', max: '100', value: '5', inputmode: 'numeric' }),
+        h('label', { class: 'field check' }, h('input', { type: 'checkbox', name: 'goals' }), h('span', null, t('shareGoals'))),
       ],
       t('createShare'),
       async (d) => {
-        const body = { site: d.site, name: d.name ?? '', ...(d.password ? { password: d.password } : {}), ...(d.min_crowd ? { min_crowd: Number(d.min_crowd) } : {}) }
+        const body = {
+          site: d.site,
+          name: d.name ?? '',
+          ...(d.password ? { password: d.password } : {}),
+          ...(d.min_crowd ? { min_crowd: Number(d.min_crowd) } : {}),
+          goals: d.goals === 'on',
+        }
         const made = await call<{ path: string }>('POST', '/api/shares', body)
         await shares(el)
         showOnce(el, t('shares'), `${location.origin}${made.path}`)

@@ -341,3 +341,25 @@ describe('on a 390 px phone', () => {
     expect(errors.filter((e) => !/status of (400|409)\b/.test(e))).toEqual([])
   }, 120_000)
 })
+
+describe('shared links', () => {
+  it('show goals only when made so: the settings offer it, a link without says so in one line', async () => {
+    const settings = await open('/settings?tab=shares')
+    const form = settings.locator('form', { has: settings.locator('input[name=goals]') })
+    await form.locator('select[name=site]').selectOption('example.lv')
+    await form.locator('input[name=name]').fill('Board')
+    await form.locator('input[name=min_crowd]').fill('2')
+    await form.locator('input[name=goals]').check()
+    await form.locator('button[type=submit]').click()
+    await eventually(async () => (await adminCall(server.url, 'GET', '/api/shares?site=example.lv')).json.map((s: any) => [s.name, s.goals])).toContainEqual(['Board', true])
+    await eventually(() => settings.locator('tr', { hasText: 'Board' }).locator('.badge', { hasText: 'goals' }).count()).toBe(1)
+    // A link made without goals: the panel says so, and asks nothing it may not.
+    const plain = (await adminCall(server.url, 'POST', '/api/shares', { site: 'example.lv', name: 'Plain', min_crowd: 2 })).json
+    const page = await open(`${plain.path}?period=yesterday`)
+    await page.locator('#panel-goals').scrollIntoViewIfNeeded()
+    await eventually(() => page.locator('#panel-goals').textContent()).toContain('This shared link does not show goals.')
+    const withGoals = (await adminCall(server.url, 'POST', '/api/shares', { site: 'example.lv', name: 'With goals', min_crowd: 2, goals: true })).json
+    const shown = await open(`${withGoals.path}?period=yesterday`)
+    expect(await goalsTable(shown)).toEqual(GOALS_YESTERDAY)
+  })
+})

@@ -7,6 +7,8 @@ import type { Browser, BrowserContext } from 'playwright-core'
 import { launchChromium, statsHost } from '../helpers/chromium.ts'
 import { startSite, trackerPage, queueStub, type Site } from '../helpers/pages.ts'
 import { adminCall, API_KEY, CHROME_UA, spawnServer, tempDir, type SpawnedSkaits } from '../helpers/skaits.ts'
+import { builtDashboard } from '../helpers/dashboard-build.ts'
+import { ownerSession } from '../helpers/session.ts'
 
 let server: SpawnedSkaits
 let browser: Browser
@@ -23,8 +25,18 @@ const plausibleBundle = buildSync({
 
 const FORM = (action: string) => `<form action="${action}" method="get"><input name="q" value="x"><button id="send">Send</button></form>`
 
+const OWNER = { email: 'owner@site.test', password: 'a long enough password' }
+
 beforeAll(async () => {
-  server = await spawnServer({ DATA_DIR: tempDir(), SKAITS_SITES: 'site.test', FLUSH_INTERVAL_MS: '50', TRUST_PROXY: '0' })
+  await builtDashboard()
+  server = await spawnServer({
+    DATA_DIR: tempDir(),
+    SKAITS_SITES: 'site.test',
+    FLUSH_INTERVAL_MS: '50',
+    TRUST_PROXY: '0',
+    SKAITS_ADMIN_EMAIL: OWNER.email,
+    SKAITS_ADMIN_PASSWORD: OWNER.password,
+  })
   stats = `http://${statsHost}:${new URL(server.url).port}`
   ;[browser, site] = await Promise.all([launchChromium(), startSite()])
   for (const goal of [{ event: 'Purchase', currency: 'EUR' }, { event: 'Form: Submission' }, { page: '/**/thank-you', name: 'Thank you' }]) {
@@ -118,5 +130,21 @@ describe('goals from real trackers', () => {
     // The server gave both form submissions the page's path, as Plausible's does.
     const paths = await ask({ metrics: ['events'], dimensions: ['event:props:path'] })
     expect(paths.results.map((r) => r.dimensions[0]).sort()).toEqual(['/plausible/shop', '/skaits/shop'])
+
+    // The owner's dashboard shows them: uniques, total, conversion rate, revenue per goal.
+    const context = await browser.newContext({ userAgent: CHROME_UA })
+    await context.addCookies([{ name: 'skaits_session', value: await ownerSession(server.url, OWNER), url: server.url }])
+    const page = await context.newPage()
+    await page.goto(`${server.url}/?site=site.test&period=day&lang=en`)
+    await page.locator('#panel-goals').scrollIntoViewIfNeeded()
+    await page.locator('#panel-goals table.goals tbody tr').first().waitFor({ timeout: 15_000 })
+    const shown = await page.locator('#panel-goals tbody tr').evaluateAll((trs) =>
+      Object.fromEntries(trs.map((tr) => {
+        const cells = [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())
+        return [cells[0], cells.slice(1)]
+      })),
+    )
+    expect(shown).toEqual({ Purchase: ['2', '2', '100%', '€35.99'], 'Form: Submission': ['2', '2', '100%', ''], 'Thank you': ['2', '2', '100%', ''] })
+    await context.close()
   })
 })
