@@ -44,6 +44,8 @@ import { sectionsRoute } from './sites/sections-route.ts'
 import { hostnamesRoute } from './sites/hostnames-route.ts'
 import { goalsRoute, plausibleGoalsRoute } from './sites/goals-route.ts'
 import { GoalService } from './sites/goals.ts'
+import { funnelsRoute } from './sites/funnels-route.ts'
+import { FunnelService } from './sites/funnels.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
@@ -163,7 +165,8 @@ export async function createSkaits(
   const partners = new Partners(db, clock)
   await partners.load()
   const goals = new GoalService({ db, sites, timezone: config.timezone, clock, maxGoals: config.goalsPerSite })
-  const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config), goals })
+  const funnels = new FunnelService({ db, sites, timezone: config.timezone, clock, maxFunnels: config.funnelsPerSite })
+  const admin = new Admin({ db, sites, access, partners, clock, notice: noticeFacts(config), goals, funnels })
 
   let shuttingDown = false
   const app = new Hono<AuthEnv>()
@@ -200,6 +203,7 @@ export async function createSkaits(
   app.route('/api/sites', hostnamesRoute({ sites, clock }))
   app.route('/api/sites', goalsRoute({ sites, goals, maxGoals: config.goalsPerSite }))
   app.route('/api', plausibleGoalsRoute({ sites, goals }))
+  app.route('/api/sites', funnelsRoute({ sites, funnels, maxFunnels: config.funnelsPerSite }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
   app.route('/api', adminRoute(admin))
   app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))

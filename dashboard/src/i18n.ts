@@ -613,6 +613,13 @@ const messagesEn = {
   goal_not_found: 'This goal does not exist any more.',
   goal_name_taken: 'A goal named {name} exists already.',
   share_no_goals: 'This shared link does not show goals.',
+  too_many_funnels: 'A site has at most {max} funnels. Delete one first.',
+  funnel_kept_series: '{name} is an old series of a changed funnel: it can be deleted, not changed.',
+  funnel_not_found: 'This funnel does not exist any more.',
+  funnel_name_taken: 'A funnel named {name} exists already.',
+  funnel_unknown: 'There is no funnel named {name}.',
+  funnel_since: '{name} is counted from {since} on, the day it was declared. Choose a period from then.',
+  funnel_dimension: '{name} is not counted by {dim}.',
 }
 
 const messagesLv: Record<keyof typeof messagesEn, string> = {
@@ -706,6 +713,13 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   goal_not_found: 'Šī mērķa vairs nav.',
   goal_name_taken: 'Mērķis ar nosaukumu „{name}” jau ir.',
   share_no_goals: 'Šī kopīgotā saite nerāda mērķus.',
+  too_many_funnels: 'Vietnei var būt ne vairāk kā {max} piltuves. Vispirms izdzēsiet kādu.',
+  funnel_kept_series: '„{name}” ir mainītas piltuves vecā sērija: to var izdzēst, bet ne mainīt.',
+  funnel_not_found: 'Šīs piltuves vairs nav.',
+  funnel_name_taken: 'Piltuve ar nosaukumu „{name}” jau ir.',
+  funnel_unknown: 'Nav piltuves ar nosaukumu „{name}”.',
+  funnel_since: '„{name}” tiek skaitīta no {since}, dienas, kad tā tika izveidota. Izvēlieties periodu no tās.',
+  funnel_dimension: '„{name}” netiek skaitīta pēc „{dim}”.',
 }
 
 /** Every server message in both languages: the test checks it against the server's list. */

@@ -9,6 +9,8 @@ import { deleteSiteData, renameSiteData } from '../sites/data.ts'
 import { normalizeDomain } from '../sites/domain.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
 import type { GoalService } from '../sites/goals.ts'
+import type { FunnelService } from '../sites/funnels.ts'
+import { funnelView, parseFunnel } from '../sites/funnels-route.ts'
 import { goalView } from '../sites/goals-route.ts'
 import { activeGoals, goalInput } from '../goals/goals.ts'
 
@@ -55,8 +57,21 @@ export class Admin {
       clock: () => number
       notice: Omit<NoticeFacts, 'site' | 'partners'>
       goals: GoalService
+      funnels: FunnelService
     },
   ) {}
+
+  funnelsList(domain: string) {
+    return this.deps.funnels.list(this.site(domain)).map(funnelView)
+  }
+
+  async funnelsAdd(domain: string, input: unknown) {
+    return funnelView(await this.deps.funnels.declare(this.site(domain), parseFunnel(input)))
+  }
+
+  async funnelsRemove(domain: string, id: number) {
+    return { deleted: funnelView(await this.deps.funnels.remove(this.site(domain), id)) }
+  }
 
   goalsList(domain: string) {
     return this.deps.goals.list(this.site(domain)).map(goalView)

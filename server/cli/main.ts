@@ -11,6 +11,7 @@ import { createDb } from '../db/client.ts'
 import { applyRetention, migrate } from '../db/migrate.ts'
 import { SiteError, Sites } from '../sites/sites.ts'
 import { GoalService } from '../sites/goals.ts'
+import { FunnelService } from '../sites/funnels.ts'
 import { runningServer } from './server-file.ts'
 
 const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
@@ -39,6 +40,11 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   goals add --site <domain> (--event <name> [--currency EUR] | --page <pattern>) [--name <shown name>]
                                         counted from now on; breakdowns exist from today
   goals remove --site <domain> <id>     deletes the goal and its counts
+  funnels list --site <domain>
+  funnels add --site <domain> --name <name> --steps '/pricing,event:Signup,goal:Purchase'
+              [--dimensions visit:channel,visit:device]
+                                        steps: page patterns, event:<name>, goal:<name>; 2 to 8
+  funnels remove --site <domain> <id>   deletes the funnel and its counts
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
@@ -72,6 +78,7 @@ interface Options {
   page?: string
   currency?: string
   goals?: boolean
+  steps?: string
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -185,6 +192,26 @@ function operation(args: string[], o: Options): Operation {
       if (!Number.isInteger(id)) throw new UsageError('a goal id is a whole number (goals list shows them)')
       return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/goals/${id}` }, direct: (x) => x.goalsRemove(site, id) }
     }
+    case 'funnels list': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/funnels`, pick: (j) => j.funnels }, direct: (x) => x.funnelsList(site) }
+    }
+    case 'funnels add': {
+      const site = need(o.site, '--site')
+      const steps = need(o.steps, '--steps')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => (s.startsWith('event:') ? { event: s.slice(6) } : s.startsWith('goal:') ? { goal: s.slice(5) } : { page: s }))
+      const body = { name: need(o.name, '--name'), steps, dimensions: o.dimensions?.split(',').map((d) => d.trim()).filter(Boolean) ?? [] }
+      return { http: { method: 'POST', path: `/api/sites/${enc(site)}/funnels`, body }, direct: (x) => x.funnelsAdd(site, body) }
+    }
+    case 'funnels remove': {
+      const site = need(o.site, '--site')
+      const id = Number(need(a, 'a funnel id'))
+      if (!Number.isInteger(id)) throw new UsageError('a funnel id is a whole number (funnels list shows them)')
+      return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/funnels/${id}` }, direct: (x) => x.funnelsRemove(site, id) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -228,7 +255,8 @@ async function direct(op: Operation): Promise<unknown> {
     const partners = new Partners(db, Date.now)
     await partners.load()
     const goals = new GoalService({ db, sites, timezone: config.timezone, clock: Date.now, maxGoals: config.goalsPerSite })
-    return await op.direct(new Admin({ db, sites, access, partners, clock: Date.now, notice: noticeFacts(config), goals }))
+    const funnels = new FunnelService({ db, sites, timezone: config.timezone, clock: Date.now, maxFunnels: config.funnelsPerSite })
+    return await op.direct(new Admin({ db, sites, access, partners, clock: Date.now, notice: noticeFacts(config), goals, funnels }))
   } catch (err) {
     if (err instanceof AccessError || err instanceof SiteError) throw new Refused(err.message)
     throw new Unreachable(`cannot open the data: ${err instanceof Error ? err.message : String(err)}`)
@@ -279,6 +307,7 @@ async function main(argv: string[]): Promise<number> {
         page: { type: 'string' },
         currency: { type: 'string' },
         goals: { type: 'boolean', default: false },
+        steps: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })

@@ -108,6 +108,14 @@ export const MESSAGES = {
   goal_kept_series: '{name} is the kept series of a changed goal: it can be deleted, not changed',
   goal_not_found: 'no goal {id} on this site',
   goal_name_taken: 'a goal named {name} exists already',
+  too_many_funnels: 'a site has at most {max} funnels (FUNNELS_PER_SITE); delete one first',
+  funnel_kept_series: '{name} is the kept series of a changed funnel: it can be deleted, not changed',
+  funnel_not_found: 'no funnel {id} on this site',
+  funnel_name_taken: 'a funnel named {name} exists already',
+  funnel_unknown: 'no funnel named {name} on this site; its funnels: {known}',
+  funnel_since:
+    'the funnel {name} is counted from {since} on, the day it was declared: Skaits counts it as visits move and keeps no events to count it again (ask from {since})',
+  funnel_dimension: '{name} is not counted by {dim}; it is counted by: {dims}',
   share_no_goals: "this shared link does not show the site's goals; its owner can make one that does",
 } as const satisfies Record<string, string>
 

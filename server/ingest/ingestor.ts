@@ -1,8 +1,9 @@
 import type { Enricher, RequestFacts as EnrichFacts } from '../enrich/enricher.ts'
 import { requestVisitorHash, type ClientAddress } from '../privacy/client-address.ts'
 import type { SaltStore } from '../privacy/salts.ts'
-import { DIM, type GoalHit, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
+import { DIM, type FunnelHit, type GoalHit, type Hit, type Place, type Sessions } from '../sessions/sessions.ts'
 import type { GoalMatcher } from '../goals/goals.ts'
+import type { FunnelMatcher } from '../goals/funnels.ts'
 import type { Sites } from '../sites/sites.ts'
 import type { EventBuffer } from './buffer.ts'
 import { pagePath } from './page-path.ts'
@@ -114,11 +115,12 @@ export class Ingestor {
     const s = this.deps.sites.get(site)!
     const section = s.sectionOf(page)
     const goals = s.goals.any ? goalHits(s.goals, event, page) : undefined
+    const funnels = s.funnels.any ? funnelHits(s.funnels, event, page) : undefined
     const values = this.deps.values
-    if (!values) return toHit(event, { page, section }, event.name, event.props, goals)
+    if (!values) return toHit(event, { page, section }, event.name, event.props, goals, funnels)
     const place = { page: values.value(site, day, DIM.page, page), section: values.value(site, day, DIM.section, section) }
     const name = event.name === 'pageview' || event.name === 'engagement' ? event.name : values.value(site, day, DIM.name, event.name)
-    return toHit(event, place, name, values.props(site, day, event.props), goals)
+    return toHit(event, place, name, values.props(site, day, event.props), goals, funnels)
   }
 
   /** The DNS answer came after the visit started: the visit so far moves onto its ISP row. */
@@ -138,12 +140,25 @@ export class Ingestor {
   }
 }
 
-function toHit(event: IncomingEvent, place: Place, name: string, props: ReadonlyArray<readonly [string, string]>, goals: GoalHit[] | undefined): Hit {
-  if (event.name === 'pageview') return { kind: 'pageview', ...place, props, goals }
+function toHit(
+  event: IncomingEvent,
+  place: Place,
+  name: string,
+  props: ReadonlyArray<readonly [string, string]>,
+  goals: GoalHit[] | undefined,
+  funnels: FunnelHit[] | undefined,
+): Hit {
+  if (event.name === 'pageview') return { kind: 'pageview', ...place, props, goals, funnels }
   if (event.name === 'engagement') {
     return { kind: 'engagement', ...place, engagedMs: event.engagedMs, scrollDepth: event.scrollDepth }
   }
-  return { kind: 'custom', name, ...place, props, goals, interactive: event.interactive }
+  return { kind: 'custom', name, ...place, props, goals, funnels, interactive: event.interactive }
+}
+
+/** The funnels whose steps the event matches (on the path and name as sent). */
+function funnelHits(funnels: FunnelMatcher, event: IncomingEvent, page: string): FunnelHit[] | undefined {
+  if (event.name === 'engagement') return undefined
+  return event.name === 'pageview' ? funnels.pageview(page) : funnels.custom(event.name)
 }
 
 /** The goals the event completes, with its revenue where the goal counts revenue. */

@@ -1,6 +1,6 @@
 import { CellSet, negate, TOTAL, type Cell, type CellSink, type Increments } from './cells.ts'
 import { RecentVisits } from './recent.ts'
-import { goalDimension, OTHER_CURRENCY, PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
+import { funnelDimension, funnelStepDimension, goalDimension, OTHER_CURRENCY, PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
 
 export const DIM = {
   page: 'event:page',
@@ -28,13 +28,22 @@ export interface GoalHit {
   otherCurrency?: { currency: string; minor: number }
 }
 
+/** A funnel whose steps the event matches (goals/funnels.ts decides which), and what its steps are counted by. */
+export interface FunnelHit {
+  id: number
+  /** the 1-based steps the event matches; it advances the visit by one at most */
+  steps: readonly number[]
+  dimensions: readonly string[]
+}
+
 export type Hit =
-  | ({ kind: 'pageview'; props: ReadonlyArray<readonly [string, string]>; goals?: readonly GoalHit[] } & Place)
+  | ({ kind: 'pageview'; props: ReadonlyArray<readonly [string, string]>; goals?: readonly GoalHit[]; funnels?: readonly FunnelHit[] } & Place)
   | ({
       kind: 'custom'
       name: string
       props: ReadonlyArray<readonly [string, string]>
       goals?: readonly GoalHit[]
+      funnels?: readonly FunnelHit[]
       /** false for Plausible's `i: false`: the event does not take back the visit's bounce */
       interactive?: boolean
     } & Place)
@@ -50,6 +59,17 @@ interface GoalDone {
 
 /** Goals remembered per visit; a visit completing more counts each further one as a new conversion. */
 const MAX_GOALS_PER_VISIT = 50
+
+/** How far a visit went through one funnel: the last step reached and when it reached the first. */
+interface FunnelProgress {
+  id: number
+  step: number
+  /** Unix ms of step 1 */
+  first: number
+}
+
+/** Funnels followed per visit (a site has at most 20). */
+const MAX_FUNNELS_PER_VISIT = 20
 
 /**
  * What the session map remembers about one visit, in memory only, for at most the idle time.
@@ -78,6 +98,8 @@ interface Visit {
   bounce: boolean
   /** the goals completed in this visit; most visits complete none */
   goals: GoalDone[] | undefined
+  /** the funnels this visit entered; most visits enter none */
+  funnels: FunnelProgress[] | undefined
 }
 
 interface PageSeen {
@@ -201,6 +223,7 @@ export class Sessions {
       else visit = this.startVisit(site, hit, now, visitDims(), cells)
       addEventRows(cells, 'pageview', hit, hit.props)
       if (hit.goals) complete(visit, hit, hit.goals, cells)
+      if (hit.funnels) advanceFunnels(visit, hit.funnels, now, cells)
     } else if (hit.kind === 'custom') {
       if (visit) {
         this.extend(visit, now, cells, { events: 1 })
@@ -211,6 +234,7 @@ export class Sessions {
       }
       addEventRows(cells, hit.name, hit, hit.props)
       if (hit.goals) complete(visit, hit, hit.goals, cells)
+      if (hit.funnels && visit) advanceFunnels(visit, hit.funnels, now, cells)
     } else {
       if (visit) this.extend(visit, now, cells, {})
       this.engage(visit, hit, cells)
@@ -233,6 +257,7 @@ export class Sessions {
       sections: new Seen(place.section, true),
       bounce: true,
       goals: undefined,
+      funnels: undefined,
     }
     const inc = { visits: 1, pageviews: 1, bounces: 1, events: 1 }
     cells.add(TOTAL, '', inc, true)
@@ -385,6 +410,39 @@ export class Sessions {
 
 function visitTotals(v: Visit): Partial<Increments> {
   return { visits: 1, pageviews: v.pageviews, bounces: v.bounce ? 1 : 0, duration: v.duration, events: v.events }
+}
+
+/**
+ * Funnels the event moves the visit through: where it matches the step after the one the visit
+ * reached, the visit reaches that step, counted once on the funnel's row of the step (visits,
+ * unique visitors, and the seconds since step 1) and on the step's row by each dimension the
+ * funnel is counted by, one at a time. An event advances a funnel by one step at most; a step
+ * met again, or out of order, counts nothing.
+ */
+function advanceFunnels(visit: Visit, funnels: readonly FunnelHit[], now: number, cells: CellSink): void {
+  for (const f of funnels) {
+    let p = visit.funnels?.find((x) => x.id === f.id)
+    const next = (p?.step ?? 0) + 1
+    if (!f.steps.includes(next)) continue
+    if (!p) {
+      if ((visit.funnels?.length ?? 0) >= MAX_FUNNELS_PER_VISIT) continue
+      p = { id: f.id, step: 0, first: now }
+      ;(visit.funnels ??= []).push(p)
+    }
+    p.step = next
+    const inc = { visits: 1, duration: Math.max(0, Math.floor((now - p.first) / 1000)) }
+    cells.add(funnelDimension(f.id), String(next), inc, true)
+    for (const d of f.dimensions) {
+      const value = d === DIM.entryPage ? visit.entry.page : visitValue(visit, d)
+      if (value !== undefined) cells.add(funnelStepDimension(f.id, next, d), value, inc, true)
+    }
+  }
+}
+
+/** The visit's value of a visit dimension, if it has one. */
+function visitValue(visit: Visit, dimension: string): string | undefined {
+  for (let i = 0; i < visit.dims.length; i += 2) if (visit.dims[i] === dimension) return visit.dims[i + 1]
+  return undefined
 }
 
 /**

@@ -4,6 +4,7 @@ import { normalizeDomain } from './domain.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
+import { compileFunnels, type Funnel, type FunnelMatcher } from '../goals/funnels.ts'
 
 /** Per-site settings, kept as JSON in the site's row. */
 export interface SiteSettings {
@@ -23,6 +24,9 @@ export interface SiteSettings {
   goals?: Goal[]
   /** the id the next goal gets: ids are never reused, a changed definition is a new series */
   goalsNextId?: number
+  /** the declared funnels, counted as visits move through them (goals/funnels.ts) */
+  funnels?: Funnel[]
+  funnelsNextId?: number
 }
 
 export interface Site {
@@ -32,6 +36,7 @@ export interface Site {
   sectionOf: SectionOf
   allowsHost: HostAllowed
   goals: GoalMatcher
+  funnels: FunnelMatcher
 }
 
 const DEFAULTS: SiteSettings = { sections: [] }
@@ -145,6 +150,7 @@ function site(domain: string, createdAt: number, settings: SiteSettings): Site {
     sectionOf: compileSections(settings.sections),
     allowsHost: compileHostnames(settings.hostnames ?? defaultHostnames(domain)),
     goals: compileGoals(settings.goals),
+    funnels: compileFunnels(settings.funnels),
   }
 }
 
@@ -157,13 +163,19 @@ function isGoal(g: unknown): g is Goal {
   )
 }
 
+function isFunnel(f: unknown): f is Funnel {
+  const x = f as Partial<Funnel> | null
+  return typeof x === 'object' && x !== null && Number.isInteger(x.id) && typeof x.name === 'string' && Array.isArray(x.steps) && Array.isArray(x.dimensions) && typeof x.since === 'number'
+}
+
 function parseSettings(json: string): SiteSettings {
   try {
     const raw = JSON.parse(json || '{}') as Partial<SiteSettings>
     const sections = sectionRules.safeParse(raw.sections ?? [])
     const hostnames = hostnamePatterns.safeParse(raw.hostnames)
     const goals = Array.isArray(raw.goals) ? raw.goals.filter(isGoal) : undefined
-    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals }
+    const funnels = Array.isArray(raw.funnels) ? raw.funnels.filter(isFunnel) : undefined
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels }
   } catch {
     return DEFAULTS
   }

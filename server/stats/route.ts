@@ -16,6 +16,7 @@ import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
 import { say } from '../http/messages.ts'
 import { asksGoals, goalQuery } from './goals.ts'
+import { funnelQuery, funnelRequest } from './funnel.ts'
 
 export interface StatsDeps {
   observe?: { query(seconds: number): void; error(): void }
@@ -92,6 +93,50 @@ export function statsRoute(deps: StatsDeps) {
       }
     },
   )
+  /**
+   * A funnel's steps (Skaits' own endpoint: Plausible's Stats API has none), for the credentials that
+   * read the site; shared links only when made with goals (they show funnels too).
+   */
+  app.post(
+    '/v2/funnel',
+    limitBody(16 * 1024, (c) => c.json(say('body_too_large', { kib: 16 }), 413, { Connection: 'close' })),
+    async (c) => {
+      const principal = c.get('principal')
+      if (!principal) return c.json(say('query_credentials'), 401)
+      const body = await c.req.json().catch(() => undefined)
+      if (body === undefined) return c.json(say('invalid_json'), 400)
+      const parsed = funnelRequest.safeParse(body)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!
+        return c.json(say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), 400)
+      }
+      const req = parsed.data
+      const domain = normalizeDomain(req.site_id)
+      if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
+      const site = deps.sites.get(domain)
+      if (!site) return c.json(say('query_site_not_found', { site: req.site_id }), 404)
+      if (principal.kind === 'share' && !principal.share.goals) return c.json(say('share_no_goals'), 403)
+      const funnel = (site.settings.funnels ?? []).find((f) => f.name === req.funnel)
+      if (!funnel) return c.json(say('funnel_unknown', { name: req.funnel, known: (site.settings.funnels ?? []).map((f) => f.name).join(', ') || '—' }), 404)
+      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
+      if ('error' in range) return c.json(range, 400)
+      const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
+      if (!turn.ok) return c.json(say(turn.reason === 'rate_limited' ? 'too_many_queries' : 'too_many_parallel_queries'), 429, { 'Retry-After': '1' })
+      try {
+        const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
+        const run = (p: Plan, r: QueryRequest) => (k ? crowdQuery(deps, p, r, k) : runQuery(deps.db, p, r, deps.timezone, deps.cost, deps.cache))
+        const answer = await funnelQuery(site, funnel, range, req.dimension, run, deps.timezone)
+        return c.json(k ? { ...answer, min_crowd: k } : answer)
+      } catch (err) {
+        if (err instanceof PlanError) return c.json(err.said, 400)
+        deps.log.error({ err: errorText(err) }, 'funnel query failed')
+        return c.json(say('query_failed'), 500)
+      } finally {
+        turn.release()
+      }
+    },
+  )
+
   /** Current visitors: visits active in the last 5 minutes, as Plausible's realtime endpoint. */
   app.get('/v1/stats/realtime/visitors', (c) => {
     const principal = c.get('principal')

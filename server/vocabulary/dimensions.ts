@@ -9,9 +9,10 @@ import { hasControlChars } from '../text.ts'
 /**
  * What a row of the dimension is: a page viewed (page metrics), an event sent (events and
  * their visitors only), a visit (fixed at its start, or moved as it goes), or a goal's tallies
- * (its conversions, completions, converting visitors and revenue, server/goals/).
+ * (its conversions, completions, converting visitors and revenue, server/goals/), or a funnel's
+ * steps (visits and visitors that reached each, and the time it took them).
  */
-export type DimensionKind = 'page' | 'event' | 'visit' | 'goal'
+export type DimensionKind = 'page' | 'event' | 'visit' | 'goal' | 'funnel'
 
 /** Where a value comes from, and so which module finds it. */
 export type ValueSource =
@@ -31,6 +32,8 @@ export type ValueSource =
   | 'address'
   /** the site's declared goals an event completed (goals/goals.ts, sessions/sessions.ts) */
   | 'goal'
+  /** the site's declared funnels a visit moved through (goals/funnels.ts, sessions/sessions.ts) */
+  | 'funnel'
 
 /**
  * How many values a busy site sees in a day: `long` tens of thousands (pages), `mid` about a
@@ -126,6 +129,37 @@ export function goalBreakdown(name: string): [number, DimensionName | typeof OTH
   return inner === OTHER_CURRENCY || (GOAL_BREAKDOWNS as readonly string[]).includes(inner) ? [Number(m[1]), inner as DimensionName] : undefined
 }
 
+/**
+ * The dimensions a funnel's steps may also be counted by (at most 3 per funnel, one at a time):
+ * the visit dimensions known at a visit's first pageview, and its entry page. Not the ISP domain
+ * (learned after the visit began, when steps may already be counted) nor the exit page (it moves).
+ */
+export const FUNNEL_BREAKDOWNS: readonly DimensionName[] = (Object.keys(DIMENSIONS) as DimensionName[]).filter(
+  (d) => DIMENSIONS[d].kind === 'visit' && d !== 'visit:exit_page' && d !== 'visit:isp',
+)
+
+/** A funnel's own rows (value: the step, 1…8), and its rows of one step by one dimension. */
+export const funnelDimension = (id: number) => `funnel:${id}`
+export const funnelStepDimension = (id: number, step: number, dimension: string) => `funnel:${id}:${step}|${dimension}`
+
+/** `funnel:<id>` → [id]; `funnel:<id>:<step>|<dimension>` → [id, step, dimension]; undefined otherwise. */
+export function funnelRows(name: string): [number] | [number, number, DimensionName] | undefined {
+  const m = /^funnel:(\d{1,9})(?::([1-8])\|(.+))?$/.exec(name)
+  if (!m) return undefined
+  if (m[2] === undefined) return [Number(m[1])]
+  return (FUNNEL_BREAKDOWNS as readonly string[]).includes(m[3]!) ? [Number(m[1]), Number(m[2]), m[3] as DimensionName] : undefined
+}
+
+const FUNNEL_STEPS: Dimension = {
+  kind: 'funnel',
+  source: 'funnel',
+  tail: 'short',
+  exportable: false,
+  visitors: true,
+  label: { en: 'funnel step', lv: 'Piltuves solis', lvOf: 'piltuves soļa' },
+  plural: { en: 'funnel steps', lv: 'piltuves soļi' },
+}
+
 const CURRENCY_ROWS: Dimension = {
   kind: 'goal',
   source: 'goal',
@@ -141,6 +175,8 @@ export function dimension(name: string): Dimension | undefined {
   if (Object.hasOwn(DIMENSIONS, name)) return DIMENSIONS[name as DimensionName]
   const ofGoal = goalBreakdown(name)
   if (ofGoal) return ofGoal[1] === OTHER_CURRENCY ? CURRENCY_ROWS : { ...DIMENSIONS[ofGoal[1]], kind: 'goal', source: 'goal', exportable: false }
+  const ofFunnel = funnelRows(name)
+  if (ofFunnel) return ofFunnel.length === 1 ? FUNNEL_STEPS : { ...DIMENSIONS[ofFunnel[2]], kind: 'funnel', source: 'funnel', exportable: false }
   if (name.startsWith(PROP_PREFIX)) {
     const prop = name.slice(PROP_PREFIX.length)
     if (prop.length < 1 || prop.length > MAX_PROP_NAME || hasControlChars(prop)) return undefined

@@ -54,17 +54,18 @@ export interface MetricDef {
   kinds: readonly (DimensionKind | 'total')[]
 }
 
-const ALL = ['total', 'page', 'event', 'visit', 'goal'] as const
+const ALL = ['total', 'page', 'event', 'visit', 'goal', 'funnel'] as const
 const TRAFFIC = ['total', 'page', 'visit'] as const
 
 export const METRIC_DEFS = {
   visitors: { combine: { unique: true }, distinct: 'visitor', kinds: ALL },
   /** on a goal's rows, the conversions: visits that completed it (once per visit) */
-  visits: { combine: { sum: 'visits' }, distinct: 'visit', kinds: [...TRAFFIC, 'goal'] },
+  visits: { combine: { sum: 'visits' }, distinct: 'visit', kinds: [...TRAFFIC, 'goal', 'funnel'] },
   pageviews: { combine: { sum: 'pageviews' }, kinds: TRAFFIC },
   views_per_visit: { combine: { ratio: ['pageviews', 'visits'], digits: 2, empty: 0 }, distinct: 'visit', kinds: TRAFFIC },
   bounce_rate: { combine: { ratio: ['bounces', 'visits'], onPages: ['bounces', 'entries'], times: 100, empty: 0 }, kinds: TRAFFIC },
-  visit_duration: { combine: { ratio: ['duration', 'visits'], empty: 0 }, kinds: ['total', 'visit'] },
+  /** on a funnel step's rows, the average seconds from the first step to this one */
+  visit_duration: { combine: { ratio: ['duration', 'visits'], empty: 0 }, kinds: ['total', 'visit', 'funnel'] },
   time_on_page: { combine: { ratio: ['engaged_ms', 'engaged_n'], divide: 1000, empty: null }, kinds: ['total', 'page'] },
   scroll_depth: { combine: { ratio: ['scroll_sum', 'scroll_n'], empty: null }, kinds: ['total', 'page'] },
   /** on a goal's rows, the completions */
