@@ -19,6 +19,8 @@ describe('privacy audit', () => {
     // Goals too: their tallies are counts like the rest, by one dimension at a time.
     expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { event: 'Signup', currency: 'EUR' })).status).toBe(201)
     expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/goals', { page: '/a' })).status).toBe(201)
+    const funnel = { name: 'Path', steps: [{ page: '/' }, { page: '/a' }, { event: 'Signup' }], dimensions: ['visit:source', 'visit:browser'] }
+    expect((await adminCall(server.url, 'POST', '/api/sites/example.lv/funnels', funnel)).status).toBe(201)
     const pages = ['/', '/a', '/b']
     for (const ip of SENTINELS) {
       for (const [i, page] of pages.entries()) {
@@ -80,8 +82,9 @@ describe('privacy audit', () => {
     expect(sketches.create_table_query).toContain('PARTITION BY day')
   })
 
-  it('no stored row holds two dimensions together: each is one dimension, or one goal and one dimension', async () => {
+  it('no stored row holds two dimensions together: each is one dimension, or one goal or funnel step and one dimension', async () => {
     let goalRows = 0
+    let funnelRows = 0
     for (const table of ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']) {
       const rows = await db.query({ query: `SELECT DISTINCT dimension FROM ${table}`, format: 'JSONEachRow' })
       for (const { dimension: d } of await rows.json<{ dimension: string }>()) {
@@ -91,9 +94,11 @@ describe('privacy audit', () => {
           goalRows++
           expect(goalBreakdown(d), d).toBeDefined()
         }
+        if (d.startsWith('funnel:')) funnelRows++
       }
     }
     expect(goalRows).toBeGreaterThan(0)
+    expect(funnelRows).toBeGreaterThan(0)
   })
 
   it('no stored column holds a visitor hash', async () => {

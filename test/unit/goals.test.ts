@@ -4,11 +4,12 @@ import { money, toMinor } from '../../server/goals/money.ts'
 import { parseEvent } from '../../server/ingest/schema.ts'
 import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
 import { Sessions, type GoalHit, type Hit } from '../../server/sessions/sessions.ts'
-import { dimension, DIMENSIONS, goalBreakdown, type DimensionName } from '../../server/vocabulary/dimensions.ts'
+import { dimension, DIMENSIONS, funnelRows, goalBreakdown, type DimensionName } from '../../server/vocabulary/dimensions.ts'
+import { compileFunnels } from '../../server/goals/funnels.ts'
 import { mulberry32 } from '../helpers/random.ts'
 
 const section = (page: string) => page.split('/')[1] || '/'
-const pv = (page: string, goals?: GoalHit[]): Hit => ({ kind: 'pageview', page, section: section(page), props: [], goals })
+const pv = (page: string, goals?: GoalHit[]): Hit & { funnels?: unknown } => ({ kind: 'pageview', page, section: section(page), props: [], goals })
 const custom = (name: string, page: string, goals?: GoalHit[], interactive?: boolean): Hit => ({
   kind: 'custom',
   name,
@@ -88,6 +89,10 @@ describe('goals in a visit', () => {
   })
 
   it('never stores two visit dimensions together: every row is one dimension, or a goal and one dimension (random visits)', () => {
+    const funnels = compileFunnels([
+      { id: 1, name: 'f', steps: [{ page: '/p1' }, { event: 'E1' }, { page: '/p2' }], dimensions: ['visit:source', 'visit:device', 'visit:entry_page'], since: 0 },
+      { id: 2, name: 'g', steps: [{ page: '/p0' }, { page: '/p3' }], dimensions: ['visit:country'], since: 0 },
+    ])
     const next = mulberry32(21)
     const rnd = { int: (n: number) => Math.floor(next() * n) }
     const s = new Sessions(30 * 60_000, 100_000)
@@ -101,17 +106,24 @@ describe('goals in a visit', () => {
       const page = `/p${rnd.int(5)}`
       const goals = rnd.int(3) === 0 ? [{ id: 1 + rnd.int(3), revenue: rnd.int(1000) }] : undefined
       const hit = rnd.int(2) ? pv(page, goals) : custom(`E${rnd.int(3)}`, page, goals, rnd.int(2) === 0)
+      hit.kind !== 'engagement' && (hit.funnels = hit.kind === 'pageview' ? funnels.pageview(page) : funnels.custom(hit.name))
       for (const c of s.record(key, undefined, hit, i * 1000, visitDims)) seen.add(c.dimension)
       if (rnd.int(50) === 0) for (const c of s.addVisitDimension(key, 'visit:isp', 'x.lv')) seen.add(c.dimension)
     }
     const kinds = [...seen]
     expect(kinds.some((d) => d.startsWith('goal:'))).toBe(true)
+    expect(kinds.some((d) => d.startsWith('funnel:') && d.includes('|'))).toBe(true)
     for (const d of kinds) {
       if (d === '') continue
       const known = dimension(d) ?? (d.startsWith('event:props:') ? {} : undefined)
       expect(known, d).toBeDefined()
       const ofGoal = goalBreakdown(d)
-      if (d.startsWith('goal:')) {
+      if (d.startsWith('funnel:')) {
+        // A funnel's step, or one step by exactly one dimension of the vocabulary.
+        const rows = funnelRows(d)
+        expect(rows, d).toBeDefined()
+        if (rows!.length === 3) expect(Object.keys(DIMENSIONS)).toContain(rows![2])
+      } else if (d.startsWith('goal:')) {
         expect(ofGoal, d).toBeDefined()
         // The part after the goal is exactly one dimension of the vocabulary (or the revenue's currency).
         expect([...Object.keys(DIMENSIONS), 'revenue:currency']).toContain(ofGoal![1])
