@@ -12,8 +12,9 @@ import { load, SKAITS, startProcess, type LoadResult, type Traffic } from './lib
  * realistic traffic (visits of 1–3 pages, a pageview and an engagement event per page, see
  * lib.ts); the worst case, every event a new visitor's first pageview, is measured too.
  * Saturated throughput, then latency at paced loads, and the server's peak RSS.
- * Then the same with 5 goals declared (GOALS below: a fifth of the realistic pageviews complete
- * one, far more than a shop converts), against Skaits without goals in the same run.
+ * Then the same with 5 goals and 5 funnels declared (GOALS, FUNNELS below: a fifth of the
+ * realistic pageviews complete a goal and most visits enter a funnel, far more than a shop
+ * converts), against Skaits without them in the same run.
  * Bounded: a few seconds per run, about a minute and a half in all. The last line printed is JSON.
  */
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5)
@@ -39,17 +40,29 @@ const fresh = () => (next += 10_000_000)
  * cost is the lookup). A site's real goals convert a few per cent of visits.
  */
 const GOALS = [{ page: '/page-1*' }, { page: '/page-2' }, { page: '/page-3' }, { event: 'Signup' }, { event: 'Purchase', currency: 'EUR' }]
+/**
+ * Five funnels of three steps over the 50 pages (/page-0…49; a visit sees 1–3 of them), each
+ * counted by channel, device and country: the first steps match 11 pages in 50 (/page-1*, …), so
+ * most visits of two or three pages enter one or more, and some go on.
+ */
+const FUNNELS = [1, 2, 3, 4, 5].map((n) => ({
+  name: `Funnel ${n}`,
+  steps: [{ page: `/page-${n}*` }, { page: `/page-${(n + 1) % 5}*` }, { page: `/page-${(n + 2) % 5}*` }],
+  dimensions: ['visit:channel', 'visit:device', 'visit:country'],
+}))
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 
 async function declareGoals(url: string) {
-  for (const goal of GOALS) {
-    const res = await fetch(`${url}/api/sites/example.lv/goals`, {
-      method: 'PUT',
+  const declare = async (path: string, method: string, body: unknown) => {
+    const res = await fetch(`${url}/api/sites/example.lv/${path}`, {
+      method,
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify(goal),
+      body: JSON.stringify(body),
     })
-    if (res.status !== 201) throw new Error(`declaring ${JSON.stringify(goal)}: ${res.status} ${await res.text()}`)
+    if (res.status !== 201) throw new Error(`declaring ${JSON.stringify(body)}: ${res.status} ${await res.text()}`)
   }
+  for (const goal of GOALS) await declare('goals', 'PUT', goal)
+  for (const funnel of FUNNELS) await declare('funnels', 'POST', funnel)
 }
 
 async function measure(name: string, entry: string, env: Record<string, string> = {}, o: { paced?: boolean; setup?: (url: string) => Promise<void> } = {}) {
@@ -119,7 +132,7 @@ try {
     `ratio ${ratio.toFixed(2)} (goal ≥ 0.7; every event a new visitor: ${worst.toFixed(2)})  p99 at ${RATE}/s ${skaits.paced[RATE]!.p99} ms (goal < 20)  peak RSS ${skaits.peakRss.toFixed(0)} MB (goal < 400)`,
   )
   const goalsRatio = goals.saturated.visits.requestsPerSecond / bare('visits')
-  console.log(`with 5 goals: ratio ${goalsRatio.toFixed(2)}, ${((1 - goalsRatio / ratio) * 100).toFixed(1)} % below Skaits without goals (goal < 10 %)`)
+  console.log(`with 5 goals and 5 funnels: ratio ${goalsRatio.toFixed(2)}, ${((1 - goalsRatio / ratio) * 100).toFixed(1)} % below Skaits without them (goal < 10 %)`)
   console.log(
     JSON.stringify({
       events_per_s: Math.round(skaits.saturated.visits.requestsPerSecond),
@@ -143,6 +156,7 @@ try {
       baseline_rss_mb: Math.round(baseline.peakRss),
       goals: {
         declared: GOALS.length,
+        funnels: FUNNELS.length,
         events_per_s: Math.round(goals.saturated.visits.requestsPerSecond),
         ratio: Number(goalsRatio.toFixed(3)),
         drop_vs_no_goals: Number((1 - goalsRatio / ratio).toFixed(3)),

@@ -19,10 +19,13 @@ interface Part {
   entry: string
   /** seconds before the part is stopped as failed */
   limitS: number
+  /** node flags it needs */
+  flags?: string[]
 }
 
 const PARTS: Part[] = [
   { name: 'tracker', entry: 'bench/tracker.ts', limitS: 60 },
+  { name: 'memory', entry: 'bench/visit-memory.ts', limitS: 60, flags: ['--expose-gc'] },
   { name: 'ingest', entry: 'bench/ingest.ts', limitS: 200 },
   { name: 'queries', entry: 'bench/queries.ts', limitS: 330 },
   { name: 'storage', entry: 'bench/storage.ts', limitS: 240 },
@@ -52,12 +55,17 @@ const GOALS: Goal[] = [
     met: (f) => num(f.ingest?.ratio) >= 0.7,
   },
   {
-    text: 'ingest with 5 goals < 10 % below ingest without (same run)',
+    text: 'ingest with 5 goals and 5 funnels < 10 % below ingest without (same run)',
     measured: (f) => {
       const g = f.ingest?.goals as Figures | undefined
       return `${fmt(num(g?.drop_vs_no_goals) * 100, 1)} % (ratio ${fmt(g?.ratio, 2)} vs ${fmt(f.ingest?.ratio, 2)})`
     },
     met: (f) => num((f.ingest?.goals as Figures | undefined)?.drop_vs_no_goals) < 0.1,
+  },
+  {
+    text: 'memory a visit adds following 5 goals and 5 funnels (reported)',
+    measured: (f) => `+${fmt(f.memory?.added_bytes)} B (a visit: ${fmt(f.memory?.bytes_per_visit)} B)`,
+    met: (f) => Number.isFinite(num(f.memory?.added_bytes)),
   },
   {
     text: 'ingest p99 < 20 ms at 2,000 events/s',
@@ -137,7 +145,7 @@ function referenceMs(): number {
 function runPart(part: Part, deadline: number): Promise<{ output: string; figures?: Figures; error?: string }> {
   return new Promise((resolve) => {
     const limitMs = Math.min(part.limitS * 1000, deadline - Date.now())
-    const child = spawn(process.execPath, ['--import', 'tsx', part.entry], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...(part.flags ?? []), '--import', 'tsx', part.entry], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
     let output = ''
     child.stdout.on('data', (d: Buffer) => {
       process.stdout.write(d)

@@ -138,6 +138,8 @@ class Seen<T> {
   }
 }
 
+const placeOf = (p: Place): Place => ({ page: p.page, section: p.section })
+
 /** Dimension, value, dimension, value…: an array of exactly that length (flat() leaves room to grow). */
 function flatten(dims: ReadonlyArray<readonly [string, string]>): string[] {
   const flat = new Array<string>(dims.length * 2)
@@ -250,8 +252,10 @@ export class Sessions {
       pageviews: 1,
       events: 1,
       duration: 0,
-      entry: place,
-      exit: place,
+      // The place alone, not the hit it came in: a hit carries the goals and funnels it matched,
+      // which the visit would otherwise keep alive for as long as it lasts.
+      entry: placeOf(place),
+      exit: placeOf(place),
       dims: flatten(dims),
       pages: new Seen(place.page, { engaged: false, scroll: -1 }),
       sections: new Seen(place.section, true),
@@ -294,7 +298,7 @@ export class Sessions {
       if (visit.sections.size < MAX_PAGES_PER_VISIT) visit.sections.set(place.section, true)
       cells.add(DIM.section, place.section, { visits: 1 })
     }
-    visit.exit = place
+    visit.exit = placeOf(place)
   }
 
   /** A non-pageview event inside a visit: the visit lasts longer. */
