@@ -13,6 +13,7 @@ import type { FunnelService } from '../sites/funnels.ts'
 import { funnelView, parseFunnel } from '../sites/funnels-route.ts'
 import { goalView } from '../sites/goals-route.ts'
 import { activeGoals, goalInput } from '../goals/goals.ts'
+import { activeFunnels } from '../goals/funnels.ts'
 
 /** What a listing shows of each thing: never a hash, never a secret. */
 export const view = {
@@ -110,6 +111,7 @@ export class Admin {
         site: site.domain,
         partners: this.deps.partners.list(site.domain),
         goals: { names: goals.map((g) => g.name), revenue: goals.some((g) => g.currency) },
+        funnels: activeFunnels(site.settings.funnels).map((f) => f.name),
       },
       lang,
     )

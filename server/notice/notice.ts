@@ -10,6 +10,8 @@ export interface NoticeFacts {
   partners: Pick<PartnerShare, 'name' | 'k' | 'epsilon' | 'dimensions' | 'finest' | 'coarsest'>[]
   /** the site's counted goals, by name, and whether any counts money */
   goals?: { names: string[]; revenue: boolean }
+  /** the site's counted funnels, by name */
+  funnels?: string[]
   /** minutes without activity after which a visit ends (SESSION_IDLE_MINUTES) */
   visitIdleMinutes?: number
 }
@@ -89,24 +91,40 @@ function english(f: NoticeFacts): string[] {
 
 /** Goals: what is counted of them (docs/design.md, "Goals"): counts by one dimension at a time, no event kept. */
 function englishGoals(f: NoticeFacts): string[] {
-  if (!f.goals?.names.length) return []
+  const funnels = f.funnels?.length
+    ? [
+        `It has also set funnels (${f.funnels.join(', ')}): series of pages or actions. For each step we count how many visits and visitors ` +
+          `reached it in order and how long it took them on average, in total and by one of the things listed above at a time. ` +
+          `Which steps a visit reached is remembered only in memory while the visit lasts; no path through the site is kept.`,
+      ]
+    : []
+  if (!f.goals?.names.length) return funnels.map((p) => p.replace('It has also set', `The owner of ${f.site} has set`))
   return [
     `The owner of ${f.site} has set goals (${f.goals.names.join(', ')}). For each goal we count how many visits and visitors reached it ` +
       `and how many times it was reached${f.goals.revenue ? ', and the total amount of money of purchases' : ''}, ` +
       `in total and by each of the things listed above separately, for example "12 visitors from Google signed up" — never by two together. ` +
       `No record of which visit or visitor reached a goal is kept: a visit is remembered only in memory while it lasts ` +
       `(until ${f.visitIdleMinutes ?? 30} minutes without activity), and only its counts remain.`,
+    ...funnels,
   ]
 }
 
 function latvianGoals(f: NoticeFacts): string[] {
-  if (!f.goals?.names.length) return []
+  const funnels = f.funnels?.length
+    ? [
+        `Ir noteiktas arī piltuves (${f.funnels.join(', ')}): lapu vai darbību secības. Katram solim mēs uzskaitām, cik apmeklējumu un ` +
+          `apmeklētāju to sasniedza secībā un cik ilgā laikā vidēji, kopā un pēc viena no iepriekš minētajiem vienlaikus. ` +
+          `Kurus soļus apmeklējums sasniedza, tiek atcerēts tikai atmiņā, kamēr apmeklējums ilgst; ceļš pa vietni netiek glabāts.`,
+      ]
+    : []
+  if (!f.goals?.names.length) return funnels.map((p) => p.replace('Ir noteiktas arī piltuves', `${f.site} īpašnieks ir noteicis piltuves`))
   return [
     `${f.site} īpašnieks ir noteicis mērķus (${f.goals.names.join(', ')}). Katram mērķim mēs uzskaitām, cik apmeklējumos un cik apmeklētāju ` +
       `to sasniedza un cik reižu tas sasniegts${f.goals.revenue ? ', kā arī pirkumu kopējo naudas summu' : ''}, ` +
       `kopā un atsevišķi pēc katra no iepriekš minētajiem, piemēram, „12 apmeklētāji no Google reģistrējās” — nekad pēc diviem kopā. ` +
       `Ieraksts par to, kurš apmeklējums vai apmeklētājs mērķi sasniedza, netiek glabāts: apmeklējums tiek atcerēts tikai atmiņā, kamēr tas ilgst ` +
       `(līdz ${f.visitIdleMinutes ?? 30} minūtēm bez darbībām), un paliek tikai tā skaitļi.`,
+    ...funnels,
   ]
 }
 

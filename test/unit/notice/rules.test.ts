@@ -23,5 +23,9 @@ describe('the privacy notice on hours, links and shared views', () => {
     const lv = privacyNotice(withGoals, 'lv')
     expect(lv).toMatch(/ir noteicis mērķus \(Signup, Purchase\).*pirkumu kopējo naudas summu.*nekad pēc diviem kopā.*netiek glabāts.*30 minūtēm/s)
     expect(privacyNotice({ ...withGoals, goals: { names: ['Signup'], revenue: false } }, 'en')).not.toMatch(/money/)
+    const funnels = { ...facts, funnels: ['Checkout'] }
+    expect(privacyNotice(funnels, 'en')).toMatch(/The owner of example.lv has set funnels \(Checkout\).*one of the things listed above at a time.*no path through the site is kept/s)
+    expect(privacyNotice(funnels, 'lv')).toMatch(/example.lv īpašnieks ir noteicis piltuves \(Checkout\).*ceļš pa vietni netiek glabāts/s)
+    expect(privacyNotice({ ...withGoals, funnels: ['Checkout'] }, 'en')).toMatch(/It has also set funnels/)
   })
 })
