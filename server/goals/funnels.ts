@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { globMatcher } from '../sections/rules.ts'
-import { hasControlChars } from '../text.ts'
 import { FUNNEL_BREAKDOWNS } from '../vocabulary/dimensions.ts'
-import type { Goal } from './goals.ts'
+import { boundedText, type Goal } from './goals.ts'
 
 /**
  * A funnel a site's owner declares: 2–8 ordered steps, each a page pattern (the section globs)
@@ -30,24 +29,16 @@ export const MAX_STEPS = 8
 export const MAX_FUNNEL_DIMENSIONS = 3
 export const DEFAULT_MAX_FUNNELS = 20
 
-const text = (max: number, what: string) =>
-  z
-    .string()
-    .trim()
-    .min(1, `${what}: empty`)
-    .max(max, `${what}: at most ${max} characters`)
-    .refine((s) => !hasControlChars(s), `${what}: no control characters`)
-
 /** What an owner sends: steps as `{page}`, `{event}` or `{goal}` (a goal's name, resolved to its definition now). */
 export const funnelInput = z
   .object({
-    name: text(120, 'name'),
+    name: boundedText(120, 'name'),
     steps: z
       .array(
         z.union([
-          z.object({ page: text(300, 'page').refine((p) => p.startsWith('/'), 'page: a path pattern starting with /') }).strict(),
-          z.object({ event: text(120, 'event') }).strict(),
-          z.object({ goal: text(120, 'goal') }).strict(),
+          z.object({ page: boundedText(300, 'page').refine((p) => p.startsWith('/'), 'page: a path pattern starting with /') }).strict(),
+          z.object({ event: boundedText(120, 'event') }).strict(),
+          z.object({ goal: boundedText(120, 'goal') }).strict(),
         ]),
       )
       .min(2, 'steps: at least 2')

@@ -27,7 +27,8 @@ export interface Goal {
 /** Goals per site unless GOALS_PER_SITE says otherwise. */
 export const DEFAULT_MAX_GOALS = 50
 
-const text = (max: number, what: string) =>
+/** A trimmed, non-empty text of at most `max` characters without control characters, named `what` in refusals. */
+export const boundedText = (max: number, what: string) =>
   z
     .string()
     .trim()
@@ -38,12 +39,12 @@ const text = (max: number, what: string) =>
 /** What an owner sends to declare or change a goal (REST, CLI, the Plausible Sites API's names too). */
 export const goalInput = z
   .object({
-    name: text(120, 'name').optional(),
-    display_name: text(120, 'display_name').optional(),
-    event: text(120, 'event').optional(),
-    event_name: text(120, 'event_name').optional(),
-    page: text(300, 'page').refine((p) => p.startsWith('/'), 'page: a path pattern starting with /').optional(),
-    page_path: text(300, 'page_path').optional(),
+    name: boundedText(120, 'name').optional(),
+    display_name: boundedText(120, 'display_name').optional(),
+    event: boundedText(120, 'event').optional(),
+    event_name: boundedText(120, 'event_name').optional(),
+    page: boundedText(300, 'page').refine((p) => p.startsWith('/'), 'page: a path pattern starting with /').optional(),
+    page_path: boundedText(300, 'page_path').optional(),
     goal_type: z.enum(['event', 'page']).optional(),
     currency: z
       .string()

@@ -16,6 +16,22 @@ export async function deleteSiteData(db: Db, site: string): Promise<void> {
   }
 }
 
+/**
+ * Deletes a site's rows of some dimensions from every table, synchronously: those named exactly,
+ * and those whose name starts with `prefix` (a goal's or a funnel's rows by each dimension).
+ */
+export async function deleteDimensionRows(db: Db, site: string, exact: { dimension: string; value?: string }, prefix: string): Promise<void> {
+  for (const table of SITE_DATA_TABLES) {
+    const stored = await storedTable(db, table)
+    const own = exact.value === undefined ? 'dimension = {dim:String}' : '(dimension = {dim:String} AND value = {value:String})'
+    await db.command({
+      query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String} AND (${own} OR startsWith(dimension, {prefix:String}))`,
+      query_params: { site, dim: exact.dimension, value: exact.value ?? '', prefix },
+      clickhouse_settings: { ...stored.settings, mutations_sync: '2' },
+    })
+  }
+}
+
 /** Moves a site's counts to a new domain: copied under the new name, then deleted under the old. */
 export async function renameSiteData(db: Db, from: string, to: string): Promise<void> {
   for (const table of SITE_DATA_TABLES) {

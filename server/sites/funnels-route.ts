@@ -1,8 +1,8 @@
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { funnelInput, type Funnel } from '../goals/funnels.ts'
 import { say } from '../http/messages.ts'
 import type { FunnelService } from './funnels.ts'
-import { managedSite, type SiteEnv } from './managed-site.ts'
+import { managedSite, parseOrRefuse, siteErrors, type SiteEnv } from './managed-site.ts'
 import { SiteError, type Sites } from './sites.ts'
 
 /** A funnel as the API shows it. */
@@ -19,20 +19,9 @@ export function funnelView(f: Funnel) {
 
 export function parseFunnel(body: unknown) {
   const { keep_history: _keep, ...fields } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-  const parsed = funnelInput.safeParse(fields)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  throw new SiteError(say('invalid_request', { detail: `${issue.path.join('.') ? `${issue.path.join('.')}: ` : ''}${issue.message}` }))
+  return parseOrRefuse(funnelInput, fields)
 }
 
-async function answer(c: Context, work: () => Promise<Response>): Promise<Response> {
-  try {
-    return await work()
-  } catch (err) {
-    if (err instanceof SiteError) return c.json(err.said, err.status)
-    throw err
-  }
-}
 
 /**
  * A site's funnels for managers: `GET/POST /api/sites/:domain/funnels`, `PUT/DELETE …/funnels/:id`.
@@ -45,17 +34,17 @@ export function funnelsRoute(deps: { sites: Sites; funnels: FunnelService; maxFu
   app.use('/:domain/funnels/*', ...managedSite(deps.sites))
   app.get('/:domain/funnels', (c) => c.json({ funnels: deps.funnels.list(c.get('site')).map(funnelView), max: deps.maxFunnels }))
   app.post('/:domain/funnels', (c) =>
-    answer(c, async () => c.json(funnelView(await deps.funnels.declare(c.get('site'), parseFunnel(await c.req.json().catch(() => undefined)))), 201)),
+    siteErrors(c, async () => c.json(funnelView(await deps.funnels.declare(c.get('site'), parseFunnel(await c.req.json().catch(() => undefined)))), 201)),
   )
   app.put('/:domain/funnels/:id', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined
       const funnel = await deps.funnels.change(c.get('site'), idOf(c.req.param('id')), parseFunnel(body), body?.keep_history === true)
       return c.json(funnelView(funnel))
     }),
   )
   app.delete('/:domain/funnels/:id', (c) =>
-    answer(c, async () => c.json({ deleted: funnelView(await deps.funnels.remove(c.get('site'), idOf(c.req.param('id')))) })),
+    siteErrors(c, async () => c.json({ deleted: funnelView(await deps.funnels.remove(c.get('site'), idOf(c.req.param('id')))) })),
   )
   return app
 }

@@ -1,9 +1,8 @@
 import type { Db } from '../db/client.ts'
-import { storedTable } from '../db/cluster.ts'
 import { activeFunnels, resolveSteps, sameSteps, type Funnel, type FunnelInput } from '../goals/funnels.ts'
 import { say } from '../http/messages.ts'
 import { dayOf } from '../time.ts'
-import { SITE_DATA_TABLES } from './data.ts'
+import { deleteDimensionRows } from './data.ts'
 import { SiteError, type Site, type Sites } from './sites.ts'
 
 /**
@@ -81,13 +80,4 @@ export class FunnelService {
 }
 
 /** Deletes a funnel's counts from every table: its steps' rows and their rows by each dimension. */
-export async function deleteFunnelData(db: Db, site: string, id: number): Promise<void> {
-  for (const table of SITE_DATA_TABLES) {
-    const stored = await storedTable(db, table)
-    await db.command({
-      query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String} AND (dimension = {own:String} OR startsWith(dimension, {prefix:String}))`,
-      query_params: { site, own: `funnel:${id}`, prefix: `funnel:${id}:` },
-      clickhouse_settings: { ...stored.settings, mutations_sync: '2' },
-    })
-  }
-}
+export const deleteFunnelData = (db: Db, site: string, id: number) => deleteDimensionRows(db, site, { dimension: `funnel:${id}` }, `funnel:${id}:`)

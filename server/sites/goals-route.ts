@@ -4,7 +4,7 @@ import { goalInput, type Goal } from '../goals/goals.ts'
 import { say } from '../http/messages.ts'
 import { normalizeDomain } from './domain.ts'
 import type { GoalService } from './goals.ts'
-import { managedSite, type SiteEnv } from './managed-site.ts'
+import { managedSite, parseOrRefuse, siteErrors, type SiteEnv } from './managed-site.ts'
 import { SiteError, type Site, type Sites } from './sites.ts'
 
 /** A goal as the API shows it: Skaits' names, and Plausible's Sites API names beside them. */
@@ -34,20 +34,9 @@ async function bodyOf(c: Context): Promise<Record<string, unknown> | undefined> 
 
 function parseGoal(body: Record<string, unknown> | undefined) {
   const { site_id: _site, keep_history: _keep, ...fields } = body ?? {}
-  const parsed = goalInput.safeParse(fields)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  throw new SiteError(say('invalid_request', { detail: `${issue.path.join('.') ? `${issue.path.join('.')}: ` : ''}${issue.message}` }))
+  return parseOrRefuse(goalInput, fields)
 }
 
-async function answer(c: Context, work: () => Promise<Response>): Promise<Response> {
-  try {
-    return await work()
-  } catch (err) {
-    if (err instanceof SiteError) return c.json(err.said, err.status)
-    throw err
-  }
-}
 
 /**
  * A site's goals for managers: `GET/PUT /api/sites/:domain/goals`, `PUT/DELETE …/goals/:id`.
@@ -60,20 +49,20 @@ export function goalsRoute(deps: { sites: Sites; goals: GoalService; maxGoals: n
   app.use('/:domain/goals/*', ...managedSite(deps.sites))
   app.get('/:domain/goals', (c) => c.json({ goals: deps.goals.list(c.get('site')).map(goalView), max: deps.maxGoals }))
   app.put('/:domain/goals', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const { goal, created } = await deps.goals.declare(c.get('site'), parseGoal(await bodyOf(c)))
       return c.json(goalView(goal), created ? 201 : 200)
     }),
   )
   app.put('/:domain/goals/:id', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const body = await bodyOf(c)
       const goal = await deps.goals.change(c.get('site'), goalId(c.req.param('id')), parseGoal(body), body?.keep_history === true || body?.keep_history === 'true')
       return c.json(goalView(goal))
     }),
   )
   app.delete('/:domain/goals/:id', (c) =>
-    answer(c, async () => c.json({ deleted: goalView(await deps.goals.remove(c.get('site'), goalId(c.req.param('id')))) })),
+    siteErrors(c, async () => c.json({ deleted: goalView(await deps.goals.remove(c.get('site'), goalId(c.req.param('id')))) })),
   )
   return app
 }
@@ -94,7 +83,7 @@ export function plausibleGoalsRoute(deps: { sites: Sites; goals: GoalService }) 
     return { id: v.id, display_name: v.display_name, goal_type: v.goal_type, event_name: v.event_name, page_path: v.page_path }
   }
   app.put('/v1/sites/goals', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const body = await bodyOf(c)
       const site = siteOf(c, body?.site_id, 'create a goal')
       for (const p of ['goal_type', ...(body?.goal_type === 'page' ? ['page_path'] : body?.goal_type === 'event' ? ['event_name'] : [])]) {
@@ -105,7 +94,7 @@ export function plausibleGoalsRoute(deps: { sites: Sites; goals: GoalService }) 
     }),
   )
   app.get('/v1/sites/goals', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const site = siteOf(c, c.req.query('site_id'), 'list goals')
       const limit = Math.min(1000, Math.max(1, Number(c.req.query('limit')) || 100))
       const goals = deps.goals.list(site).filter((g) => g.until === undefined).sort((a, b) => b.id - a.id).slice(0, limit)
@@ -113,7 +102,7 @@ export function plausibleGoalsRoute(deps: { sites: Sites; goals: GoalService }) 
     }),
   )
   app.delete('/v1/sites/goals/:id', (c) =>
-    answer(c, async () => {
+    siteErrors(c, async () => {
       const body = await bodyOf(c)
       const site = siteOf(c, body?.site_id ?? c.req.query('site_id'), 'delete a goal')
       const id = Number(c.req.param('id'))

@@ -1,9 +1,8 @@
 import type { Db } from '../db/client.ts'
-import { storedTable } from '../db/cluster.ts'
 import { activeGoals, sameDefinition, type Goal, type GoalInput } from '../goals/goals.ts'
 import { say } from '../http/messages.ts'
 import { dayOf } from '../time.ts'
-import { SITE_DATA_TABLES } from './data.ts'
+import { deleteDimensionRows } from './data.ts'
 import { SiteError, type Site, type Sites } from './sites.ts'
 
 /**
@@ -89,17 +88,7 @@ export class GoalService {
 }
 
 /** Deletes a goal's tallies from every table: its own rows and its rows by each dimension. */
-export async function deleteGoalData(db: Db, site: string, id: number): Promise<void> {
-  for (const table of SITE_DATA_TABLES) {
-    const stored = await storedTable(db, table)
-    await db.command({
-      query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String}
-        AND ((dimension = 'event:goal' AND value = {id:String}) OR startsWith(dimension, {prefix:String}))`,
-      query_params: { site, id: String(id), prefix: `goal:${id}|` },
-      clickhouse_settings: { ...stored.settings, mutations_sync: '2' },
-    })
-  }
-}
+export const deleteGoalData = (db: Db, site: string, id: number) => deleteDimensionRows(db, site, { dimension: 'event:goal', value: String(id) }, `goal:${id}|`)
 
 function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T

@@ -1,4 +1,5 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import type { z } from 'zod'
 import { canRead, type AuthEnv } from '../auth/principal.ts'
 import { limitBody } from '../http/body-limit.ts'
 import type { Db } from '../db/client.ts'
@@ -38,29 +39,35 @@ export interface StatsDeps {
 /** `POST /api/v2/query`: the Plausible Stats API v2 request and response shape. */
 export function statsRoute(deps: StatsDeps) {
   const app = new Hono<AuthEnv>()
+  /**
+   * The credential, the body as `schema` reads it, and the site it names if the credential may
+   * read it; otherwise the refusal. Permission first: a key or shared link learns nothing about
+   * sites outside its reach.
+   */
+  const readable = async <S extends z.ZodType<{ site_id: string }>>(c: Context<AuthEnv>, schema: S) => {
+    const principal = c.get('principal')
+    if (!principal) return c.json(say('query_credentials'), 401)
+    const body = await c.req.json().catch(() => NOT_JSON)
+    if (body === NOT_JSON) return c.json(say('invalid_json'), 400)
+    const parsed = schema.safeParse(body)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      return c.json(say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), 400)
+    }
+    const req = parsed.data as z.output<S>
+    const domain = normalizeDomain(req.site_id)
+    if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
+    const site = deps.sites.get(domain)
+    if (!site) return c.json(say('query_site_not_found', { site: req.site_id }), 404)
+    return { principal, req, site, domain }
+  }
   app.post(
     '/v2/query',
     limitBody(64 * 1024, (c) => c.json(say('body_too_large', { kib: 64 }), 413, { Connection: 'close' })),
     async (c) => {
-      const principal = c.get('principal')
-      if (!principal) return c.json(say('query_credentials'), 401)
-      let body: unknown
-      try {
-        body = await c.req.json()
-      } catch {
-        return c.json(say('invalid_json'), 400)
-      }
-      const parsed = queryRequest.safeParse(body)
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!
-        return c.json(say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), 400)
-      }
-      const req = parsed.data
-      const domain = normalizeDomain(req.site_id)
-      // Permission first: a key or shared link learns nothing about sites outside its reach.
-      if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
-      const site = deps.sites.get(domain)
-      if (!site) return c.json(say('query_site_not_found', { site: req.site_id }), 404)
+      const asked = await readable(c, queryRequest)
+      if (asked instanceof Response) return asked
+      const { principal, req, site, domain } = asked
       const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
       if ('error' in range) return c.json(range, 400)
       const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
@@ -101,20 +108,9 @@ export function statsRoute(deps: StatsDeps) {
     '/v2/funnel',
     limitBody(16 * 1024, (c) => c.json(say('body_too_large', { kib: 16 }), 413, { Connection: 'close' })),
     async (c) => {
-      const principal = c.get('principal')
-      if (!principal) return c.json(say('query_credentials'), 401)
-      const body = await c.req.json().catch(() => undefined)
-      if (body === undefined) return c.json(say('invalid_json'), 400)
-      const parsed = funnelRequest.safeParse(body)
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!
-        return c.json(say('invalid_request', { detail: `${issue.path.join('.') || 'body'}: ${issue.message}` }), 400)
-      }
-      const req = parsed.data
-      const domain = normalizeDomain(req.site_id)
-      if (!canRead(principal, domain)) return c.json(say('cannot_read_site', { domain }), 403)
-      const site = deps.sites.get(domain)
-      if (!site) return c.json(say('query_site_not_found', { site: req.site_id }), 404)
+      const asked = await readable(c, funnelRequest)
+      if (asked instanceof Response) return asked
+      const { principal, req, site } = asked
       if (principal.kind === 'share' && !principal.share.goals) return c.json(say('share_no_goals'), 403)
       const funnel = (site.settings.funnels ?? []).find((f) => f.name === req.funnel)
       if (!funnel) return c.json(say('funnel_unknown', { name: req.funnel, known: (site.settings.funnels ?? []).map((f) => f.name).join(', ') || '—' }), 404)
@@ -149,6 +145,8 @@ export function statsRoute(deps: StatsDeps) {
   })
   return app
 }
+
+const NOT_JSON = Symbol('not JSON')
 
 /** An answer under the minimum crowd k (shared links, public keys): see crowd.ts. */
 async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: number): Promise<QueryResponse> {
