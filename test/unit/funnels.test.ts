@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compileFunnels, funnelInput, resolveSteps, type Funnel } from '../../server/goals/funnels.ts'
-import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
+import type { Cell } from '../../server/sessions/cells.ts'
+import { foldCells } from '../helpers/cells.ts'
 import { Sessions, type FunnelHit, type Hit } from '../../server/sessions/sessions.ts'
 import { funnelRows } from '../../server/vocabulary/dimensions.ts'
 
@@ -17,17 +18,7 @@ const pv = (page: string): Hit => ({ kind: 'pageview', page, section: section(pa
 const ev = (name: string): Hit => ({ kind: 'custom', name, page: '/x', section: 'x', props: [], funnels: matcher.custom(name) as FunnelHit[] | undefined })
 const DIMS = () => [['visit:source', 'Google'], ['visit:device', 'Mobile']] as [string, string][]
 
-function fold(cells: Cell[], into = new Map<string, Record<string, number>>()) {
-  for (const c of cells) {
-    if (!c.dimension.startsWith('funnel:')) continue
-    const key = `${c.dimension}=${c.value}`
-    const row = into.get(key) ?? {}
-    for (const k of INCREMENT_KEYS) if (c[k]) row[k] = (row[k] ?? 0) + c[k]
-    if (c.uniq) row.uniq = 1
-    into.set(key, row)
-  }
-  return into
-}
+const fold = (cells: Cell[], into = new Map<string, Record<string, number>>()) => foldCells(cells, into, { uniq: true, only: (d) => d.startsWith('funnel:') })
 
 describe('funnels in a visit', () => {
   it('reaches each step once, in order, with the seconds since step 1, on the step and by each chosen dimension', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { compileGoals, goalInput, type Goal } from '../../server/goals/goals.ts'
 import { money, toMinor } from '../../server/goals/money.ts'
 import { parseEvent } from '../../server/ingest/schema.ts'
-import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
+import type { Cell } from '../../server/sessions/cells.ts'
+import { foldCells } from '../helpers/cells.ts'
 import { Sessions, type GoalHit, type Hit } from '../../server/sessions/sessions.ts'
 import { dimension, DIMENSIONS, funnelRows, goalBreakdown, type DimensionName } from '../../server/vocabulary/dimensions.ts'
 import { compileFunnels } from '../../server/goals/funnels.ts'
@@ -26,16 +27,7 @@ const DIMS = () =>
     ['visit:device', 'Mobile'],
   ] as [string, string][]
 
-function fold(cells: Cell[], into = new Map<string, Record<string, number>>()) {
-  for (const c of cells) {
-    const key = `${c.dimension}=${c.value}`
-    const row = into.get(key) ?? {}
-    for (const k of INCREMENT_KEYS) if (c[k]) row[k] = (row[k] ?? 0) + c[k]
-    if (c.uniq) row.uniq = 1
-    into.set(key, row)
-  }
-  return into
-}
+const fold = (cells: Cell[], into = new Map<string, Record<string, number>>()) => foldCells(cells, into, { uniq: true })
 
 describe('goals in a visit', () => {
   it('counts a conversion once per visit and every completion, on the goal and on each dimension alone', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
+import { foldCells } from '../helpers/cells.ts'
 import { Sessions, type Hit } from '../../server/sessions/sessions.ts'
 
 const section = (page: string) => page.split('/')[1] || '/'
@@ -7,15 +8,7 @@ const pv = (page: string): Hit => ({ kind: 'pageview', page, section: section(pa
 const noDims = () => [] as [string, string][]
 
 /** Sums cells into rows, as the aggregate tables do. */
-function fold(cells: Cell[], into = new Map<string, Record<string, number>>()) {
-  for (const c of cells) {
-    const key = `${c.dimension}=${c.value}`
-    const row = into.get(key) ?? {}
-    for (const k of INCREMENT_KEYS) if (c[k]) row[k] = (row[k] ?? 0) + c[k]
-    into.set(key, row)
-  }
-  return into
-}
+const fold = (cells: Cell[], into = new Map<string, Record<string, number>>()) => foldCells(cells, into, {})
 
 describe('sessions as increments', () => {
   it('counts a visit and a bounce at the first pageview and takes the bounce back at the second', () => {
