@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { INCREMENT_KEYS, type Cell } from '../../server/sessions/cells.ts'
+import type { Cell } from '../../server/sessions/cells.ts'
 import { foldCells } from '../helpers/cells.ts'
 import { Sessions, type Hit } from '../../server/sessions/sessions.ts'
 
