@@ -116,6 +116,13 @@ const u = (tag: number, index?: string) => `((cityHash64(vid, ${tag}${index ? `,
 /** A Zipf-like rank in [0, n): P(k) ∝ 1/(k+1). */
 const zipf = (n: number, draw: string) => `(toUInt32(floor(pow(${n + 1}, ${draw}))) - 1)`
 
+/**
+ * The model's one event that carries revenue, a purchase of 4.99–199.99 EUR (log-uniform, whole
+ * euros less a cent), in minor units: fixed by the visit (`vid`) and its pageview (`j`), so the
+ * raw side, the equivalence proof and the goal rows' derivation read the same amount.
+ */
+export const REVENUE = { event: 'Purchase', currency: 'EUR', minor: `toInt64(floor(5 * pow(40, ${u(950, 'j')})) * 100 - 1)` }
+
 /** Longest possible visit in seconds (19 pageviews 290 s apart, 600 s on the last page). */
 const MAX_VISIT_S = 18 * 290 + 600
 /** A visitor's next visit starts at least this long after the previous one could have ended. */
@@ -132,8 +139,8 @@ export function pagePaths(): string[] {
 }
 /** The page path of a rank, and the section (the path's first segment) of a rank or section id. */
 export const pageOf = (rank: string) => `{pagePaths:Array(String)}[${rank} + 1]`
-const sectionId = (rank: string) => `if(${rank} = 0, 0, ${rank} % ${SECTIONS.length} + 1)`
-const sectionOfId = (id: string) => `if(${id} = 0, '/', {sections:Array(String)}[${id}])`
+export const sectionId = (rank: string) => `if(${rank} = 0, 0, ${rank} % ${SECTIONS.length} + 1)`
+export const sectionOfId = (id: string) => `if(${id} = 0, '/', {sections:Array(String)}[${id}])`
 
 /**
  * The SELECT producing `bench_visits` rows; query parameters in `genParams`. Lambdas take the
@@ -378,10 +385,22 @@ SAMPLE BY user_id
 SETTINGS index_granularity = 8192`,
 ]
 
+const RAW_PAID = `kind = 1 AND cn = '${REVENUE.event}'`
+// nullIf, not if(…, NULL): a Nullable column keeps a value under each NULL, and `if` leaves there
+// what its other branch computed (a random amount on every event: 3 bytes per event on disk, each);
+// Plausible's inserts leave zeros.
+const RAW_AMOUNT = `nullIf(if(${RAW_PAID}, toDecimal64(${REVENUE.minor}, 3) / 100, 0), 0)`
+const RAW_CURRENCY = `if(${RAW_PAID}, '${REVENUE.currency}', '')`
+
 /** `batch` is only set by Plausible's cloud relay; the self-hosted (embedded) persistor leaves it 0. */
 const BATCH = 'toUInt64(0)'
 
-/** One row per event, as Plausible's ingest writes it (session attributes copied onto every event). */
+/**
+ * One row per event, as Plausible's ingest writes it (session attributes copied onto every event).
+ * A purchase's revenue is kept as Plausible keeps it when the site has a revenue goal for the
+ * event in the site's currency, as the bench's site has (storage-goals.ts): source and reporting
+ * amounts alike.
+ */
 export const rawEventsInsert = (from: string, into = 'plausible.events_v2') => `
 INSERT INTO ${into} (timestamp, name, site_id, user_id, session_id, hostname, pathname, referrer,
   referrer_source, country_code, screen_size, operating_system, browser, utm_medium, utm_source, utm_campaign,
@@ -393,8 +412,8 @@ SELECT toDateTime(start + ${AT}, 'UTC'), multiIf(kind = 0, 'pageview', kind = 1,
   if(source = 'Direct / None', '', source), country, device, os, browser, utm_medium, utm_source, utm_campaign,
   if(kind = 1 AND ck != '', [ck], []), if(kind = 1 AND ck != '', [cv], []),
   concat(browser_version, '.0'), os_version, region, '',
-  city, utm_content, utm_term, NULL, '', NULL,
-  '', channel, '', if(kind = 2, sdv, 0), channel, if(kind = 2, em, 0), ${BATCH}, isp
+  city, utm_content, utm_term, ${RAW_AMOUNT}, ${RAW_CURRENCY}, ${RAW_AMOUNT},
+  ${RAW_CURRENCY}, channel, '', if(kind = 2, sdv, 0), channel, if(kind = 2, em, 0), ${BATCH}, isp
 FROM ${events(from, 'vid, uid, start, referrer, source, country, device, os, browser, utm_medium, utm_source, utm_campaign, browser_version, os_version, region, city, utm_content, utm_term, channel, isp')}`
 
 /**
@@ -523,7 +542,7 @@ const OTHER_ROWS = `
   FROM bench_events WHERE kind = 2`
 
 /** Skaits's visit dimensions (what enrichment fixes when a visit starts), as `bench_visits` columns. */
-const VISIT_DIMS: [string, string][] = [
+export const VISIT_DIMS: [string, string][] = [
   ['visit:source', 'source'],
   ['visit:referrer', 'refHost'],
   ['visit:channel', 'channel'],
@@ -583,7 +602,7 @@ const visitCellWhere = (key: string) => (key === "''" || key === 'entry' ? '1' :
 const VISIT_SUMS = ['pageviews', 'visits', 'bounces', 'duration', 'events']
 
 /** Large insert blocks: one part per partition, and the tables' projections built once. */
-const ONE_BLOCK = 'SETTINGS min_insert_block_size_rows = 100000000, min_insert_block_size_bytes = 100000000000'
+export const ONE_BLOCK = 'SETTINGS min_insert_block_size_rows = 100000000, min_insert_block_size_bytes = 100000000000'
 
 /**
  * INSERT … SELECT of the counts_hourly rows the pipeline writes for the events in `bench_events`
