@@ -16,7 +16,7 @@
  *
  * Shapes: a daily cycle (quiet nights), quieter weekends, a little growth over the month; most
  * visitors come once a day, some two or three times (more than 30 minutes apart, so each is a
- * visit for Skaits and for Plausible alike); 45 % of visits bounce, the others see 2–19 pages;
+ * visit for Skaits and for Plausible alike); 45 % of visits see one page, the others 2–19;
  * 90 % of pageviews end with an engagement event (one in ten without scrolling), 3 % carry a custom
  * event; pages, sources, countries, ISPs, UTM values and browser versions follow Zipf-like laws.
  * A visit never crosses midnight (UTC, the instance time zone here), so a day's numbers are the
@@ -116,6 +116,13 @@ const u = (tag: number, index?: string) => `((cityHash64(vid, ${tag}${index ? `,
 /** A Zipf-like rank in [0, n): P(k) ∝ 1/(k+1). */
 const zipf = (n: number, draw: string) => `(toUInt32(floor(pow(${n + 1}, ${draw}))) - 1)`
 
+/**
+ * The model's one event that carries revenue, a purchase of 4.99–199.99 EUR (log-uniform, whole
+ * euros less a cent), in minor units: fixed by the visit (`vid`) and its pageview (`j`), so the
+ * raw side, the equivalence proof and the goal rows' derivation read the same amount.
+ */
+export const REVENUE = { event: 'Purchase', currency: 'EUR', minor: `toInt64(floor(5 * pow(40, ${u(950, 'j')})) * 100 - 1)` }
+
 /** Longest possible visit in seconds (19 pageviews 290 s apart, 600 s on the last page). */
 const MAX_VISIT_S = 18 * 290 + 600
 /** A visitor's next visit starts at least this long after the previous one could have ended. */
@@ -132,8 +139,8 @@ export function pagePaths(): string[] {
 }
 /** The page path of a rank, and the section (the path's first segment) of a rank or section id. */
 export const pageOf = (rank: string) => `{pagePaths:Array(String)}[${rank} + 1]`
-const sectionId = (rank: string) => `if(${rank} = 0, 0, ${rank} % ${SECTIONS.length} + 1)`
-const sectionOfId = (id: string) => `if(${id} = 0, '/', {sections:Array(String)}[${id}])`
+export const sectionId = (rank: string) => `if(${rank} = 0, 0, ${rank} % ${SECTIONS.length} + 1)`
+export const sectionOfId = (id: string) => `if(${id} = 0, '/', {sections:Array(String)}[${id}])`
 
 /**
  * The SELECT producing `bench_visits` rows; query parameters in `genParams`. Lambdas take the
@@ -378,10 +385,22 @@ SAMPLE BY user_id
 SETTINGS index_granularity = 8192`,
 ]
 
+const RAW_PAID = `kind = 1 AND cn = '${REVENUE.event}'`
+// nullIf, not if(…, NULL): a Nullable column keeps a value under each NULL, and `if` leaves there
+// what its other branch computed (a random amount on every event: 3 bytes per event on disk, each);
+// Plausible's inserts leave zeros.
+const RAW_AMOUNT = `nullIf(if(${RAW_PAID}, toDecimal64(${REVENUE.minor}, 3) / 100, 0), 0)`
+const RAW_CURRENCY = `if(${RAW_PAID}, '${REVENUE.currency}', '')`
+
 /** `batch` is only set by Plausible's cloud relay; the self-hosted (embedded) persistor leaves it 0. */
 const BATCH = 'toUInt64(0)'
 
-/** One row per event, as Plausible's ingest writes it (session attributes copied onto every event). */
+/**
+ * One row per event, as Plausible's ingest writes it (session attributes copied onto every event).
+ * A purchase's revenue is kept as Plausible keeps it when the site has a revenue goal for the
+ * event in the site's currency, as the bench's site has (storage-goals.ts): source and reporting
+ * amounts alike.
+ */
 export const rawEventsInsert = (from: string, into = 'plausible.events_v2') => `
 INSERT INTO ${into} (timestamp, name, site_id, user_id, session_id, hostname, pathname, referrer,
   referrer_source, country_code, screen_size, operating_system, browser, utm_medium, utm_source, utm_campaign,
@@ -393,18 +412,22 @@ SELECT toDateTime(start + ${AT}, 'UTC'), multiIf(kind = 0, 'pageview', kind = 1,
   if(source = 'Direct / None', '', source), country, device, os, browser, utm_medium, utm_source, utm_campaign,
   if(kind = 1 AND ck != '', [ck], []), if(kind = 1 AND ck != '', [cv], []),
   concat(browser_version, '.0'), os_version, region, '',
-  city, utm_content, utm_term, NULL, '', NULL,
-  '', channel, '', if(kind = 2, sdv, 0), channel, if(kind = 2, em, 0), ${BATCH}, isp
+  city, utm_content, utm_term, ${RAW_AMOUNT}, ${RAW_CURRENCY}, ${RAW_AMOUNT},
+  ${RAW_CURRENCY}, channel, '', if(kind = 2, sdv, 0), channel, if(kind = 2, em, 0), ${BATCH}, isp
 FROM ${events(from, 'vid, uid, start, referrer, source, country, device, os, browser, utm_medium, utm_source, utm_campaign, browser_version, os_version, region, city, utm_content, utm_term, channel, isp')}`
 
-/** A visit's final state, the one row per session that remains after Plausible's collapsing merges. */
+/**
+ * A visit's final state, the one row per session that remains after Plausible's collapsing
+ * merges. A bounce: one pageview and no custom event (an interactive event ends a bounce in
+ * Plausible's session cache, and in Skaits since goals).
+ */
 export const rawSessionsInsert = (from: string) => `
 INSERT INTO plausible.sessions_v2 (session_id, sign, site_id, user_id, hostname, timestamp, start, is_bounce, entry_page,
   exit_page, pageviews, events, duration, referrer, referrer_source, country_code, screen_size, operating_system,
   browser, utm_medium, utm_source, utm_campaign, browser_version, operating_system_version, subdivision1_code,
   subdivision2_code, city_geoname_id, utm_content, utm_term, transferred_from, \`entry_meta.key\`, \`entry_meta.value\`,
   exit_page_hostname, channel, click_id_param, acquisition_channel, batch, isp)
-SELECT vid, 1, {siteId:UInt64}, uid, 'bench.lv', toDateTime(start + vlen, 'UTC'), toDateTime(start, 'UTC'), npv = 1,
+SELECT vid, 1, {siteId:UInt64}, uid, 'bench.lv', toDateTime(start + vlen, 'UTC'), toDateTime(start, 'UTC'), npv = 1 AND NOT hasC[1],
   ${pageOf('ranks[1]')}, ${pageOf('ranks[npv]')}, npv, npv + arraySum(hasC), vlen, referrer, if(source = 'Direct / None', '', source), country,
   device, os, browser, utm_medium, utm_source, utm_campaign, concat(browser_version, '.0'), os_version, region,
   '', city, utm_content, utm_term, '', [], [],
@@ -433,16 +456,18 @@ export const RAW_VISIT_DIMS = `arrayFilter(d -> d.2 != '', [
  * event arrives: `at` its offset in the visit and `prev` the previous event's, the pageview
  * index `j`, the page `P`, the previous exit page `X` and the entry page `E` (page ranks),
  * whether the page (`pvFirst`), its section (`secFirst`) or its engagement (`engFirst`) is new
- * to the visit, the deepest scroll reported earlier for the page (`prevMax`, -1 none), and `pe`
- * the visit's events (pageviews and custom) before this pageview. A working table of the
- * benchmark only (ENGINE = Memory), never part of either side's storage.
+ * to the visit, the deepest scroll reported earlier for the page (`prevMax`, -1 none), `pe`
+ * the visit's events (pageviews and custom) before this pageview, and `ub` whether the event
+ * takes back the visit's bounce: a custom event on the first page (interactive, as the model's
+ * all are) or else the second pageview. A working table of the benchmark only (ENGINE =
+ * Memory), never part of either side's storage.
  */
 export const BENCH_EVENTS_DDL = `
 CREATE TABLE bench_events
 (
   vid UInt64, visitor UInt64, hour DateTime('UTC'), kind UInt8, j UInt32, at UInt32, prev UInt32,
   P UInt16, X UInt16, E UInt16, pvFirst UInt8, secFirst UInt8, engFirst UInt8, prevMax Int16, sdv UInt8, em UInt32,
-  cn String, ck String, cv String, pe UInt32
+  cn String, ck String, cv String, pe UInt32, ub UInt8
 )
 ENGINE = Memory`
 
@@ -450,10 +475,11 @@ export const benchEventsInsert = (from: string) => `
 INSERT INTO bench_events
 SELECT vid, visitor, toStartOfHour(toDateTime(start + ${AT}, 'UTC')), kind, j, ${AT},
   multiIf(kind = 0, pl, kind = 1, t, t + if(hc, oc, 0)),
-  rank, x, e, pr = 1, sr = 1, er = 1, pm, sdv, em, cn, ck, cv, pe
+  rank, x, e, pr = 1, sr = 1, er = 1, pm, sdv, em, cn, ck, cv, pe, (kind = 1 AND j = 1) OR (kind = 0 AND j = 2 AND NOT c1)
 FROM ${events(
   `(SELECT *,
     ranks[1] AS e,
+    hasC[1] AS c1,
     arrayPushFront(arrayPopBack(ranks), toUInt16(0)) AS xs,
     arrayMap((h, o, c, q) -> if(h, o, if(c, q, 0)), hasE, offE, hasC, offC) AS lastOff,
     arrayPushFront(arrayPopBack(arrayMap((tt, l) -> tt + l, T, lastOff)), toUInt32(0)) AS prevLast,
@@ -465,7 +491,7 @@ FROM ${events(
         arrayMax(arrayMap((k, r2, h, s) -> if(k < jj AND h AND r2 = r, toInt16(s), toInt16(-1)), range(1, npv + 1), ranks, hasE, sd))),
       range(1, npv + 1), engRank, ranks) AS prevMax
   FROM ${from})`,
-  'vid, visitor, start, e',
+  'vid, visitor, start, e, c1',
   ', xs AS x, prevLast AS pl, prevEvents AS pe, pvRank AS pr, secRank AS sr, engRank AS er, prevMax AS pm',
 )}`
 
@@ -478,8 +504,9 @@ const INCS = ['pageviews', 'visits', 'bounces', 'duration', 'events', 'entries',
  *   its section); entry, exit and bounce at a visit's first pageview; an exit at every pageview;
  *   a custom event; engaged time and scroll. As exit page it receives the visit so far.
  * - role 1, the previous exit page at a later pageview: it loses the exit, and as exit page the
- *   whole visit as it was.
- * - role 2, the entry page at the second pageview: its bounce is taken back.
+ *   whole visit as it was (but its bounce, role 2).
+ * - role 2, the entry page (the exit page too, then) at the event that takes back the bounce
+ *   (`ub`): a custom event on the first page, else the second pageview (Sessions.unbounce).
  * Sections get their pages' sums, except visits, which count once per section (`sec_visits`).
  */
 export const BENCH_PAGE_HOURS_CREATE = `
@@ -497,11 +524,11 @@ SELECT hour, P AS page,
 FROM bench_events GROUP BY hour, P
 UNION ALL
 SELECT hour, X, 0, 0, 0, 0, 0, 0, -toInt64(count()), 0, 0, 0, 0,
-  -toInt64(sum(j - 1)), -toInt64(count()), -toInt64(countIf(j = 2)), -toInt64(sum(prev)), -toInt64(sum(pe))
+  -toInt64(sum(j - 1)), -toInt64(count()), 0, -toInt64(sum(prev)), -toInt64(sum(pe))
 FROM bench_events WHERE kind = 0 AND j >= 2 GROUP BY hour, X
 UNION ALL
-SELECT hour, E, 0, 0, 0, -toInt64(count()), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-FROM bench_events WHERE kind = 0 AND j = 2 GROUP BY hour, E`
+SELECT hour, E, 0, 0, 0, -toInt64(count()), 0, 0, 0, 0, 0, 0, 0, 0, 0, -toInt64(count()), 0, 0
+FROM bench_events WHERE ub GROUP BY hour, E`
 
 /** The event name, custom properties, and the engagement the site total receives. */
 const OTHER_ROWS = `
@@ -515,7 +542,7 @@ const OTHER_ROWS = `
   FROM bench_events WHERE kind = 2`
 
 /** Skaits's visit dimensions (what enrichment fixes when a visit starts), as `bench_visits` columns. */
-const VISIT_DIMS: [string, string][] = [
+export const VISIT_DIMS: [string, string][] = [
   ['visit:source', 'source'],
   ['visit:referrer', 'refHost'],
   ['visit:channel', 'channel'],
@@ -535,7 +562,7 @@ const VISIT_DIMS: [string, string][] = [
 
 /**
  * The site total, the entry page and every visit dimension take the same increments from each
- * event (a visit and a bounce at the first pageview, the bounce taken back at the second,
+ * event (a visit and a bounce at the first pageview, the bounce taken back at `ub`,
  * pageviews, events, duration as it grows), so they are summed once per visit and hour, with the
  * visit's dimensions alongside. `uq`: the hour holds a pageview or custom event (the visitor
  * counts towards the hour's unique visitors; an engagement event alone does not). A visit within
@@ -547,7 +574,7 @@ export const benchVisitHoursCreate = (visits: string) => {
   return `
 CREATE TABLE bench_visit_hours ENGINE = Memory AS
 SELECT toStartOfHour(toDateTime(start, 'UTC')) AS hour, visitor, toUInt8(1) AS uq, toInt64(npv) AS pageviews, toInt64(1) AS visits,
-  toInt64(npv = 1) AS bounces, toInt64(vlen) AS duration, toInt64(npv + arraySum(hasC)) AS events, ranks[1] AS entry, ${dims}
+  toInt64(npv = 1 AND NOT hasC[1]) AS bounces, toInt64(vlen) AS duration, toInt64(npv + arraySum(hasC)) AS events, ranks[1] AS entry, ${dims}
 FROM ${visits} WHERE ${oneHour}
 UNION ALL
 SELECT hour, visitor, uq, pageviews, visits, bounces, duration, events, ranks[1] AS entry, ${dims}
@@ -555,7 +582,7 @@ FROM (SELECT * FROM ${visits} WHERE NOT ${oneHour}) AS v
 INNER JOIN (
   SELECT vid, hour, max(kind != 2) AS uq,
     toInt64(countIf(kind = 0)) AS pageviews, toInt64(countIf(kind = 0 AND j = 1)) AS visits,
-    toInt64(sum(if(kind = 0 AND j <= 2, if(j = 1, 1, -1), 0))) AS bounces,
+    toInt64(sum(multiIf(kind = 0 AND j = 1, 1, ub, -1, 0))) AS bounces,
     toInt64(sum(at - prev)) AS duration, toInt64(countIf(kind != 2)) AS events
   FROM bench_events WHERE vid IN (SELECT vid FROM ${visits} WHERE NOT ${oneHour}) GROUP BY vid, hour
 ) AS h USING vid`
@@ -575,7 +602,7 @@ const visitCellWhere = (key: string) => (key === "''" || key === 'entry' ? '1' :
 const VISIT_SUMS = ['pageviews', 'visits', 'bounces', 'duration', 'events']
 
 /** Large insert blocks: one part per partition, and the tables' projections built once. */
-const ONE_BLOCK = 'SETTINGS min_insert_block_size_rows = 100000000, min_insert_block_size_bytes = 100000000000'
+export const ONE_BLOCK = 'SETTINGS min_insert_block_size_rows = 100000000, min_insert_block_size_bytes = 100000000000'
 
 /**
  * INSERT … SELECT of the counts_hourly rows the pipeline writes for the events in `bench_events`
