@@ -28,7 +28,7 @@ const PARTS: Part[] = [
   { name: 'memory', entry: 'bench/visit-memory.ts', limitS: 60, flags: ['--expose-gc'] },
   { name: 'ingest', entry: 'bench/ingest.ts', limitS: 200 },
   { name: 'queries', entry: 'bench/queries.ts', limitS: 330 },
-  { name: 'storage', entry: 'bench/storage.ts', limitS: 240 },
+  { name: 'storage', entry: 'bench/storage.ts', limitS: 300 },
 ]
 const TOTAL_LIMIT_S = 600
 
