@@ -162,6 +162,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       setFilter: (filter) => go({ filter }),
       timezone: boot.timezone,
       settingsHref: shared ? undefined : `/settings?${new URLSearchParams({ goals: state.site, ...(state.lang ? { lang: state.lang } : {}) })}`,
+      goalsHidden: shared && !boot.share?.goals,
       pickGoal: (goal) => go({ goal }),
       showFrom: (day) => go({ period: 'custom', from: day, to: now().today }),
     }

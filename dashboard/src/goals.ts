@@ -24,6 +24,8 @@ export interface GoalEnv extends PanelEnv {
   timezone: string
   /** where an owner declares goals; a shared link has none */
   settingsHref?: string
+  /** a shared link made without goals: the panel says so and asks nothing (the server would refuse) */
+  goalsHidden?: boolean
   pickGoal(name: string): void
   /** the range from `day` to today */
   showFrom(day: string): void
@@ -56,6 +58,9 @@ const otherCurrencies = (name: string, amounts: Money[]) => t('otherCurrencies',
  * A site without goals gets one line instead, pointing an owner to the settings.
  */
 export function renderGoalsPanel(env: GoalEnv): HTMLElement {
+  if (env.goalsHidden) {
+    return h('section', { class: 'card panel goals-panel hint', id: 'panel-goals', 'aria-labelledby': 'h-goals' }, h('h2', { id: 'h-goals' }, t('goals')), h('p', { class: 'na' }, serverMessage('share_no_goals', {}) ?? ''))
+  }
   if (env.goal !== undefined) return collapsedPanel('goals', t('goals'), t('goalChosen', { v: env.goal }), t('goalWhy'))
   if (env.filter && !goalBreaks(env.filter.dim)) {
     return collapsedPanel('goals', t('goals'), serverMessage('goal_breakdown_unknown', { dim: env.filter.dim }) ?? '', t('goalWhy'))
