@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { globMatcher } from '../sections/rules.ts'
 import { hasControlChars } from '../text.ts'
-import { FUNNEL_BREAKDOWNS } from '../vocabulary/dimensions.ts'
+import { FUNNEL_BREAKDOWNS, MAX_FUNNEL_DIMENSIONS, MAX_FUNNEL_STEPS } from '../vocabulary/dimensions.ts'
 import type { Goal } from './goals.ts'
 
 /**
@@ -26,8 +26,6 @@ export interface Funnel {
 
 export type FunnelStep = { page: string } | { event: string }
 
-export const MAX_STEPS = 8
-export const MAX_FUNNEL_DIMENSIONS = 3
 export const DEFAULT_MAX_FUNNELS = 20
 
 const text = (max: number, what: string) =>
@@ -51,7 +49,7 @@ export const funnelInput = z
         ]),
       )
       .min(2, 'steps: at least 2')
-      .max(MAX_STEPS, `steps: at most ${MAX_STEPS}`),
+      .max(MAX_FUNNEL_STEPS, `steps: at most ${MAX_FUNNEL_STEPS}`),
     dimensions: z
       .array(z.string().refine((d) => (FUNNEL_BREAKDOWNS as readonly string[]).includes(d), `dimensions: one of ${FUNNEL_BREAKDOWNS.join(', ')}`))
       .max(MAX_FUNNEL_DIMENSIONS, `dimensions: at most ${MAX_FUNNEL_DIMENSIONS}`)
