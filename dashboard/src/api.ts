@@ -1,6 +1,9 @@
 /** The dashboard's only way to the server: the public Stats API and the management API. */
 
+import type { FunnelAnswer, FunnelRequest } from '../../server/stats/funnel.ts'
 import { serverMessage } from './i18n.ts'
+
+export type { FunnelAnswer, StepAnswer } from '../../server/stats/funnel.ts'
 
 export interface QueryBody {
   site_id: string
@@ -67,19 +70,25 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return json as T
 }
 
-const cache = new Map<string, { at: number; answer: Promise<QueryResult> }>()
+const cache = new Map<string, { at: number; answer: Promise<unknown> }>()
 const CACHE_MS = 60_000
 
-/** `POST /api/v2/query`; the same question within a minute is answered from memory. */
-export function query(body: QueryBody): Promise<QueryResult> {
-  const key = JSON.stringify(body)
+/** A question to the Stats API; the same one within a minute is answered from memory. */
+function ask<T>(path: string, body: unknown): Promise<T> {
+  const key = path + JSON.stringify(body)
   const hit = cache.get(key)
-  if (hit && performance.now() - hit.at < CACHE_MS) return hit.answer
-  const answer = call<QueryResult>('POST', '/api/v2/query', body)
+  if (hit && performance.now() - hit.at < CACHE_MS) return hit.answer as Promise<T>
+  const answer = call<T>('POST', path, body)
   cache.set(key, { at: performance.now(), answer })
   answer.catch(() => cache.delete(key))
   return answer
 }
+
+/** `POST /api/v2/query`. */
+export const query = (body: QueryBody): Promise<QueryResult> => ask('/api/v2/query', body)
+
+/** `POST /api/v2/funnel`: a funnel's steps, by one of its dimensions when asked (server/stats/funnel.ts). */
+export const funnel = (body: FunnelRequest): Promise<FunnelAnswer & { min_crowd?: number }> => ask('/api/v2/funnel', body)
 
 /** Forgets every answer: a live view's refresh asks again. */
 export function forgetAnswers(): void {
