@@ -1,9 +1,6 @@
 /** The dashboard's only way to the server: the public Stats API and the management API. */
 
-import type { FunnelAnswer, FunnelRequest } from '../../server/stats/funnel.ts'
 import { serverMessage } from './i18n.ts'
-
-export type { FunnelAnswer, StepAnswer } from '../../server/stats/funnel.ts'
 
 export interface QueryBody {
   site_id: string
@@ -14,6 +11,43 @@ export interface QueryBody {
   order_by?: [string, 'asc' | 'desc'][]
   include?: { time_labels?: boolean; total_rows?: boolean }
   pagination?: { limit: number; offset: number }
+}
+
+/** A funnel's step as a page pattern or a custom event (server/goals/funnels.ts FunnelStep). */
+export type FunnelStep = { page: string } | { event: string }
+
+/**
+ * `POST /api/v2/funnel`'s question and answer (server/stats/funnel.ts; the dashboard reads only
+ * the vocabulary of server/, and test/dashboard/funnels.test.ts checks these are the same shapes).
+ */
+export interface FunnelBody {
+  site_id: string
+  funnel: string
+  date_range: string | [string, string]
+  dimension?: string
+}
+
+export interface StepAnswer {
+  step: number
+  page?: string
+  event?: string
+  visitors: number
+  visits: number
+  /** % of step 1's visitors, one decimal */
+  conversion_rate: number
+  /** % of the previous step's visitors, one decimal */
+  conversion_rate_step: number
+  /** the previous step's visitors who did not reach this one */
+  dropoff: number
+  /** average seconds from step 1 */
+  average_time: number
+}
+
+export interface FunnelAnswer {
+  funnel: { name: string; steps: FunnelStep[]; dimensions: string[]; since: string; until: string | null }
+  date_range: [string, string]
+  steps: StepAnswer[]
+  by?: { dimension: string; values: { value: string; steps: StepAnswer[] }[] }
 }
 
 export interface QueryResult {
@@ -88,7 +122,7 @@ function ask<T>(path: string, body: unknown): Promise<T> {
 export const query = (body: QueryBody): Promise<QueryResult> => ask('/api/v2/query', body)
 
 /** `POST /api/v2/funnel`: a funnel's steps, by one of its dimensions when asked (server/stats/funnel.ts). */
-export const funnel = (body: FunnelRequest): Promise<FunnelAnswer & { min_crowd?: number }> => ask('/api/v2/funnel', body)
+export const funnel = (body: FunnelBody): Promise<FunnelAnswer & { min_crowd?: number }> => ask('/api/v2/funnel', body)
 
 /** Forgets every answer: a live view's refresh asks again. */
 export function forgetAnswers(): void {

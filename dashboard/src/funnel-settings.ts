@@ -1,7 +1,5 @@
-import type { FunnelStep } from '../../server/goals/funnels.ts'
-import type { funnelView } from '../../server/sites/funnels-route.ts'
 import { FUNNEL_BREAKDOWNS, MAX_FUNNEL_DIMENSIONS, MAX_FUNNEL_STEPS } from '../../server/vocabulary/dimensions.ts'
-import { call } from './api.ts'
+import { call, type FunnelStep } from './api.ts'
 import { fill, h } from './dom.ts'
 import { dayLabel } from './format.ts'
 import { field, form, message } from './forms.ts'
@@ -9,8 +7,19 @@ import type { GoalRow } from './goal-settings.ts'
 import { dimLabel, t } from './i18n.ts'
 import { dayIn } from './periods.ts'
 
-/** A funnel as `GET /api/sites/:domain/funnels` lists it. */
-type FunnelRow = ReturnType<typeof funnelView>
+/**
+ * A funnel as `GET /api/sites/:domain/funnels` lists it (server/sites/funnels-route.ts
+ * funnelView; test/dashboard/funnels.test.ts checks it is the same shape).
+ */
+export interface FunnelRow {
+  id: number
+  name: string
+  steps: FunnelStep[]
+  dimensions: string[]
+  since: string
+  /** a kept series of a changed funnel: counted until then */
+  until: string | null
+}
 
 /** A step as the funnels API takes it: a goal is resolved to what it counts when the funnel is saved. */
 type StepInput = FunnelStep | { goal: string }

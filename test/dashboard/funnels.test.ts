@@ -6,7 +6,11 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import type { FunnelAnswer, FunnelBody } from '../../dashboard/src/api.ts'
+import type { FunnelRow } from '../../dashboard/src/funnel-settings.ts'
+import type { funnelView } from '../../server/sites/funnels-route.ts'
+import type { FunnelAnswer as ServerAnswer, FunnelRequest } from '../../server/stats/funnel.ts'
 import { addDays, dayOf } from '../../server/time.ts'
 import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
@@ -126,6 +130,14 @@ afterAll(async () => {
   for (const c of contexts) await c.close()
   await browser?.close()
   await server?.stop()
+})
+
+describe('the dashboard’s copies of the API’s shapes (it may read only the vocabulary of server/)', () => {
+  it('are the server’s (checked by tsc)', () => {
+    expectTypeOf<FunnelBody>().toEqualTypeOf<FunnelRequest>()
+    expectTypeOf<FunnelAnswer>().toEqualTypeOf<ServerAnswer>()
+    expectTypeOf<FunnelRow>().toEqualTypeOf<ReturnType<typeof funnelView>>()
+  })
 })
 
 describe('the funnels panel', () => {
