@@ -38,8 +38,10 @@ const whatOf = (s: StepAnswer) => s.page ?? s.event ?? ''
 export function renderFunnelsPanel(env: FunnelEnv): HTMLElement {
   if (env.filter || env.goal !== undefined) return collapsedPanel('funnels', t('funnels'), t('funnelsFiltered'), t('funnelWhy'))
   const site = env.site
-  const body = h('div', { class: 'panel-body', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('loading')))
-  const summary = h('p', { class: 'muted funnel-summary' })
+  // The summary alone is announced when it changes: the chart's step details (shown on hover and
+  // focus) would be read out again each time they appear inside a live region.
+  const body = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, t('loading')))
+  const summary = h('p', { class: 'muted funnel-summary', 'aria-live': 'polite' })
   const pick = h(
     'select',
     { id: 'funnel-pick', 'aria-label': t('funnelPick'), hidden: env.funnels.length < 2, onchange: () => (chosenFunnel.set(site, pick.value), load()) },

@@ -44,12 +44,13 @@ const errors: string[] = []
 const dayText = (day: string, lang: 'en' | 'lv' = 'en') =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString(lang === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
 
-async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean; cookie?: boolean } = {}): Promise<Page> {
+async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean; cookie?: boolean; dark?: boolean } = {}): Promise<Page> {
   const phone = (o.width ?? 1280) < 600
   const context = await browser.newContext({
     viewport: { width: o.width ?? 1280, height: phone ? 844 : 1000 },
     userAgent: phone ? ANDROID_UA : CHROME_UA,
     locale: o.lang === 'lv' ? 'lv-LV' : 'en-GB',
+    colorScheme: o.dark ? 'dark' : 'light',
     // axe-core is injected as an inline script, which the pages' CSP forbids.
     bypassCSP: o.axe ?? false,
   })
@@ -188,6 +189,14 @@ describe('the funnels panel', () => {
     await page.keyboard.press('Escape')
     expect(await page.locator('[data-step="3"] .funnel-tip').isHidden()).toBe(true)
     expect(new URL(page.url()).searchParams.get('period')).toBe('yesterday')
+
+    // Dark, a step hovered: the hatching, the drop-off and the details keep their contrast.
+    const dark = await open('/?site=example.lv&period=yesterday', { axe: true, dark: true })
+    await chart(dark)
+    await dark.locator('[data-step="2"] .step').hover()
+    await dark.locator('[data-step="2"] .funnel-tip').waitFor()
+    await expectNoViolations(dark, 'dark dashboard with funnels')
+    await dark.locator('#panel-funnels').screenshot({ path: path.join(ARTIFACTS, 'funnels-panel-dark.png') })
   })
 
   it('breaks the steps down by one of the funnel’s dimensions, a table per value; another funnel has its own', async () => {
