@@ -189,7 +189,7 @@ const lostShare = (s: StepAnswer) => Math.round((100 - s.conversion_rate_step) *
 function stepDetails(s: StepAnswer): HTMLElement[] {
   const row = (label: string, value: string) => h('div', null, h('dt', null, label), h('dd', null, value))
   return [
-    h('p', { class: 'tip-title' }, `${t('funnelStepOf', { n: s.step })}: ${whatOf(s)} (${kindOf(s).toLowerCase()})`),
+    h('p', { class: 'tip-title' }, `${t('funnelStepOf', { n: s.step })}: `, h('code', null, whatOf(s)), ` (${kindOf(s).toLowerCase()})`),
     h(
       'dl',
       null,
