@@ -13,6 +13,43 @@ export interface QueryBody {
   pagination?: { limit: number; offset: number }
 }
 
+/** A funnel's step as a page pattern or a custom event (server/goals/funnels.ts FunnelStep). */
+export type FunnelStep = { page: string } | { event: string }
+
+/**
+ * `POST /api/v2/funnel`'s question and answer (server/stats/funnel.ts; the dashboard reads only
+ * the vocabulary of server/, and test/dashboard/funnels.test.ts checks these are the same shapes).
+ */
+export interface FunnelBody {
+  site_id: string
+  funnel: string
+  date_range: string | [string, string]
+  dimension?: string
+}
+
+export interface StepAnswer {
+  step: number
+  page?: string
+  event?: string
+  visitors: number
+  visits: number
+  /** % of step 1's visitors, one decimal */
+  conversion_rate: number
+  /** % of the previous step's visitors, one decimal */
+  conversion_rate_step: number
+  /** the previous step's visitors who did not reach this one */
+  dropoff: number
+  /** average seconds from step 1 */
+  average_time: number
+}
+
+export interface FunnelAnswer {
+  funnel: { name: string; steps: FunnelStep[]; dimensions: string[]; since: string; until: string | null }
+  date_range: [string, string]
+  steps: StepAnswer[]
+  by?: { dimension: string; values: { value: string; steps: StepAnswer[] }[] }
+}
+
 export interface QueryResult {
   results: { metrics: (number | null)[]; dimensions: string[] }[]
   meta: { time_labels?: string[]; total_rows?: number }
@@ -67,19 +104,25 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return json as T
 }
 
-const cache = new Map<string, { at: number; answer: Promise<QueryResult> }>()
+const cache = new Map<string, { at: number; answer: Promise<unknown> }>()
 const CACHE_MS = 60_000
 
-/** `POST /api/v2/query`; the same question within a minute is answered from memory. */
-export function query(body: QueryBody): Promise<QueryResult> {
-  const key = JSON.stringify(body)
+/** A question to the Stats API; the same one within a minute is answered from memory. */
+function ask<T>(path: string, body: unknown): Promise<T> {
+  const key = path + JSON.stringify(body)
   const hit = cache.get(key)
-  if (hit && performance.now() - hit.at < CACHE_MS) return hit.answer
-  const answer = call<QueryResult>('POST', '/api/v2/query', body)
+  if (hit && performance.now() - hit.at < CACHE_MS) return hit.answer as Promise<T>
+  const answer = call<T>('POST', path, body)
   cache.set(key, { at: performance.now(), answer })
   answer.catch(() => cache.delete(key))
   return answer
 }
+
+/** `POST /api/v2/query`. */
+export const query = (body: QueryBody): Promise<QueryResult> => ask('/api/v2/query', body)
+
+/** `POST /api/v2/funnel`: a funnel's steps, by one of its dimensions when asked (server/stats/funnel.ts). */
+export const funnel = (body: FunnelBody): Promise<FunnelAnswer & { min_crowd?: number }> => ask('/api/v2/funnel', body)
 
 /** Forgets every answer: a live view's refresh asks again. */
 export function forgetAnswers(): void {

@@ -22,6 +22,11 @@ export interface BootSite {
   created: string
   /** per-section visits and visitors are known from this day on (section rules changed) */
   sectionsSince?: string
+  /**
+   * the site's funnels by name, those counted now first, then the kept series of changed ones:
+   * an owner's sites, or a shared link's made with goals (the only links that may read funnels)
+   */
+  funnels?: string[]
 }
 
 export function readBoot(doc: Document): Boot {

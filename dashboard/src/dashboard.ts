@@ -5,6 +5,7 @@ import { changeBetween, combined, hoursOf, isEmpty, totalsOf, untilTimeOfDay, ty
 import { h, fill } from './dom.ts'
 import { dayLabel, exact, metricValue } from './format.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
+import { renderFunnelsPanel } from './funnels.ts'
 import { renderGoalsPanel, renderGoalTops, type GoalEnv } from './goals.ts'
 import { apiFilters, goalBreaks, metricAvailable, type Context, type Filter, type Metric } from './model.ts'
 import { explain, forgetPanels, loadPanelsInView, panelAnswers, PANELS, renderPanel, valueText, type PanelEnv } from './panels.ts'
@@ -168,7 +169,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     }
     const tops = h('section', { class: 'tops', 'aria-label': t('period') })
     const chart = h('section', { class: 'card chart-card' })
-    const cards = panelCards(env)
+    const cards = panelCards(env, site()?.funnels ?? [])
     // Panels that can answer under the filter and goal first; the rest, one line each, below them.
     const panels = h(
       'div',
@@ -512,10 +513,12 @@ interface PanelCard {
   render(): HTMLElement
 }
 
-function panelCards(env: GoalEnv): PanelCard[] {
+/** `funnels`: the site's funnels by name; a site without any has no Funnels panel. */
+function panelCards(env: GoalEnv, funnels: string[]): PanelCard[] {
   return [
     ...PANELS.map((def) => ({ id: def.id, answers: panelAnswers(def, env.filter, env.goal), render: () => renderPanel(def, env) })),
     { id: 'goals', answers: env.goal === undefined && (!env.filter || goalBreaks(env.filter.dim)), render: () => renderGoalsPanel(env) },
+    ...(funnels.length ? [{ id: 'funnels', answers: env.goal === undefined && !env.filter, render: () => renderFunnelsPanel({ ...env, funnels }) }] : []),
   ]
 }
 

@@ -6,7 +6,7 @@ import { getLang, t } from './i18n.ts'
 import { dayIn } from './periods.ts'
 
 /** A goal as `GET /api/sites/:domain/goals` lists it (server/sites/goals-route.ts goalView). */
-interface GoalRow {
+export interface GoalRow {
   id: number
   name: string
   goal_type: 'event' | 'page'

@@ -239,6 +239,47 @@ const en = {
   goalDrop: 'delete them',
   confirmGoalDelete: 'Delete the goal {name} and all its counts? This cannot be undone.',
   goalsOf: 'Goals of {site}',
+  funnels: 'Funnels',
+  funnelPick: 'Funnel',
+  funnelBreakdown: 'Breakdown',
+  funnelNoBreakdown: 'No breakdown',
+  funnelBy: 'by {dim}',
+  funnelChart: 'Funnel {name}: visitors who reached each step',
+  funnelStepOf: 'Step {n}',
+  funnelVisitors: 'Visitors',
+  funnelVisits: 'Visits',
+  funnelFromFirst: 'Conversion from step 1',
+  funnelFromPrevious: 'Conversion from the previous step',
+  funnelDropoff: 'Drop-off',
+  funnelTime: 'Average time from step 1',
+  funnelDropTitle: '{n} of the previous step’s visitors did not reach this step ({p})',
+  funnelSummary: '{rate} converted ({last} of {first})',
+  funnelKept: 'An old series of a changed funnel: counted until {day}.',
+  funnelsFiltered: 'Funnels are counted for the whole site: remove the filter to see them.',
+  funnelWhy: 'Skaits counts a funnel’s steps as each visit moves through them, for the whole site and by up to three visit dimensions chosen with the funnel, one at a time; not by the other dimensions nor by goals.',
+  funnelStepCol: 'Step',
+  funnelRateCol: 'Con\u00adver\u00adsion',
+  funnelValues: '{shown} of {n} values',
+  funnelAllValues: 'Show all {n}',
+  funnelsOf: 'Funnels of {site}',
+  funnelsCount: '{n} of {max} funnels',
+  funnelsHelp: 'A funnel counts the visitors who complete its steps in order within one visit (other pages and events between them allowed), from the moment it is added. A step is a page pattern, a custom event or one of the goals.',
+  funnelsNone: 'No funnels yet.',
+  addFunnel: 'Add funnel',
+  funnelSteps: 'Steps, in order (2 to {max})',
+  stepKindPage: 'a page',
+  stepKindEvent: 'a custom event',
+  stepKindGoal: 'a goal',
+  stepKindOf: 'Step {n}: what completes it',
+  stepPageOf: 'Step {n}: page path (* within a segment, ** across)',
+  stepEventOf: 'Step {n}: event name',
+  stepGoalOf: 'Step {n}: goal',
+  addStep: 'Add a step',
+  removeStep: 'Remove step {n}',
+  funnelDims: 'Breakdowns (up to {max}): each step is also counted by these, one at a time',
+  funnelDimsShown: 'by {dims}',
+  funnelRedefine: 'New steps or breakdowns make a new series from now on. Its counts so far:',
+  confirmFunnelDelete: 'Delete the funnel {name} and all its counts? This cannot be undone.',
 } as const
 
 export type Key = keyof typeof en
@@ -482,6 +523,47 @@ const lv: Record<Key, string> = {
   goalDrop: 'dzēst',
   confirmGoalDelete: 'Dzēst mērķi „{name}” un visus tā skaitus? To nevarēs atsaukt.',
   goalsOf: '{site} mērķi',
+  funnels: 'Piltuves',
+  funnelPick: 'Piltuve',
+  funnelBreakdown: 'Dalījums',
+  funnelNoBreakdown: 'Bez dalījuma',
+  funnelBy: 'pēc {dim}',
+  funnelChart: 'Piltuve „{name}”: apmeklētāji, kas sasniedza katru soli',
+  funnelStepOf: '{n}. solis',
+  funnelVisitors: 'Apmeklētāji',
+  funnelVisits: 'Apmeklējumi',
+  funnelFromFirst: 'Konversija no 1. soļa',
+  funnelFromPrevious: 'Konversija no iepriekšējā soļa',
+  funnelDropoff: 'Atbiruši',
+  funnelTime: 'Vidējais laiks no 1. soļa',
+  funnelDropTitle: 'Šo soli nesasniedza {n} no iepriekšējā soļa apmeklētājiem ({p})',
+  funnelSummary: 'Konvertēja {rate} ({last} no {first})',
+  funnelKept: 'Mainītas piltuves vecā sērija: skaitīta līdz {day}.',
+  funnelsFiltered: 'Piltuves tiek skaitītas visai vietnei: noņemiet filtru, lai tās redzētu.',
+  funnelWhy: 'Skaits skaita piltuves soļus, apmeklējumam tiem virzoties cauri, visai vietnei un pēc ne vairāk kā trim kopā ar piltuvi izvēlētām apmeklējuma dimensijām, pa vienai; ne pēc citām dimensijām un ne pēc mērķiem.',
+  funnelStepCol: 'Solis',
+  funnelRateCol: 'Kon\u00adver\u00adsi\u00adja',
+  funnelValues: '{shown} no {n} vērtībām',
+  funnelAllValues: 'Rādīt visas ({n})',
+  funnelsOf: '{site} piltuves',
+  funnelsCount: '{n} no {max} piltuvēm',
+  funnelsHelp: 'Piltuve skaita apmeklētājus, kas vienā apmeklējumā secīgi izpilda tās soļus (starp tiem drīkst būt citas lapas un notikumi), no brīža, kad tā pievienota. Solis ir lapas ceļa paraugs, pielāgots notikums vai kāds no mērķiem.',
+  funnelsNone: 'Vēl nav piltuvju.',
+  addFunnel: 'Pievienot piltuvi',
+  funnelSteps: 'Soļi secībā (no 2 līdz {max})',
+  stepKindPage: 'lapa',
+  stepKindEvent: 'pielāgots notikums',
+  stepKindGoal: 'mērķis',
+  stepKindOf: '{n}. solis: kas to izpilda',
+  stepPageOf: '{n}. solis: lapas ceļš (* viena segmenta robežās, ** pāri segmentiem)',
+  stepEventOf: '{n}. solis: notikuma nosaukums',
+  stepGoalOf: '{n}. solis: mērķis',
+  addStep: 'Pievienot soli',
+  removeStep: 'Noņemt {n}. soli',
+  funnelDims: 'Dalījumi (līdz {max}): katrs solis tiek skaitīts arī pēc tiem, pa vienam',
+  funnelDimsShown: 'pēc: {dims}',
+  funnelRedefine: 'Jauni soļi vai dalījumi no šī brīža ir jauna sērija. Līdzšinējie skaiti:',
+  confirmFunnelDelete: 'Dzēst piltuvi „{name}” un visus tās skaitus? To nevarēs atsaukt.',
 }
 
 let current: Lang = 'en'
@@ -511,10 +593,15 @@ export function dimLabel(dim: string): string {
   return current === 'lv' ? d.lv : d.en.charAt(0).toUpperCase() + d.en.slice(1)
 }
 
+/** "source", "avota": a dimension within a sentence (Latvian's genitive, as after "pēc"). */
+export function dimNoun(dim: string): string {
+  const d = dimension(dim)?.label
+  return d ? (current === 'lv' ? d.lvOf : d.en) : dim
+}
+
 /** "Not available with a page filter" / "… ar lapas filtru". */
 export function withFilter(key: 'crossTab' | 'crossTabWhy' | 'metricNA', dim: string): string {
-  const d = dimension(dim)?.label
-  const noun = d ? (current === 'lv' ? d.lvOf : d.en) : dim
+  const noun = dimNoun(dim)
   return t(key, { dim: noun, a: /^(?:[aeio]|ISP)/.test(noun) ? 'an' : 'a' })
 }
 

@@ -5,6 +5,7 @@ import { h, fill } from './dom.ts'
 import { copyable, snippetOf } from './copy.ts'
 import { dayLabel } from './format.ts'
 import { field, form, message } from './forms.ts'
+import { funnelsEditor } from './funnel-settings.ts'
 import { goalsEditor } from './goal-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
@@ -140,8 +141,9 @@ function addedSite(domain: string): HTMLElement {
 async function sites(el: HTMLElement, timezone: string, added?: string): Promise<void> {
   const list = await call<SiteRow[]>('GET', '/api/sites')
   const reload = () => sites(el, timezone)
-  // The dashboard's way here: a site's goals, open (`?goals=example.lv`).
-  const goalsOf = new URLSearchParams(location.search).get('goals')
+  // The dashboard's way here: a site's goals or funnels, open (`?goals=example.lv`, `?funnels=example.lv`).
+  const q = new URLSearchParams(location.search)
+  const opened = (domain: string) => (q.get('goals') === domain ? 'goals' : q.get('funnels') === domain ? 'funnels' : undefined)
   fill(
     el,
     h('h2', null, t('sites')),
@@ -149,7 +151,7 @@ async function sites(el: HTMLElement, timezone: string, added?: string): Promise
     h(
       'table',
       { class: 'list' },
-      h('tbody', null, list.map((s) => siteRow(s, reload, timezone, s.domain === goalsOf))),
+      h('tbody', null, list.map((s) => siteRow(s, reload, timezone, opened(s.domain)))),
     ),
     form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
       const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
@@ -159,19 +161,21 @@ async function sites(el: HTMLElement, timezone: string, added?: string): Promise
   )
 }
 
-function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, goalsOpen: boolean): HTMLElement[] {
+function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, open?: 'goals' | 'funnels'): HTMLElement[] {
   const snippet = snippetOf(s.domain)
   const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '3' }))
-  const toggle = async (what: 'snippet' | 'rules' | 'goals') => {
+  const toggle = async (what: 'snippet' | 'rules' | 'goals' | 'funnels') => {
     const cell = extra.firstElementChild as HTMLElement
     extra.hidden = !extra.hidden && cell.dataset.what === what
     cell.dataset.what = what
     if (extra.hidden) return
+    const failed = (err: unknown) => h('p', { class: 'refused' }, message(err))
     if (what === 'snippet') fill(cell, h('p', null, t('snippet', { site: s.domain })), copyable(snippet, 'copyFailed'))
     else if (what === 'rules') fill(cell, await rulesEditor(s.domain))
-    else fill(cell, await goalsEditor(s.domain, timezone).catch((err: unknown) => h('p', { class: 'refused' }, message(err))))
+    else if (what === 'goals') fill(cell, await goalsEditor(s.domain, timezone).catch(failed))
+    else fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
   }
-  if (goalsOpen) void toggle('goals')
+  if (open) void toggle(open)
   return [
     h(
       'tr',
@@ -184,6 +188,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, goal
         h('button', { type: 'button', class: 'link', onclick: () => void toggle('snippet') }, t('tracker')),
         h('button', { type: 'button', class: 'link', onclick: () => void toggle('rules') }, t('sectionRules')),
         h('button', { type: 'button', class: 'link goals-button', onclick: () => void toggle('goals') }, t('goals')),
+        h('button', { type: 'button', class: 'link funnels-button', onclick: () => void toggle('funnels') }, t('funnels')),
         h(
           'button',
           {

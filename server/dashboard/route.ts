@@ -38,7 +38,8 @@ export function dashboardRoute(deps: DashboardDeps) {
   const hourFormat = new Intl.DateTimeFormat('en-GB', { timeZone: deps.timezone, hour: '2-digit', hourCycle: 'h23' })
   const minuteFormat = new Intl.DateTimeFormat('en-GB', { timeZone: deps.timezone, minute: '2-digit' })
 
-  const boot = (c: Context, mode: Boot['mode'], sites: Site[], extra: Partial<Boot> = {}): Boot => {
+  /** `funnels`: whether the viewer may read the sites' funnels (owners, shared links with goals) */
+  const boot = (c: Context, mode: Boot['mode'], sites: Site[], extra: Partial<Boot> = {}, funnels = false): Boot => {
     const now = deps.clock()
     return {
       mode,
@@ -47,7 +48,7 @@ export function dashboardRoute(deps: DashboardDeps) {
       hour: Number(hourFormat.format(now)),
       minute: Number(minuteFormat.format(now)),
       timezone: deps.timezone,
-      sites: sites.map((s) => bootSite(s, deps.timezone)),
+      sites: sites.map((s) => bootSite(s, deps.timezone, funnels)),
       ...extra,
     }
   }
@@ -83,7 +84,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email }), { title: content.title, body: fallback.noScript(lang, content.body) })
+    return page(c, boot(c, 'app', sites, { email: p.owner.email }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/settings', (c) => {
@@ -93,7 +94,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email }), { title: content.title, body: fallback.noScript(lang, content.body) })
+    return page(c, boot(c, 'app', sites, { email: p.owner.email }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/share/:token', (c) => {
@@ -106,7 +107,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     }
     const content = fallback.share(lang, site.domain, build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd, goals: share.goals } })
+    const b = boot(c, 'share', [site], { share: { site: site.domain, password: Boolean(share.passwordHash), minCrowd: share.minCrowd, goals: share.goals } }, share.goals)
     return page(c, b, { title: content.title, body: fallback.noScript(lang, content.body) })
   })
   return app
@@ -116,9 +117,12 @@ function sorted(sites: Site[]): Site[] {
   return [...sites].sort((a, b) => a.domain.localeCompare(b.domain))
 }
 
-function bootSite(s: Site, tz: string): BootSite {
+function bootSite(s: Site, tz: string, withFunnels: boolean): BootSite {
   const site: BootSite = { domain: s.domain, created: dayOf(s.createdAt, tz) }
   if (s.settings.sectionsSince) site.sectionsSince = s.settings.sectionsSince
+  const funnels = withFunnels ? (s.settings.funnels ?? []) : []
+  // Names only: the dashboard asks the funnel endpoint for the rest, as any client would.
+  if (funnels.length) site.funnels = [...funnels.filter((f) => f.until === undefined), ...funnels.filter((f) => f.until !== undefined)].map((f) => f.name)
   return site
 }
 

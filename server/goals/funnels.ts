@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { globMatcher } from '../sections/rules.ts'
-import { FUNNEL_BREAKDOWNS } from '../vocabulary/dimensions.ts'
+import { FUNNEL_BREAKDOWNS, MAX_FUNNEL_DIMENSIONS, MAX_FUNNEL_STEPS } from '../vocabulary/dimensions.ts'
 import { boundedText, type Goal } from './goals.ts'
 
 /**
@@ -25,8 +25,6 @@ export interface Funnel {
 
 export type FunnelStep = { page: string } | { event: string }
 
-export const MAX_STEPS = 8
-export const MAX_FUNNEL_DIMENSIONS = 3
 export const DEFAULT_MAX_FUNNELS = 20
 
 /** What an owner sends: steps as `{page}`, `{event}` or `{goal}` (a goal's name, resolved to its definition now). */
@@ -42,7 +40,7 @@ export const funnelInput = z
         ]),
       )
       .min(2, 'steps: at least 2')
-      .max(MAX_STEPS, `steps: at most ${MAX_STEPS}`),
+      .max(MAX_FUNNEL_STEPS, `steps: at most ${MAX_FUNNEL_STEPS}`),
     dimensions: z
       .array(z.string().refine((d) => (FUNNEL_BREAKDOWNS as readonly string[]).includes(d), `dimensions: one of ${FUNNEL_BREAKDOWNS.join(', ')}`))
       .max(MAX_FUNNEL_DIMENSIONS, `dimensions: at most ${MAX_FUNNEL_DIMENSIONS}`)

@@ -138,6 +138,10 @@ export const FUNNEL_BREAKDOWNS: readonly DimensionName[] = (Object.keys(DIMENSIO
   (d) => DIMENSIONS[d].kind === 'visit' && d !== 'visit:exit_page' && d !== 'visit:isp',
 )
 
+/** A funnel's steps and breakdowns at most; here, not in goals/funnels.ts, as the dashboard's editor (no zod) needs them too. */
+export const MAX_FUNNEL_STEPS = 8
+export const MAX_FUNNEL_DIMENSIONS = 3
+
 /** A funnel's own rows (value: the step, 1…8), and its rows of one step by one dimension. */
 export const funnelDimension = (id: number) => `funnel:${id}`
 export const funnelStepDimension = (id: number, step: number, dimension: string) => `funnel:${id}:${step}|${dimension}`

@@ -11,9 +11,16 @@ import { dashboardRoute } from '../../server/dashboard/route.ts'
 import type { Sites } from '../../server/sites/sites.ts'
 import { tempDir } from '../helpers/skaits.ts'
 
-const SITE = { domain: 'example.lv', createdAt: Date.parse('2026-01-05T12:00:00Z'), settings: { sections: [], sectionsSince: '2026-11-01' } }
+const FUNNEL = { steps: [{ page: '/pricing' }, { event: 'Signup' }], dimensions: [], since: Date.parse('2026-11-01T10:00:00Z') }
+// A kept old series (`until`) listed before the funnel counted now: the boot data puts it last.
+const FUNNELS = [
+  { ...FUNNEL, id: 1, name: 'Checkout (2026-11-01 – 2026-11-10)', until: Date.parse('2026-11-10T10:00:00Z') },
+  { ...FUNNEL, id: 2, name: 'Checkout' },
+]
+const SITE = { domain: 'example.lv', createdAt: Date.parse('2026-01-05T12:00:00Z'), settings: { sections: [], sectionsSince: '2026-11-01', funnels: FUNNELS } }
 const OWNER = { kind: 'owner', owner: { id: 'o1', email: 'anna@example.lv' }, sessionHash: 'x' } as unknown as Principal
-const SHARE = { id: 's1', site: 'example.lv', passwordHash: '' }
+const SHARE = { id: 's1', site: 'example.lv', passwordHash: '', goals: false }
+const GOALS_SHARE = { id: 's3', site: 'example.lv', passwordHash: '', goals: true }
 const LOCKED = { id: 's2', site: 'example.lv', passwordHash: 'scrypt$…' }
 
 function builtDir(): string {
@@ -27,7 +34,7 @@ function builtDir(): string {
 function app(dir: string, principal?: Principal, owners = 1) {
   const access = {
     ownerCount: () => owners,
-    shareByToken: (t: string) => ({ sh_ok: SHARE, sh_locked: LOCKED })[t],
+    shareByToken: (t: string) => ({ sh_ok: SHARE, sh_locked: LOCKED, sh_goals: GOALS_SHARE })[t],
   } as unknown as Access
   const sites = { list: () => [SITE], get: (d: string) => (d === SITE.domain ? SITE : undefined) } as unknown as Sites
   const a = new Hono<AuthEnv>()
@@ -54,7 +61,7 @@ describe('dashboard route', () => {
     expect((await a.request('/assets/nope.js')).status).toBe(404)
   })
 
-  it("gives an owner the app with its boot data: sites, today in the server's time zone", async () => {
+  it("gives an owner the app with its boot data: sites, their funnels' names, today in the server's time zone", async () => {
     const res = await app(builtDir(), OWNER).request('/')
     expect(res.headers.get('cache-control')).toBe('no-cache, private')
     const html = await res.text()
@@ -66,7 +73,7 @@ describe('dashboard route', () => {
       minute: 30,
       timezone: 'Europe/Riga',
       email: 'anna@example.lv',
-      sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01' }],
+      sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01', funnels: ['Checkout', 'Checkout (2026-11-01 – 2026-11-10)'] }],
     })
     // Without JavaScript the page still says who is logged in and offers a logout form.
     expect(html).toContain('<noscript>')
@@ -93,6 +100,10 @@ describe('dashboard route', () => {
     expect(boot(html)).toMatchObject({ mode: 'share', sites: [{ domain: 'example.lv' }], share: { site: 'example.lv', password: false } })
     expect(boot(html)).not.toHaveProperty('email')
     expect(html).not.toContain('sh_ok') // the token stays in the address bar
+    // Funnels are shown (and named) only to a link made with goals, as the funnel endpoint answers only it.
+    expect(boot(html).sites[0]).not.toHaveProperty('funnels')
+    const goals = boot(await (await app(builtDir()).request('/share/sh_goals')).text())
+    expect(goals.sites[0].funnels).toEqual(['Checkout', 'Checkout (2026-11-01 – 2026-11-10)'])
     const locked = await (await app(builtDir()).request('/share/sh_locked')).text()
     expect(boot(locked).mode).toBe('unlock')
     expect(locked).toContain('<form method="post" action="/share/sh_locked/unlock">')

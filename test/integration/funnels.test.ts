@@ -1,20 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
-import { adminCall, API_KEY, runCli, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { CHECKOUT, sendFunnelVisits } from '../helpers/funnel-visits.ts'
+import { adminCall, API_KEY, runCli, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 /**
- * A funnel "Checkout": /pricing → Signup (event) → /welcome, counted by visit:source and
- * visit:device, declared yesterday at 00:30 (UTC). Hand-designed visits:
- *
- *   a  Google   10:00 /pricing, 10:00:20 Signup, 10:00:50 /welcome         → steps 1, 2 (20 s), 3 (50 s)
- *   b  Google   11:00 /welcome, 11:00:10 Signup, 11:00:20 /pricing         → out of order: step 1 only
- *   c  direct   12:00 /pricing, +10 /pricing, +20 Signup, +30 Signup, +40 /welcome
- *                                                                           → repeated steps count once: 1, 2 (20 s), 3 (40 s)
- *   d  direct   13:00 /pricing; 13:40 Signup, /welcome (a new visit after 30 min idle)
- *                                                                           → steps across two visits: step 1 only
- *   e  Google   23:58 /pricing; today 00:01 Signup, 00:02 /welcome          → spans midnight: step 1 yesterday,
- *                                                                              2 (180 s) and 3 (240 s) today
- * Every number below is worked out by hand from this table.
+ * The funnel "Checkout" declared yesterday at 00:30 (UTC), and test/helpers/funnel-visits.ts's
+ * hand-designed visits: in order, out of order, repeated steps, steps across two visits, a visit
+ * across midnight. Every number below is worked out by hand from its table.
  */
 const realToday = dayOf(Date.now(), 'UTC')
 const yesterday = addDays(realToday, -1)
@@ -23,42 +15,9 @@ let now = at(yesterday, '00:30:00')
 const dataDir = tempDir()
 let server: RunningSkaits
 const ENV = { TIMEZONE: 'UTC' }
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
-const chrome = (n: number) => `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.${n}.0 Safari/537.36`
-
-async function send(who: { ip: string; ua: string }, when: number, body: Record<string, unknown>) {
-  now = when
-  const res = await sendEvent(server.url, { d: 'example.lv', ...body }, who)
-  expect(res.status, await res.clone().text()).toBe(202)
-}
-const page = (who: { ip: string; ua: string }, when: number, path: string, r?: string) => send(who, when, { n: 'pageview', u: `https://example.lv${path}`, ...(r ? { r } : {}) })
-const signup = (who: { ip: string; ua: string }, when: number) => send(who, when, { n: 'Signup', u: 'https://example.lv/pricing' })
 
 async function traffic() {
-  const y = (hms: string) => at(yesterday, hms)
-  const google = 'https://www.google.com/'
-  const a = { ip: '198.51.100.1', ua: chrome(1) }
-  await page(a, y('10:00:00'), '/pricing', google)
-  await signup(a, y('10:00:20'))
-  await page(a, y('10:00:50'), '/welcome')
-  const b = { ip: '198.51.100.2', ua: chrome(2) }
-  await page(b, y('11:00:00'), '/welcome', google)
-  await signup(b, y('11:00:10'))
-  await page(b, y('11:00:20'), '/pricing')
-  const c = { ip: '198.51.100.3', ua: chrome(3) }
-  await page(c, y('12:00:00'), '/pricing')
-  await page(c, y('12:00:10'), '/pricing')
-  await signup(c, y('12:00:20'))
-  await signup(c, y('12:00:30'))
-  await page(c, y('12:00:40'), '/welcome')
-  const d = { ip: '198.51.100.4', ua: IPHONE }
-  await page(d, y('13:00:00'), '/pricing')
-  await signup(d, y('13:40:00'))
-  await page(d, y('13:40:10'), '/welcome')
-  const e = { ip: '198.51.100.5', ua: chrome(5) }
-  await page(e, y('23:58:00'), '/pricing', google)
-  await signup(e, at(realToday, '00:01:00'))
-  await page(e, at(realToday, '00:02:00'), '/welcome')
+  await sendFunnelVisits(server.url, { yesterday, today: realToday }, (when) => (now = when))
   await server.skaits.buffer.flush()
 }
 
@@ -105,11 +64,7 @@ async function expectKnownSteps() {
 describe('funnels counted as visits move', () => {
   beforeAll(async () => {
     server = await startInProcess({ dataDir, clock: () => now, timers: false, env: ENV })
-    const made = await adminCall(server.url, 'POST', '/api/sites/example.lv/funnels', {
-      name: 'Checkout',
-      steps: [{ page: '/pricing' }, { event: 'Signup' }, { page: '/welcome' }],
-      dimensions: ['visit:source', 'visit:device'],
-    })
+    const made = await adminCall(server.url, 'POST', '/api/sites/example.lv/funnels', CHECKOUT)
     expect(made.status, JSON.stringify(made.json)).toBe(201)
     await traffic()
   })
