@@ -392,7 +392,9 @@ describe('IspLookup against a server that never answers', () => {
     expect(Math.max(...settledAt.slice(8))).toBeLessThan(timeoutMs / 2)
     expect(settledAt.slice(0, 8).filter((t) => t !== undefined)).toHaveLength(0)
     expect(await Promise.all(all)).toEqual(new Array(50).fill(UNKNOWN))
-    expect(Math.max(...settledAt)).toBeLessThan(timeoutMs + 100)
+    // The 8 held queries time out together, not one after another (that would be 8 × the
+    // timeout); a loaded machine delays the timers a little (it took 493 ms beside other tests).
+    expect(Math.max(...settledAt)).toBeLessThan(timeoutMs * 2)
     expect(lookup.stats()).toMatchObject({ timeouts: 8, inFlight: 0, dropped: 42, misses: 50 })
   })
 
