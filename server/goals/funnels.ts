@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { globMatcher } from '../sections/rules.ts'
 import { FUNNEL_BREAKDOWNS, MAX_FUNNEL_DIMENSIONS, MAX_FUNNEL_STEPS } from '../vocabulary/dimensions.ts'
-import { boundedText, type Goal } from './goals.ts'
+import { boundedText, remembered, type Goal } from './goals.ts'
 
 /**
  * A funnel a site's owner declares: 2–8 ordered steps, each a page pattern (the section globs)
@@ -100,10 +100,10 @@ export function compileFunnels(funnels: readonly Funnel[] | undefined): FunnelMa
   }
   return {
     any: true,
-    pageview: (page) => {
+    pageview: remembered((page) => {
       const path = page.split('#')[0] || '/'
       return match((s) => 'page' in s && s.page(path))
-    },
+    }),
     custom: (name) => match((s) => 'event' in s && s.event === name),
   }
 }

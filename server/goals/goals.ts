@@ -102,11 +102,30 @@ export function compileGoals(goals: readonly Goal[] | undefined): GoalMatcher {
   return {
     any: true,
     custom: (name) => byEvent.get(name) ?? NONE,
-    pageview: (page) => {
+    pageview: remembered((page) => {
       if (!pages.length) return NONE
       const path = page.split('#')[0] || '/'
       const hit = pages.filter((p) => p.matches(path)).map((p) => p.goal)
       return hit.length ? hit : NONE
-    },
+    }),
+  }
+}
+
+/** Paths whose answer a matcher remembers; past it, it starts again (a site's pages repeat). */
+const REMEMBERED_PATHS = 5000
+
+/**
+ * `f` answering each argument from memory after the first time: matching a path against a
+ * site's page globs runs on every pageview, and a site's pageviews are mostly of a few hundred
+ * paths. The answers must not be changed by callers.
+ */
+export function remembered<T>(f: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>()
+  return (key) => {
+    if (known.has(key)) return known.get(key) as T
+    if (known.size >= REMEMBERED_PATHS) known.clear()
+    const answer = f(key)
+    known.set(key, answer)
+    return answer
   }
 }

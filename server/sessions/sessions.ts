@@ -1,6 +1,6 @@
 import { CellSet, negate, TOTAL, type Cell, type CellSink, type Increments } from './cells.ts'
 import { RecentVisits } from './recent.ts'
-import { funnelDimension, funnelStepDimension, goalDimension, OTHER_CURRENCY, PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
+import { funnelDimension, funnelStepDimension, GOAL_BREAKDOWNS, goalDimension, OTHER_CURRENCY, PROP_PREFIX, type DimensionName } from '../vocabulary/dimensions.ts'
 
 export const DIM = {
   page: 'event:page',
@@ -56,6 +56,9 @@ interface GoalDone {
   revenue: number
   revenueN: number
 }
+
+/** The visit dimensions a goal is counted by (GOAL_BREAKDOWNS). */
+const GOAL_BY: ReadonlySet<string> = new Set(GOAL_BREAKDOWNS)
 
 /** Goals remembered per visit; a visit completing more counts each further one as a new conversion. */
 const MAX_GOALS_PER_VISIT = 50
@@ -393,7 +396,7 @@ export class Sessions {
     visit.dims.push(dimension, value)
     const cells = new CellSet()
     cells.add(dimension, value, visitTotals(visit), true)
-    for (const g of visit.goals ?? []) {
+    for (const g of GOAL_BY.has(dimension) ? (visit.goals ?? []) : []) {
       cells.add(goalDimension(g.id, dimension), value, { visits: 1, events: g.events, revenue: g.revenue, revenue_n: g.revenueN }, true)
     }
     return cells.cells()
@@ -479,7 +482,9 @@ function complete(visit: Visit | undefined, place: Place, goals: readonly GoalHi
     cells.add(goalDimension(g.id, DIM.section), place.section, inc, true)
     if (visit) {
       cells.add(goalDimension(g.id, DIM.entryPage), visit.entry.page, inc, true)
-      for (let i = 0; i < visit.dims.length; i += 2) cells.add(goalDimension(g.id, visit.dims[i]!), visit.dims[i + 1]!, inc, true)
+      for (let i = 0; i < visit.dims.length; i += 2) {
+        if (GOAL_BY.has(visit.dims[i]!)) cells.add(goalDimension(g.id, visit.dims[i]!), visit.dims[i + 1]!, inc, true)
+      }
     }
     if (g.otherCurrency) {
       cells.add(goalDimension(g.id, OTHER_CURRENCY), g.otherCurrency.currency, { revenue: g.otherCurrency.minor, revenue_n: 1 })

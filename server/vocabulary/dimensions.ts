@@ -109,10 +109,15 @@ export const MAX_PROP_NAME = 300
 /**
  * The dimensions a goal is also counted by, one at a time with the goal (never two together):
  * the page and section where it was completed and every visit dimension but the exit page,
- * which moves after the conversion. Stored as `goal:<id>|<dimension>` (goals/goals.ts).
+ * which moves after the conversion, and the browser's and OS's versions (each conversion writes
+ * a row per dimension, and conversions by version tell a shop little). Stored as
+ * `goal:<id>|<dimension>` (goals/goals.ts).
  */
 export const GOAL_BREAKDOWNS: readonly DimensionName[] = (Object.keys(DIMENSIONS) as DimensionName[]).filter(
-  (d) => d === 'event:page' || d === 'event:section' || (DIMENSIONS[d].kind === 'visit' && d !== 'visit:exit_page'),
+  (d) =>
+    d === 'event:page' ||
+    d === 'event:section' ||
+    (DIMENSIONS[d].kind === 'visit' && d !== 'visit:exit_page' && d !== 'visit:browser_version' && d !== 'visit:os_version'),
 )
 
 /** The stored dimension of a goal's tallies by one other dimension: `goal:<id>|visit:source`. */
