@@ -56,18 +56,6 @@ describe('CLI with no server running (opens the data itself)', () => {
     expect(skaits(['shares', 'list']).json).toEqual([])
     expect(skaits(['shares', 'create', '--site', 'nope.lv']).code).toBe(1)
   })
-
-  it('declares, lists and removes goals', () => {
-    const added = skaits(['goals', 'add', '--site', 'example.lv', '--event', 'Purchase', '--currency', 'EUR'])
-    expect(added).toMatchObject({ code: 0, json: { name: 'Purchase', goal_type: 'event', event_name: 'Purchase', currency: 'EUR' } })
-    expect(skaits(['goals', 'add', '--site', 'example.lv', '--page', '/thanks', '--name', 'Thanks'])).toMatchObject({ code: 0, json: { name: 'Thanks', page_path: '/thanks' } })
-    expect(skaits(['goals', 'add', '--site', 'example.lv', '--event', 'X', '--currency', 'euro'])).toMatchObject({ code: 1 })
-    expect(skaits(['goals', 'add', '--site', 'example.lv']).code).toBe(2)
-    expect(skaits(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Purchase', 'Thanks'])
-    expect(skaits(['goals', 'remove', '--site', 'example.lv', String(added.json.id)])).toMatchObject({ code: 0, json: { deleted: { name: 'Purchase' } } })
-    expect(skaits(['goals', 'remove', '--site', 'example.lv', String(added.json.id)]).code).toBe(1)
-    expect(skaits(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Thanks'])
-  })
 })
 
 describe('CLI with the server running (asks it over HTTP)', () => {

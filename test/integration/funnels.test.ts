@@ -137,11 +137,25 @@ describe('funnels counted as visits move', () => {
   })
 })
 
-describe('funnels on the CLI', () => {
-  it('adds, lists and removes them', async () => {
-    const dir = tempDir()
-    const cli = (args: string[]) => runCli(dir, args)
+// Outside cli.test.ts, which the time-travel passes run again: nothing here depends on dates.
+describe('goals and funnels on the CLI', () => {
+  const dir = tempDir()
+  const cli = (args: string[]) => runCli(dir, args)
+
+  it('declares, lists and removes goals', () => {
     expect(cli(['sites', 'add', 'example.lv']).code).toBe(0)
+    const added = cli(['goals', 'add', '--site', 'example.lv', '--event', 'Purchase', '--currency', 'EUR'])
+    expect(added).toMatchObject({ code: 0, json: { name: 'Purchase', goal_type: 'event', event_name: 'Purchase', currency: 'EUR' } })
+    expect(cli(['goals', 'add', '--site', 'example.lv', '--page', '/thanks', '--name', 'Thanks'])).toMatchObject({ code: 0, json: { name: 'Thanks', page_path: '/thanks' } })
+    expect(cli(['goals', 'add', '--site', 'example.lv', '--event', 'X', '--currency', 'euro'])).toMatchObject({ code: 1 })
+    expect(cli(['goals', 'add', '--site', 'example.lv']).code).toBe(2)
+    expect(cli(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Purchase', 'Thanks'])
+    expect(cli(['goals', 'remove', '--site', 'example.lv', String(added.json.id)])).toMatchObject({ code: 0, json: { deleted: { name: 'Purchase' } } })
+    expect(cli(['goals', 'remove', '--site', 'example.lv', String(added.json.id)]).code).toBe(1)
+    expect(cli(['goals', 'list', '--site', 'example.lv']).json.map((g: { name: string }) => g.name)).toEqual(['Thanks'])
+  }, 60_000)
+
+  it('adds, lists and removes funnels', async () => {
     const added = cli(['funnels', 'add', '--site', 'example.lv', '--name', 'Checkout', '--steps', '/pricing,event:Signup,/welcome', '--dimensions', 'visit:channel'])
     expect(added).toMatchObject({ code: 0, json: { name: 'Checkout', steps: [{ page: '/pricing' }, { event: 'Signup' }, { page: '/welcome' }], dimensions: ['visit:channel'] } })
     expect(cli(['funnels', 'add', '--site', 'example.lv', '--name', 'Short', '--steps', '/only']).code).toBe(1)
