@@ -28,6 +28,7 @@ const PARTS = {
   stats: '^server/stats/',
   export: '^server/export/',
   rollup: '^server/rollup/',
+  reports: '^server/reports/',
   notice: '^server/notice/',
   'dashboard/src': '^dashboard/src/',
   dashboard: '^server/dashboard/',
@@ -54,7 +55,7 @@ const LAYERS = [
   ['sites'],
   // events in, counts out, exports to partners
   ['ingest', 'stats', 'export'],
-  ['rollup', 'notice', 'dashboard/src'],
+  ['rollup', 'notice', 'reports', 'dashboard/src'],
   // what the HTTP server mounts and measures
   ['dashboard', 'metrics', 'admin', 'script'],
   ['pages'],
