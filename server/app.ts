@@ -45,6 +45,8 @@ import { hostnamesRoute } from './sites/hostnames-route.ts'
 import { goalsRoute, plausibleGoalsRoute } from './sites/goals-route.ts'
 import { GoalService } from './sites/goals.ts'
 import { funnelsRoute } from './sites/funnels-route.ts'
+import { alertsRoute } from './sites/alerts-route.ts'
+import { Alerts } from './reports/alerts.ts'
 import { FunnelService } from './sites/funnels.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
@@ -204,6 +206,7 @@ export async function createSkaits(
   app.route('/api/sites', goalsRoute({ sites, goals, maxGoals: config.goalsPerSite }))
   app.route('/api', plausibleGoalsRoute({ sites, goals }))
   app.route('/api/sites', funnelsRoute({ sites, funnels, maxFunnels: config.funnelsPerSite }))
+  app.route('/api/sites', alertsRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
   app.route('/api', adminRoute(admin))
   app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
@@ -243,9 +246,14 @@ export async function createSkaits(
     return c.json({ status: ok ? 'ok' : 'clickhouse unavailable' }, ok ? 200 : 503)
   })
 
+  // Alerts are checked every minute (a quiet tracker, a spike), each sent at most once per its period.
+  const alerts = new Alerts({ db, sites, activeVisits: (site, ms) => sessions.activeSince(site, clock(), ms), clock, log })
+  let alertTimer: ReturnType<typeof setInterval> | undefined
   if (options.start) {
     buffer.start()
     maintenance.start()
+    alertTimer = setInterval(() => void alerts.check(), 60_000)
+    alertTimer.unref()
     // Other nodes' revocations, logouts, password changes and partner shares (docs/scaling.md).
     // The embedded engine is opened by this process alone: there is no other node to hear from.
     if (config.clickhouse.kind === 'server') {
@@ -273,6 +281,7 @@ export async function createSkaits(
     async drain() {
       shuttingDown = true
       maintenance.stop()
+      clearInterval(alertTimer)
       await Promise.all([access.stopRefresh(), partners.stopRefresh(), relabels.stop()])
       enricher.close()
       await buffer.close()

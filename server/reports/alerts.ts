@@ -1,6 +1,6 @@
 import { queryRows, type Db } from '../db/client.ts'
 import { errorText, type Logger } from '../log.ts'
-import type { Site, Sites } from '../sites/sites.ts'
+import type { AlertSettings, Site, Sites } from '../sites/sites.ts'
 
 /**
  * Alerts (issue 23): the owner hears when something is wrong without opening the dashboard.
@@ -15,13 +15,6 @@ import type { Site, Sites } from '../sites/sites.ts'
  * not send it again. Delivery: a webhook (a JSON POST with Slack's `{"text": …}`) and, once
  * reports' mail is wired, e-mail (`notify`).
  */
-export interface AlertSettings {
-  quietHours?: number
-  spikeVisitors?: number
-  spikeHours?: number
-  /** an https:// (or http:// on loopback) URL that receives a JSON POST */
-  webhook?: string
-}
 
 export type AlertKind = 'quiet' | 'spike'
 
@@ -54,7 +47,7 @@ export class Alerts {
   async check(): Promise<Alert[]> {
     const sent: Alert[] = []
     for (const site of this.deps.sites.list()) {
-      const settings = (site.settings as { alerts?: AlertSettings }).alerts
+      const settings = site.settings.alerts
       if (!settings) continue
       try {
         for (const alert of await this.due(site, settings)) {

@@ -6,6 +6,18 @@ import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed 
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
 import { compileFunnels, type Funnel, type FunnelMatcher } from '../goals/funnels.ts'
 
+/** What an owner sets for a site's alerts (reports/alerts.ts). */
+export interface AlertSettings {
+  /** a site that usually has events had none for this many hours */
+  quietHours?: number
+  /** current visitors (the last 5 minutes) at or above this */
+  spikeVisitors?: number
+  /** a spike alert at most once per this many hours (6) */
+  spikeHours?: number
+  /** receives each alert as a JSON POST with Slack's `{"text": …}` */
+  webhook?: string
+}
+
 /** Per-site settings, kept as JSON in the site's row. */
 export interface SiteSettings {
   sections: SectionRule[]
@@ -24,6 +36,8 @@ export interface SiteSettings {
   goals?: Goal[]
   /** the id the next goal gets: ids are never reused, a changed definition is a new series */
   goalsNextId?: number
+  /** alerts by webhook: a quiet tracker, a spike of current visitors (reports/alerts.ts) */
+  alerts?: AlertSettings
   /** the declared funnels, counted as visits move through them (goals/funnels.ts) */
   funnels?: Funnel[]
   funnelsNextId?: number

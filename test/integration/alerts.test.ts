@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Alerts } from '../../server/reports/alerts.ts'
 import { addDays, dayOf } from '../../server/time.ts'
-import { browserUA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, browserUA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 /**
  * The quiet-tracker and spike alerts against the real server and engine, on a fake clock: a
@@ -39,9 +39,11 @@ beforeAll(async () => {
   }
   await server.skaits.buffer.flush()
   for (const domain of ['example.lv', 'empty.lv']) {
-    const site = server.skaits.sites.get(domain)!
-    await server.skaits.sites.updateSettings(domain, { ...site.settings, alerts: { quietHours: 12, webhook: hookUrl } } as typeof site.settings)
+    const set = await adminCall(server.url, 'PUT', `/api/sites/${domain}/alerts`, { quiet_hours: 12, webhook: hookUrl })
+    expect(set.json).toEqual({ quiet_hours: 12, spike_visitors: null, spike_hours: null, webhook: hookUrl })
   }
+  const bad = await adminCall(server.url, 'PUT', '/api/sites/example.lv/alerts', { webhook: 'https://user:secret@hooks.example/x' })
+  expect([bad.status, bad.json.code]).toEqual([400, 'invalid_request'])
 })
 
 afterAll(async () => {
@@ -72,8 +74,7 @@ describe('alerts', () => {
   })
 
   it('says when current visitors reach the threshold, once per period', async () => {
-    const site = server.skaits.sites.get('example.lv')!
-    await server.skaits.sites.updateSettings('example.lv', { ...site.settings, alerts: { spikeVisitors: 3, webhook: hookUrl } } as typeof site.settings)
+    expect((await adminCall(server.url, 'PUT', '/api/sites/example.lv/alerts', { spike_visitors: 3, webhook: hookUrl })).status).toBe(200)
     now = at(today, '20:00:00')
     for (let i = 0; i < 2; i++) await sendEvent(server.url, { n: 'pageview', u: 'https://example.lv/', d: 'example.lv' }, { ip: `203.0.113.${i}`, ua: browserUA(i) })
     expect(await alerts().check()).toEqual([])
