@@ -46,6 +46,7 @@ import { goalsRoute, plausibleGoalsRoute } from './sites/goals-route.ts'
 import { GoalService } from './sites/goals.ts'
 import { funnelsRoute } from './sites/funnels-route.ts'
 import { alertsRoute } from './sites/alerts-route.ts'
+import { reportsRoute, unsubscribeRoute } from './sites/reports-route.ts'
 import { Alerts } from './reports/alerts.ts'
 import { FunnelService } from './sites/funnels.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
@@ -207,6 +208,8 @@ export async function createSkaits(
   app.route('/api', plausibleGoalsRoute({ sites, goals }))
   app.route('/api/sites', funnelsRoute({ sites, funnels, maxFunnels: config.funnelsPerSite }))
   app.route('/api/sites', alertsRoute({ sites, clock }))
+  app.route('/api/sites', reportsRoute({ sites, clock }))
+  app.route('/unsubscribe', unsubscribeRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
   app.route('/api', adminRoute(admin))
   app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))

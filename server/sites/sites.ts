@@ -18,6 +18,22 @@ export interface AlertSettings {
   webhook?: string
 }
 
+/** Someone who receives a site's weekly or monthly report by e-mail (reports/scheduler.ts). */
+export interface ReportSubscription {
+  id: string
+  email: string
+  kind: 'weekly' | 'monthly'
+  lang: 'en' | 'lv'
+  /** 0 for an owner's own report (exact); a report to anyone else hides values under k visitors, as a shared link */
+  minCrowd: number
+  /**
+   * the one-click unsubscribe token the e-mails carry. Kept as it is, not hashed: every report
+   * must carry it again, and all it can do is stop these e-mails.
+   */
+  token: string
+  createdAt: number
+}
+
 /** Per-site settings, kept as JSON in the site's row. */
 export interface SiteSettings {
   sections: SectionRule[]
@@ -36,6 +52,8 @@ export interface SiteSettings {
   goals?: Goal[]
   /** the id the next goal gets: ids are never reused, a changed definition is a new series */
   goalsNextId?: number
+  /** who receives the site's reports by e-mail */
+  reports?: ReportSubscription[]
   /** alerts by webhook: a quiet tracker, a spike of current visitors (reports/alerts.ts) */
   alerts?: AlertSettings
   /** the declared funnels, counted as visits move through them (goals/funnels.ts) */
