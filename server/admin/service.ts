@@ -10,6 +10,8 @@ import { normalizeDomain } from '../sites/domain.ts'
 import { SiteError, type Site, type Sites } from '../sites/sites.ts'
 import type { GoalService } from '../sites/goals.ts'
 import type { FunnelService } from '../sites/funnels.ts'
+import { subscribe, subscriptionView, unsubscribe } from '../sites/reports-route.ts'
+import { alertsView, setAlerts } from '../sites/alerts-route.ts'
 import { funnelView, parseFunnel } from '../sites/funnels-route.ts'
 import { goalView } from '../sites/goals-route.ts'
 import { activeGoals, goalInput } from '../goals/goals.ts'
@@ -61,6 +63,26 @@ export class Admin {
       funnels: FunnelService
     },
   ) {}
+
+  reportsList(domain: string) {
+    return (this.site(domain).settings.reports ?? []).map(subscriptionView)
+  }
+
+  async reportsAdd(domain: string, body: unknown) {
+    return subscriptionView(await subscribe({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), body))
+  }
+
+  async reportsRemove(domain: string, id: string) {
+    return { deleted: subscriptionView(await unsubscribe({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), id)) }
+  }
+
+  alertsShow(domain: string) {
+    return alertsView(this.site(domain).settings.alerts)
+  }
+
+  async alertsSet(domain: string, body: unknown) {
+    return alertsView(await setAlerts({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), body))
+  }
 
   funnelsList(domain: string) {
     return this.deps.funnels.list(this.site(domain)).map(funnelView)

@@ -45,6 +45,13 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
               [--dimensions visit:channel,visit:device]
                                         steps: page patterns, event:<name>, goal:<name>; 2 to 8
   funnels remove --site <domain> <id>   deletes the funnel and its counts
+  reports list --site <domain>
+  reports add --site <domain> --email <address> --kind weekly|monthly [--lang en|lv] [--min-crowd 5]
+                                        --min-crowd for someone outside the owners (values under k hidden)
+  reports remove --site <domain> <id>
+  alerts show --site <domain>
+  alerts set --site <domain> [--quiet-hours 12] [--spike-visitors 50] [--spike-hours 6] [--webhook <url>]
+                                        what is not given is turned off
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
@@ -79,6 +86,12 @@ interface Options {
   currency?: string
   goals?: boolean
   steps?: string
+  email?: string
+  kind?: string
+  'quiet-hours'?: string
+  'spike-visitors'?: string
+  'spike-hours'?: string
+  webhook?: string
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -212,6 +225,30 @@ function operation(args: string[], o: Options): Operation {
       if (!Number.isInteger(id)) throw new UsageError('a funnel id is a whole number (funnels list shows them)')
       return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/funnels/${id}` }, direct: (x) => x.funnelsRemove(site, id) }
     }
+    case 'reports list': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/reports`, pick: (j) => j.reports }, direct: (x) => x.reportsList(site) }
+    }
+    case 'reports add': {
+      const site = need(o.site, '--site')
+      const body = { email: need(o.email, '--email'), kind: need(o.kind, '--kind'), lang: o.lang ?? 'en', min_crowd: o['min-crowd'] === undefined ? 0 : Number(o['min-crowd']) }
+      return { http: { method: 'POST', path: `/api/sites/${enc(site)}/reports`, body }, direct: (x) => x.reportsAdd(site, body) }
+    }
+    case 'reports remove': {
+      const site = need(o.site, '--site')
+      const id = need(a, 'a subscription id (reports list shows them)')
+      return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/reports/${enc(id)}` }, direct: (x) => x.reportsRemove(site, id) }
+    }
+    case 'alerts show': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/alerts` }, direct: (x) => x.alertsShow(site) }
+    }
+    case 'alerts set': {
+      const site = need(o.site, '--site')
+      const n = (v: string | undefined) => (v === undefined ? null : Number(v))
+      const body = { quiet_hours: n(o['quiet-hours']), spike_visitors: n(o['spike-visitors']), spike_hours: n(o['spike-hours']), webhook: o.webhook ?? null }
+      return { http: { method: 'PUT', path: `/api/sites/${enc(site)}/alerts`, body }, direct: (x) => x.alertsSet(site, body) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -308,6 +345,12 @@ async function main(argv: string[]): Promise<number> {
         currency: { type: 'string' },
         goals: { type: 'boolean', default: false },
         steps: { type: 'string' },
+        email: { type: 'string' },
+        kind: { type: 'string' },
+        'quiet-hours': { type: 'string' },
+        'spike-visitors': { type: 'string' },
+        'spike-hours': { type: 'string' },
+        webhook: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })

@@ -32,34 +32,44 @@ const subscriptionInput = z
   })
   .strict()
 
-const view = (s: ReportSubscription) => ({ id: s.id, email: s.email, kind: s.kind, lang: s.lang, min_crowd: s.minCrowd, created_at: new Date(s.createdAt).toISOString() })
+export const subscriptionView = (s: ReportSubscription) => ({ id: s.id, email: s.email, kind: s.kind, lang: s.lang, min_crowd: s.minCrowd, created_at: new Date(s.createdAt).toISOString() })
+
+/** Adds a subscriber of the site's reports (REST and the CLI). */
+export async function subscribe(deps: { sites: Sites; clock: () => number }, site: Site, body: unknown): Promise<ReportSubscription> {
+  const b = parseOrRefuse(subscriptionInput, body)
+  if (b.min_crowd === 1) throw new SiteError(say('invalid_request', { detail: 'min_crowd: 0 (exact, for an owner) or at least 2' }))
+  const list = site.settings.reports ?? []
+  if (list.some((s) => s.email === b.email && s.kind === b.kind)) throw new SiteError(say('invalid_request', { detail: `${b.email} receives the ${b.kind} report already` }), 409)
+  const subscription = newSubscription({ email: b.email, kind: b.kind, lang: b.lang, minCrowd: b.min_crowd }, deps.clock())
+  await deps.sites.updateSettings(site.domain, { ...site.settings, reports: [...list, subscription] }, deps.clock())
+  return subscription
+}
+
+/** Removes a subscriber by id. */
+export async function unsubscribe(deps: { sites: Sites; clock: () => number }, site: Site, id: string): Promise<ReportSubscription> {
+  const list = site.settings.reports ?? []
+  const gone = list.find((s) => s.id === id)
+  if (!gone) throw new SiteError(say('not_found'), 404)
+  await deps.sites.updateSettings(site.domain, { ...site.settings, reports: list.filter((s) => s !== gone) }, deps.clock())
+  return gone
+}
 
 /** Who receives a site's reports, for managers: `GET/POST /api/sites/:domain/reports`, `DELETE …/reports/:id`. */
 export function reportsRoute(deps: { sites: Sites; clock: () => number }) {
   const app = new Hono<SiteEnv>()
   app.use('/:domain/reports', ...managedSite(deps.sites))
   app.use('/:domain/reports/*', ...managedSite(deps.sites))
-  app.get('/:domain/reports', (c) => c.json({ reports: (c.get('site').settings.reports ?? []).map(view) }))
+  app.get('/:domain/reports', (c) => c.json({ reports: (c.get('site').settings.reports ?? []).map(subscriptionView) }))
   app.post('/:domain/reports', (c) =>
     siteErrors(c, async () => {
-      const site = c.get('site')
-      const b = parseOrRefuse(subscriptionInput, await c.req.json().catch(() => undefined))
-      if (b.min_crowd === 1) throw new SiteError(say('invalid_request', { detail: 'min_crowd: 0 (exact, for an owner) or at least 2' }))
-      const list = site.settings.reports ?? []
-      if (list.some((s) => s.email === b.email && s.kind === b.kind)) throw new SiteError(say('invalid_request', { detail: `${b.email} receives the ${b.kind} report already` }), 409)
-      const subscription = newSubscription({ email: b.email, kind: b.kind, lang: b.lang, minCrowd: b.min_crowd }, deps.clock())
-      await deps.sites.updateSettings(site.domain, { ...site.settings, reports: [...list, subscription] }, deps.clock())
-      return c.json(view(subscription), 201)
+      const subscription = await subscribe(deps, c.get('site'), await c.req.json().catch(() => undefined))
+      return c.json(subscriptionView(subscription), 201)
     }),
   )
   app.delete('/:domain/reports/:id', (c) =>
     siteErrors(c, async () => {
-      const site = c.get('site')
-      const list = site.settings.reports ?? []
-      const gone = list.find((s) => s.id === c.req.param('id'))
-      if (!gone) throw new SiteError(say('not_found'), 404)
-      await deps.sites.updateSettings(site.domain, { ...site.settings, reports: list.filter((s) => s !== gone) }, deps.clock())
-      return c.json({ deleted: view(gone) })
+      const gone = await unsubscribe(deps, c.get('site'), c.req.param('id'))
+      return c.json({ deleted: subscriptionView(gone) })
     }),
   )
   return app

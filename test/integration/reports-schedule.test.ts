@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ReportScheduler, type ReportJob } from '../../server/reports/scheduler.ts'
 import { addDays, dayOf, startOfDay } from '../../server/time.ts'
-import { adminCall, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, runCli, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 /** Weekly reports due on Monday 07:00 in Europe/Riga: sent once, by one node, never after an unsubscribe. */
 const TZ = 'Europe/Riga'
@@ -95,4 +95,22 @@ describe('weekly reports', () => {
     await scheduler(sent).run()
     expect(sent.filter((j) => j.subscription.email === 'anna@example.lv')).toEqual([])
   })
+})
+
+describe('reports and alerts on the CLI', () => {
+  it('adds, lists and removes subscribers, and sets alerts', () => {
+    const dir = tempDir()
+    const cli = (args: string[]) => runCli(dir, args)
+    expect(cli(['sites', 'add', 'shop.lv']).code).toBe(0)
+    const added = cli(['reports', 'add', '--site', 'shop.lv', '--email', 'valde@shop.lv', '--kind', 'monthly', '--lang', 'lv', '--min-crowd', '5'])
+    expect(added).toMatchObject({ code: 0, json: { email: 'valde@shop.lv', kind: 'monthly', lang: 'lv', min_crowd: 5 } })
+    expect(cli(['reports', 'add', '--site', 'shop.lv', '--email', 'nope', '--kind', 'weekly']).code).toBe(1)
+    expect(cli(['reports', 'list', '--site', 'shop.lv']).json.map((r: { email: string }) => r.email)).toEqual(['valde@shop.lv'])
+    expect(cli(['alerts', 'set', '--site', 'shop.lv', '--quiet-hours', '24', '--webhook', 'https://hooks.example/skaits'])).toMatchObject({
+      code: 0,
+      json: { quiet_hours: 24, spike_visitors: null, spike_hours: null, webhook: 'https://hooks.example/skaits' },
+    })
+    expect(cli(['reports', 'remove', '--site', 'shop.lv', added.json.id]).code).toBe(0)
+    expect(cli(['reports', 'list', '--site', 'shop.lv']).json).toEqual([])
+  }, 60_000)
 })
