@@ -9,10 +9,11 @@ import type { Sites } from '../sites/sites.ts'
 import { resolveDateRange } from './date-range.ts'
 import { plan, PlanError } from './plan.ts'
 import { queryRequest } from './request.ts'
-import { runQuery, type QueryCost, type QueryResponse } from './run.ts'
+import type { QueryCost } from './run.ts'
 import { credentialOf, type QueryLimits } from './limits.ts'
 import type { AnswerCache } from './answer-cache.ts'
-import { applyMinCrowd, crowdPlan, minCrowdOf } from './crowd.ts'
+import { minCrowdOf } from './crowd.ts'
+import { planRunner } from './answer.ts'
 import type { Plan } from './plan.ts'
 import type { QueryRequest } from './request.ts'
 import { say } from '../http/messages.ts'
@@ -78,7 +79,7 @@ export function statsRoute(deps: StatsDeps) {
       try {
         const started = performance.now()
         const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
-        const run = (p: Plan, r: QueryRequest) => (k ? crowdQuery(deps, p, r, k) : runQuery(deps.db, p, r, deps.timezone, deps.cost, deps.cache))
+        const run = planRunner(deps, k)
         const goals = asksGoals(req)
         if (goals && principal.kind === 'share' && !principal.share.goals) return c.json(say('share_no_goals'), 403)
         const answer = goals ? await goalQuery(req, site, range, run, deps.timezone) : await run(plan(req, site, range), req)
@@ -120,7 +121,7 @@ export function statsRoute(deps: StatsDeps) {
       if (!turn.ok) return c.json(say(turn.reason === 'rate_limited' ? 'too_many_queries' : 'too_many_parallel_queries'), 429, { 'Retry-After': '1' })
       try {
         const k = Math.max(minCrowdOf(principal), site.settings.minCrowd ?? 0)
-        const run = (p: Plan, r: QueryRequest) => (k ? crowdQuery(deps, p, r, k) : runQuery(deps.db, p, r, deps.timezone, deps.cost, deps.cache))
+        const run = planRunner(deps, k)
         const answer = await funnelQuery(site, funnel, range, req.dimension, run, deps.timezone)
         return c.json(k ? { ...answer, min_crowd: k } : answer)
       } catch (err) {
@@ -147,30 +148,6 @@ export function statsRoute(deps: StatsDeps) {
 }
 
 const NOT_JSON = Symbol('not JSON')
-
-/** An answer under the minimum crowd k (shared links, public keys): see crowd.ts. */
-async function crowdQuery(deps: StatsDeps, asked: Plan, req: QueryRequest, k: number): Promise<QueryResponse> {
-  const run = crowdPlan(asked, deps.clock())
-  const answer = await runQuery(deps.db, run, req, deps.timezone, deps.cost, deps.cache)
-  if (run.dimension === '') return { ...answer, meta: { ...answer.meta, min_crowd: k } }
-  const time = asked.dimensions.filter((d) => d === 'time' || d.startsWith('time:'))
-  const totalsPlan: Plan = {
-    ...run,
-    dimension: '',
-    kind: 'total',
-    byValue: false,
-    filter: undefined,
-    metrics: ['visitors'],
-    dimensions: time,
-    orderBy: [],
-    limit: 100_000,
-    offset: 0,
-    totalRows: false,
-  }
-  const totals = await runQuery(deps.db, totalsPlan, { ...req, include: {} }, deps.timezone, deps.cost, deps.cache)
-  const byPeriod = new Map(totals.results.map((r) => [time.length ? r.dimensions[0]! : '', r.metrics[0] ?? 0]))
-  return applyMinCrowd(answer, asked, run, k, byPeriod)
-}
 
 /** Which cost limit ClickHouse stopped a query at (TIMEOUT_EXCEEDED, MEMORY_LIMIT_EXCEEDED), if any. */
 function exceededLimit(err: unknown, cost: QueryCost | undefined): string | undefined {
