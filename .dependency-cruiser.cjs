@@ -29,6 +29,7 @@ const PARTS = {
   export: '^server/export/',
   rollup: '^server/rollup/',
   notice: '^server/notice/',
+  reports: '^server/reports/',
   'dashboard/src': '^dashboard/src/',
   dashboard: '^server/dashboard/',
   metrics: '^server/metrics/',
@@ -54,7 +55,8 @@ const LAYERS = [
   ['sites'],
   // events in, counts out, exports to partners
   ['ingest', 'stats', 'export'],
-  ['rollup', 'notice', 'dashboard/src'],
+  // closing days, the privacy notice, e-mailed reports: each reads the counts; the dashboard app
+  ['rollup', 'notice', 'reports', 'dashboard/src'],
   // what the HTTP server mounts and measures
   ['dashboard', 'metrics', 'admin', 'script'],
   ['pages'],
