@@ -34,6 +34,6 @@ describe('architecture', () => {
     const found = await violations(path.join(ROOT, 'test/fixtures/architecture'), ['server'])
     expect(found).toContain('no-circular: server/db/client.ts → server/stats/run.ts → server/db/client.ts')
     expect(found).toContain('layers: db: server/db/client.ts → server/stats/run.ts')
-    expect(found).toContain('unplaced: server/reports/reports.ts → server/db/client.ts')
+    expect(found).toContain('unplaced: server/unplaced/unplaced.ts → server/db/client.ts')
   }, 60_000)
 })
