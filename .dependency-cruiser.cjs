@@ -28,8 +28,8 @@ const PARTS = {
   stats: '^server/stats/',
   export: '^server/export/',
   rollup: '^server/rollup/',
-  reports: '^server/reports/',
   notice: '^server/notice/',
+  reports: '^server/reports/',
   'dashboard/src': '^dashboard/src/',
   dashboard: '^server/dashboard/',
   metrics: '^server/metrics/',
@@ -55,6 +55,7 @@ const LAYERS = [
   ['sites'],
   // events in, counts out, exports to partners
   ['ingest', 'stats', 'export'],
+  // closing days, the privacy notice, e-mailed reports: each reads the counts; the dashboard app
   ['rollup', 'notice', 'reports', 'dashboard/src'],
   // what the HTTP server mounts and measures
   ['dashboard', 'metrics', 'admin', 'script'],

@@ -88,7 +88,24 @@ export interface Config {
     concurrency: number
     cacheSize: number
   }
+  /** SMTP_URL, MAIL_FROM: how reports are sent; undefined: reports are off (`mailOff` says why) */
+  mail: MailConfig | undefined
+  /** PUBLIC_URL: where the dashboard is reached from outside, for links in e-mail (no trailing slash) */
+  publicUrl: string | undefined
 }
+
+export interface MailConfig {
+  /** the whole SMTP_URL, credentials included: give it to the transport, never to a log */
+  smtpUrl: string
+  /** SMTP_URL without its password, for messages */
+  smtpShown: string
+  from: string
+  /** MAIL_TIMEOUT_MS: connecting, greeting and each reply of the SMTP server */
+  timeoutMs: number
+}
+
+/** Why reports are off when they are (shown by the CLI and, later, the dashboard). */
+export const MAIL_OFF = 'reports are off: SMTP_URL is not set (see README, "Reports")'
 
 export class ConfigError extends Error {}
 
@@ -158,7 +175,54 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: int(env, 'ISP_CONCURRENCY', 32, 1, 1000),
       cacheSize: int(env, 'ISP_CACHE_SIZE', 100_000, 100, 10_000_000),
     },
+    mail: mailConfig(env),
+    publicUrl: publicUrl(env),
   }
+}
+
+function mailConfig(env: Env): MailConfig | undefined {
+  const raw = env.SMTP_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    // The value is not repeated: it may hold a password.
+    throw new ConfigError('SMTP_URL is not a URL; write it as smtp://user:password@host:587 or smtps://user:password@host:465')
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError(`SMTP_URL must start with smtp:// (STARTTLS when offered) or smtps:// (TLS from the start), got "${url.protocol}//"`)
+  }
+  if (!url.hostname) throw new ConfigError('SMTP_URL names no host: smtp://user:password@host:587')
+  if (url.password && !url.username) throw new ConfigError('SMTP_URL has a password but no user name')
+  const from = env.MAIL_FROM?.trim()
+  if (!from) throw new ConfigError('MAIL_FROM must be set when SMTP_URL is: the address reports come from, e.g. "Skaits <reports@example.lv>"')
+  if (!isMailFrom(from)) throw new ConfigError(`MAIL_FROM must be an e-mail address, or a name and one in <>, e.g. "Skaits <reports@example.lv>"; got "${from}"`)
+  if (!env.PUBLIC_URL?.trim()) throw new ConfigError('PUBLIC_URL must be set when SMTP_URL is: the reports link to the dashboard, e.g. https://stats.example.lv')
+  const shown = new URL(url)
+  if (shown.password) shown.password = '***'
+  return { smtpUrl: raw, smtpShown: shown.toString(), from, timeoutMs: int(env, 'MAIL_TIMEOUT_MS', 10_000, 100, 600_000) }
+}
+
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/
+
+function isMailFrom(from: string): boolean {
+  const named = /^[^<>]*<([^<>]+)>$/.exec(from)
+  return ADDRESS.test(named ? named[1]!.trim() : from)
+}
+
+function publicUrl(env: Env): string | undefined {
+  const raw = env.PUBLIC_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be the dashboard's address, e.g. https://stats.example.lv; got "${raw}"`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`PUBLIC_URL must start with https:// or http://, got "${raw}"`)
+  if (url.username || url.password || url.search || url.hash) throw new ConfigError(`PUBLIC_URL must be a plain address without user, query or fragment, got "${raw}"`)
+  return url.toString().replace(/\/+$/, '')
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -12,6 +12,7 @@ import { applyRetention, migrate } from '../db/migrate.ts'
 import { SiteError, Sites } from '../sites/sites.ts'
 import { GoalService } from '../sites/goals.ts'
 import { FunnelService } from '../sites/funnels.ts'
+import { REPORTS_USAGE, ReportRefused, reportsCommand, ReportUsage } from './reports.ts'
 import { runningServer } from './server-file.ts'
 
 const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
@@ -53,6 +54,7 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   alerts set --site <domain> [--quiet-hours 12] [--spike-visitors 50] [--spike-hours 6] [--webhook <url>]
                                         what is not given is turned off
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
+${REPORTS_USAGE}
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
 DATA_DIR/${LOCAL_TOKEN_FILE}); otherwise it opens the data itself.
@@ -351,6 +353,12 @@ async function main(argv: string[]): Promise<number> {
         'spike-visitors': { type: 'string' },
         'spike-hours': { type: 'string' },
         webhook: { type: 'string' },
+        period: { type: 'string' },
+        at: { type: 'string' },
+        out: { type: 'string' },
+        text: { type: 'boolean', default: false },
+        send: { type: 'boolean', default: false },
+        to: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -363,6 +371,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE)
     return values.help ? 0 : 2
   }
+  if (positionals[0] === 'reports') return reports(positionals[1], values)
   try {
     const password = values['password-stdin'] ? readPasswordFromStdin() : undefined
     const op = operation(positionals, { ...values, password })
@@ -383,6 +392,24 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) return 2
     if (err instanceof Refused) return 1
+    return 3
+  }
+}
+
+/** `reports …`: direct only for now (the server has no route for it yet). */
+async function reports(verb: string | undefined, values: Parameters<typeof reportsCommand>[1] & { json?: boolean }): Promise<number> {
+  try {
+    const result = await reportsCommand(verb, values, loadConfig())
+    if (values.json) console.log(JSON.stringify(result))
+    else if (typeof result.html === 'string' || typeof result.text === 'string') process.stdout.write(String(result.html ?? result.text))
+    else printHuman(result)
+    return 0
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (values.json) console.log(JSON.stringify({ error: message }))
+    else console.error(`skaits: ${message}${err instanceof ReportUsage ? `\n\n${USAGE}` : ''}`)
+    if (err instanceof ReportUsage || err instanceof ConfigError) return 2
+    if (err instanceof ReportRefused) return 1
     return 3
   }
 }

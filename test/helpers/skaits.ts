@@ -180,10 +180,10 @@ export async function breakdown(url: string, dimension: string, metrics: string[
 }
 
 /** Runs `npm run --silent skaits -- … --json` as a user would (node and tsx directly, same script) on `dataDir`. */
-export function runCli(dataDir: string, args: string[], input = ''): { code: number | null; json: any; stderr: string } {
+export function runCli(dataDir: string, args: string[], input = '', env: Record<string, string> = {}): { code: number | null; json: any; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/main.ts', ...args, '--json'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ISP_LOOKUP: 'off' },
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ISP_LOOKUP: 'off', ...env },
     input,
     encoding: 'utf8',
     timeout: 60_000,
