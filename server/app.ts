@@ -16,7 +16,7 @@ import { authRoute } from './auth/route.ts'
 import { shareUnlockRoute } from './auth/share-unlock.ts'
 import { sessionsRoute } from './auth/sessions-route.ts'
 import { resetRoute } from './auth/reset-route.ts'
-import { ConfigError } from './config.ts'
+import { ConfigError, MAIL_OFF } from './config.ts'
 import { securityHeaders } from './http/security.ts'
 import { redactedErrorText } from './http/error-log.ts'
 import { limitRouteBodies } from './http/route-body-limit.ts'
@@ -48,6 +48,9 @@ import { funnelsRoute } from './sites/funnels-route.ts'
 import { alertsRoute } from './sites/alerts-route.ts'
 import { reportsRoute, unsubscribeRoute } from './sites/reports-route.ts'
 import { Alerts } from './reports/alerts.ts'
+import { ReportScheduler } from './reports/scheduler.ts'
+import { alertMailer, reportSender } from './reports/deliver.ts'
+import { mailerOff, smtpMailer } from './reports/mail.ts'
 import { FunnelService } from './sites/funnels.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
 import { Sites } from './sites/sites.ts'
@@ -68,6 +71,9 @@ export interface Skaits {
   ingestor: Ingestor
   enricher: Enricher
   maintenance: Maintenance
+  /** reports due go out through it, every minute with timers on */
+  reports: ReportScheduler
+  alerts: Alerts
   /** the one-time secret for the setup page while no owner exists (DATA_DIR/setup-token) */
   setupToken: SetupToken
   /** Stops taking events, inserts everything buffered, stops timers. Does not close the client. */
@@ -249,13 +255,33 @@ export async function createSkaits(
     return c.json({ status: ok ? 'ok' : 'clickhouse unavailable' }, ok ? 200 : 503)
   })
 
-  // Alerts are checked every minute (a quiet tracker, a spike), each sent at most once per its period.
-  const alerts = new Alerts({ db, sites, activeVisits: (site, ms) => sessions.activeSince(site, clock(), ms), clock, log })
+  // Reports and alerts: e-mail through SMTP_URL when set (reports/mail.ts). Checked every minute:
+  // what is due goes out once (reports_sent, alerts_sent), never on a request's path.
+  const mailer = config.mail ? smtpMailer(config.mail, log) : mailerOff(MAIL_OFF)
+  const alerts = new Alerts({
+    db,
+    sites,
+    activeVisits: (site, ms) => sessions.activeSince(site, clock(), ms),
+    clock,
+    log,
+    notify: mailer.enabled ? alertMailer(mailer, () => access.listOwners().map((o) => o.email)) : undefined,
+  })
+  const reports = new ReportScheduler({
+    db,
+    sites,
+    tz: config.timezone,
+    clock,
+    log,
+    send: reportSender({ db, timezone: config.timezone, clock, cost: config.stats, mailer, publicUrl: config.publicUrl ?? '' }),
+  })
   let alertTimer: ReturnType<typeof setInterval> | undefined
   if (options.start) {
     buffer.start()
     maintenance.start()
-    alertTimer = setInterval(() => void alerts.check(), 60_000)
+    alertTimer = setInterval(() => {
+      void alerts.check()
+      if (mailer.enabled) void reports.run()
+    }, 60_000)
     alertTimer.unref()
     // Other nodes' revocations, logouts, password changes and partner shares (docs/scaling.md).
     // The embedded engine is opened by this process alone: there is no other node to hear from.
@@ -280,11 +306,14 @@ export async function createSkaits(
     ingestor,
     enricher,
     maintenance,
+    reports,
+    alerts,
     setupToken,
     async drain() {
       shuttingDown = true
       maintenance.stop()
       clearInterval(alertTimer)
+      mailer.close()
       await Promise.all([access.stopRefresh(), partners.stopRefresh(), relabels.stop()])
       enricher.close()
       await buffer.close()

@@ -371,7 +371,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE)
     return values.help ? 0 : 2
   }
-  if (positionals[0] === 'reports') return reports(positionals[1], values)
+  // `reports render` is the report command's own; list, add and remove go through the operations below.
+  if (positionals[0] === 'reports' && positionals[1] === 'render') return reports(positionals[1], values)
   try {
     const password = values['password-stdin'] ? readPasswordFromStdin() : undefined
     const op = operation(positionals, { ...values, password })

@@ -18,7 +18,8 @@ import type { DayRange } from '../stats/date-range.ts'
 import { goalQuery } from '../stats/goals.ts'
 import { plan } from '../stats/plan.ts'
 import { queryRequest, type QueryRequest } from '../stats/request.ts'
-import { runQuery, type QueryCost, type QueryResponse } from '../stats/run.ts'
+import type { QueryCost, QueryResponse } from '../stats/run.ts'
+import { planRunner } from '../stats/answer.ts'
 
 export type PeriodKind = 'week' | 'month'
 export const PERIOD_KINDS: readonly PeriodKind[] = ['week', 'month']
@@ -87,6 +88,11 @@ export interface ReportDeps {
   clock: () => number
   /** the Stats API's own limits (STATS_MAX_EXECUTION_MS, STATS_MAX_MEMORY_MB) */
   cost?: QueryCost
+  /**
+   * the reader's minimum crowd: a report to someone outside the owners hides values under k
+   * visitors as a shared link does; the site's own k holds for everyone. 0: exact.
+   */
+  minCrowd?: number
 }
 
 export const TOP = 5
@@ -96,7 +102,8 @@ export async function reportData(deps: ReportDeps, site: Site, period: Period, t
   const range: DayRange = { from: period.from, to: period.to, today }
   const before: DayRange = { ...period.previous, today }
   const ask = (r: DayRange, body: Record<string, unknown>) => queryRequest.parse({ site_id: site.domain, date_range: [r.from, r.to], ...body })
-  const run = (r: DayRange, req: QueryRequest) => runQuery(deps.db, plan(req, site, r), req, deps.timezone, deps.cost)
+  const runner = planRunner(deps, Math.max(deps.minCrowd ?? 0, site.settings.minCrowd ?? 0))
+  const run = (r: DayRange, req: QueryRequest) => runner(plan(req, site, r), req)
   const totalsOf = async (r: DayRange) => firstRow(await run(r, ask(r, { metrics: [...TOTALS] })))
   const [now, then] = [await totalsOf(range), await totalsOf(before)]
   const hadVisits = (then[TOTALS.indexOf('visits')] ?? 0) > 0
@@ -119,7 +126,7 @@ export async function reportData(deps: ReportDeps, site: Site, period: Period, t
   }
   if (site.settings.goals?.length) {
     const req = ask(range, { metrics: ['visitors', 'conversion_rate'], dimensions: ['event:goal'], pagination: { limit: TOP, offset: 0 } })
-    const answer = await goalQuery(req, site, range, (p, r) => runQuery(deps.db, p, r, deps.timezone, deps.cost), deps.timezone)
+    const answer = await goalQuery(req, site, range, runner, deps.timezone)
     data.goals = answer.results.map((r) => ({ name: r.dimensions[0]!, visitors: r.metrics[0] ?? 0, conversionRate: r.metrics[1] ?? 0 }))
   }
   return data

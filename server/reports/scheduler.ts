@@ -41,40 +41,55 @@ export class ReportScheduler {
   /** Sends what is due now; answers the jobs sent. A failed send is logged and recorded, and tried again next period. */
   async run(): Promise<ReportJob[]> {
     const now = this.deps.clock()
-    const sent: ReportJob[] = []
+    // Claims first, for every report due; one settling pause for all of them; then each is sent
+    // by the node whose claim came first.
+    const claimed: ReportJob[] = []
     for (const site of this.deps.sites.list()) {
       for (const subscription of site.settings.reports ?? []) {
         const period = latestDue(subscription.kind, now, this.deps.tz)
         // A subscription gets the periods due after it was made, not the one before.
         if (period.dueAt < subscription.createdAt) continue
         try {
-          if (!(await this.claim(site.domain, subscription.id, period.from, now))) continue
-          const job = { site, subscription, period }
-          try {
-            await this.deps.send(job)
-            await this.mark(site.domain, subscription.id, period.from, 'sent')
-            sent.push(job)
-          } catch (err) {
-            await this.mark(site.domain, subscription.id, period.from, 'failed')
-            this.deps.log.error({ site: site.domain, kind: subscription.kind, period: period.from, err: errorText(err) }, 'report not sent')
-          }
+          if (await this.claim(site.domain, subscription.id, period.from, now)) claimed.push({ site, subscription, period })
         } catch (err) {
           this.deps.log.error({ site: site.domain, err: errorText(err) }, 'report scheduling failed')
         }
       }
     }
+    if (!claimed.length) return []
+    await sleep(this.deps.settleMs ?? 2000)
+    const sent: ReportJob[] = []
+    for (const job of claimed) {
+      const { site, subscription, period } = job
+      try {
+        if (!(await this.first(site.domain, subscription.id, period.from, now))) continue
+        try {
+          await this.deps.send(job)
+          await this.mark(site.domain, subscription.id, period.from, 'sent')
+          sent.push(job)
+        } catch (err) {
+          await this.mark(site.domain, subscription.id, period.from, 'failed')
+          this.deps.log.error({ site: site.domain, kind: subscription.kind, period: period.from, err: errorText(err) }, 'report not sent')
+        }
+      } catch (err) {
+        this.deps.log.error({ site: site.domain, err: errorText(err) }, 'report scheduling failed')
+      }
+    }
     return sent
   }
 
-  /** Whether this node may send the report: none sent or failed yet, and its claim is the first live one. */
+  /** Writes this node's claim unless the report was sent, failed, or is being sent by another node. */
   private async claim(site: string, subscription: string, period: string, now: number): Promise<boolean> {
-    const key = { site, subscription, period }
-    const before = await this.states(key)
+    const before = await this.states({ site, subscription, period })
     if (before.some((r) => r.state !== 'claimed')) return false
     if (before.some((r) => now - Number(r.at_ms) < CLAIM_STALE_MS)) return false
     await this.mark(site, subscription, period, 'claimed')
-    await sleep(this.deps.settleMs ?? 2000)
-    const claims = (await this.states(key)).filter((r) => r.state === 'claimed' && now - Number(r.at_ms) < CLAIM_STALE_MS)
+    return true
+  }
+
+  /** Whether this node's claim is the first live one, once every node's claim of the moment is in. */
+  private async first(site: string, subscription: string, period: string, now: number): Promise<boolean> {
+    const claims = (await this.states({ site, subscription, period })).filter((r) => r.state === 'claimed' && now - Number(r.at_ms) < CLAIM_STALE_MS)
     claims.sort((a, b) => Number(a.at_ms) - Number(b.at_ms) || (a.node < b.node ? -1 : 1))
     return claims[0]?.node === this.node
   }
