@@ -88,6 +88,8 @@ export interface Config {
     concurrency: number
     cacheSize: number
   }
+  /** whether reports can be e-mailed (the dashboard says why not when they cannot) */
+  mail: { configured: boolean }
 }
 
 export class ConfigError extends Error {}
@@ -158,7 +160,16 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: int(env, 'ISP_CONCURRENCY', 32, 1, 1000),
       cacheSize: int(env, 'ISP_CACHE_SIZE', 100_000, 100, 10_000_000),
     },
+    mail: mailSettings(env),
   }
+}
+
+/**
+ * Whether SMTP_URL is set. A stand-in: the mail transport (branch reports-mail) replaces this
+ * with its parsed and checked SMTP settings.
+ */
+export function mailSettings(env: Env): Config['mail'] {
+  return { configured: Boolean(env.SMTP_URL?.trim()) }
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -12,3 +12,11 @@ describe('config: RETENTION_MONTHS', () => {
     expect(() => loadConfig({ DATA_DIR: '/tmp/skaits-config-test', RETENTION_MONTHS: '1200' })).toThrow(/from 1 to 600/)
   })
 })
+
+describe('config: SMTP_URL', () => {
+  it('says reports can be e-mailed only when it is set', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/skaits-config-test' }).mail).toEqual({ configured: false })
+    expect(loadConfig({ DATA_DIR: '/tmp/skaits-config-test', SMTP_URL: ' ' }).mail).toEqual({ configured: false })
+    expect(loadConfig({ DATA_DIR: '/tmp/skaits-config-test', SMTP_URL: 'smtp://user:pass@mail.example.lv:587' }).mail).toEqual({ configured: true })
+  })
+})
