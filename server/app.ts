@@ -223,7 +223,7 @@ export async function createSkaits(
   app.route('/share', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
   app.route('/api/sessions', sessionsRoute({ access }))
   app.route('/api/reset', resetRoute({ access, log }))
-  app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log }))
+  app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log, mail: { configured: config.mail !== undefined } }))
   app.route('/', pagesRoute({ access }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
   // Answers kept in memory; the buffer tells it which of today's rows each flush wrote.

@@ -11,6 +11,8 @@ export interface Boot {
   timezone: string
   email?: string
   sites: BootSite[]
+  /** an owner's page: whether reports can be e-mailed (SMTP_URL set); they can be subscribed to either way */
+  mail?: { configured: boolean }
   share?: { site: string; password: boolean; minCrowd?: number; /** whether the link shows the site's goals */ goals?: boolean }
 }
 

@@ -7,6 +7,8 @@ import { dayLabel } from './format.ts'
 import { field, form, message } from './forms.ts'
 import { funnelsEditor } from './funnel-settings.ts'
 import { goalsEditor } from './goal-settings.ts'
+import { alertsEditor } from './alert-settings.ts'
+import { reportsEditor } from './report-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
 interface SiteRow {
@@ -105,7 +107,7 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted' }, t('loggedInAs', { email: boot.email ?? '' })),
       ),
     )
-    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, boot.timezone), keys, shares, owners, account }
+    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false }), keys, shares, owners, account }
     panes[tab](body).catch((err: unknown) => body.append(h('p', { class: 'refused' }, message(err))))
   }
   render()
@@ -138,12 +140,22 @@ function addedSite(domain: string): HTMLElement {
   )
 }
 
-async function sites(el: HTMLElement, timezone: string, added?: string): Promise<void> {
+/** What a site's sections need from the page's boot data. */
+interface SiteContext {
+  timezone: string
+  /** whether the server can e-mail reports (SMTP_URL set) */
+  mailConfigured: boolean
+}
+
+/** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
+const OPENABLE = ['goals', 'funnels', 'reports', 'alerts'] as const
+type Openable = (typeof OPENABLE)[number]
+
+async function sites(el: HTMLElement, context: SiteContext, added?: string): Promise<void> {
   const list = await call<SiteRow[]>('GET', '/api/sites')
-  const reload = () => sites(el, timezone)
-  // The dashboard's way here: a site's goals or funnels, open (`?goals=example.lv`, `?funnels=example.lv`).
+  const reload = () => sites(el, context)
   const q = new URLSearchParams(location.search)
-  const opened = (domain: string) => (q.get('goals') === domain ? 'goals' : q.get('funnels') === domain ? 'funnels' : undefined)
+  const opened = (domain: string) => OPENABLE.find((what) => q.get(what) === domain)
   fill(
     el,
     h('h2', null, t('sites')),
@@ -151,20 +163,21 @@ async function sites(el: HTMLElement, timezone: string, added?: string): Promise
     h(
       'table',
       { class: 'list' },
-      h('tbody', null, list.map((s) => siteRow(s, reload, timezone, opened(s.domain)))),
+      h('tbody', null, list.map((s) => siteRow(s, reload, context, opened(s.domain)))),
     ),
     form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
       const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
-      await sites(el, timezone, made.domain)
+      await sites(el, context, made.domain)
       el.querySelector<HTMLElement>('#added-site code')?.focus()
     }),
   )
 }
 
-function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, open?: 'goals' | 'funnels'): HTMLElement[] {
+function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, open?: Openable): HTMLElement[] {
+  const { timezone } = context
   const snippet = snippetOf(s.domain)
   const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '3' }))
-  const toggle = async (what: 'snippet' | 'rules' | 'goals' | 'funnels') => {
+  const toggle = async (what: 'snippet' | 'rules' | Openable) => {
     const cell = extra.firstElementChild as HTMLElement
     extra.hidden = !extra.hidden && cell.dataset.what === what
     cell.dataset.what = what
@@ -173,7 +186,9 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, open
     if (what === 'snippet') fill(cell, h('p', null, t('snippet', { site: s.domain })), copyable(snippet, 'copyFailed'))
     else if (what === 'rules') fill(cell, await rulesEditor(s.domain))
     else if (what === 'goals') fill(cell, await goalsEditor(s.domain, timezone).catch(failed))
-    else fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
+    else if (what === 'funnels') fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
+    else if (what === 'reports') fill(cell, await reportsEditor(s.domain, context.mailConfigured).catch(failed))
+    else fill(cell, await alertsEditor(s.domain).catch(failed))
   }
   if (open) void toggle(open)
   return [
@@ -189,6 +204,8 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, timezone: string, open
         h('button', { type: 'button', class: 'link', onclick: () => void toggle('rules') }, t('sectionRules')),
         h('button', { type: 'button', class: 'link goals-button', onclick: () => void toggle('goals') }, t('goals')),
         h('button', { type: 'button', class: 'link funnels-button', onclick: () => void toggle('funnels') }, t('funnels')),
+        h('button', { type: 'button', class: 'link reports-button', onclick: () => void toggle('reports') }, t('reports')),
+        h('button', { type: 'button', class: 'link alerts-button', onclick: () => void toggle('alerts') }, t('alerts')),
         h(
           'button',
           {

@@ -21,6 +21,8 @@ export interface DashboardDeps {
   timezone: string
   clock: () => number
   log: Logger
+  /** whether reports can be e-mailed: the settings say so when not */
+  mail: { configured: boolean }
   /** the built dashboard; default dist/dashboard */
   dir?: string
 }
@@ -84,7 +86,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/settings', (c) => {
@@ -94,7 +96,7 @@ export function dashboardRoute(deps: DashboardDeps) {
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/share/:token', (c) => {

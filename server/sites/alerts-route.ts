@@ -13,7 +13,7 @@ const webhook = z
     } catch {
       return false
     }
-  }, 'webhook: an http(s) URL without user:password (put a token in its path or query instead)')
+  }, 'an http(s) URL without user:password (put a token in its path or query instead)')
 
 const alertsInput = z
   .object({

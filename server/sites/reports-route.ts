@@ -24,7 +24,7 @@ export function subscriptionOfToken(sites: Sites, token: string): { site: Site; 
 
 const subscriptionInput = z
   .object({
-    email: z.string().max(254).email('email: an e-mail address'),
+    email: z.string().max(254).email('an e-mail address'),
     kind: z.enum(['weekly', 'monthly']),
     lang: z.enum(['en', 'lv']).default('en'),
     /** someone outside the owners: values under k visitors hidden, as on a shared link (k ≥ 2); 0 or absent: exact */

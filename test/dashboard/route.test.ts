@@ -31,7 +31,7 @@ function builtDir(): string {
   return dir
 }
 
-function app(dir: string, principal?: Principal, owners = 1) {
+function app(dir: string, principal?: Principal, owners = 1, mail = { configured: false }) {
   const access = {
     ownerCount: () => owners,
     shareByToken: (t: string) => ({ sh_ok: SHARE, sh_locked: LOCKED, sh_goals: GOALS_SHARE })[t],
@@ -42,7 +42,7 @@ function app(dir: string, principal?: Principal, owners = 1) {
     c.set('principal', principal)
     await next()
   })
-  a.route('/', dashboardRoute({ access, sites, timezone: 'Europe/Riga', clock: () => Date.parse('2026-11-22T21:30:00Z'), log: pino({ level: 'silent' }), dir }))
+  a.route('/', dashboardRoute({ access, sites, timezone: 'Europe/Riga', clock: () => Date.parse('2026-11-22T21:30:00Z'), log: pino({ level: 'silent' }), mail, dir }))
   a.notFound((c) => c.text('fell through', 404))
   return a
 }
@@ -73,6 +73,7 @@ describe('dashboard route', () => {
       minute: 30,
       timezone: 'Europe/Riga',
       email: 'anna@example.lv',
+      mail: { configured: false },
       sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01', funnels: ['Checkout', 'Checkout (2026-11-01 – 2026-11-10)'] }],
     })
     // Without JavaScript the page still says who is logged in and offers a logout form.
@@ -82,6 +83,8 @@ describe('dashboard route', () => {
     expect(boot(await (await app(builtDir(), OWNER).request('/?lang=lv')).text()).lang).toBe('lv')
     const lv = await app(builtDir(), OWNER).request('/settings', { headers: { 'accept-language': 'lv-LV,lv;q=0.9,en;q=0.5' } })
     expect(boot(await lv.text()).lang).toBe('lv')
+    // Whether reports can be e-mailed: the settings say why not.
+    expect(boot(await (await app(builtDir(), OWNER, 1, { configured: true }).request('/settings')).text()).mail).toEqual({ configured: true })
   })
 
   it('shows working forms to everyone else, and settings only to owners', async () => {
@@ -99,6 +102,7 @@ describe('dashboard route', () => {
     const html = await (await app(builtDir()).request('/share/sh_ok')).text()
     expect(boot(html)).toMatchObject({ mode: 'share', sites: [{ domain: 'example.lv' }], share: { site: 'example.lv', password: false } })
     expect(boot(html)).not.toHaveProperty('email')
+    expect(boot(html)).not.toHaveProperty('mail')
     expect(html).not.toContain('sh_ok') // the token stays in the address bar
     // Funnels are shown (and named) only to a link made with goals, as the funnel endpoint answers only it.
     expect(boot(html).sites[0]).not.toHaveProperty('funnels')

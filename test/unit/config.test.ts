@@ -12,3 +12,12 @@ describe('config: RETENTION_MONTHS', () => {
     expect(() => loadConfig({ DATA_DIR: '/tmp/skaits-config-test', RETENTION_MONTHS: '1200' })).toThrow(/from 1 to 600/)
   })
 })
+
+describe('config: SMTP_URL', () => {
+  it('turns reports on only when it is set', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/skaits-config-test' }).mail).toBeUndefined()
+    expect(loadConfig({ DATA_DIR: '/tmp/skaits-config-test', SMTP_URL: ' ' }).mail).toBeUndefined()
+    const on = loadConfig({ DATA_DIR: '/tmp/skaits-config-test', SMTP_URL: 'smtp://user:pass@mail.example.lv:587', MAIL_FROM: 'r@example.lv', PUBLIC_URL: 'https://stats.example.lv' })
+    expect(on.mail).toMatchObject({ smtpShown: 'smtp://user:***@mail.example.lv:587', from: 'r@example.lv' })
+  })
+})
