@@ -66,6 +66,9 @@ const TEXTS = {
 }
 
 const LOCALE: Record<Lang, string> = { en: 'en-GB', lv: 'lv-LV' }
+/** The source of visits without a referrer, as the Stats API names it (enrich/sources.ts). */
+const DIRECT = 'Direct / None'
+
 export const CHART_CID = 'chart@skaits'
 
 /** Numbers and dates as the dashboard writes them (dashboard/src/format.ts). */
@@ -118,7 +121,7 @@ export function renderReport(data: ReportData, lang: Lang, links: ReportLinks): 
   const subject = `${title}: ${data.site}, ${when}`
   const lists: [string, string, Ranked[]][] = [
     [t.pages, t.visitors, data.pages],
-    [t.sources, t.visitors, data.sources.map((r) => ({ ...r, value: r.value || t.direct }))],
+    [t.sources, t.visitors, data.sources.map((r) => ({ ...r, value: r.value && r.value !== DIRECT ? r.value : t.direct }))],
     [t.countries, t.visitors, data.countries.map((r) => ({ ...r, value: f.country(r.value) }))],
   ]
   const goals = data.goals?.map((g) => ({ value: g.name, visitors: g.visitors, rate: `${f.number(g.conversionRate)}%` }))
