@@ -1,3 +1,4 @@
+import { DIRECT } from '../enrich/sources.ts'
 import { barChart } from './chart.ts'
 import type { Compared, Period, Ranked, ReportData, Total } from './report.ts'
 
@@ -66,9 +67,6 @@ const TEXTS = {
 }
 
 const LOCALE: Record<Lang, string> = { en: 'en-GB', lv: 'lv-LV' }
-/** The source of visits without a referrer, as the Stats API names it (enrich/sources.ts). */
-const DIRECT = 'Direct / None'
-
 export const CHART_CID = 'chart@skaits'
 
 /** Numbers and dates as the dashboard writes them (dashboard/src/format.ts). */
