@@ -30,6 +30,7 @@ const PARTS = {
   rollup: '^server/rollup/',
   notice: '^server/notice/',
   reports: '^server/reports/',
+  imports: '^server/imports/',
   'dashboard/src': '^dashboard/src/',
   dashboard: '^server/dashboard/',
   metrics: '^server/metrics/',
@@ -55,8 +56,9 @@ const LAYERS = [
   ['sites'],
   // events in, counts out, exports to partners
   ['ingest', 'stats', 'export'],
-  // closing days, the privacy notice, e-mailed reports: each reads the counts; the dashboard app
-  ['rollup', 'notice', 'reports', 'dashboard/src'],
+  // closing days, the privacy notice, e-mailed reports: each reads the counts; imports of a
+  // site's history, which replay through ingest; the dashboard app
+  ['rollup', 'notice', 'reports', 'imports', 'dashboard/src'],
   // what the HTTP server mounts and measures
   ['dashboard', 'metrics', 'admin', 'script'],
   ['pages'],
