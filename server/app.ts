@@ -26,6 +26,11 @@ import type { Config } from './config.ts'
 import type { Db } from './db/client.ts'
 import { applyRetention, migrate } from './db/migrate.ts'
 import { CountryLookup } from './enrich/country.ts'
+import { liveSink, type LiveSink } from './imports/live.ts'
+import { importsRoute } from './imports/route.ts'
+import { ImportService } from './imports/service.ts'
+import { parseSource } from './imports/sources.ts'
+import { ImportStore } from './imports/store.ts'
 import { Enricher } from './enrich/enricher.ts'
 import { IspLookup } from './enrich/isp.ts'
 import { EventBuffer } from './ingest/buffer.ts'
@@ -102,6 +107,49 @@ function saltKey(config: Config, log: Logger): Buffer {
   return key
 }
 
+/** The enrichment of live traffic and imports alike: the country database, and the ISP lookup when on. */
+export async function openEnricher(config: Config): Promise<Enricher> {
+  const countries = await CountryLookup.open(config.geoipDb)
+  const isps = config.isp.enabled
+    ? await IspLookup.create({
+        servers: config.isp.dnsServers.length ? config.isp.dnsServers : undefined,
+        timeoutMs: config.isp.timeoutMs,
+        concurrency: config.isp.concurrency,
+        cacheSize: config.isp.cacheSize,
+        cacheTtlMs: 24 * 3_600_000,
+        ispDbFile: config.isp.db,
+      })
+    : undefined
+  return new Enricher(countries, isps)
+}
+
+/**
+ * The import service over `db` (server/imports/): for the server, with today's records of a
+ * followed log going to `live`; for the CLI on a stopped server's data, with its own enrichment.
+ */
+export async function openImports(
+  config: Config,
+  db: Db,
+  clock: Clock,
+  options: { enricher?: Enricher; live?: LiveSink; log?: Logger } = {},
+): Promise<{ imports: ImportService; close: () => void }> {
+  const enricher = options.enricher ?? (await openEnricher(config))
+  const imports = new ImportService({
+    db,
+    store: new ImportStore(db, clock),
+    parse: parseSource,
+    enricher,
+    tz: config.timezone,
+    retentionMonths: config.retentionMonths,
+    sessionIdleMs: config.sessionIdleMs,
+    sessionMax: config.sessionMax,
+    clock,
+    live: options.live,
+    log: options.log,
+  })
+  return { imports, close: () => (options.enricher ? undefined : enricher.close()) }
+}
+
 /** Migrates, loads state and assembles the HTTP app. Timers start only with `start: true`. */
 export async function createSkaits(
   config: Config,
@@ -129,18 +177,8 @@ export async function createSkaits(
     flush: (s) => metrics?.observeFlush(s),
     error: () => metrics?.clickhouseError(),
   })
-  const countries = await CountryLookup.open(config.geoipDb)
-  const isps = config.isp.enabled
-    ? await IspLookup.create({
-        servers: config.isp.dnsServers.length ? config.isp.dnsServers : undefined,
-        timeoutMs: config.isp.timeoutMs,
-        concurrency: config.isp.concurrency,
-        cacheSize: config.isp.cacheSize,
-        cacheTtlMs: 24 * 3_600_000,
-        ispDbFile: config.isp.db,
-      })
-    : undefined
-  const enricher = new Enricher(countries, isps)
+  const enricher = await openEnricher(config)
+  const isps = enricher.isps
   const values = new ValueCap({ values: config.maxValuesPerDay, propNames: config.maxPropNamesPerDay })
   // A dashboard's first view asks about a dozen questions at once: room for them in the queue.
   // Real time, not `clock`: the limit is on the machine's load, whatever day tests pretend it is.
@@ -217,6 +255,11 @@ export async function createSkaits(
   app.route('/api/sites', reportsRoute({ sites, clock }))
   app.route('/unsubscribe', unsubscribeRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
+  const { imports } = await openImports(config, db, clock, { enricher, live: liveSink(ingestor, config.timezone, clock), log })
+  // An import a stopped process left in the middle is taken back (or its deletion finished).
+  const recovered = await imports.recover()
+  if (recovered) log.warn({ imports: recovered }, 'imports left unfinished by the last run were taken back')
+  app.route('/api/sites', importsRoute({ sites, imports, maxBytes: config.importMaxBytes, live: liveSink(ingestor, config.timezone, clock) }))
   app.route('/api', adminRoute(admin))
   app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
   app.route('/export', exportRoute({ db, sites, partners, timezone: config.timezone }))

@@ -42,6 +42,8 @@ export interface Config {
   goalsPerSite: number
   /** funnels a site may declare */
   funnelsPerSite: number
+  /** the largest file an import's upload may send (IMPORT_MAX_MB) */
+  importMaxBytes: number
   /** what one Stats API query, and one credential's queries, may cost */
   stats: {
     /** passed to ClickHouse as max_execution_time */
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxPropNamesPerDay: int(env, 'MAX_PROP_NAMES_PER_DAY', 1000, 1, 100_000_000),
     goalsPerSite: int(env, 'GOALS_PER_SITE', 50, 1, 1000),
     funnelsPerSite: int(env, 'FUNNELS_PER_SITE', 20, 1, 20),
+    importMaxBytes: int(env, 'IMPORT_MAX_MB', 8192, 1, 1_048_576) * 1024 * 1024,
     stats: {
       maxExecutionMs: int(env, 'STATS_MAX_EXECUTION_MS', 10_000, 1, 3_600_000),
       maxMemoryBytes: int(env, 'STATS_MAX_MEMORY_MB', 2048, 1, 1_048_576) * 1024 * 1024,

@@ -51,6 +51,8 @@ const RETAINED: Record<string, string> = {
   visitors_daily: 'day',
   visitors_hourly: 'hour',
   rolled_days: 'day',
+  // what each import wrote: kept while its rows are (imports/)
+  import_rows: 'day',
   // Sketches are dropped by their day's rollup; the retention is only their backstop (migration 013).
   visitor_sketches: 'day',
 }

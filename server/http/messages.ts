@@ -117,6 +117,16 @@ export const MESSAGES = {
     'the funnel {name} is counted from {since} on, the day it was declared: Skaits counts it as visits move and keeps no events to count it again (ask from {since})',
   funnel_dimension: '{name} is not counted by {dim}; it is counted by: {dims}',
   share_no_goals: "this shared link does not show the site's goals; its owner can make one that does",
+  import_running: 'an import of {site} is running; wait for it to end',
+  import_still_running: 'this import is still running; wait for it to end',
+  import_not_found: 'no import {id} of {site}',
+  import_no_file: 'no file to import: send the file as the request body',
+  import_source: 'source must be plausible, goatcounter or log',
+  import_option: '{name} must be one of: {allowed}',
+  import_too_large: 'the upload is larger than {mb} MB (IMPORT_MAX_MB)',
+  import_overlap: '{site} already holds counts on {n} of the days to import ({days}): import with overlap "skip" to leave those days out, or "merge" to add to them',
+  import_input: 'the file cannot be imported: {detail}',
+  import_nothing: 'nothing to import: {detail}',
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

@@ -7,8 +7,9 @@ const KiB = 1024
 /** The most any other route reads: every auth and management body the schemas accept fits. */
 export const DEFAULT_BODY_LIMIT = 16 * KiB
 
-/** Routes that limit their own bodies: ingest (4 KiB) and Stats API queries (64 KiB). */
+/** Routes that limit their own bodies: ingest (4 KiB), Stats API queries (64 KiB), imports' uploads (IMPORT_MAX_MB). */
 const OWN_LIMIT = new Set(['/api/event', '/api/v2/query'])
+const OWN_LIMIT_PATTERN = /^\/api\/sites\/[^/]+\/imports$/
 
 /**
  * Routes whose schemas accept more than DEFAULT_BODY_LIMIT, sized to their largest valid body
@@ -22,11 +23,13 @@ const LARGER: { method: string; path: RegExp; limit: number }[] = [
   { method: 'PUT', path: /^\/api\/sites\/[^/]+\/hostnames$/, limit: 64 * KiB },
   // a key limited to up to 1,000 sites of 253 characters (256,000 bytes with the quotes)
   { method: 'POST', path: /^\/api\/keys$/, limit: 256 * KiB },
+  // a followed log's new lines, sent a second's worth at a time (imports/route.ts)
+  { method: 'POST', path: /^\/api\/sites\/[^/]+\/imports\/live$/, limit: 1024 * KiB },
 ]
 
 /** The largest body `method path` may send; undefined where the route limits it itself. */
 export function bodyLimitFor(method: string, path: string): number | undefined {
-  if (OWN_LIMIT.has(path)) return undefined
+  if (OWN_LIMIT.has(path) || (method === 'POST' && OWN_LIMIT_PATTERN.test(path))) return undefined
   return LARGER.find((r) => r.method === method && r.path.test(path))?.limit ?? DEFAULT_BODY_LIMIT
 }
 

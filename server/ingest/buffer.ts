@@ -113,6 +113,15 @@ export class Tally {
   }
 
   /**
+   * Every row as it stands: its scope, sums (in INCREMENT_KEYS order) and the tally's numbers of
+   * its visitors (possibly repeated; one number per distinct hash across the whole tally). For
+   * imports (imports/replay.ts), which make a closed day's rows from a tally instead of sending it.
+   */
+  *rows(): Generator<Readonly<Pick<Row, 'site' | 'hour' | 'day' | 'dimension' | 'value' | 'sums' | 'visitors'>>> {
+    for (const dims of this.scopes.values()) for (const values of dims.values()) yield* values.values()
+  }
+
+  /**
    * The rows as TabSeparated lines, in the column order of COLUMNS, with what the answer cache
    * is told of them once written: the earliest hour (Unix seconds) of any row, and each row's
    * key (site → dimension → value, as stored).

@@ -14,6 +14,11 @@ import type { ValueCap } from './value-cap.ts'
 /** What the request carried besides the body; lives only for this call. */
 export interface RequestFacts extends EnrichFacts {
   gpc: boolean
+  /**
+   * A visitor id the source gives instead of an address (an import of GoatCounter's sessions):
+   * hashed with the day's salt in place of the address and User-Agent. Live requests have none.
+   */
+  visitor?: string
 }
 
 export type Outcome =
@@ -39,13 +44,14 @@ export class Ingestor {
 
   constructor(
     private deps: {
-      sites: Sites
-      salts: SaltStore
+      sites: Pick<Sites, 'get'>
+      salts: Pick<SaltStore, 'current' | 'previous'>
       sessions: Sessions
-      buffer: EventBuffer
+      /** the ingest buffer, or an import's tally of closed days (imports/replay.ts) */
+      buffer: Pick<EventBuffer, 'hasRoom' | 'event' | 'add'>
       respectGpc: boolean
       clock: () => number
-      enricher: Enricher
+      enricher: Pick<Enricher, 'isBot' | 'visitDimensions'>
       /** distinct values per site, day and dimension (MAX_VALUES_PER_DAY); none: no cap */
       values?: ValueCap
     },
@@ -66,7 +72,11 @@ export class Ingestor {
     return wait
   }
 
-  ingest(event: IncomingEvent, facts: RequestFacts): Outcome {
+  /**
+   * `at`: when the event happened, for a line of a followed access log counted as it is served
+   * (imports/live.ts): today's, not after now. Live requests happen now.
+   */
+  ingest(event: IncomingEvent, facts: RequestFacts, at?: number): Outcome {
     const { sites, salts, sessions, buffer, clock } = this.deps
     if (facts.gpc && this.deps.respectGpc) return this.drop('gpc')
     if (this.deps.enricher.isBot(facts)) return this.drop('bot')
@@ -82,12 +92,12 @@ export class Ingestor {
       this.count('buffer_full')
       return { status: 'busy' }
     }
-    const now = clock()
+    const now = at ?? clock()
     const page = pagePath(event.url, event.hashMode)
     const today = salts.current(now)
     const yesterday = salts.previous(now)
     const { address, userAgent } = facts
-    const hash = (salt: Buffer, site: string) => requestVisitorHash(address, salt, site, userAgent).toString()
+    const hash = (salt: Buffer, site: string) => requestVisitorHash(address, salt, site, userAgent, facts.visitor).toString()
     for (const site of allowed) {
       const hit = this.capped(event, site, today.day, page)
       const key = hash(today.salt, site)

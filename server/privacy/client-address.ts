@@ -97,8 +97,13 @@ export class ClientAddress {
 
 const REDACTED = '[client address]'
 
-/** The day's visitor hash of a request; one without an address (no socket) hashes it as ''. */
-export function requestVisitorHash(address: ClientAddress | undefined, salt: Buffer, site: string, userAgent: string): bigint {
+/**
+ * The day's visitor hash of a request; one without an address (no socket) hashes it as ''. An
+ * imported record that names its visitor instead (GoatCounter's session id) hashes that id, under
+ * the same salt, in place of the address and User-Agent.
+ */
+export function requestVisitorHash(address: ClientAddress | undefined, salt: Buffer, site: string, userAgent: string, visitor?: string): bigint {
+  if (visitor !== undefined) return visitorHash(salt, site, '', `visitor:${visitor}`)
   return address ? address.visitorHash(salt, site, userAgent) : visitorHash(salt, site, '', userAgent)
 }
 
