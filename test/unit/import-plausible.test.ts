@@ -26,6 +26,47 @@ function zipOf(files: Record<string, string>, level: 0 | 6 = 6): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([n, t]) => [n, [strToU8(t), { level }]])))
 }
 
+/**
+ * A zip as Plausible's Zstream writes it (lib/zstream/protocol.ex, Coder.Stored): entries stored,
+ * the data-descriptor flag set and sizes 0 in the local headers; only the central directory has them.
+ */
+function zstreamLikeZip(files: Record<string, string>): Buffer {
+  const parts: Buffer[] = []
+  const central: Buffer[] = []
+  let offset = 0
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text)
+    const n = Buffer.from(name)
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(20, 4)
+    local.writeUInt16LE(0x0808, 6)
+    local.writeUInt16LE(n.length, 26)
+    const descriptor = Buffer.alloc(16)
+    descriptor.writeUInt32LE(0x08074b50, 0)
+    descriptor.writeUInt32LE(data.length, 8)
+    descriptor.writeUInt32LE(data.length, 12)
+    const entry = Buffer.alloc(46)
+    entry.writeUInt32LE(0x02014b50, 0)
+    entry.writeUInt16LE(0x0808, 8)
+    entry.writeUInt32LE(data.length, 20)
+    entry.writeUInt32LE(data.length, 24)
+    entry.writeUInt16LE(n.length, 28)
+    entry.writeUInt32LE(offset, 42)
+    central.push(entry, n)
+    parts.push(local, n, data, descriptor)
+    offset += 30 + n.length + data.length + 16
+  }
+  const cd = Buffer.concat(central)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(Object.keys(files).length, 8)
+  end.writeUInt16LE(Object.keys(files).length, 10)
+  end.writeUInt32LE(cd.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...parts, cd, end])
+}
+
 async function collect(rows: AsyncIterable<DayRow>): Promise<DayRow[]> {
   const out: DayRow[] = []
   for await (const r of rows) out.push(r)
@@ -153,10 +194,11 @@ describe('Plausible export: every file', () => {
     )
   })
 
-  it('reads the same from a stored zip, a list of CSV paths and an upload stream', async () => {
+  it('reads the same from a stored zip, a zip as Zstream writes it, a list of CSV paths and an upload stream', async () => {
     const fromZip = (await readAll(zipOf(FIXTURES))).rows
     const sorted = (rows: DayRow[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
     expect(sorted((await readAll(zipOf(FIXTURES, 0))).rows)).toEqual(sorted(fromZip))
+    expect(sorted((await readAll(zstreamLikeZip(FIXTURES))).rows)).toEqual(sorted(fromZip))
     expect(sorted((await readAll(readdirSync(DIR).map((f) => path.join(DIR, f)))).rows)).toEqual(sorted(fromZip))
     expect(sorted((await readAll(Readable.from([Buffer.from(zipOf(FIXTURES))]))).rows)).toEqual(sorted(fromZip))
   })
