@@ -201,7 +201,8 @@ const TABLES: Partial<Record<'' | DimensionName, { file: string; columns: (strin
   },
 }
 
-function tableOf(dimension: string) {
+/** The file a dimension is exported in (the importer reads the same map back: imports/plausible.ts). */
+export function tableOf(dimension: string) {
   const known = TABLES[dimension as '' | DimensionName]
   if (known) return known
   const name = dimension.replace(/^(visit|event):/, '')
