@@ -12,6 +12,8 @@ import { applyRetention, migrate } from '../db/migrate.ts'
 import { SiteError, Sites } from '../sites/sites.ts'
 import { GoalService } from '../sites/goals.ts'
 import { FunnelService } from '../sites/funnels.ts'
+import { IMPORTS_USAGE, importsCommand, ImportUsage } from './imports.ts'
+import { ImportRefused } from '../imports/service.ts'
 import { REPORTS_USAGE, ReportRefused, reportsCommand, ReportUsage } from './reports.ts'
 import { runningServer } from './server-file.ts'
 
@@ -55,6 +57,7 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
                                         what is not given is turned off
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 ${REPORTS_USAGE}
+${IMPORTS_USAGE}
 
 With a server running on DATA_DIR the CLI asks it (with the admin token kept in
 DATA_DIR/${LOCAL_TOKEN_FILE}); otherwise it opens the data itself.
@@ -359,6 +362,11 @@ async function main(argv: string[]): Promise<number> {
         text: { type: 'boolean', default: false },
         send: { type: 'boolean', default: false },
         to: { type: 'string' },
+        overlap: { type: 'string' },
+        'on-error': { type: 'string' },
+        format: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        follow: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -373,6 +381,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // `reports render` is the report command's own; list, add and remove go through the operations below.
   if (positionals[0] === 'reports' && positionals[1] === 'render') return reports(positionals[1], values)
+  if (positionals[0] === 'import' || positionals[0] === 'imports') return imports(positionals, values)
   try {
     const password = values['password-stdin'] ? readPasswordFromStdin() : undefined
     const op = operation(positionals, { ...values, password })
@@ -393,6 +402,26 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) return 2
     if (err instanceof Refused) return 1
+    return 3
+  }
+}
+
+/** `import …`, `imports list|delete`: through the running server when there is one, else on the data directly. */
+async function imports(args: string[], values: Parameters<typeof importsCommand>[1]): Promise<number> {
+  try {
+    const config = loadConfig()
+    const url = runningServer(config.dataDir)
+    const reach = url ? { url, token: readFileSync(path.join(config.dataDir, LOCAL_TOKEN_FILE), 'utf8').trim() } : undefined
+    const result = await importsCommand(args, values, config, reach)
+    if (values.json) console.log(JSON.stringify(result))
+    else printHuman(result)
+    return 0
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (values.json) console.log(JSON.stringify({ error: message }))
+    else console.error(`skaits: ${message}${err instanceof ImportUsage ? `\n\n${USAGE}` : ''}`)
+    if (err instanceof ImportUsage || err instanceof ConfigError) return 2
+    if (err instanceof ImportRefused || (err as NodeJS.ErrnoException).code === 'ENOENT') return 1
     return 3
   }
 }
