@@ -23,7 +23,8 @@ interface CaddyEntry {
   }
 }
 
-const NOT_CADDY = 'not a Caddy JSON access log line (not a JSON object with a request)'
+const NOT_OBJECT = 'not a Caddy JSON access log line (not a JSON object)'
+const NO_REQUEST = 'not a Caddy JSON access log line (no request)'
 
 function text(value: unknown): string {
   return typeof value === 'string' ? withoutControlChars(value) : ''
@@ -43,7 +44,7 @@ function caddyTime(ts: unknown): number {
 }
 
 export const parseCaddyLine: LineParser = (line) => {
-  if (line.charCodeAt(0) !== 123) return NOT_CADDY
+  if (line.charCodeAt(0) !== 123) return NOT_OBJECT
   let entry: CaddyEntry
   try {
     entry = JSON.parse(line) as CaddyEntry
@@ -51,7 +52,7 @@ export const parseCaddyLine: LineParser = (line) => {
     return 'not a Caddy JSON access log line (not valid JSON)'
   }
   const request = entry?.request
-  if (typeof request !== 'object' || request === null) return NOT_CADDY
+  if (typeof request !== 'object' || request === null) return NO_REQUEST
   const time = caddyTime(entry.ts)
   if (Number.isNaN(time)) return 'not a Caddy JSON access log line (ts: not a time)'
   const status = entry.status

@@ -44,6 +44,8 @@ const NGINX: Record<string, Slot> = {
 const APACHE: Record<string, Slot> = { h: Slot.ADDRESS, a: Slot.ADDRESS, r: Slot.REQUEST, m: Slot.METHOD, U: Slot.URI, H: Slot.PROTOCOL, s: Slot.STATUS, b: Slot.BYTES, B: Slot.BYTES, O: Slot.BYTES, v: Slot.HOST, V: Slot.HOST }
 const APACHE_HEADERS: Record<string, Slot> = { referer: Slot.REFERRER, 'user-agent': Slot.USER_AGENT, host: Slot.HOST }
 
+const SPACELESS = new Set([Slot.ADDRESS, Slot.TIME_ISO, Slot.TIME_SECONDS, Slot.METHOD, Slot.URI, Slot.PROTOCOL, Slot.STATUS, Slot.BYTES, Slot.HOST])
+
 const NGINX_VARIABLE = /\$(?:\{(\w+)\}|(\w+))/g
 const APACHE_DIRECTIVE = /%[<>]?(?:!?\d+(?:,\d+)*)?(?:\{([^}]*)\})?([a-zA-Z%])/g
 
@@ -53,7 +55,7 @@ interface Field {
   token: string
   /** between double quotes: ends at the first unescaped `"` */
   quoted: boolean
-  /** the character that ends an unquoted field; for the last field, a space or the end of the line */
+  /** the character that ends an unquoted field; '' for the end of the line */
   until: string
 }
 
@@ -125,8 +127,8 @@ function compileProgram(format: string): Program {
     fields: fields.map((f, i) => {
       const before = literals[i]!
       const after = literals[i + 1]!
-      // A last field ends at a space too, so that fields appended after it are ignored.
-      return { ...f, quoted: before.endsWith('"') && after.startsWith('"'), until: after.charAt(0) || ' ' }
+      // A last field that never holds a space ends at one, so that fields appended after it are ignored.
+      return { ...f, quoted: before.endsWith('"') && after.startsWith('"'), until: after.charAt(0) || (SPACELESS.has(f.slot) ? ' ' : '') }
     }),
   }
 }
@@ -179,8 +181,8 @@ function readRequest(parsed: ParsedLine, line: string, at: number, end: number):
 export function compileFormatString(format: string, name = 'the given format'): LineParser {
   const { literals, fields } = compileProgram(format)
   const problem = (i: number, what: string) => `not a line of ${name} (field ${i + 1} ${fields[i]!.token}: ${what})`
-  const noLiteral = literals.map((lit, i) => (i < fields.length ? problem(i, `no '${lit}' before it`) : `not a line of ${name} (no '${lit}' at the end)`))
-  const unended = fields.map((f, i) => problem(i, f.quoted ? 'no closing quote' : `no '${f.until}' after it`))
+  const noLiteral = literals.map((lit, i) => (i < fields.length ? problem(i, `no '${lit.trim() || lit}' before it`) : `not a line of ${name} (no '${lit.trim() || lit}' at the end)`))
+  const unended = fields.map((f, i) => problem(i, f.quoted ? 'no closing quote' : `no '${f.until === ' ' ? 'space' : f.until}' after it`))
   const badTime = fields.map((_, i) => problem(i, 'not a time'))
   const badRequest = fields.map((_, i) => problem(i, 'not a request line'))
   const badStatus = fields.map((_, i) => problem(i, 'not a status'))
@@ -198,9 +200,9 @@ export function compileFormatString(format: string, name = 'the given format'): 
         at += literal.length
       }
       const field = fields[i]!
-      let end = field.quoted ? closingQuote(line, at) : line.indexOf(field.until, at)
+      let end = field.quoted ? closingQuote(line, at) : field.until ? line.indexOf(field.until, at) : line.length
       if (end < 0) {
-        if (field.quoted || i < fields.length - 1 || literals[i + 1]) return unended[i]!
+        if (field.quoted || literals[i + 1]) return unended[i]!
         end = line.length
       }
       switch (field.slot) {
