@@ -87,32 +87,40 @@ class Generation {
     }
   }
 
-  /** The whole lines from the position to the end of the file as it is now. */
+  /** Set when a read found the bytes before the position changed: truncated in place (copytruncate). */
+  rewritten = false
+
+  /**
+   * The whole lines from the position to the end of the file as it is now. Each read starts
+   * at the last bytes already read and checks them, so a file truncated and written past the
+   * old position since is noticed in the same read, before any of its bytes count.
+   */
   async *lines(): AsyncGenerator<string> {
     for (;;) {
-      const { bytesRead } = await this.handle.read(this.buffer, 0, CHUNK, this.position)
-      if (!bytesRead) return
-      this.position += bytesRead
-      const chunk = this.buffer.subarray(0, bytesRead)
-      this.seen = bytesRead >= SEEN ? Buffer.from(chunk.subarray(-SEEN)) : Buffer.concat([this.seen, chunk]).subarray(-SEEN)
+      const overlap = this.seen.length
+      const { bytesRead } = await this.handle.read(this.buffer, 0, CHUNK, this.position - overlap)
+      if (bytesRead < overlap || !this.buffer.subarray(0, overlap).equals(this.seen)) {
+        this.rewritten = true
+        return
+      }
+      if (bytesRead === overlap) return
+      const chunk = this.buffer.subarray(overlap, bytesRead)
+      this.position += chunk.length
+      this.seen = Buffer.from(this.buffer.subarray(Math.max(0, bytesRead - SEEN), bytesRead))
       // Lines that are not text (binary, too long) are dropped here: a reader of the whole file reports them.
       for (const line of this.splitter.push(chunk)) if (typeof line === 'string') yield line
     }
   }
 
-  /** Truncated in place (copytruncate), even when written past the old position since. */
+  /** Truncated in place (copytruncate): seen by a read, or shorter than where reading began. */
   async truncated(): Promise<boolean> {
-    const { size } = await this.handle.stat()
-    if (size < this.position) return true
-    if (!this.seen.length) return false
-    const now = Buffer.alloc(this.seen.length)
-    await this.handle.read(now, 0, now.length, this.position - now.length)
-    return !now.equals(this.seen)
+    return this.rewritten || (await this.handle.stat()).size < this.position
   }
 
   restart(): void {
     this.position = 0
     this.seen = Buffer.alloc(0)
+    this.rewritten = false
     // A partial line before the truncation: its end went to the copy, not here.
     this.splitter.end()
   }
