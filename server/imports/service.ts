@@ -205,7 +205,7 @@ export class ImportService {
     const file: ImportFile = { name: input.name, bytes: 0, sha256: '', head: '', consumed: 0 }
     try {
       const parsed = this.d.parse({ ...input, stream: hashed.stream }, counts, options)
-      if (parsed.kind === 'rows') await this.stageAggregated(site, info, index, parsed.rows, counts, days)
+      if (parsed.kind === 'rows') file.content = await this.stageAggregated(site, info, index, parsed.rows, counts, days)
       else {
         if (!replay) throw new Error(`${info.source}: not an event-level source`)
         let n = 0
@@ -243,15 +243,21 @@ export class ImportService {
     file.head = hashed.head()
     file.consumed = file.bytes
     // The same export again: its rows are left out. (A log's days are checked by its head: chooseDays.)
-    const again = file.failed || replay ? undefined : await this.importedBefore(site.domain, info.id, file.sha256)
+    const again = file.failed || replay ? undefined : await this.importedBefore(site.domain, info.id, file.content ?? file.sha256)
     if (again) file.failed = `${input.name} was imported already, as "${again.name}" (${again.id}): nothing of it is counted twice`
     return file
   }
 
-  /** An aggregated export's day rows, with section rows made from its page rows, staged as they come. */
-  private async stageAggregated(site: Site, info: ImportInfo, file: number, rows: AsyncIterable<DayRow>, counts: ReadCounts, days: DayRules): Promise<void> {
+  /**
+   * An aggregated export's day rows, with section rows made from its page rows, staged as they
+   * come. Returns the hash of the rows read: the same export downloaded twice is zipped anew
+   * (other bytes), but holds the same rows.
+   */
+  private async stageAggregated(site: Site, info: ImportInfo, file: number, rows: AsyncIterable<DayRow>, counts: ReadCounts, days: DayRules): Promise<string> {
     let batch: StagedRow[] = []
+    const content = createHash('sha256')
     for await (const r of rows) {
+      content.update(JSON.stringify([r.day, r.dimension, r.value, r.sums, r.visitors ?? null]))
       const why = days.refuse(r.day)
       if (why) {
         skip(counts, why)
@@ -272,6 +278,7 @@ export class ImportService {
       }
     }
     await stageRows(this.d.db, info.site, info.id, file, batch)
+    return content.digest('hex')
   }
 
   /** Days a replay has settled, staged; days outside what may be written are counted as skipped. */
@@ -325,8 +332,9 @@ export class ImportService {
     return (await this.d.store.list(info.site)).filter((e) => e.id !== info.id && e.status === 'done' && e.source === info.source && e.files.some((f) => heads.has(f.head)))
   }
 
+  /** A done import of the site with a file of this content (an export's rows, else the file's bytes). */
   private async importedBefore(site: string, id: string, sha256: string): Promise<ImportInfo | undefined> {
-    return (await this.d.store.list(site)).find((e) => e.id !== id && e.status === 'done' && e.files.some((f) => !f.failed && f.sha256 === sha256))
+    return (await this.d.store.list(site)).find((e) => e.id !== id && e.status === 'done' && e.files.some((f) => !f.failed && (f.content ?? f.sha256) === sha256))
   }
 
   private replayFor(site: Site): Replay {

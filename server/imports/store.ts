@@ -15,6 +15,8 @@ export interface ImportFile {
   bytes: number
   /** SHA-256 of the whole file as read: the same file imported again is refused */
   sha256: string
+  /** an export's rows, hashed as read: the same export in another zip is still the same */
+  content?: string
   /** SHA-256 of its first HEAD_BYTES: a log that has grown since is recognised, and continued */
   head: string
   /** bytes of it this import counted (a log stops at the first line of a day not closed yet) */
