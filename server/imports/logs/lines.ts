@@ -64,11 +64,6 @@ export class LineSplitter {
     return line
   }
 
-  /** Whether a partial line is waiting for its newline. */
-  get partial(): boolean {
-    return this.pendingBytes > 0 || this.dropping
-  }
-
   private keep(rest: Buffer): void {
     if (!rest.length || this.dropping) return
     this.pendingBytes += rest.length
