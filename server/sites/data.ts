@@ -1,12 +1,12 @@
 import { queryRows, type Db } from '../db/client.ts'
 import { storedTable } from '../db/cluster.ts'
 
-/** Tables holding a site's counts, keyed by its domain in the `site` column. */
-export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly']
+/** Tables holding a site's counts, keyed by its domain in the `site` column (import_rows: what its imports wrote). */
+export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows']
 
-/** Deletes every count of a site, synchronously. */
+/** Deletes every count of a site, and its imports, synchronously. */
 export async function deleteSiteData(db: Db, site: string): Promise<void> {
-  for (const table of SITE_DATA_TABLES) {
+  for (const table of [...SITE_DATA_TABLES, 'imports']) {
     const stored = await storedTable(db, table)
     await db.command({
       query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String}`,
@@ -51,5 +51,13 @@ export async function renameSiteData(db: Db, from: string, to: string): Promise<
       query_params: { from, to },
     })
   }
+  // An import's record is replaced by one under the new name (its id is the key); its JSON too.
+  await db.command({
+    query: `INSERT INTO imports (id, site, status, info, updated_at)
+            SELECT id, {to:String}, status, replaceOne(info, concat('"site":', toJSONString({from:String})), concat('"site":', toJSONString({to:String}))),
+                   updated_at + toIntervalMillisecond(1)
+            FROM imports FINAL WHERE site = {from:String}`,
+    query_params: { from, to },
+  })
   await deleteSiteData(db, from)
 }
