@@ -156,6 +156,11 @@ export class ImportService {
         info.files.push(file)
         if (file.failed && info.atomic === 'all') throw new ImportRefused(say('import_input', { detail: file.failed }))
       }
+      const usable = info.files.filter((f) => !f.failed)
+      // Nothing could be read at all: the owner gets the reason as a refusal, not an empty import.
+      if (!usable.length && info.files.every((f) => f.duplicateOf === undefined)) {
+        throw new ImportRefused(say('import_input', { detail: info.files[0]!.failed! }))
+      }
       if (replay) await this.stageDays(site, info, inputs.length - 1, await replay.takeDays(true), counts, await days)
       info.read = counts.read
       info.skipped = counts.skipped
@@ -244,7 +249,10 @@ export class ImportService {
     file.consumed = file.bytes
     // The same export again: its rows are left out. (A log's days are checked by its head: chooseDays.)
     const again = file.failed || replay ? undefined : await this.importedBefore(site.domain, info.id, file.content ?? file.sha256)
-    if (again) file.failed = `${input.name} was imported already, as "${again.name}" (${again.id}): nothing of it is counted twice`
+    if (again) {
+      file.duplicateOf = again.id
+      file.failed = `${input.name} was imported already, as "${again.name}" (${again.id}): nothing of it is counted twice`
+    }
     return file
   }
 

@@ -23,6 +23,8 @@ export interface ImportFile {
   consumed: number
   /** why nothing of it was written (an export's file is left out whole), when so */
   failed?: string
+  /** the import that holds this file's rows already (it is left out) */
+  duplicateOf?: string
   /** a log's error after which nothing more of it was read (the records before it are counted) */
   truncated?: string
 }
