@@ -8,6 +8,8 @@ import path from 'node:path'
 import { strToU8, zipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
+import { queryRows } from '../../server/db/client.ts'
+import { findInAnyColumn } from '../helpers/audit.ts'
 import { FIXTURES, moveDays, plausibleZip, uploadImport } from '../helpers/imports.ts'
 import { adminCall, browserUA, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
@@ -95,6 +97,15 @@ describe('imports: GoatCounter, access logs, round trip, bad input', () => {
     // The same visitor on the next day is another visitor (a salt per imported day).
     const [both] = await stats('logs.lv', { metrics: ['visitors', 'pageviews'], date_range: [D1, D2] })
     expect(both!.metrics).toEqual([3, 4])
+    // The addresses of the log were used in memory only: in no column, no log line, no error;
+    // the import's salts were never stored (the salts table holds the live days' alone).
+    for (const ip of ['203.0.113.5', '198.51.100.7', '192.0.2.1']) {
+      expect(await findInAnyColumn(server.db, ip), ip).toEqual([])
+      expect(server.logs.join('\n')).not.toContain(ip)
+    }
+    expect(JSON.stringify(up.json)).not.toMatch(/203\.0\.113|198\.51\.100|192\.0\.2/)
+    const salted = await queryRows<{ d: string }>(server.db, 'SELECT toString(day) AS d FROM salts')
+    expect(salted.map((r) => r.d).filter((d) => d < addDays(TODAY, -1))).toEqual([])
     // Today's line, with live=1, is counted as live traffic (a followed log's first import).
     const live = await uploadImport(server.url, 'live.lv', `${log}\n`, { source: 'log', file: 'access.log', format: 'combined', live: '1' })
     expect(live.status, JSON.stringify(live.json)).toBe(201)
