@@ -5,6 +5,11 @@
 // takes back everything; bad input is a 4xx that leaves the rest as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
+import { Enricher } from '../../server/enrich/enricher.ts'
+import { ImportService } from '../../server/imports/service.ts'
+import { parseSource } from '../../server/imports/sources.ts'
+import { ImportStore, newImportId, type ImportInfo } from '../../server/imports/store.ts'
+import { stageRows, VISITORS_OF, writeImport } from '../../server/imports/writer.ts'
 import { plausibleZip, uploadImport } from '../helpers/imports.ts'
 import { adminCall, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
@@ -80,17 +85,24 @@ describe('imports: Plausible CSV export', () => {
     const failed = (await adminCall(server.url, 'GET', `/api/sites/${SITE}/imports`)).json.imports.find((i: { status: string }) => i.status === 'failed')
     expect(failed).toMatchObject({ days: 0, error: expect.stringContaining('already holds counts') })
 
-    // Into another site: one day holds live counts; "skip" leaves it out, "merge" adds to it.
-    for (const site of ['second.lv', 'third.lv']) {
-      const res = await sendEvent(server.url, { n: 'pageview', u: `https://${site}/live`, d: site }, { ip: '203.0.113.9' })
-      expect(res.status).toBe(202)
-    }
-    await server.skaits.buffer.flush()
-    const liveDay = { '2025-03-01': D1, '2025-03-02': TODAY }
-    const skipped = await uploadImport(server.url, 'second.lv', plausibleZip(DAYS), { source: 'plausible', file: 'x.zip', overlap: 'skip' })
+    // Into another site that holds the two days already: "skip" leaves the days taken out,
+    // "merge" adds to them.
+    expect((await uploadImport(server.url, 'second.lv', plausibleZip(DAYS), { source: 'plausible', file: 'a.zip' })).status).toBe(201)
+    const D0 = addDays(D1, -1)
+    const visitorsOnly = plausibleZip({ '2025-03-01': D0, '2025-03-02': D2 }, (f) => f.includes('visitors'))
+    const skipped = await uploadImport(server.url, 'second.lv', visitorsOnly, { source: 'plausible', file: 'b.zip', overlap: 'skip' })
     expect(skipped.status, JSON.stringify(skipped.json)).toBe(201)
-    expect(skipped.json.import.days).toBe(2)
-    void liveDay
+    expect(skipped.json.import).toMatchObject({ days: 1, periods: [[D0, D0]], overlapping: [[D2, D2]] })
+    const [d0] = await stats({ metrics: ['visitors', 'pageviews'], date_range: [D0, D0] }, 'second.lv')
+    expect(d0!.metrics).toEqual([10, 30])
+    const [d2] = await stats({ metrics: ['visitors', 'pageviews'], date_range: [D2, D2] }, 'second.lv')
+    expect(d2!.metrics).toEqual([5, 8])
+    const pagesOnly = plausibleZip(DAYS, (f) => f.includes('_pages_'))
+    const merged = await uploadImport(server.url, 'second.lv', pagesOnly, { source: 'plausible', file: 'c.zip', overlap: 'merge' })
+    expect(merged.status, JSON.stringify(merged.json)).toBe(201)
+    expect(merged.json.import).toMatchObject({ days: 2, overlapping: [] })
+    const pages = byValue(await stats({ metrics: ['visitors', 'pageviews'], date_range: [D1, D2], dimensions: ['event:page'] }, 'second.lv'))
+    expect(pages).toEqual({ '/': [22, 40], '/blog': [6, 8] })
   })
 
   it('deletes an import with everything it wrote', async () => {
@@ -110,4 +122,48 @@ describe('imports: Plausible CSV export', () => {
     const [again] = await stats({ metrics: ['visitors', 'pageviews'], date_range: [D1, D2] })
     expect(again!.metrics).toEqual([15, 38])
   })
+
+  it('an import the process stopped in the middle of is taken back at the next start', async () => {
+    const D3 = addDays(TODAY, -30)
+    const store = new ImportStore(server.db, Date.now)
+    const info: ImportInfo = {
+      id: newImportId(),
+      site: SITE,
+      name: 'interrupted',
+      source: 'plausible',
+      files: [{ name: 'x.zip', bytes: 1, sha256: 'x', head: 'x', consumed: 1 }],
+      overlap: 'refuse',
+      atomic: 'file',
+      status: 'writing',
+      days: [D3],
+      overlapping: [],
+      read: 1,
+      skipped: {},
+      errors: [],
+      written: { counts: false, daily: false, hourly: false },
+      createdAt: Date.now(),
+    }
+    const hour = Math.floor(Date.parse(`${D3}T00:00:00Z`) / 1000)
+    await stageRows(server.db, SITE, info.id, 0, [{ day: D3, hour, dimension: '', value: '', sums: { pageviews: 7, visits: 3 }, visitors: 2, visitorsOf: VISITORS_OF.both }])
+    await store.save(info)
+    // The counts are written and recorded; then the process stops before the visitors.
+    await expect(
+      writeImport(server.db, info, async () => {
+        await store.save(info)
+        throw new Error('the process stopped')
+      }),
+    ).rejects.toThrow('stopped')
+    const [half] = await stats({ metrics: ['pageviews'], date_range: [D3, D3] })
+    expect(half!.metrics).toEqual([7])
+    const service = new ImportService({ db: server.db, store, parse: parseSource, enricher: new Enricher(undefined, undefined), tz: 'UTC', retentionMonths: 25, sessionIdleMs: 1_800_000, sessionMax: 1000, clock: Date.now })
+    expect(await service.recover()).toBe(1)
+    const empty = await stats({ metrics: ['pageviews'], date_range: [D3, D3] }, 'fourth.lv')
+    expect(await stats({ metrics: ['pageviews'], date_range: [D3, D3] })).toEqual(empty)
+    const listed = (await adminCall(server.url, 'GET', `/api/sites/${SITE}/imports`)).json.imports.find((i: { id: string }) => i.id === info.id)
+    expect(listed).toMatchObject({ status: 'failed', error: expect.stringContaining('the server stopped during this import') })
+    // And it can be deleted, which takes back nothing more.
+    expect((await adminCall(server.url, 'DELETE', `/api/sites/${SITE}/imports/${info.id}`)).status).toBe(200)
+    expect(await stats({ metrics: ['pageviews'], date_range: [D3, D3] })).toEqual(empty)
+  })
 })
+
