@@ -155,6 +155,11 @@ export class ImportService {
         )
         info.files.push(file)
         if (file.failed && info.atomic === 'all') throw new ImportRefused(say('import_input', { detail: file.failed }))
+        // 'abort': a malformed line too stops the import before anything is written.
+        const bad = counts.errors[0]
+        if (info.atomic === 'all' && counts.skipped.malformed && bad) {
+          throw new ImportRefused(say('import_input', { detail: `${bad.file}, line ${bad.line}: ${bad.message}` }))
+        }
       }
       const usable = info.files.filter((f) => !f.failed)
       // Nothing could be read at all: the owner gets the reason as a refusal, not an empty import.

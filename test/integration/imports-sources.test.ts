@@ -138,6 +138,10 @@ describe('imports: GoatCounter, access logs, round trip, bad input', () => {
     expect(g.json.import.skipped.malformed).toBe(1)
     expect(g.json.import.errors[0]).toMatchObject({ file: 'garbage.log', line: 2 })
     expect(JSON.stringify(g.json)).not.toContain('203.0.113.7')
+    // on_error=abort: the same file writes nothing, the refusal names the line.
+    const strict = await uploadImport(server.url, 'bad.lv', garbage.replaceAll('/ok', '/strict'), { source: 'log', file: 'garbage.log', format: 'combined', on_error: 'abort' })
+    expect(strict.status, JSON.stringify(strict.json)).toBe(400)
+    expect(strict.json.error).toContain('garbage.log, line 2')
     // An unknown source, a file too old for the retention, an empty body.
     expect((await uploadImport(server.url, 'bad.lv', 'x', { source: 'matomo' })).json.code).toBe('import_option')
     expect((await uploadImport(server.url, 'bad.lv', '', { source: 'log' })).json.code).toBe('import_no_file')
