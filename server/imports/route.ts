@@ -168,10 +168,24 @@ function limited(input: Readable, max: number, file: string): Readable {
   const out = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length
-      if (bytes > max) return cb(new ImportInputError(file, 0, `larger than ${Math.round(max / 2 ** 20)} MB (IMPORT_MAX_MB)`))
+      if (bytes > max) return cb(new ImportInputError(file, 0, `larger than ${Math.round(max / 2 ** 20)} MB (IMPORT_MAX_MB)`, true))
       cb(null, chunk)
     },
   })
   input.on('error', (err) => out.destroy(err))
+  out.on('error', () => {
+    // The rest of the upload is read and dropped (up to DRAIN_BYTES more), so that the client,
+    // still sending, reads the refusal instead of a connection reset.
+    let drained = 0
+    input.unpipe(out)
+    input.on('data', (chunk: Buffer) => {
+      drained += chunk.length
+      if (drained > DRAIN_BYTES) input.destroy()
+    })
+    input.resume()
+  })
   return input.pipe(out)
 }
+
+/** How much of an upload past its limit is still read, to answer it; beyond, the connection is cut. */
+const DRAIN_BYTES = 64 * 2 ** 20

@@ -240,6 +240,7 @@ export class ImportService {
       await hashed.done
     } catch (err) {
       if (!(err instanceof ImportInputError) && !(err instanceof ImportRefused)) throw err
+      if (err instanceof ImportInputError && err.fatal) throw new ImportRefused(say('import_input', { detail: err.message }), 413)
       counts.errors.push({ file: err instanceof ImportInputError ? err.file : input.name, line: err instanceof ImportInputError ? err.line : 0, message: err.message })
       // An export's bad file is left out whole; a log's records before the error are counted
       // (a visit may go on into the next file), unless the owner chose to abort.
@@ -460,6 +461,8 @@ function hashing(stream: Readable, onBytes: (bytes: number) => void): { stream: 
     pass.on('end', () => resolve())
     pass.on('error', reject)
   })
+  // Awaited only when the parser read to the end; an error is the parser's to report.
+  done.catch(() => {})
   stream.on('error', (err) => pass.destroy(err))
   stream.pipe(pass)
   const finish = () => (sums ??= { whole: whole.digest('hex'), head: head.digest('hex') })

@@ -16,6 +16,8 @@ export class ImportInputError extends Error {
     /** 1-based line (CSV: the record's first line); 0 when the whole file is wrong (name, header, truncated zip) */
     readonly line: number,
     message: string,
+    /** the whole import stops (an upload past IMPORT_MAX_MB), whatever the owner chose for errors */
+    readonly fatal = false,
   ) {
     super(line ? `${file}, line ${line}: ${message}` : `${file}: ${message}`)
   }

@@ -4,6 +4,7 @@
 // export imported back into another site (the round trip is exact), and bad input (a 4xx with
 // the file and line, the server and the other data untouched). Dates come from the clock.
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { strToU8, zipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +12,7 @@ import { addDays, dayOf } from '../../server/time.ts'
 import { queryRows } from '../../server/db/client.ts'
 import { findInAnyColumn } from '../helpers/audit.ts'
 import { FIXTURES, moveDays, plausibleZip, uploadImport } from '../helpers/imports.ts'
-import { adminCall, browserUA, query, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { adminCall, API_KEY, browserUA, query, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const DAY_MS = 86_400_000
 const TODAY = dayOf(Date.now(), 'UTC')
@@ -39,7 +40,7 @@ function line(ip: string, ms: number, request: string, status: number, referrer:
 
 describe('imports: GoatCounter, access logs, round trip, bad input', () => {
   beforeAll(async () => {
-    server = await startInProcess({ dataDir: tempDir(), env: { TIMEZONE: 'UTC', SKAITS_SITES: 'gc.lv,logs.lv,bad.lv,live.lv' } })
+    server = await startInProcess({ dataDir: tempDir(), env: { TIMEZONE: 'UTC', SKAITS_SITES: 'gc.lv,logs.lv,bad.lv,live.lv', IMPORT_MAX_MB: '1' } })
   })
   afterAll(async () => {
     await server?.stop()
@@ -149,6 +150,32 @@ describe('imports: GoatCounter, access logs, round trip, bad input', () => {
     const tooOld = await uploadImport(server.url, 'bad.lv', plausibleZip({ '2025-03-01': old, '2025-03-02': addDays(old, 1) }), { source: 'plausible', file: 'old.zip' })
     expect(tooOld.status, JSON.stringify(tooOld.json)).toBe(201)
     expect(tooOld.json.import).toMatchObject({ days: 0, skipped: { too_old: expect.any(Number) } })
+    // Larger than IMPORT_MAX_MB: refused before a byte is read, and while streaming without a length.
+    // (The length says 1.5 MB; the answer comes before the body, which is never sent.)
+    const tooBig = await new Promise<{ status: number; json: any }>((resolve, reject) => {
+      const req = http.request(`${server.url}/api/sites/bad.lv/imports?source=log&file=big.log`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-length': String(1.5 * 2 ** 20) },
+      })
+      req.on('response', (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(body) }))
+      })
+      req.on('error', reject)
+      req.write('x')
+    })
+    expect(tooBig.status).toBe(413)
+    expect(tooBig.json.code).toBe('import_too_large')
+    const big = 'x'.repeat(1.5 * 2 ** 20)
+    const chunked = await fetch(`${server.url}/api/sites/bad.lv/imports?source=log&file=big.log`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/octet-stream' },
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit)
+    expect(chunked.status).toBe(413)
+    expect((await chunked.json()).error).toContain('larger than 1 MB')
     // Nothing else moved, and the server still answers.
     const [after] = await stats('logs.lv', { metrics: ['visitors', 'pageviews'], date_range: [D1, D2] })
     expect(after).toEqual(before)
