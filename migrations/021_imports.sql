@@ -15,10 +15,11 @@ CREATE TABLE IF NOT EXISTS imports
 )
 ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY (id) -- not by site first: small, and every node reads all of it (cluster-ddl: replicated)
-;
+-- RETENTION_MONTHS (server/db/migrate.ts): no row an import wrote lives longer than its record
+TTL toDateTime(updated_at) + INTERVAL 25 MONTH;
 
 -- What an import wrote (and, until it is written, what it will write): one row per day and
--- value of one dimension, with the day's unique visitors when the source knows them; the site
+-- value of one dimension, with the day's unique visitors when the source knows them, the site
 -- total also per hour when the source has hours (access logs, GoatCounter). The import's
 -- counts in counts_hourly and visitors in visitors_daily / visitors_hourly are made from these
 -- rows, and taken back from them when the import is deleted.
@@ -26,9 +27,9 @@ CREATE TABLE IF NOT EXISTS import_rows
 (
     site       LowCardinality(String),
     import_id  String,
-    file       UInt16,                 -- the input file's number within the import
-    day        Date,                   -- the instance time zone's day
-    hour       DateTime('UTC'),        -- the site total's hour; other dimensions: the day's start
+    file       UInt16,                 -- the number of the input file within the import
+    day        Date,                   -- the day in the instance time zone
+    hour       DateTime('UTC'),        -- the hour of the site total, other dimensions: the start of the day
     dimension  LowCardinality(String),
     value      String,
     pageviews  Int64,

@@ -51,10 +51,11 @@ const RETAINED: Record<string, string> = {
   visitors_daily: 'day',
   visitors_hourly: 'hour',
   rolled_days: 'day',
-  // what each import wrote: kept while its rows are (imports/)
-  import_rows: 'day',
   // Sketches are dropped by their day's rollup; the retention is only their backstop (migration 013).
   visitor_sketches: 'day',
+  // what each import wrote, and its record, kept while its rows may be (imports/)
+  import_rows: 'day',
+  imports: 'toDateTime(updated_at)',
 }
 
 /** Brings every retained table's TTL to `months`, touching only tables that differ. */

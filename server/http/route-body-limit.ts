@@ -23,8 +23,8 @@ const LARGER: { method: string; path: RegExp; limit: number }[] = [
   { method: 'PUT', path: /^\/api\/sites\/[^/]+\/hostnames$/, limit: 64 * KiB },
   // a key limited to up to 1,000 sites of 253 characters (256,000 bytes with the quotes)
   { method: 'POST', path: /^\/api\/keys$/, limit: 256 * KiB },
-  // a followed log's new lines, sent a second's worth at a time (imports/route.ts)
-  { method: 'POST', path: /^\/api\/sites\/[^/]+\/imports\/live$/, limit: 1024 * KiB },
+  // a followed log's new lines, sent at most 200 KiB at a time (cli/imports.ts)
+  { method: 'POST', path: /^\/api\/sites\/[^/]+\/imports\/live$/, limit: 256 * KiB },
 ]
 
 /** The largest body `method path` may send; undefined where the route limits it itself. */

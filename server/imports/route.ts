@@ -69,7 +69,7 @@ function choice<K extends keyof typeof CHOICES>(c: Context, name: K): (typeof CH
  *   `Accept: application/x-ndjson`, a line of progress a second, then the import;
  * - `DELETE /api/sites/:domain/imports/:id`: deletes it with everything it wrote;
  * - `POST /api/sites/:domain/imports/live?format=…` with a followed log's new lines (at most
- *   1 MiB): counted as live traffic (`skaits import log --follow`).
+ *   256 KiB): counted as live traffic (`skaits import log --follow`).
  */
 export function importsRoute(deps: { sites: Sites; imports: ImportService; maxBytes: number; live: LiveSink }) {
   const app = new Hono<SiteEnv>()
