@@ -47,7 +47,7 @@ export type Reach = { url: string; token: string } | undefined
 const SOURCES = ['plausible', 'goatcounter', 'log'] as const
 
 /** `import …` and `imports list|delete`: the result to print, or an exit code for a follow that ended. */
-export async function importsCommand(args: string[], o: ImportCliOptions, config: Config, reach: Reach): Promise<unknown> {
+export async function importsCommand(args: string[], o: ImportCliOptions, config: Config, reach: Reach, signal?: AbortSignal): Promise<unknown> {
   const [noun, verb, ...rest] = args
   const site = o.site ? normalizeDomain(o.site) : undefined
   if (!site) throw new ImportUsage(`${noun} ${verb ?? ''} needs --site`.replace('  ', ' '))
@@ -86,7 +86,7 @@ export async function importsCommand(args: string[], o: ImportCliOptions, config
   // Every line the last file gets from here on, across rotations, as live traffic.
   const last = files.at(-1)!
   process.stderr.write(`following ${last} (Ctrl-C to stop)\n`)
-  await follow(reach!, site, last, sent.at(-1)!, format!)
+  await follow(reach!, site, last, sent.at(-1)!, format!, signal)
   return result
 }
 
@@ -225,29 +225,64 @@ async function direct<T>(config: Config, work: (x: Awaited<ReturnType<typeof ope
   }
 }
 
-/** Sends a followed log's new lines to the server once a second, as live traffic. */
-async function follow(reach: NonNullable<Reach>, site: string, file: string, from: number, format: string): Promise<void> {
-  const stop = new AbortController()
-  process.once('SIGINT', () => stop.abort())
-  process.once('SIGTERM', () => stop.abort())
+/**
+ * Sends a followed log's new lines (from byte `from` of `file` on, across rotations) to the
+ * server once a second, as live traffic, until `signal` aborts. Sends go one at a time, in
+ * order; resolves once every line read has been sent, with the pageviews the server counted.
+ */
+export async function followToServer(
+  reach: NonNullable<Reach>,
+  site: string,
+  file: string,
+  from: number,
+  format: string,
+  signal: AbortSignal,
+  warn: (message: string) => void = (m) => process.stderr.write(`skaits: ${m}\n`),
+): Promise<number> {
   let batch: string[] = []
   let counted = 0
-  const send = async () => {
-    if (!batch.length) return
-    const body = `${batch.join('\n')}\n`
-    batch = []
-    const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
-    counted += r.counted ?? 0
-  }
-  const timer = setInterval(() => void send().catch((err) => process.stderr.write(`skaits: ${err.message}\n`)), 1000)
+  let sending = Promise.resolve()
+  // Chained: a send the timer started is still under way when the follow ends; the last one
+  // waits for it, so the caller's return means every line has reached the server.
+  const send = () =>
+    (sending = sending.then(async () => {
+      if (!batch.length) return
+      const body = `${batch.join('\n')}\n`
+      batch = []
+      try {
+        const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
+        counted += r.counted ?? 0
+      } catch (err) {
+        warn((err as Error).message)
+      }
+    }))
+  const timer = setInterval(() => void send(), 1000)
   try {
-    for await (const line of followLog(file, { fromOffset: from, signal: stop.signal })) {
+    for await (const line of followLog(file, { fromOffset: from, signal })) {
       batch.push(line)
       if (batch.length >= 2000) await send()
     }
-    await send()
   } finally {
     clearInterval(timer)
+    await send()
+  }
+  return counted
+}
+
+/** Follows until Ctrl-C (or SIGTERM, or `signal`). */
+async function follow(reach: NonNullable<Reach>, site: string, file: string, from: number, format: string, signal?: AbortSignal): Promise<void> {
+  const stop = new AbortController()
+  const abort = () => stop.abort()
+  process.once('SIGINT', abort)
+  process.once('SIGTERM', abort)
+  signal?.addEventListener('abort', abort, { once: true })
+  let counted = 0
+  try {
+    counted = await followToServer(reach, site, file, from, format, stop.signal)
+  } finally {
+    process.off('SIGINT', abort)
+    process.off('SIGTERM', abort)
+    signal?.removeEventListener('abort', abort)
     process.stderr.write(`stopped following ${file}: ${counted} pageviews counted\n`)
   }
 }
