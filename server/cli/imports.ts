@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
@@ -67,6 +67,7 @@ export async function importsCommand(args: string[], o: ImportCliOptions, config
   if (!files.length) throw new ImportUsage(`import ${source} needs the files to import`)
   for (const f of files) statSync(f)
   if (o.follow && source !== 'log') throw new ImportUsage('--follow is for access logs')
+  if (o.follow && gzipped(files.at(-1)!)) throw new ImportUsage('--follow follows the log being written: give it, uncompressed, last')
   if (o.follow && !reach) throw new ImportRefused({ error: '--follow counts lines as live traffic: start the server first (npm start), then run this again', code: 'invalid_request' })
   const format = source === 'log' ? (o.format ?? detectedFormat(files[0]!)) : undefined
   const options: ImportOptions = {
@@ -79,14 +80,17 @@ export async function importsCommand(args: string[], o: ImportCliOptions, config
     live: o.follow,
   }
   const bar = progressBar(!o.json && process.stderr.isTTY)
-  const sent = files.map((f) => statSync(f).size)
-  const result = reach ? await viaServer(reach, site, options, files, bar) : await direct(config, (x) => x.run(site, options, files, bar))
+  // A followed log is still being written: the import reads it up to its last whole line as
+  // it is now, and the follower goes on from exactly there. (Sized before the upload and read
+  // to its end by it, the lines written in between were counted by both.)
+  const followFrom = o.follow ? wholeLinesEnd(files.at(-1)!) : undefined
+  const result = reach ? await viaServer(reach, site, options, files, bar, followFrom) : await direct(config, (x) => x.run(site, options, files, bar))
   bar.done()
   if (!o.follow) return result
   // Every line the last file gets from here on, across rotations, as live traffic.
   const last = files.at(-1)!
   process.stderr.write(`following ${last} (Ctrl-C to stop)\n`)
-  await follow(reach!, site, last, sent.at(-1)!, format!, signal)
+  await follow(reach!, site, last, followFrom!, format!, signal)
   return result
 }
 
@@ -134,22 +138,18 @@ async function call(reach: NonNullable<Reach>, method: string, p: string, body?:
  * The files as one upload: a log's files decompressed and joined in order (one import, whose
  * visits continue across a rotation), an export's CSV files zipped, or the one file as it is.
  */
-function uploadOf(source: string, files: string[]): { stream: Readable; name: string } {
+function uploadOf(source: string, files: string[], lastEnd?: number): { stream: Readable; name: string } {
   if (source === 'plausible' && files.length > 1) {
     const zip = zipSync(Object.fromEntries(files.map((f) => [path.basename(f), new Uint8Array(readFileSync(f))])))
     return { stream: Readable.from([Buffer.from(zip)]), name: 'export.zip' }
   }
-  if (files.length === 1) return { stream: createReadStream(files[0]!), name: path.basename(files[0]!) }
+  if (files.length === 1) return { stream: readTo(files[0]!, lastEnd), name: path.basename(files[0]!) }
   if (source !== 'log') throw new ImportUsage(`import ${source} takes one file`)
   const out = new PassThrough()
   void (async () => {
-    for (const f of files) {
-      const fd = openSync(f, 'r')
-      const magic = Buffer.alloc(2)
-      readSync(fd, magic, 0, 2, 0)
-      closeSync(fd)
-      const raw = createReadStream(f)
-      const plain = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw
+    for (const [i, f] of files.entries()) {
+      const raw = i === files.length - 1 ? readTo(f, lastEnd) : createReadStream(f)
+      const plain = gzipped(f) ? raw.pipe(createGunzip()) : raw
       for await (const chunk of plain) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
     }
     out.end()
@@ -157,8 +157,40 @@ function uploadOf(source: string, files: string[]): { stream: Readable; name: st
   return { stream: out, name: files.map((f) => path.basename(f)).join('+') }
 }
 
-async function viaServer(reach: NonNullable<Reach>, site: string, o: ImportOptions, files: string[], bar: ProgressBar): Promise<unknown> {
-  const upload = uploadOf(o.source, files)
+function gzipped(file: string): boolean {
+  const fd = openSync(file, 'r')
+  const magic = Buffer.alloc(2)
+  readSync(fd, magic, 0, 2, 0)
+  closeSync(fd)
+  return magic[0] === 0x1f && magic[1] === 0x8b
+}
+
+/** A file's bytes up to `end` (exclusive), or all of them. */
+function readTo(file: string, end: number | undefined): Readable {
+  if (end === undefined) return createReadStream(file)
+  return end > 0 ? createReadStream(file, { start: 0, end: end - 1 }) : Readable.from([])
+}
+
+/** The offset just past a file's last newline as it is now (0 when it has none): where its whole lines end. */
+export function wholeLinesEnd(file: string): number {
+  const fd = openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(64 * 1024)
+    for (let end = fstatSync(fd).size; end > 0; ) {
+      const start = Math.max(0, end - buffer.length)
+      const n = readSync(fd, buffer, 0, end - start, start)
+      const nl = buffer.subarray(0, n).lastIndexOf(0x0a)
+      if (nl >= 0) return start + nl + 1
+      end = start
+    }
+    return 0
+  } finally {
+    closeSync(fd)
+  }
+}
+
+async function viaServer(reach: NonNullable<Reach>, site: string, o: ImportOptions, files: string[], bar: ProgressBar, lastEnd?: number): Promise<unknown> {
+  const upload = uploadOf(o.source, files, lastEnd)
   const q = new URLSearchParams({ source: o.source, file: upload.name })
   if (o.name) q.set('name', o.name)
   if (o.overlap) q.set('overlap', o.overlap)

@@ -5,7 +5,8 @@
 import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { followToServer } from '../../server/cli/imports.ts'
+import { followToServer, importsCommand } from '../../server/cli/imports.ts'
+import { loadConfig } from '../../server/config.ts'
 import { addDays, dayOf, startOfDay } from '../../server/time.ts'
 import { filesContaining, findInAnyColumn } from '../helpers/audit.ts'
 import { API_KEY, browserUA, CHROME_UA, query, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
@@ -88,7 +89,7 @@ describe('following an access log (import log --follow)', () => {
     // would cross midnight (UTC) waits for it first.
     const untilMidnight = startOfDay(addDays(dayOf(Date.now(), TZ), 1), TZ) - Date.now()
     if (untilMidnight < 90_000) await sleep(untilMidnight + 1000)
-    server = await startInProcess({ dataDir, env: { TIMEZONE: TZ, SKAITS_SITES: 'follow.test' } })
+    server = await startInProcess({ dataDir, env: { TIMEZONE: TZ, SKAITS_SITES: 'follow.test,grow.test' } })
   }, 240_000)
   afterAll(async () => {
     await server?.stop()
@@ -129,6 +130,53 @@ describe('following an access log (import log --follow)', () => {
     // Nothing more comes later (a line sent twice would).
     await sleep(1500)
     expect(await pageviews('follow.test')).toEqual({ pageviews: total, visitors: 7 })
+  })
+
+  it('imports a log as it grows, then follows it from where the import stopped: no line twice', async () => {
+    const dir = tempDir('skaits-follow-')
+    const log = path.join(dir, 'access.log')
+    // What the log held before: a visit yesterday (a closed day: written by the import) and
+    // one earlier today (counted live by the import, as --follow asks).
+    const today = dayOf(Date.now(), TZ)
+    const yesterdayNoon = startOfDay(addDays(today, -1), TZ) + 12 * 3_600_000
+    const earlierToday = Math.max(startOfDay(today, TZ), Date.now() - 10 * 60_000)
+    writeFileSync(
+      log,
+      [
+        line(yesterdayNoon, '203.0.113.50', '/'),
+        line(yesterdayNoon + 20_000, '203.0.113.50', '/about'),
+        line(yesterdayNoon + 30_000, '203.0.113.50', '/style.css'),
+        line(earlierToday, '203.0.113.51', '/'),
+        line(earlierToday + 1000, '203.0.113.51', '/p/1'),
+      ].join(''),
+    )
+    const writer = new Writer(log)
+    // The web server goes on writing while the import reads: a line written then is the
+    // import's or the follower's, never both.
+    let writing = true
+    const wrote = (async () => {
+      for (let i = 0; writing; i++) {
+        writer.page(i)
+        await sleep(3)
+      }
+    })()
+    const stop = new AbortController()
+    const config = loadConfig({ DATA_DIR: dataDir })
+    const command = importsCommand(['import', 'log', log], { site: 'grow.test', follow: true, json: true }, config, { url: server.url, token: API_KEY }, stop.signal)
+    const result = (await Promise.race([command, sleep(1500).then(() => undefined)])) as undefined
+    expect(result, 'the follow goes on until stopped').toBeUndefined()
+    writing = false
+    await wrote
+    writer.close()
+    const total = 2 + writer.pages
+    await waitForPageviews('grow.test', total)
+    await sleep(1500)
+    stop.abort()
+    const imported = (await command) as { status: string; from: string; days: number; skipped: Record<string, number> }
+    expect(imported).toMatchObject({ status: 'done', from: addDays(today, -1), days: 1 })
+    expect(imported.skipped.open_day).toBeUndefined()
+    expect(await pageviews('grow.test', [addDays(today, -1), addDays(today, -1)])).toEqual({ pageviews: 2, visitors: 1 })
+    expect((await pageviews('grow.test')).pageviews).toBe(total)
   })
 
   it('no address of the logs is in any file under DATA_DIR, in any column or in the server log', async () => {
