@@ -15,7 +15,7 @@ import { TRACKER_DIR } from '../../server/script/route.ts'
 import { addDays, dayOf, startOfDay } from '../../server/time.ts'
 import { launchChromium, siteHost } from '../helpers/chromium.ts'
 import { uploadImport } from '../helpers/imports.ts'
-import { browserUA, query, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { browserUA, query, spawnServer, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const NGINX = '/usr/sbin/nginx'
 const TZ = 'UTC'
@@ -24,6 +24,8 @@ const DAY_MS = 86_400_000
 const TRACKED = siteHost
 /** The site the access log is imported into. */
 const IMPORTED = 'site-log.test'
+/** The site of the server on the real clock that counts the log as live traffic. */
+const LIVE = 'site-live.test'
 
 /**
  * Why the server's clock runs one day ahead of the real one: an import writes closed days
@@ -99,21 +101,21 @@ function html(p: string): string {
 /** A 1x1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 
-async function stats(site: string, body: Record<string, unknown>) {
-  const { status, json } = await query(server.url, { site_id: site, ...body })
+async function stats(site: string, body: Record<string, unknown>, url = server.url) {
+  const { status, json } = await query(url, { site_id: site, ...body })
   expect(status, JSON.stringify(json)).toBe(200)
   return json.results as { metrics: number[]; dimensions: string[] }[]
 }
 
 const TOTALS = ['visitors', 'visits', 'pageviews', 'bounce_rate']
 
-async function totalsOf(site: string, day: string): Promise<Record<string, number>> {
-  const [row] = await stats(site, { metrics: TOTALS, date_range: [day, day] })
+async function totalsOf(site: string, day: string, url = server.url): Promise<Record<string, number>> {
+  const [row] = await stats(site, { metrics: TOTALS, date_range: [day, day] }, url)
   return Object.fromEntries(TOTALS.map((m, i) => [m, row?.metrics[i] ?? 0]))
 }
 
-async function breakdownOf(site: string, day: string, dimension: string, metrics: string[]) {
-  const rows = await stats(site, { metrics, date_range: [day, day], dimensions: [dimension] })
+async function breakdownOf(site: string, day: string, dimension: string, metrics: string[], url = server.url) {
+  const rows = await stats(site, { metrics, date_range: [day, day], dimensions: [dimension] }, url)
   return Object.fromEntries(rows.map((r) => [r.dimensions[0], r.metrics])) as Record<string, number[]>
 }
 
@@ -283,5 +285,35 @@ http {
     // Each site has its own day only: the log's lines were counted on their day, never twice.
     expect((await totalsOf(IMPORTED, trackerDay)).pageviews).toBe(0)
     expect((await totalsOf(TRACKED, logDay)).pageviews).toBe(0)
+  })
+
+  it('counts the same log as live traffic, today, with live=1 (a server on the real clock)', async () => {
+    expect(trackerDay, 'the visits ran').not.toBe('')
+    // Another server, as a process of its own (one embedded engine per process), whose today is
+    // the log's day: the import counts today's lines where live traffic goes.
+    const live = await spawnServer({ DATA_DIR: tempDir(), TIMEZONE: TZ, SKAITS_SITES: LIVE, FLUSH_INTERVAL_MS: '50' })
+    try {
+      const text = readFileSync(log, 'utf8')
+      const { count, ...skips } = expectedSkips(text.split('\n').filter(Boolean))
+      const up = await uploadImport(live.url, LIVE, text, { source: 'log', file: 'access.log', format: 'combined', live: '1' })
+      expect(up.status, JSON.stringify(up.json)).toBe(201)
+      // Nothing written as a closed day; every page view counted live, the rest skipped as before.
+      expect(up.json.import).toMatchObject({ status: 'done', days: 0, errors: [] })
+      expect(up.json.import.skipped).toEqual(Object.fromEntries(Object.entries(skips).filter(([, n]) => n > 0)))
+      const deadline = Date.now() + 10_000
+      let seen: Record<string, number> = {}
+      do {
+        seen = await totalsOf(LIVE, logDay, live.url)
+        if (seen.pageviews === count) break
+        await new Promise((r) => setTimeout(r, 100))
+      } while (Date.now() < deadline)
+      expect(seen).toEqual(await totalsOf(TRACKED, trackerDay))
+      for (const dimension of ['event:page', 'visit:entry_page', 'visit:exit_page']) {
+        const counted = await breakdownOf(LIVE, logDay, dimension, ['visits', 'pageviews'], live.url)
+        expect(counted, dimension).toEqual(await breakdownOf(TRACKED, trackerDay, dimension, ['visits', 'pageviews']))
+      }
+    } finally {
+      expect(await live.stop()).toBe(0)
+    }
   })
 })
