@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
@@ -47,7 +47,7 @@ export type Reach = { url: string; token: string } | undefined
 const SOURCES = ['plausible', 'goatcounter', 'log'] as const
 
 /** `import …` and `imports list|delete`: the result to print, or an exit code for a follow that ended. */
-export async function importsCommand(args: string[], o: ImportCliOptions, config: Config, reach: Reach): Promise<unknown> {
+export async function importsCommand(args: string[], o: ImportCliOptions, config: Config, reach: Reach, signal?: AbortSignal): Promise<unknown> {
   const [noun, verb, ...rest] = args
   const site = o.site ? normalizeDomain(o.site) : undefined
   if (!site) throw new ImportUsage(`${noun} ${verb ?? ''} needs --site`.replace('  ', ' '))
@@ -67,6 +67,7 @@ export async function importsCommand(args: string[], o: ImportCliOptions, config
   if (!files.length) throw new ImportUsage(`import ${source} needs the files to import`)
   for (const f of files) statSync(f)
   if (o.follow && source !== 'log') throw new ImportUsage('--follow is for access logs')
+  if (o.follow && gzipped(files.at(-1)!)) throw new ImportUsage('--follow follows the log being written: give it, uncompressed, last')
   if (o.follow && !reach) throw new ImportRefused({ error: '--follow counts lines as live traffic: start the server first (npm start), then run this again', code: 'invalid_request' })
   const format = source === 'log' ? (o.format ?? detectedFormat(files[0]!)) : undefined
   const options: ImportOptions = {
@@ -79,14 +80,17 @@ export async function importsCommand(args: string[], o: ImportCliOptions, config
     live: o.follow,
   }
   const bar = progressBar(!o.json && process.stderr.isTTY)
-  const sent = files.map((f) => statSync(f).size)
-  const result = reach ? await viaServer(reach, site, options, files, bar) : await direct(config, (x) => x.run(site, options, files, bar))
+  // A followed log is still being written: the import reads it up to its last whole line as
+  // it is now, and the follower goes on from exactly there. (Sized before the upload and read
+  // to its end by it, the lines written in between were counted by both.)
+  const followFrom = o.follow ? wholeLinesEnd(files.at(-1)!) : undefined
+  const result = reach ? await viaServer(reach, site, options, files, bar, followFrom) : await direct(config, (x) => x.run(site, options, files, bar))
   bar.done()
   if (!o.follow) return result
   // Every line the last file gets from here on, across rotations, as live traffic.
   const last = files.at(-1)!
   process.stderr.write(`following ${last} (Ctrl-C to stop)\n`)
-  await follow(reach!, site, last, sent.at(-1)!, format!)
+  await follow(reach!, site, last, followFrom!, format!, signal)
   return result
 }
 
@@ -134,22 +138,18 @@ async function call(reach: NonNullable<Reach>, method: string, p: string, body?:
  * The files as one upload: a log's files decompressed and joined in order (one import, whose
  * visits continue across a rotation), an export's CSV files zipped, or the one file as it is.
  */
-function uploadOf(source: string, files: string[]): { stream: Readable; name: string } {
+function uploadOf(source: string, files: string[], lastEnd?: number): { stream: Readable; name: string } {
   if (source === 'plausible' && files.length > 1) {
     const zip = zipSync(Object.fromEntries(files.map((f) => [path.basename(f), new Uint8Array(readFileSync(f))])))
     return { stream: Readable.from([Buffer.from(zip)]), name: 'export.zip' }
   }
-  if (files.length === 1) return { stream: createReadStream(files[0]!), name: path.basename(files[0]!) }
+  if (files.length === 1) return { stream: readTo(files[0]!, lastEnd), name: path.basename(files[0]!) }
   if (source !== 'log') throw new ImportUsage(`import ${source} takes one file`)
   const out = new PassThrough()
   void (async () => {
-    for (const f of files) {
-      const fd = openSync(f, 'r')
-      const magic = Buffer.alloc(2)
-      readSync(fd, magic, 0, 2, 0)
-      closeSync(fd)
-      const raw = createReadStream(f)
-      const plain = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw
+    for (const [i, f] of files.entries()) {
+      const raw = i === files.length - 1 ? readTo(f, lastEnd) : createReadStream(f)
+      const plain = gzipped(f) ? raw.pipe(createGunzip()) : raw
       for await (const chunk of plain) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
     }
     out.end()
@@ -157,8 +157,40 @@ function uploadOf(source: string, files: string[]): { stream: Readable; name: st
   return { stream: out, name: files.map((f) => path.basename(f)).join('+') }
 }
 
-async function viaServer(reach: NonNullable<Reach>, site: string, o: ImportOptions, files: string[], bar: ProgressBar): Promise<unknown> {
-  const upload = uploadOf(o.source, files)
+function gzipped(file: string): boolean {
+  const fd = openSync(file, 'r')
+  const magic = Buffer.alloc(2)
+  readSync(fd, magic, 0, 2, 0)
+  closeSync(fd)
+  return magic[0] === 0x1f && magic[1] === 0x8b
+}
+
+/** A file's bytes up to `end` (exclusive), or all of them. */
+function readTo(file: string, end: number | undefined): Readable {
+  if (end === undefined) return createReadStream(file)
+  return end > 0 ? createReadStream(file, { start: 0, end: end - 1 }) : Readable.from([])
+}
+
+/** The offset just past a file's last newline as it is now (0 when it has none): where its whole lines end. */
+export function wholeLinesEnd(file: string): number {
+  const fd = openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(64 * 1024)
+    for (let end = fstatSync(fd).size; end > 0; ) {
+      const start = Math.max(0, end - buffer.length)
+      const n = readSync(fd, buffer, 0, end - start, start)
+      const nl = buffer.subarray(0, n).lastIndexOf(0x0a)
+      if (nl >= 0) return start + nl + 1
+      end = start
+    }
+    return 0
+  } finally {
+    closeSync(fd)
+  }
+}
+
+async function viaServer(reach: NonNullable<Reach>, site: string, o: ImportOptions, files: string[], bar: ProgressBar, lastEnd?: number): Promise<unknown> {
+  const upload = uploadOf(o.source, files, lastEnd)
   const q = new URLSearchParams({ source: o.source, file: upload.name })
   if (o.name) q.set('name', o.name)
   if (o.overlap) q.set('overlap', o.overlap)
@@ -225,29 +257,64 @@ async function direct<T>(config: Config, work: (x: Awaited<ReturnType<typeof ope
   }
 }
 
-/** Sends a followed log's new lines to the server once a second, as live traffic. */
-async function follow(reach: NonNullable<Reach>, site: string, file: string, from: number, format: string): Promise<void> {
-  const stop = new AbortController()
-  process.once('SIGINT', () => stop.abort())
-  process.once('SIGTERM', () => stop.abort())
+/**
+ * Sends a followed log's new lines (from byte `from` of `file` on, across rotations) to the
+ * server once a second, as live traffic, until `signal` aborts. Sends go one at a time, in
+ * order; resolves once every line read has been sent, with the pageviews the server counted.
+ */
+export async function followToServer(
+  reach: NonNullable<Reach>,
+  site: string,
+  file: string,
+  from: number,
+  format: string,
+  signal: AbortSignal,
+  warn: (message: string) => void = (m) => process.stderr.write(`skaits: ${m}\n`),
+): Promise<number> {
   let batch: string[] = []
   let counted = 0
-  const send = async () => {
-    if (!batch.length) return
-    const body = `${batch.join('\n')}\n`
-    batch = []
-    const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
-    counted += r.counted ?? 0
-  }
-  const timer = setInterval(() => void send().catch((err) => process.stderr.write(`skaits: ${err.message}\n`)), 1000)
+  let sending = Promise.resolve()
+  // Chained: a send the timer started is still under way when the follow ends; the last one
+  // waits for it, so the caller's return means every line has reached the server.
+  const send = () =>
+    (sending = sending.then(async () => {
+      if (!batch.length) return
+      const body = `${batch.join('\n')}\n`
+      batch = []
+      try {
+        const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
+        counted += r.counted ?? 0
+      } catch (err) {
+        warn((err as Error).message)
+      }
+    }))
+  const timer = setInterval(() => void send(), 1000)
   try {
-    for await (const line of followLog(file, { fromOffset: from, signal: stop.signal })) {
+    for await (const line of followLog(file, { fromOffset: from, signal })) {
       batch.push(line)
       if (batch.length >= 2000) await send()
     }
-    await send()
   } finally {
     clearInterval(timer)
+    await send()
+  }
+  return counted
+}
+
+/** Follows until Ctrl-C (or SIGTERM, or `signal`). */
+async function follow(reach: NonNullable<Reach>, site: string, file: string, from: number, format: string, signal?: AbortSignal): Promise<void> {
+  const stop = new AbortController()
+  const abort = () => stop.abort()
+  process.once('SIGINT', abort)
+  process.once('SIGTERM', abort)
+  signal?.addEventListener('abort', abort, { once: true })
+  let counted = 0
+  try {
+    counted = await followToServer(reach, site, file, from, format, stop.signal)
+  } finally {
+    process.off('SIGINT', abort)
+    process.off('SIGTERM', abort)
+    signal?.removeEventListener('abort', abort)
     process.stderr.write(`stopped following ${file}: ${counted} pageviews counted\n`)
   }
 }
