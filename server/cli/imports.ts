@@ -272,6 +272,7 @@ export async function followToServer(
   warn: (message: string) => void = (m) => process.stderr.write(`skaits: ${m}\n`),
 ): Promise<number> {
   let batch: string[] = []
+  let bytes = 0
   let counted = 0
   let sending = Promise.resolve()
   // Chained: a send the timer started is still under way when the follow ends; the last one
@@ -281,6 +282,7 @@ export async function followToServer(
       if (!batch.length) return
       const body = `${batch.join('\n')}\n`
       batch = []
+      bytes = 0
       try {
         const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
         counted += r.counted ?? 0
@@ -292,7 +294,9 @@ export async function followToServer(
   try {
     for await (const line of followLog(file, { fromOffset: from, signal })) {
       batch.push(line)
-      if (batch.length >= 2000) await send()
+      bytes += Buffer.byteLength(line) + 1
+      // The live route takes 256 KiB a request; a line is at most 64 KiB.
+      if (bytes >= LIVE_BATCH_BYTES) await send()
     }
   } finally {
     clearInterval(timer)
@@ -300,6 +304,9 @@ export async function followToServer(
   }
   return counted
 }
+
+/** What a followed log sends at most per request (the route's limit is 256 KiB, a line at most 64 KiB). */
+const LIVE_BATCH_BYTES = 192 * 1024
 
 /** Follows until Ctrl-C (or SIGTERM, or `signal`). */
 async function follow(reach: NonNullable<Reach>, site: string, file: string, from: number, format: string, signal?: AbortSignal): Promise<void> {
