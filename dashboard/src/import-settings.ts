@@ -180,7 +180,8 @@ function importItem(i: ImportRow, timezone: string, remove: (i: ImportRow) => Pr
       h('span', { class: `badge status-${i.status}` }, t(`status_${i.status}`)),
     ),
     i.error ? h('p', { class: 'refused' }, t('importFailed', { error: daysIn(i.error) })) : null,
-    importDetails(i),
+    // Under way: its progress is shown by the form; what it read and wrote, once it has.
+    running(i) ? null : importDetails(i),
     h('p', { class: 'muted import-created' }, t('importCreated', { time: `${dayLabel(dayIn(i.created_at, timezone))} ${at}` })),
     h(
       'div',

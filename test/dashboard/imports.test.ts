@@ -2,8 +2,10 @@
 // server (in this process): Plausible's export (test/fixtures/imports, its two days moved to
 // three weeks before today) uploaded through the form, listed with its period, marked on the
 // dashboard's chart with a line naming it, refused in Latvian when the same days come again in
-// another file, checked without writing, deleted through the page; axe-core, and a 390 px phone.
-import { mkdirSync } from 'node:fs'
+// another file, checked without writing, deleted through the page by keyboard; a large access log's
+// import followed while it runs (bytes of the total, rows a second, a progress bar); axe-core,
+// and a 390 px phone.
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -41,7 +43,7 @@ const errors: string[] = []
 const dayText = (day: string, lang: 'en' | 'lv', withYear = true) =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString(lang === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}) })
 /** The two days as one period (format.ts periodsText). */
-const periodText = (lang: 'en' | 'lv') => `${dayText(D1, lang, D1.slice(0, 4) !== D2.slice(0, 4))} – ${dayText(D2, lang)}`
+const periodText = (lang: 'en' | 'lv', a = D1, b = D2) => `${dayText(a, lang, a.slice(0, 4) !== b.slice(0, 4))} – ${dayText(b, lang)}`
 
 async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean } = {}): Promise<Page> {
   const phone = (o.width ?? 1280) < 600
@@ -73,14 +75,33 @@ async function expectNoViolations(page: Page, name: string): Promise<void> {
 type Listed = { id: string; name: string; status: string; from: string | null; to: string | null; days: number }
 const importsApi = async () =>
   ((await adminCall(server.url, 'GET', '/api/sites/example.lv/imports')).json.imports as Listed[]).map(({ name, status, from, to, days }) => ({ name, status, from, to, days }))
-const editorOf = (page: Page) => page.locator('#imports-example\\.lv')
+const editorOf = (page: Page, site = 'example.lv') => page.locator(`#imports-${site.replace('.', '\\.')}`)
+
+/**
+ * An access log (combined format) of `lines` pageviews over two closed days, from as many
+ * addresses as browsers: large enough that its import runs for seconds and reports progress.
+ */
+function accessLog(lines: number): string {
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+  const stamp = (day: string, second: number) =>
+    `${day.slice(8, 10)}/${MONTHS[Number(day.slice(5, 7)) - 1]}/${day.slice(0, 4)}:${String(Math.floor(second / 3600)).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')} +0000`
+  const out: string[] = []
+  for (let n = 0; n < lines; n++) {
+    const day = n < lines / 2 ? addDays(TODAY, -10) : addDays(TODAY, -9)
+    const second = Math.floor(((n % (lines / 2)) / (lines / 2)) * 86_000)
+    out.push(
+      `198.51.100.${n % 250} - - [${stamp(day, second)}] "GET /docs/page-${n % 97}?ref=${n} HTTP/1.1" 200 ${5000 + (n % 300)} "https://www.google.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${120 + (n % 12)}.0.${n % 40}.0 Safari/537.36"`,
+    )
+  }
+  return `${out.join('\n')}\n`
+}
 
 beforeAll(async () => {
   await builtDashboard()
   server = await startInProcess({
     dataDir: tempDir(),
     timers: false,
-    env: { TIMEZONE: 'UTC', SKAITS_SITES: 'example.lv', SKAITS_ADMIN_EMAIL: OWNER.email, SKAITS_ADMIN_PASSWORD: OWNER.password },
+    env: { TIMEZONE: 'UTC', SKAITS_SITES: 'example.lv,logs.lv', SKAITS_ADMIN_EMAIL: OWNER.email, SKAITS_ADMIN_PASSWORD: OWNER.password },
   })
   session = await ownerSession(server.url, OWNER)
   browser = await launchChromium()
@@ -180,6 +201,33 @@ describe('importing a Plausible export through the settings', () => {
     expect((await importsApi()).map((i) => i.status)).toEqual(['failed', 'done'])
   })
 
+  it('shows the progress of an import under way: the bytes of the total, rows a second and a progress bar', async () => {
+    const file = path.join(tempDir('skaits-access-log-'), 'access.log')
+    writeFileSync(file, accessLog(100_000))
+    const bytes = statSync(file).size
+    const page = await open('/settings?imports=logs.lv')
+    const editor = editorOf(page, 'logs.lv')
+    const form = editor.locator('form.import-form')
+    await form.waitFor()
+    await form.locator('select[name=source]').selectOption('log')
+    await form.locator('input[type=file]').setInputFiles(file)
+    await form.locator('button[type=submit]').click()
+    // While the upload runs, the list is asked every second: the import under way, and its progress.
+    const bar = editor.locator('.import-progress progress[max]')
+    await bar.waitFor({ timeout: 30_000 })
+    expect(Number(await bar.getAttribute('max'))).toBe(bytes)
+    expect(await editor.locator('.import-progress p').textContent()).toMatch(/^Importing access\.log… · [\d.]+ MB of [\d.]+ MB · [\d,]+ rows\/s( · about \S+( \S+)? left)?$/)
+    expect(await editor.locator('li[data-status=staging] .goal-head .badge').allTextContents()).toEqual(['access log', 'reading'])
+    expect(await form.locator('button[type=submit]').isDisabled()).toBe(true)
+    await editor.screenshot({ path: path.join(ARTIFACTS, 'settings-import-progress.png') })
+    const done = editor.locator('li[data-status=done]')
+    await done.waitFor({ timeout: 120_000 })
+    expect(await editor.locator('.import-progress').isHidden()).toBe(true)
+    expect(await form.locator('button[type=submit]').isDisabled()).toBe(false)
+    expect(await done.locator('.import-days').textContent()).toBe(`Days (2): ${periodText('en', addDays(TODAY, -10), addDays(TODAY, -9))}`)
+    expect(await done.locator('.import-read').textContent()).toMatch(/^Rows read: 100,000/)
+  }, 180_000)
+
   it('fits a 390 px phone, in Latvian and English', async () => {
     for (const lang of ['lv', 'en'] as const) {
       const page = await open('/settings?imports=example.lv', { width: 390, lang })
@@ -189,7 +237,10 @@ describe('importing a Plausible export through the settings', () => {
   })
 
   it('deletes the imports through the page, after asking; the dashboard then says nothing of them', async () => {
-    const page = await open('/settings?imports=example.lv')
+    // By keyboard: the site's Imports button opens the section.
+    const page = await open('/settings?tab=sites')
+    await page.locator('tr', { has: page.locator('th a', { hasText: /^example\.lv$/ }) }).locator('.imports-button').focus()
+    await page.keyboard.press('Enter')
     const editor = editorOf(page)
     const done = editor.locator('li[data-status=done]')
     await done.waitFor()
@@ -201,7 +252,8 @@ describe('importing a Plausible export through the settings', () => {
     expect(await importsApi()).toHaveLength(2)
     for (const status of ['done', 'failed']) {
       page.once('dialog', (d) => void d.accept())
-      await editor.locator(`li[data-status=${status}] button`, { hasText: 'Delete' }).click()
+      await editor.locator(`li[data-status=${status}] button`, { hasText: 'Delete' }).focus()
+      await page.keyboard.press('Enter')
       await editor.locator(`li[data-status=${status}]`).waitFor({ state: 'detached' })
     }
     await eventually(() => editor.locator('p.muted', { hasText: 'No imports' }).count()).toBe(1)
