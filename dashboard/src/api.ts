@@ -79,12 +79,14 @@ export function useBearer(token: string | undefined): void {
   bearer = token
 }
 
+/** A JSON body, or a file (a Blob) sent as it is, streamed by the browser (an import's upload). */
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {}
-  if (body !== undefined) headers['content-type'] = 'application/json'
+  const raw = body instanceof Blob
+  if (body !== undefined) headers['content-type'] = raw ? 'application/octet-stream' : 'application/json'
   if (bearer) headers.authorization = `Bearer ${bearer}`
   // Same-origin fetch sends the page's Origin on POST: cookie-authenticated writes need it.
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body), credentials: 'same-origin' })
   const text = await res.text()
   let json: unknown
   try {

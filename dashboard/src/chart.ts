@@ -21,6 +21,8 @@ export interface ChartData {
   previous?: Series
   /** the label of the bucket still under way (the hour, day or month of now): drawn dashed and faded */
   partial?: string
+  /** the buckets holding imported days (by index of `current`): a hatched band behind them */
+  imported?: boolean[]
 }
 
 /** uPlot is its own file, fetched at start while the first queries are being answered. */
@@ -59,6 +61,22 @@ function colors() {
   return { accent: v('--accent'), fill: v('--accent-fill'), faint: v('--faint'), text: v('--muted'), grid: v('--grid') }
 }
 
+/** Thin diagonal lines of `color`, repeating, as a fill. */
+function hatch(ctx: CanvasRenderingContext2D, color: string): CanvasPattern | null {
+  const tile = document.createElement('canvas')
+  const size = Math.round(8 * devicePixelRatio)
+  tile.width = tile.height = size
+  const t2 = tile.getContext('2d')
+  if (!t2) return null
+  t2.strokeStyle = color
+  t2.lineWidth = devicePixelRatio
+  t2.beginPath()
+  t2.moveTo(0, size)
+  t2.lineTo(size, 0)
+  t2.stroke()
+  return ctx.createPattern(tile, 'repeat')
+}
+
 /**
  * The main chart: the chosen metric over the range, the previous period faint and dashed
  * behind it (aligned bucket by bucket), exact numbers on hover. A bucket still under way is its
@@ -78,6 +96,9 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
   const underWay = data.current.values.map((v, i) => (partial >= 0 && (i === partial || i === partial - 1) ? v : null))
   if (partial >= 0) host.setAttribute('data-partial', data.current.labels[partial]!)
   else host.removeAttribute('data-partial')
+  const imported = data.current.labels.filter((_, i) => data.imported?.[i])
+  if (imported.length) host.setAttribute('data-imported', imported.join(' '))
+  else host.removeAttribute('data-imported')
 
   const xLabels = xs.map((ts) => bucketText(labelOf(ts, g), g, false))
   const value = (v: number | null | undefined) => metricValue(data.metric, v, false)
@@ -121,6 +142,24 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
       { label: `${data.metricLabel} (${t('soFar')})`, stroke: c.accent, fill: c.fill, width: 2, dash: [4, 3], alpha: 0.55, points: { show: fewPoints || partial === 0 } },
     ],
     hooks: {
+      // Behind the grid and the lines: each imported bucket's share of the plot, hatched.
+      drawClear: [
+        (u) => {
+          if (!imported.length) return
+          const { ctx, bbox } = u
+          const x = (i: number) => u.valToPos(xs[i]!, 'x', true)
+          ctx.save()
+          ctx.globalAlpha = 0.6
+          ctx.fillStyle = hatch(ctx, c.faint) ?? c.grid
+          xs.forEach((_, i) => {
+            if (!data.imported?.[i]) return
+            const left = i ? (x(i - 1) + x(i)) / 2 : bbox.left
+            const right = i < xs.length - 1 ? (x(i) + x(i + 1)) / 2 : bbox.left + bbox.width
+            ctx.fillRect(left, bbox.top, right - left, bbox.height)
+          })
+          ctx.restore()
+        },
+      ],
       setCursor: [
         (u) => {
           const i = u.cursor.idx

@@ -1,9 +1,10 @@
-import { forgetAnswers, query, realtimeVisitors, type QueryBody, type QueryResult } from './api.ts'
+import { call, forgetAnswers, query, realtimeVisitors, type QueryBody, type QueryResult } from './api.ts'
 import type { Boot, Lang } from './boot.ts'
 import { bucketText, drawChart, type Series } from './chart.ts'
 import { changeBetween, combined, hoursOf, isEmpty, totalsOf, untilTimeOfDay, type Totals } from './compare.ts'
 import { h, fill } from './dom.ts'
-import { dayLabel, exact, metricValue } from './format.ts'
+import { dayLabel, exact, metricValue, periodsText } from './format.ts'
+import type { ImportRow } from './import-settings.ts'
 import { dimLabel, getLang, setLang, t, withFilter, type Key } from './i18n.ts'
 import { renderFunnelsPanel } from './funnels.ts'
 import { renderGoalsPanel, renderGoalTops, type GoalEnv } from './goals.ts'
@@ -112,6 +113,20 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   })
 
   const site = () => boot.sites.find((s) => s.domain === state.site)
+  /** An owner's sites' imported periods, asked once a site; a shared link has no such route and asks nothing. */
+  const importsAsked = new Map<string, Promise<Imported[]>>()
+  const importedOf = (domain: string): Promise<Imported[]> => {
+    if (shared) return Promise.resolve([])
+    let answer = importsAsked.get(domain)
+    if (!answer) {
+      answer = call<{ imports: ImportRow[] }>('GET', `/api/sites/${encodeURIComponent(domain)}/imports`).then(
+        (a) => a.imports.filter((i) => i.status === 'done' && i.days > 0).map(({ name, periods }) => ({ name, periods })),
+        () => [],
+      )
+      importsAsked.set(domain, answer)
+    }
+    return answer
+  }
   // The server's clock, moved on by the browser's: an open page keeps its today and time of day.
   const bootedAt = Date.now()
   const now = (): WallTime => wallTimeAfter({ today: boot.today, minute: boot.hour * 60 + boot.minute }, Date.now() - bootedAt)
@@ -217,14 +232,15 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   /**
    * Asked beside the dashboard's own questions (a site with counts is not kept waiting for the
    * answer): a site that never counted anything shows, instead of zeros, its snippet until the
-   * first event is in, then its dashboard, without a reload.
+   * first event is in, then its dashboard, without a reload. A site with imported history has
+   * its dashboard at once.
    */
   const awaitFirstEvent = (site: string, header: HTMLElement) => {
     const rendered = cleanup
-    everCounted(site).then(
-      (yes) => {
+    Promise.all([everCounted(site), importedOf(site)]).then(
+      ([yes, imports]) => {
         if (cleanup !== rendered) return // a newer view was drawn meanwhile
-        if (yes) return void counted.add(site)
+        if (yes || imports.length) return void counted.add(site)
         for (const f of cleanup) f()
         forgetPanels()
         const main = h('main')
@@ -410,14 +426,17 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const label = goal ? t('goal_visitors') : t(metric)
     const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: label }) })
     const partialKey = h('span', { class: 'key partial', hidden: true })
+    const importedKey = h('span', { class: 'key imported', hidden: true }, t('importedKey'))
     const legend = h(
       'div',
       { class: 'legend' },
       h('span', { class: 'key now' }, label),
       partialKey,
       prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
+      importedKey,
     )
-    fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host)
+    const note = h('p', { class: 'muted imported-note', hidden: true })
+    fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host, note)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter, [], env.goal), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
     const empty = isCount(metric) ? 0 : null
@@ -440,9 +459,15 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       const answers = together
         ? query({ ...base, date_range: [prev.from, env.range.to] }).then((both) => [both, both] as const)
         : Promise.all([query({ ...base, date_range: env.range.apiRange }), prev ? query({ ...base, date_range: [prev.from, prev.to] }) : undefined])
-      answers.then(
-        ([current, before]) => {
+      Promise.all([answers, importedOf(env.site)]).then(
+        ([[current, before], imports]) => {
           if (n !== asked || !host.isConnected) return
+          const within = importedIn(imports, env.range)
+          note.hidden = !within.length
+          note.textContent = within.length ? t('importedNote', { list: within.map((i) => `${i.name}, ${periodsText(i.periods)}`).join('; ') }) : ''
+          const currentLabels = labels(current, env.range)
+          const imported = currentLabels.map((l) => bucketImported(l, g, within))
+          importedKey.hidden = !imported.some(Boolean)
           const wall = now()
           const partial = partialBucket(env.range, g, wall)
           partialKey.hidden = partial === undefined
@@ -453,9 +478,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
             granularity: g,
             metric,
             metricLabel: label,
-            current: series(current, labels(current, env.range), bucketAt(wall, g)),
+            current: series(current, currentLabels, bucketAt(wall, g)),
             previous: before && prev ? series(before, labels(before, prev)) : undefined,
             partial,
+            imported,
           }).then((d) => (host.isConnected && n === asked ? (destroy = d) : d()))
         },
         (err: unknown) => {
@@ -504,6 +530,27 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   }
 
   render()
+}
+
+/** An import's name and the days it wrote, as [first, last] runs. */
+type Imported = Pick<ImportRow, 'name' | 'periods'>
+
+/** The imports with days in a range, their days cut to it. */
+function importedIn(imports: Imported[], r: DayRange): Imported[] {
+  return imports
+    .map(({ name, periods }) => ({
+      name,
+      periods: periods.filter(([a, b]) => a <= r.to && b >= r.from).map(([a, b]): [string, string] => [a < r.from ? r.from : a, b > r.to ? r.to : b]),
+    }))
+    .filter((i) => i.periods.length)
+}
+
+/** Whether a chart bucket (an hour, day, week or month by its label) holds a day of these imports. */
+function bucketImported(label: string, g: Granularity, imports: Imported[]): boolean {
+  const start = label.slice(0, 10)
+  // A month's last day as a bound: "-31" sorts after each of its days.
+  const end = g === 'week' ? addDays(start, 6) : g === 'month' ? `${start.slice(0, 7)}-31` : start
+  return imports.some((i) => i.periods.some(([a, b]) => a <= end && b >= start))
 }
 
 /** A panel of the dashboard: whether it can answer under the filter and goal, and what draws it. */

@@ -87,3 +87,8 @@ export function monthLabel(day: string): string {
     year: 'numeric',
   })
 }
+
+/** Runs of days ([first, last]): "1 Mar – 31 Mar 2025, 5 Apr 2025". */
+export function periodsText(periods: [string, string][]): string {
+  return periods.map(([a, b]) => (a === b ? dayLabel(a) : `${dayLabel(a, a.slice(0, 4) !== b.slice(0, 4))} – ${dayLabel(b)}`)).join(', ')
+}

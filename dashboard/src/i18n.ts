@@ -302,6 +302,68 @@ const en = {
   alertSpikeVisitors: 'Traffic spike: at this many current visitors',
   alertSpikeHours: 'A spike alert at most once in this many hours',
   alertWebhook: 'Webhook URL',
+  imports: 'Imports',
+  importsOf: 'Imports of {site}',
+  importsHelp: 'Bring in a site’s history from a Plausible or GoatCounter export, or from a web server’s access log. Only closed days within the retention are written. An import can be deleted with everything it wrote.',
+  importsNone: 'No imports yet.',
+  importNew: 'Import a file',
+  importSource: 'Where the file comes from',
+  src_plausible: 'Plausible export (.zip or CSV)',
+  src_goatcounter: 'GoatCounter CSV export',
+  src_log: 'Access log (nginx, Apache, Caddy)',
+  srcShort_plausible: 'Plausible',
+  srcShort_goatcounter: 'GoatCounter',
+  srcShort_log: 'access log',
+  importFile: 'File',
+  importName: 'Name (optional)',
+  importOverlap: 'Days that already hold counts',
+  overlap_refuse: 'refuse the import',
+  overlap_skip: 'leave those days out',
+  overlap_merge: 'add to their counts',
+  importDefault: '{choice} (default)',
+  importOnError: 'A file that cannot be read',
+  onError_skip: 'leave it out, import the rest',
+  onError_abort: 'import nothing',
+  importDryRun: 'Check only: write nothing',
+  importButton: 'Import',
+  importRunning: 'Importing {file}…',
+  importBytes: '{bytes} of {total}',
+  importRate: '{n} rows/s',
+  importEta: 'about {time} left',
+  importProgress: 'Import progress',
+  importDone: 'Imported: {name}.',
+  importChecked: 'Checked only: nothing was written. The import would write:',
+  importDays: 'Days ({n}): {periods}',
+  importNoDays: 'No days written.',
+  importLeftOut: 'Left out, as they held counts already: {periods}',
+  importRead: 'Rows read: {n}',
+  importSkipped: 'not counted: {list}',
+  importFiles: 'Files: {files}',
+  importFileFailed: 'left out',
+  importFileTruncated: 'read up to an error',
+  importErrors: 'Errors ({n})',
+  importErrorAt: '{file}, line {line}: {message}',
+  importCreated: 'Added {time}',
+  importFailed: 'Failed: {error}',
+  confirmImportDelete: 'Delete the import {name} and everything it wrote: all it counted, on each of its days? This cannot be undone.',
+  status_staging: 'reading',
+  status_writing: 'writing',
+  status_done: 'done',
+  status_failed: 'failed',
+  status_deleting: 'deleting',
+  skip_bot: 'bots',
+  skip_static: 'static files',
+  skip_method: 'not GET requests',
+  skip_status: 'error responses',
+  skip_malformed: 'unreadable',
+  skip_other_host: 'another site’s',
+  skip_open_day: 'today’s or of a day still open',
+  skip_too_old: 'older than the retention',
+  skip_future: 'in the future',
+  skip_overlap: 'on days that held counts',
+  skip_unsupported: 'not supported',
+  importedKey: 'Imported',
+  importedNote: 'Includes imported data: {list}',
 } as const
 
 export type Key = keyof typeof en
@@ -608,6 +670,68 @@ const lv: Record<Key, string> = {
   alertSpikeVisitors: 'Apmeklējuma kāpums: pie tik pašreizējiem apmeklētājiem',
   alertSpikeHours: 'Brīdinājums par kāpumu ne biežāk kā reizi tik stundās',
   alertWebhook: 'Tīmekļa āķa (webhook) URL',
+  imports: 'Importi',
+  importsOf: '{site} importi',
+  importsHelp: 'Ievietojiet vietnes vēsturi no Plausible vai GoatCounter eksporta vai no tīmekļa servera piekļuves žurnāla. Tiek ierakstītas tikai slēgtas dienas glabāšanas laikā. Importu var dzēst kopā ar visu, ko tas ierakstīja.',
+  importsNone: 'Importu vēl nav.',
+  importNew: 'Importēt failu',
+  importSource: 'No kurienes ir fails',
+  src_plausible: 'Plausible eksports (.zip vai CSV)',
+  src_goatcounter: 'GoatCounter CSV eksports',
+  src_log: 'Piekļuves žurnāls (nginx, Apache, Caddy)',
+  srcShort_plausible: 'Plausible',
+  srcShort_goatcounter: 'GoatCounter',
+  srcShort_log: 'piekļuves žurnāls',
+  importFile: 'Fails',
+  importName: 'Nosaukums (nav obligāts)',
+  importOverlap: 'Dienas, kurās jau ir skaitījumi',
+  overlap_refuse: 'atteikt importu',
+  overlap_skip: 'izlaist šīs dienas',
+  overlap_merge: 'pieskaitīt to skaitījumiem',
+  importDefault: '{choice} (noklusējums)',
+  importOnError: 'Fails, ko nevar nolasīt',
+  onError_skip: 'izlaist to, importēt pārējo',
+  onError_abort: 'neimportēt neko',
+  importDryRun: 'Tikai pārbaudīt: neko neierakstīt',
+  importButton: 'Importēt',
+  importRunning: 'Importē {file}…',
+  importBytes: '{bytes} no {total}',
+  importRate: '{n} rindas/s',
+  importEta: 'vēl apmēram {time}',
+  importProgress: 'Importa gaita',
+  importDone: 'Importēts: {name}.',
+  importChecked: 'Tikai pārbaude: nekas netika ierakstīts. Imports ierakstītu:',
+  importDays: 'Dienas ({n}): {periods}',
+  importNoDays: 'Neviena diena netika ierakstīta.',
+  importLeftOut: 'Izlaistas, jo tajās jau bija skaitījumi: {periods}',
+  importRead: 'Nolasītas rindas: {n}',
+  importSkipped: 'nav skaitītas: {list}',
+  importFiles: 'Faili: {files}',
+  importFileFailed: 'izlaists',
+  importFileTruncated: 'nolasīts līdz kļūdai',
+  importErrors: 'Kļūdas ({n})',
+  importErrorAt: '{file}, {line}. rinda: {message}',
+  importCreated: 'Pievienots {time}',
+  importFailed: 'Neizdevās: {error}',
+  confirmImportDelete: 'Dzēst importu „{name}” un visu, ko tas ierakstīja: visus tā skaitījumus visās tā dienās? To nevarēs atsaukt.',
+  status_staging: 'lasa',
+  status_writing: 'raksta',
+  status_done: 'pabeigts',
+  status_failed: 'neizdevās',
+  status_deleting: 'dzēš',
+  skip_bot: 'roboti',
+  skip_static: 'statiski faili',
+  skip_method: 'ne GET pieprasījumi',
+  skip_status: 'kļūdu atbildes',
+  skip_malformed: 'nesalasāmas',
+  skip_other_host: 'citas vietnes',
+  skip_open_day: 'šodienas vai vēl neslēgtas dienas',
+  skip_too_old: 'vecākas par glabāšanas laiku',
+  skip_future: 'nākotnē',
+  skip_overlap: 'dienās ar skaitījumiem',
+  skip_unsupported: 'neatbalstītas',
+  importedKey: 'Importēts',
+  importedNote: 'Ietver importētus datus: {list}',
 }
 
 let current: Lang = 'en'
@@ -647,6 +771,17 @@ export function dimNoun(dim: string): string {
 export function withFilter(key: 'crossTab' | 'crossTabWhy' | 'metricNA', dim: string): string {
   const noun = dimNoun(dim)
   return t(key, { dim: noun, a: /^(?:[aeio]|ISP)/.test(noun) ? 'an' : 'a' })
+}
+
+/** A day (YYYY-MM-DD) as format.ts dayLabel writes it: "5 Nov 2026", "2026. gada 5. nov.". */
+const dayText = (day: string, withYear = true) =>
+  new Date(`${day}T00:00:00Z`).toLocaleDateString(current === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}) })
+
+/** A server's text with its days and runs of days (`2025-03-01…2025-03-31`) as the page writes them ("1 Mar – 31 Mar 2025"). */
+export function daysIn(text: string): string {
+  return text.replace(/(\d{4}-\d{2}-\d{2})(?:…(\d{4}-\d{2}-\d{2}))?/g, (_, a: string, b?: string) =>
+    b ? `${dayText(a, a.slice(0, 4) !== b.slice(0, 4))} – ${dayText(b)}` : dayText(a),
+  )
 }
 
 /**
@@ -893,10 +1028,8 @@ export function serverMessage(code: string, params: Record<string, string | numb
   return texts[code]!.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = String(params[name] ?? '')
     if (METRIC_PARAMS.has(name)) return value.split(', ').map(metricName).join(', ')
-    // A day as the rest of the page writes it (format.ts dayLabel), not YYYY-MM-DD.
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      return new Date(`${value}T00:00:00Z`).toLocaleDateString(current === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
-    }
+    // Days, and runs of days (`2025-03-01…2025-03-31`), as the rest of the page writes them.
+    if (/^\d{4}-\d{2}-\d{2}/.test(value)) return daysIn(value)
     if (!DIMENSION_PARAMS.has(name)) return value
     const label = dimension(value)?.label
     return label ? (current === 'lv' ? label.lv.toLowerCase() : label.en) : value

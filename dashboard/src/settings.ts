@@ -9,6 +9,7 @@ import { funnelsEditor } from './funnel-settings.ts'
 import { goalsEditor } from './goal-settings.ts'
 import { alertsEditor } from './alert-settings.ts'
 import { reportsEditor } from './report-settings.ts'
+import { importsEditor } from './import-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
 interface SiteRow {
@@ -148,7 +149,7 @@ interface SiteContext {
 }
 
 /** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
-const OPENABLE = ['goals', 'funnels', 'reports', 'alerts'] as const
+const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports'] as const
 type Openable = (typeof OPENABLE)[number]
 
 async function sites(el: HTMLElement, context: SiteContext, added?: string): Promise<void> {
@@ -188,6 +189,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
     else if (what === 'goals') fill(cell, await goalsEditor(s.domain, timezone).catch(failed))
     else if (what === 'funnels') fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
     else if (what === 'reports') fill(cell, await reportsEditor(s.domain, context.mailConfigured).catch(failed))
+    else if (what === 'imports') fill(cell, await importsEditor(s.domain, timezone).catch(failed))
     else fill(cell, await alertsEditor(s.domain).catch(failed))
   }
   if (open) void toggle(open)
@@ -206,6 +208,7 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
         h('button', { type: 'button', class: 'link funnels-button', onclick: () => void toggle('funnels') }, t('funnels')),
         h('button', { type: 'button', class: 'link reports-button', onclick: () => void toggle('reports') }, t('reports')),
         h('button', { type: 'button', class: 'link alerts-button', onclick: () => void toggle('alerts') }, t('alerts')),
+        h('button', { type: 'button', class: 'link imports-button', onclick: () => void toggle('imports') }, t('imports')),
         h(
           'button',
           {
