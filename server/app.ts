@@ -131,12 +131,13 @@ export async function openImports(
   config: Config,
   db: Db,
   clock: Clock,
-  options: { enricher?: Enricher; live?: LiveSink; log?: Logger } = {},
+  options: { enricher?: Enricher; live?: LiveSink; log?: Logger; sites?: Sites } = {},
 ): Promise<{ imports: ImportService; close: () => void }> {
   const enricher = options.enricher ?? (await openEnricher(config))
   const imports = new ImportService({
     db,
     store: new ImportStore(db, clock),
+    sites: options.sites,
     parse: parseSource,
     enricher,
     tz: config.timezone,
@@ -255,7 +256,7 @@ export async function createSkaits(
   app.route('/api/sites', reportsRoute({ sites, clock }))
   app.route('/unsubscribe', unsubscribeRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
-  const { imports } = await openImports(config, db, clock, { enricher, live: liveSink(ingestor, config.timezone, clock), log })
+  const { imports } = await openImports(config, db, clock, { enricher, live: liveSink(ingestor, config.timezone, clock), log, sites })
   // An import a stopped process left in the middle is taken back (or its deletion finished).
   const recovered = await imports.recover()
   if (recovered) log.warn({ imports: recovered }, 'imports left unfinished by the last run were taken back')

@@ -2,7 +2,7 @@ import { call } from './api.ts'
 import { fill, h } from './dom.ts'
 import { dayLabel, duration, exact, periodsText } from './format.ts'
 import { field, form, message } from './forms.ts'
-import { daysIn, getLang, t, type Key } from './i18n.ts'
+import { daysIn, getLang, serverMessage, t, type Key } from './i18n.ts'
 import { dayIn } from './periods.ts'
 
 /** An import as `GET /api/sites/:domain/imports` lists it (server/imports/route.ts importView). */
@@ -12,6 +12,9 @@ export interface ImportRow {
   source: Source
   status: 'staging' | 'writing' | 'done' | 'failed' | 'deleting'
   error: string | null
+  /** the error's message code and values, for the page's language */
+  error_code: string | null
+  error_params: Record<string, string | number> | null
   from: string | null
   to: string | null
   days: number
@@ -179,7 +182,7 @@ function importItem(i: ImportRow, timezone: string, remove: (i: ImportRow) => Pr
       h('span', { class: 'badge' }, t(`srcShort_${i.source}`)),
       h('span', { class: `badge status-${i.status}` }, t(`status_${i.status}`)),
     ),
-    i.error ? h('p', { class: 'refused' }, t('importFailed', { error: daysIn(i.error) })) : null,
+    i.error ? h('p', { class: 'refused' }, t('importFailed', { error: (i.error_code && serverMessage(i.error_code, i.error_params ?? {})) || daysIn(i.error) })) : null,
     // Under way: its progress is shown by the form; what it read and wrote, once it has.
     running(i) ? null : importDetails(i),
     h('p', { class: 'muted import-created' }, t('importCreated', { time: `${dayLabel(dayIn(i.created_at, timezone))} ${at}` })),

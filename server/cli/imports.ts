@@ -238,7 +238,7 @@ async function direct<T>(config: Config, work: (x: Awaited<ReturnType<typeof ope
     await migrate(db)
     const sites = new Sites(db)
     await sites.load()
-    const opened = await openImports(config, db, Date.now)
+    const opened = await openImports(config, db, Date.now, { sites })
     try {
       return await work({
         ...opened,

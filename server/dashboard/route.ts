@@ -5,7 +5,7 @@ import type { Boot, BootSite, Lang } from '../../dashboard/src/boot.ts'
 import type { Access } from '../auth/access.ts'
 import { shareUnlocked, type AuthEnv } from '../auth/principal.ts'
 import type { Logger } from '../log.ts'
-import type { Site, Sites } from '../sites/sites.ts'
+import { firstCountedAt, type Site, type Sites } from '../sites/sites.ts'
 import { dayOf } from '../time.ts'
 import { loadBuild } from './assets.ts'
 import { fallback, NOT_BUILT, plainPage, renderShell } from './shell.ts'
@@ -120,7 +120,7 @@ function sorted(sites: Site[]): Site[] {
 }
 
 function bootSite(s: Site, tz: string, withFunnels: boolean): BootSite {
-  const site: BootSite = { domain: s.domain, created: dayOf(s.createdAt, tz) }
+  const site: BootSite = { domain: s.domain, created: dayOf(firstCountedAt(s, tz), tz) }
   if (s.settings.sectionsSince) site.sectionsSince = s.settings.sectionsSince
   const funnels = withFunnels ? (s.settings.funnels ?? []) : []
   // Names only: the dashboard asks the funnel endpoint for the rest, as any client would.

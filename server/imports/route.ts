@@ -20,6 +20,8 @@ export function importView(i: ImportInfo, progress?: ImportProgress) {
     source: i.source,
     status: i.status,
     error: i.error ?? null,
+    error_code: i.said?.code ?? null,
+    error_params: i.said?.params ?? null,
     from: i.from ?? null,
     to: i.to ?? null,
     days: i.days.length,

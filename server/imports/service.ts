@@ -5,7 +5,7 @@ import type { Enricher } from '../enrich/enricher.ts'
 import { say, UserError, type Said } from '../http/messages.ts'
 import type { Logger } from '../log.ts'
 import { TOTAL } from '../sessions/cells.ts'
-import type { Site } from '../sites/sites.ts'
+import type { Site, Sites } from '../sites/sites.ts'
 import { addDays, dayOf, startOfDay } from '../time.ts'
 import type { LiveSink } from './live.ts'
 import { Replay, type KnownFacts } from './replay.ts'
@@ -69,6 +69,8 @@ export class ImportRefused extends UserError {
 export interface ImportServiceDeps {
   db: Db
   store: ImportStore
+  /** whose settings say where a site's history begins (historySince) */
+  sites?: Pick<Sites, 'get' | 'updateSettings'>
   parse: SourceParser
   enricher: Pick<Enricher, 'isBot' | 'visitDimensions'>
   tz: string
@@ -181,10 +183,13 @@ export class ImportService {
       info.status = 'done'
       info.finishedAt = clock()
       await save()
+      await this.historyBegins(site.domain)
       return info
     } catch (err) {
       info.status = 'failed'
       info.error = err instanceof Error ? err.message : String(err)
+      if (err instanceof UserError) info.said = err.said
+      else if (err instanceof ImportInputError) info.said = say('import_input', { detail: err.message })
       info.finishedAt = clock()
       info.read = counts.read
       info.skipped = counts.skipped
@@ -379,7 +384,19 @@ export class ImportService {
     await takeBack(this.d.db, info, save)
     info.status = 'deleted'
     await save()
+    await this.historyBegins(site)
     return info
+  }
+
+  /** Keeps the site's historySince at the first day its imports hold (none: the site's creation). */
+  private async historyBegins(domain: string): Promise<void> {
+    const site = this.d.sites?.get(domain)
+    if (!site) return
+    const firsts = (await this.d.store.list(domain)).filter((i) => i.status === 'done' && i.from).map((i) => i.from!)
+    const since = firsts.length ? firsts.sort()[0] : undefined
+    if (since === site.settings.historySince) return
+    const { historySince: _old, ...rest } = site.settings
+    await this.d.sites!.updateSettings(domain, since ? { ...rest, historySince: since } : rest, this.d.clock())
   }
 
   /**
@@ -394,7 +411,8 @@ export class ImportService {
       if (info.status === 'deleting') info.status = 'deleted'
       else {
         info.status = 'failed'
-        info.error = 'the server stopped during this import; nothing of it is counted: import the files again'
+        info.said = say('import_interrupted')
+        info.error = info.said.error
       }
       await save()
     }

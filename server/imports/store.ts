@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { queryRows, type Db } from '../db/client.ts'
 import { stampText } from '../db/versioned.ts'
+import type { Said } from '../http/messages.ts'
 import type { ImportSource, SkipReason } from './types.ts'
 
 /** What an import does with days that already hold counts (live or another import's). */
@@ -41,6 +42,8 @@ export interface ImportInfo {
   atomic: 'file' | 'all'
   status: ImportStatus
   error?: string
+  /** the error's message code and values (http/messages.ts), so a page shows it in its language */
+  said?: Said
   /** the days written, first and last (and all of them in `days`) */
   from?: string
   to?: string

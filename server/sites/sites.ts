@@ -1,6 +1,7 @@
 import { queryRows, type Db } from '../db/client.ts'
 import { say, UserError, type Said } from '../http/messages.ts'
 import { normalizeDomain } from './domain.ts'
+import { startOfDay } from '../time.ts'
 import { compileSections, sectionRules, type SectionOf, type SectionRule } from '../sections/rules.ts'
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
@@ -59,6 +60,8 @@ export interface SiteSettings {
   /** the declared funnels, counted as visits move through them (goals/funnels.ts) */
   funnels?: Funnel[]
   funnelsNextId?: number
+  /** the first day an import wrote (imports/service.ts): the site's history begins there, not at its creation */
+  historySince?: string
 }
 
 export interface Site {
@@ -80,6 +83,15 @@ export class SiteError extends UserError {
   ) {
     super(message)
   }
+}
+
+/**
+ * When the site's counts begin: its creation, or the first day an import wrote if earlier.
+ * "All time" and comparisons with a period before the site start there.
+ */
+export function firstCountedAt(site: Pick<Site, 'createdAt' | 'settings'>, tz: string): number {
+  const imported = site.settings.historySince
+  return imported ? Math.min(site.createdAt, startOfDay(imported, tz)) : site.createdAt
 }
 
 /** A host name: letters, digits, hyphens and dots, with a dot, at most 253 characters. */

@@ -5,7 +5,7 @@ import { limitBody } from '../http/body-limit.ts'
 import type { Db } from '../db/client.ts'
 import { type Logger, errorText } from '../log.ts'
 import { normalizeDomain } from '../sites/domain.ts'
-import type { Sites } from '../sites/sites.ts'
+import { firstCountedAt, type Sites } from '../sites/sites.ts'
 import { resolveDateRange } from './date-range.ts'
 import { plan, PlanError } from './plan.ts'
 import { queryRequest } from './request.ts'
@@ -69,7 +69,7 @@ export function statsRoute(deps: StatsDeps) {
       const asked = await readable(c, queryRequest)
       if (asked instanceof Response) return asked
       const { principal, req, site, domain } = asked
-      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
+      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, firstCountedAt(site, deps.timezone))
       if ('error' in range) return c.json(range, 400)
       const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
       if (!turn.ok && turn.reason === 'rate_limited') {
@@ -115,7 +115,7 @@ export function statsRoute(deps: StatsDeps) {
       if (principal.kind === 'share' && !principal.share.goals) return c.json(say('share_no_goals'), 403)
       const funnel = (site.settings.funnels ?? []).find((f) => f.name === req.funnel)
       if (!funnel) return c.json(say('funnel_unknown', { name: req.funnel, known: (site.settings.funnels ?? []).map((f) => f.name).join(', ') || '—' }), 404)
-      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, site.createdAt)
+      const range = resolveDateRange(req.date_range, deps.clock(), deps.timezone, firstCountedAt(site, deps.timezone))
       if ('error' in range) return c.json(range, 400)
       const turn = (await deps.limits?.admit(credentialOf(principal))) ?? { ok: true as const, release: () => {} }
       if (!turn.ok) return c.json(say(turn.reason === 'rate_limited' ? 'too_many_queries' : 'too_many_parallel_queries'), 429, { 'Retry-After': '1' })

@@ -58,6 +58,9 @@ describe('imports: Plausible CSV export', () => {
     // Regions and cities fold into their country; ZZ (unknown) is no country.
     expect(countries).toEqual({ LV: [6, 7] })
 
+    // "All time" begins with the imported history, not with the site's creation today.
+    const [all] = await stats({ metrics: ['visitors', 'pageviews'], date_range: 'all' })
+    expect(all!.metrics).toEqual([15, 38])
     const list = await adminCall(server.url, 'GET', `/api/sites/${SITE}/imports`)
     expect(list.status).toBe(200)
     expect(list.json.imports.map((i: { id: string }) => i.id)).toEqual([up.json.import.id])
@@ -160,7 +163,7 @@ describe('imports: Plausible CSV export', () => {
     const empty = await stats({ metrics: ['pageviews'], date_range: [D3, D3] }, 'fourth.lv')
     expect(await stats({ metrics: ['pageviews'], date_range: [D3, D3] })).toEqual(empty)
     const listed = (await adminCall(server.url, 'GET', `/api/sites/${SITE}/imports`)).json.imports.find((i: { id: string }) => i.id === info.id)
-    expect(listed).toMatchObject({ status: 'failed', error: expect.stringContaining('the server stopped during this import') })
+    expect(listed).toMatchObject({ status: 'failed', error: expect.stringContaining('the server stopped during this import'), error_code: 'import_interrupted' })
     // And it can be deleted, which takes back nothing more.
     expect((await adminCall(server.url, 'DELETE', `/api/sites/${SITE}/imports/${info.id}`)).status).toBe(200)
     expect(await stats({ metrics: ['pageviews'], date_range: [D3, D3] })).toEqual(empty)
