@@ -5,25 +5,24 @@
 // visits are test/helpers/funnel-visits.ts's table.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type { FunnelAnswer, FunnelBody } from '../../dashboard/src/api.ts'
 import type { FunnelRow } from '../../dashboard/src/funnel-settings.ts'
 import type { funnelView } from '../../server/sites/funnels-route.ts'
 import type { FunnelAnswer as ServerAnswer, FunnelRequest } from '../../server/stats/funnel.ts'
 import { addDays, dayOf } from '../../server/time.ts'
-import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { CHECKOUT, sendFunnelVisits } from '../helpers/funnel-visits.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { expectNoViolations, ownerPages } from '../helpers/owner-pages.ts'
+import { adminCall, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const ARTIFACTS = path.join(ROOT, 'test-artifacts')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
-const ANDROID_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36'
 /** A second funnel, without breakdowns: yesterday 5 → 2 (a and c; d's /welcome came in a new visit, e's today). */
 const PRICING = { name: 'Pricing to welcome', steps: [{ page: '/pricing' }, { page: '/welcome' }], dimensions: [] }
 
@@ -37,33 +36,13 @@ let now = at(yesterday, '00:30')
 let server: RunningSkaits
 let browser: Browser
 let session: string
-const contexts: BrowserContext[] = []
-const errors: string[] = []
+const pages = ownerPages(() => ({ browser, url: server.url, session }))
+const { open, errors } = pages
 
 /** "21 Nov 2026", "2026. gada 21. nov.": a day as the page writes it (format.ts dayLabel). */
 const dayText = (day: string, lang: 'en' | 'lv' = 'en') =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString(lang === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
 
-async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean; cookie?: boolean; dark?: boolean } = {}): Promise<Page> {
-  const phone = (o.width ?? 1280) < 600
-  const context = await browser.newContext({
-    viewport: { width: o.width ?? 1280, height: phone ? 844 : 1000 },
-    userAgent: phone ? ANDROID_UA : CHROME_UA,
-    locale: o.lang === 'lv' ? 'lv-LV' : 'en-GB',
-    colorScheme: o.dark ? 'dark' : 'light',
-    // axe-core is injected as an inline script, which the pages' CSP forbids.
-    bypassCSP: o.axe ?? false,
-  })
-  contexts.push(context)
-  if (o.cookie ?? true) await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-  const page = await context.newPage()
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`)
-  })
-  await page.goto(`${server.url}${pathAndQuery}${pathAndQuery.includes('?') ? '&' : '?'}lang=${o.lang ?? 'en'}`)
-  return page
-}
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 })
 
@@ -98,10 +77,6 @@ function valueTables(page: Page): Promise<Record<string, string[][]>> {
   )
 }
 
-async function expectNoViolations(page: Page, name: string): Promise<void> {
-  const found = describeAll(await violations(page))
-  expect(found, `${name}:\n${found.join('\n')}`).toEqual([])
-}
 
 const funnelsApi = async () =>
   (await adminCall(server.url, 'GET', '/api/sites/example.lv/funnels')).json.funnels as { id: number; name: string; steps: unknown[]; dimensions: string[]; until: string | null }[]
@@ -128,7 +103,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close()
+  await pages.close()
   await browser?.close()
   await server?.stop()
 })

@@ -4,21 +4,20 @@
 // on a 390 px phone, and axe-core on each. The visits are test/helpers/goal-visits.ts's table.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
-import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { GOALS_OF_VISITS, sendGoalVisits } from '../helpers/goal-visits.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { expectNoViolations, ownerPages } from '../helpers/owner-pages.ts'
+import { adminCall, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const ARTIFACTS = path.join(ROOT, 'test-artifacts')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
-const ANDROID_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36'
 
 // The goals are declared yesterday at 02:00 and the visits come from 03:00; the dashboard is
 // looked at today at 09:00 (UTC, the server's TIMEZONE).
@@ -30,32 +29,13 @@ let now = at(yesterday, '02:00')
 let server: RunningSkaits
 let browser: Browser
 let session: string
-const contexts: BrowserContext[] = []
-const errors: string[] = []
+const pages = ownerPages(() => ({ browser, url: server.url, session }))
+const { open, errors } = pages
 
 /** "21 Nov 2026", "2026. gada 21. nov.": a day as the page writes it (format.ts dayLabel). */
 const dayText = (day: string, lang: 'en' | 'lv') =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString(lang === 'lv' ? 'lv-LV' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
 
-async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean } = {}): Promise<Page> {
-  const phone = (o.width ?? 1280) < 600
-  const context = await browser.newContext({
-    viewport: { width: o.width ?? 1280, height: phone ? 844 : 1000 },
-    userAgent: phone ? ANDROID_UA : CHROME_UA,
-    locale: o.lang === 'lv' ? 'lv-LV' : 'en-GB',
-    // axe-core is injected as an inline script, which the pages' CSP forbids.
-    bypassCSP: o.axe ?? false,
-  })
-  contexts.push(context)
-  await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-  const page = await context.newPage()
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`)
-  })
-  await page.goto(`${server.url}${pathAndQuery}${pathAndQuery.includes('?') ? '&' : '?'}lang=${o.lang ?? 'en'}`)
-  return page
-}
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 })
 
@@ -88,10 +68,6 @@ const GOALS_YESTERDAY = {
 
 const top = (page: Page, metric: string) => page.locator(`.tops [data-metric="${metric}"] .value`)
 
-async function expectNoViolations(page: Page, name: string): Promise<void> {
-  const found = describeAll(await violations(page))
-  expect(found, `${name}:\n${found.join('\n')}`).toEqual([])
-}
 
 const goalsApi = async () => (await adminCall(server.url, 'GET', '/api/sites/example.lv/goals')).json.goals as { id: number; name: string; event_name: string | null; until: string | null }[]
 
@@ -117,7 +93,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close()
+  await pages.close()
   await browser?.close()
   await server?.stop()
 })
@@ -184,7 +160,7 @@ describe('the goal view', () => {
     await eventually(() => tableRows(page, '#panel-countries')).toEqual({ Latvia: ['4', '66.7%'] })
 
     // The chart: unique conversions by day, read from its tooltip.
-    expect(await page.locator('.chart-card .legend').textContent()).toBe('Unique conversions')
+    expect(await page.locator('.chart-card .legend').innerText()).toBe('Unique conversions')
     await page.locator('.chart .u-over').waitFor()
     const over = await page.locator('.chart .u-over').boundingBox()
     await page.mouse.move(over!.x + over!.width / 2, over!.y + over!.height / 2)

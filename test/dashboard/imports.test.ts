@@ -7,21 +7,20 @@
 // and a 390 px phone.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays, dayOf } from '../../server/time.ts'
-import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { plausibleZip } from '../helpers/imports.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { expectNoViolations, ownerPages } from '../helpers/owner-pages.ts'
+import { adminCall, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const ARTIFACTS = path.join(ROOT, 'test-artifacts')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
-const ANDROID_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36'
 
 // The fixture's two days, as two closed days three weeks ago: inside the dashboard's default
 // "Last 30 days", whatever day the test runs.
@@ -36,8 +35,8 @@ const OTHER = { name: 'other.zip', mimeType: 'application/zip', buffer: Buffer.f
 let server: RunningSkaits
 let browser: Browser
 let session: string
-const contexts: BrowserContext[] = []
-const errors: string[] = []
+const pages = ownerPages(() => ({ browser, url: server.url, session }))
+const { open, errors } = pages
 
 /** "21 Nov 2026", "2026. gada 21. nov.": a day as the page writes it (format.ts dayLabel). */
 const dayText = (day: string, lang: 'en' | 'lv', withYear = true) =>
@@ -45,32 +44,9 @@ const dayText = (day: string, lang: 'en' | 'lv', withYear = true) =>
 /** The two days as one period (format.ts periodsText). */
 const periodText = (lang: 'en' | 'lv', a = D1, b = D2) => `${dayText(a, lang, a.slice(0, 4) !== b.slice(0, 4))} – ${dayText(b, lang)}`
 
-async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv'; axe?: boolean } = {}): Promise<Page> {
-  const phone = (o.width ?? 1280) < 600
-  const context = await browser.newContext({
-    viewport: { width: o.width ?? 1280, height: phone ? 844 : 1000 },
-    userAgent: phone ? ANDROID_UA : CHROME_UA,
-    locale: o.lang === 'lv' ? 'lv-LV' : 'en-GB',
-    // axe-core is injected as an inline script, which the pages' CSP forbids.
-    bypassCSP: o.axe ?? false,
-  })
-  contexts.push(context)
-  await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-  const page = await context.newPage()
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`)
-  })
-  await page.goto(`${server.url}${pathAndQuery}&lang=${o.lang ?? 'en'}`)
-  return page
-}
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 })
 
-async function expectNoViolations(page: Page, name: string): Promise<void> {
-  const found = describeAll(await violations(page))
-  expect(found, `${name}:\n${found.join('\n')}`).toEqual([])
-}
 
 type Listed = { id: string; name: string; status: string; from: string | null; to: string | null; days: number }
 const importsApi = async () =>
@@ -109,7 +85,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close()
+  await pages.close()
   await browser?.close()
   await server?.stop()
 })
