@@ -126,6 +126,7 @@ export const MESSAGES = {
   import_too_large: 'the upload is larger than {mb} MB (IMPORT_MAX_MB)',
   import_overlap: '{site} already holds counts on {n} of the days to import ({days}): import with overlap "skip" to leave those days out, or "merge" to add to them',
   import_input: 'the file cannot be imported: {detail}',
+  import_too_old: '{n} rows of days before {before} are left out: they are older than RETENTION_MONTHS ({months} months), which would delete them at once',
   import_interrupted: 'the server stopped during this import; nothing of it is counted: import the files again',
 } as const satisfies Record<string, string>
 

@@ -173,6 +173,13 @@ export class ImportService {
       info.skipped = counts.skipped
       info.errors = counts.errors
       await this.chooseDays(info)
+      const tooOld = counts.skipped.too_old
+      if (tooOld) {
+        const said = say('import_too_old', { n: tooOld, before: (await days).oldest, months: this.d.retentionMonths })
+        // Nothing else to write: a refusal that says why; else a note beside what is written.
+        if (!info.days.length) throw new ImportRefused(said)
+        counts.errors.unshift({ file: info.files.map((f) => f.name).join(', '), line: 0, message: said.error })
+      }
       if (dry) {
         await dropStaged(db, info)
         return info
@@ -369,6 +376,7 @@ export class ImportService {
     const oldest = monthsBefore(today, this.d.retentionMonths)
     return {
       todayStart: startOfDay(today, this.d.tz),
+      oldest,
       refuse: (day) => (day < oldest ? 'too_old' : day >= today || open.has(day) ? 'open_day' : undefined),
     }
   }
@@ -423,6 +431,8 @@ export class ImportService {
 interface DayRules {
   /** Unix ms of today's start: records from then on belong to a day not closed yet */
   todayStart: number
+  /** the first day within RETENTION_MONTHS */
+  oldest: string
   refuse(day: string): SkipReason | undefined
 }
 

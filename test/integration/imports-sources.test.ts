@@ -148,8 +148,14 @@ describe('imports: GoatCounter, access logs, round trip, bad input', () => {
     expect((await uploadImport(server.url, 'bad.lv', '', { source: 'log' })).json.code).toBe('import_no_file')
     const old = addDays(TODAY, -800)
     const tooOld = await uploadImport(server.url, 'bad.lv', plausibleZip({ '2025-03-01': old, '2025-03-02': addDays(old, 1) }), { source: 'plausible', file: 'old.zip' })
-    expect(tooOld.status, JSON.stringify(tooOld.json)).toBe(201)
-    expect(tooOld.json.import).toMatchObject({ days: 0, skipped: { too_old: expect.any(Number) } })
+    expect(tooOld.status, JSON.stringify(tooOld.json)).toBe(400)
+    expect(tooOld.json).toMatchObject({ code: 'import_too_old', params: { months: 25 } })
+    expect(tooOld.json.error).toContain('older than RETENTION_MONTHS (25 months)')
+    // Partly too old: the rest is written, the note says what was left out.
+    const half = await uploadImport(server.url, 'bad.lv', plausibleZip({ '2025-03-01': old, '2025-03-02': D2 }), { source: 'plausible', file: 'half.zip' })
+    expect(half.status, JSON.stringify(half.json)).toBe(201)
+    expect(half.json.import).toMatchObject({ days: 1, periods: [[D2, D2]] })
+    expect(half.json.import.errors[0].message).toContain('older than RETENTION_MONTHS')
     // Larger than IMPORT_MAX_MB: refused before a byte is read, and while streaming without a length.
     // (The length says 1.5 MB; the answer comes before the body, which is never sent.)
     const tooBig = await new Promise<{ status: number; json: any }>((resolve, reject) => {
