@@ -12,7 +12,11 @@ import { SetupToken } from './auth/setup-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
 import { authenticate, bearerToken, canManage, type AuthEnv } from './auth/principal.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
-import { authRoute } from './auth/route.ts'
+import { authRoute, loginLimits } from './auth/route.ts'
+// issue 25, two-factor login (wt-t)
+import { TwoFactor } from './auth/totp.ts'
+import { TotpSeal } from './auth/totp-seal.ts'
+import { twoFactorGate, twoFactorRoute } from './auth/two-factor-route.ts'
 import { shareUnlockRoute } from './auth/share-unlock.ts'
 import { sessionsRoute } from './auth/sessions-route.ts'
 import { resetRoute } from './auth/reset-route.ts'
@@ -72,6 +76,8 @@ export interface Skaits {
   sessions: Sessions
   sites: Sites
   access: Access
+  /** issue 25: owners' TOTP enrolments and the rule that everyone must use it */
+  twoFactor: TwoFactor
   admin: Admin
   ingestor: Ingestor
   enricher: Enricher
@@ -105,6 +111,15 @@ function saltKey(config: Config, log: Logger): Buffer {
     log.warn({ file: config.saltKeyFile }, 'SALT_KEY_FILE is inside DATA_DIR: a copy of DATA_DIR can then recompute visitor hashes')
   }
   return key
+}
+
+/** issue 25 (wt-t): the name authenticator apps list a Skaits account under, with the instance's host when known. */
+function issuerName(publicUrl: string | undefined): string {
+  try {
+    return publicUrl ? `Skaits (${new URL(publicUrl).host})` : 'Skaits'
+  } catch {
+    return 'Skaits'
+  }
 }
 
 /** The enrichment of live traffic and imports alike: the country database, and the ISP lookup when on. */
@@ -169,7 +184,8 @@ export async function createSkaits(
   const added = await sites.ensure(config.sites, clock())
   if (added.length) log.info({ sites: added }, 'sites added from SKAITS_SITES')
 
-  const salts = new SaltStore(db, config.timezone, clock, config.sessionIdleMs, { key: saltKey(config, log), log })
+  const key = saltKey(config, log)
+  const salts = new SaltStore(db, config.timezone, clock, config.sessionIdleMs, { key, log })
   await salts.load()
   const sessions = new Sessions(config.sessionIdleMs, config.sessionMax)
   // Metrics are created after the parts they read; the buffer reports through this late-bound hook.
@@ -208,6 +224,10 @@ export async function createSkaits(
     const owner = await access.createOwner(config.admin.email, config.admin.password)
     log.info({ owner: owner.id }, 'owner created from SKAITS_ADMIN_EMAIL')
   }
+  // issue 25, two-factor login (wt-t): its secrets sealed under the salt key, outside DATA_DIR.
+  const twoFactor = new TwoFactor({ db, clock, seal: new TotpSeal(key), passwordHashOf: (id) => access.ownerById(id)?.passwordHash })
+  await twoFactor.load()
+  const limits = loginLimits(clock)
   const localToken = loadLocalToken(config.dataDir)
   const setupToken = SetupToken.open(config.dataDir, () => access.ownerCount() > 0)
   const partners = new Partners(db, clock)
@@ -234,6 +254,8 @@ export async function createSkaits(
     clock,
   })
   app.use('*', (c, next) => (open(c.req.path) ? next() : auth(c, next)))
+  // issue 25 (wt-t): an owner whom the rule requires to enrol may do nothing else first.
+  app.use('*', twoFactorGate(twoFactor))
   app.onError((err, c) => {
     // The route pattern, not the path: paths like /share/<token> carry secrets. The message may
     // quote the request (its body, a token, an address), so it is redacted, our secrets with it.
@@ -262,12 +284,13 @@ export async function createSkaits(
   if (recovered) log.warn({ imports: recovered }, 'imports left unfinished by the last run were taken back')
   app.route('/api/sites', importsRoute({ sites, imports, maxBytes: config.importMaxBytes, live: liveSink(ingestor, config.timezone, clock) }))
   app.route('/api', adminRoute(admin))
-  app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions }))
+  app.route('/api', twoFactorRoute({ access, twoFactor, limits, trustProxy: config.trustProxy, issuer: issuerName(config.publicUrl) }))
+  app.route('/api', authRoute({ access, log, trustProxy: config.trustProxy, sessionDays: config.sessionDays, clock, setupToken, idleSessions, twoFactor, limits }))
   app.route('/export', exportRoute({ db, sites, partners, timezone: config.timezone }))
   app.route('/share', shareUnlockRoute({ access, trustProxy: config.trustProxy, clock }))
   app.route('/api/sessions', sessionsRoute({ access }))
   app.route('/api/reset', resetRoute({ access, log }))
-  app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log, mail: { configured: config.mail !== undefined } }))
+  app.route('/', dashboardRoute({ access, sites, timezone: config.timezone, clock, log, mail: { configured: config.mail !== undefined }, twoFactor }))
   app.route('/', pagesRoute({ access }))
   const activeVisits = (site: string, windowMs: number) => sessions.activeSince(site, clock(), windowMs)
   // Answers kept in memory; the buffer tells it which of today's rows each flush wrote.
@@ -331,6 +354,7 @@ export async function createSkaits(
     // The embedded engine is opened by this process alone: there is no other node to hear from.
     if (config.clickhouse.kind === 'server') {
       access.startRefresh(log)
+      twoFactor.startRefresh(log)
       partners.startRefresh(log)
     }
     // Only one process opens the embedded engine's data: no other one can be relabeling it.
@@ -346,6 +370,7 @@ export async function createSkaits(
     sessions,
     sites,
     access,
+    twoFactor,
     admin,
     ingestor,
     enricher,
@@ -358,7 +383,7 @@ export async function createSkaits(
       maintenance.stop()
       clearInterval(alertTimer)
       mailer.close()
-      await Promise.all([access.stopRefresh(), partners.stopRefresh(), relabels.stop()])
+      await Promise.all([access.stopRefresh(), twoFactor.stopRefresh(), partners.stopRefresh(), relabels.stop()])
       enricher.close()
       await buffer.close()
     },

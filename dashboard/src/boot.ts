@@ -13,6 +13,9 @@ export interface Boot {
   sites: BootSite[]
   /** an owner's page: whether reports can be e-mailed (SMTP_URL set); they can be subscribed to either way */
   mail?: { configured: boolean }
+  /** issue 25: the login's second step (a code) is due; `enrol`: the owners' rule requires two-factor login of this owner first */
+  secondStep?: boolean
+  enrol?: boolean
   share?: { site: string; password: boolean; minCrowd?: number; /** whether the link shows the site's goals */ goals?: boolean }
 }
 

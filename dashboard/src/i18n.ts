@@ -364,6 +364,29 @@ const en = {
   skip_unsupported: 'not supported',
   importedKey: 'Imported',
   importedNote: 'Includes imported data: {list}',
+  // issue 25, two-factor login (wt-t)
+  twoFactor: 'Two-factor login',
+  twoFactorOn: 'On.',
+  recoveryLeft: 'Recovery codes left: {n}.',
+  twoFactorTurnOff: 'Turn off two-factor login',
+  twoFactorCodeOrRecovery: 'Code from the app, or a recovery code',
+  twoFactorOff: 'Off. With it on, logging in also asks for a code from an authenticator app on your phone.',
+  twoFactorPolicy: 'For every owner',
+  twoFactorRequireAll: 'Require two-factor login of every owner',
+  twoFactorStart: 'Set up two-factor login',
+  twoFactorScan: 'Scan this QR code with an authenticator app (such as Aegis, Google Authenticator or 1Password).',
+  twoFactorQrAlt: 'QR code of the two-factor login key',
+  twoFactorKey: 'Or type this key into the app:',
+  twoFactorCode: 'The 6-digit code the app shows',
+  twoFactorConfirm: 'Turn on',
+  twoFactorNowOn: 'Two-factor login is on.',
+  recoveryExplain: 'Keep these ten recovery codes somewhere safe: each logs you in once without your phone.',
+  recoveryFileIntro: 'Skaits recovery codes for {host}: each works once, instead of a code from the app.',
+  recoveryDownload: 'Download them as a text file',
+  recoveryShownOnce: 'They are shown only once.',
+  recoverySaved: 'I have saved them',
+  twoFactorSetUp: 'Set up two-factor login',
+  twoFactorRequiredIntro: 'This server requires two-factor login. Set it up for {email} to continue.',
 } as const
 
 export type Key = keyof typeof en
@@ -732,6 +755,29 @@ const lv: Record<Key, string> = {
   skip_unsupported: 'neatbalstītas',
   importedKey: 'Importēts',
   importedNote: 'Ietver importētus datus: {list}',
+  // issue 25, two-factor login (wt-t)
+  twoFactor: 'Divpakāpju pieteikšanās',
+  twoFactorOn: 'Ieslēgta.',
+  recoveryLeft: 'Atlikušie rezerves kodi: {n}.',
+  twoFactorTurnOff: 'Izslēgt divpakāpju pieteikšanos',
+  twoFactorCodeOrRecovery: 'Kods no lietotnes vai rezerves kods',
+  twoFactorOff: 'Izslēgta. Kad tā ir ieslēgta, pieteicoties tiek prasīts arī kods no autentifikācijas lietotnes tālrunī.',
+  twoFactorPolicy: 'Visiem īpašniekiem',
+  twoFactorRequireAll: 'Prasīt divpakāpju pieteikšanos visiem īpašniekiem',
+  twoFactorStart: 'Iestatīt divpakāpju pieteikšanos',
+  twoFactorScan: 'Noskenējiet šo QR kodu ar autentifikācijas lietotni (piemēram, Aegis, Google Authenticator vai 1Password).',
+  twoFactorQrAlt: 'Divpakāpju pieteikšanās atslēgas QR kods',
+  twoFactorKey: 'Vai ievadiet lietotnē šo atslēgu:',
+  twoFactorCode: 'Lietotnes rādītais 6 ciparu kods',
+  twoFactorConfirm: 'Ieslēgt',
+  twoFactorNowOn: 'Divpakāpju pieteikšanās ir ieslēgta.',
+  recoveryExplain: 'Glabājiet šos desmit rezerves kodus drošā vietā: katrs ļauj vienreiz pieteikties bez tālruņa.',
+  recoveryFileIntro: 'Skaits rezerves kodi serverim {host}: katrs der vienu reizi lietotnes koda vietā.',
+  recoveryDownload: 'Lejupielādēt tos teksta failā',
+  recoveryShownOnce: 'Tie tiek parādīti tikai vienreiz.',
+  recoverySaved: 'Kodi ir saglabāti',
+  twoFactorSetUp: 'Iestatiet divpakāpju pieteikšanos',
+  twoFactorRequiredIntro: 'Šajā serverī divpakāpju pieteikšanās ir obligāta. Lai turpinātu, iestatiet to kontam {email}.',
 }
 
 let current: Lang = 'en'
@@ -897,6 +943,19 @@ const messagesEn = {
   funnel_unknown: 'There is no funnel named {name}.',
   funnel_since: '{name} is counted from {since} on, the day it was declared. Choose a period from then.',
   funnel_dimension: '{name} is not counted by {dim}.',
+  // issue 25, two-factor login (wt-t)
+  two_factor_code_missing: 'Enter the 6-digit code from your authenticator app, or one of your recovery codes.',
+  two_factor_code_wrong: 'Wrong code. Enter the current code from your authenticator app (each code works once), or an unused recovery code.',
+  two_factor_step_invalid: 'This login step has expired. Log in again with your email and password.',
+  too_many_codes: 'Too many wrong codes. Try again later.',
+  two_factor_already_on: 'Two-factor login is already on. Turn it off first to move it to another device.',
+  two_factor_not_started: 'Start the setup first.',
+  two_factor_off: 'Two-factor login is not on for this account.',
+  two_factor_required: 'This server requires two-factor login. Turn it on for your account first.',
+  two_factor_owner_only: 'Two-factor login belongs to an owner logged in with the dashboard.',
+  two_factor_policy_invalid: 'Choose whether two-factor login is required.',
+  two_factor_policy_own_first: 'Turn on two-factor login for your own account before requiring it for everyone.',
+  two_factor_disable_missing: 'Enter your password and a current code (or a recovery code) to turn two-factor login off.',
 }
 
 const messagesLv: Record<keyof typeof messagesEn, string> = {
@@ -1008,6 +1067,19 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   funnel_unknown: 'Nav piltuves ar nosaukumu „{name}”.',
   funnel_since: '„{name}” tiek skaitīta no {since}, dienas, kad tā tika izveidota. Izvēlieties periodu no tās.',
   funnel_dimension: '„{name}” netiek skaitīta pēc „{dim}”.',
+  // issue 25, two-factor login (wt-t)
+  two_factor_code_missing: 'Ievadiet 6 ciparu kodu no autentifikācijas lietotnes vai kādu no rezerves kodiem.',
+  two_factor_code_wrong: 'Nepareizs kods. Ievadiet pašreizējo kodu no autentifikācijas lietotnes (katrs kods der vienu reizi) vai neizmantotu rezerves kodu.',
+  two_factor_step_invalid: 'Šis pieteikšanās solis ir novecojis. Piesakieties vēlreiz ar e-pastu un paroli.',
+  too_many_codes: 'Pārāk daudz nepareizu kodu. Mēģiniet vēlāk.',
+  two_factor_already_on: 'Divpakāpju pieteikšanās jau ir ieslēgta. Lai to pārceltu uz citu ierīci, vispirms izslēdziet to.',
+  two_factor_not_started: 'Vispirms sāciet iestatīšanu.',
+  two_factor_off: 'Šim kontam divpakāpju pieteikšanās nav ieslēgta.',
+  two_factor_required: 'Šajā serverī divpakāpju pieteikšanās ir obligāta. Vispirms ieslēdziet to savam kontam.',
+  two_factor_owner_only: 'Divpakāpju pieteikšanās ir paneļa īpašnieka kontam.',
+  two_factor_policy_invalid: 'Izvēlieties, vai divpakāpju pieteikšanās ir obligāta.',
+  two_factor_policy_own_first: 'Pirms prasāt divpakāpju pieteikšanos visiem, ieslēdziet to savam kontam.',
+  two_factor_disable_missing: 'Lai izslēgtu divpakāpju pieteikšanos, ievadiet paroli un pašreizējo kodu (vai rezerves kodu).',
 }
 
 /** Every server message in both languages: the test checks it against the server's list. */

@@ -11,6 +11,7 @@ import { alertsEditor } from './alert-settings.ts'
 import { reportsEditor } from './report-settings.ts'
 import { importsEditor } from './import-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
+import { twoFactorSection } from './two-factor.ts'
 
 interface SiteRow {
   domain: string
@@ -494,4 +495,8 @@ async function account(el: HTMLElement): Promise<void> {
     ),
     done,
   )
+  // issue 25, two-factor login (wt-t)
+  const twoFactor = h('section', { class: 'account-two-factor' })
+  el.append(twoFactor)
+  await twoFactorSection(twoFactor)
 }

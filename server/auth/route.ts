@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { setCookie } from 'hono/cookie'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { ClientAddress } from '../privacy/client-address.ts'
 import { getConnInfo } from '@hono/node-server/conninfo'
@@ -12,6 +12,7 @@ import { FailureLimiter } from './rate-limit.ts'
 import type { IdleSessions } from './session-idle.ts'
 import type { SetupToken } from './setup-token.ts'
 import { tokenHash } from './tokens.ts'
+import type { TwoFactor } from './totp.ts'
 import { say } from '../http/messages.ts'
 
 const credentials = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) })
@@ -39,13 +40,32 @@ export interface AuthRouteDeps {
   setupToken: SetupToken
   /** SESSION_IDLE_DAYS: a new session's idle period starts at login */
   idleSessions?: IdleSessions
+  /** two-factor login: an owner who has it on logs in in two steps (issue 25) */
+  twoFactor?: TwoFactor
+  /** the failure limits, shared with the two-factor routes; made here when not given */
+  limits?: LoginLimits
 }
+
+/** Failed logins counted by network (/24, /48) and by account (or owner), 15-minute windows. */
+export interface LoginLimits {
+  byNetwork: FailureLimiter
+  byAccount: FailureLimiter
+}
+
+export function loginLimits(clock: () => number): LoginLimits {
+  return {
+    byNetwork: new FailureLimiter({ max: 20, windowMs: 15 * 60_000, maxKeys: 10_000, clock }),
+    byAccount: new FailureLimiter({ max: 5, windowMs: 15 * 60_000, maxKeys: 10_000, clock }),
+  }
+}
+
+/** The cookie that carries a login's second-step token from the password form to the code form. */
+export const SECOND_STEP_COOKIE = 'skaits_2fa'
 
 /** Setup of the first owner, login, logout, password change and accepting an invitation. */
 export function authRoute(deps: AuthRouteDeps) {
   const { access, log } = deps
-  const byNetwork = new FailureLimiter({ max: 20, windowMs: 15 * 60_000, maxKeys: 10_000, clock: deps.clock })
-  const byAccount = new FailureLimiter({ max: 5, windowMs: 15 * 60_000, maxKeys: 10_000, clock: deps.clock })
+  const { byNetwork, byAccount } = deps.limits ?? loginLimits(deps.clock)
   const app = new Hono<AuthEnv>()
 
   const startSession = async (c: Context, ownerId: string) => {
@@ -116,8 +136,51 @@ export function authRoute(deps: AuthRouteDeps) {
     const owner = await access.verifyLogin(parsed.data.email, parsed.data.password)
     if (!owner) return c.json(say('login_failed'), 401)
     byAccount.reset(account)
+    // issue 25, two-factor login (wt-t): the password alone gives no session, only a token for the code.
+    if (deps.twoFactor?.isOn(owner.id)) {
+      const step = deps.twoFactor.secondStep(owner.id)
+      setCookie(c, SECOND_STEP_COOKIE, step.token, { httpOnly: true, sameSite: 'Strict', secure: isSecureRequest(c, { trustProxy: deps.trustProxy > 0 }), path: '/', expires: new Date(step.expiresAt) })
+      return done(c, { two_factor: { token: step.token, expires_at: new Date(step.expiresAt).toISOString() } })
+    }
     await startSession(c, owner.id)
-    return done(c, { owner: { id: owner.id, email: owner.email } })
+    return done(c, { owner: { id: owner.id, email: owner.email }, ...(deps.twoFactor?.mustEnrol(owner.id) ? { enrol: true } : {}) })
+  })
+
+  // issue 25, two-factor login (wt-t): the second step, a TOTP code or a recovery code.
+  app.post('/login/2fa', async (c) => {
+    const twoFactor = deps.twoFactor
+    if (!twoFactor) return c.json(say('not_found'), 404)
+    if (crossSiteBrowserRequest(c, { trustProxy: deps.trustProxy > 0 })) return c.json(say('cross_site_login'), 403)
+    const body = await readBody(c)
+    const token = typeof body.token === 'string' && body.token ? body.token : (getCookie(c, SECOND_STEP_COOKIE) ?? '')
+    const code = typeof body.code === 'string' ? body.code.trim() : ''
+    if (!code || code.length > 64) return c.json(say('two_factor_code_missing'), 400)
+    const ownerId = twoFactor.secondStepOwner(token)
+    const owner = ownerId ? access.ownerById(ownerId) : undefined
+    if (!owner) {
+      deleteCookie(c, SECOND_STEP_COOKIE, { path: '/' })
+      return c.json(say('two_factor_step_invalid'), 401)
+    }
+    const address = ClientAddress.fromRequest(getConnInfo(c).remote.address, c.req.header('x-forwarded-for'), deps.trustProxy)
+    const network = address?.networkKey() ?? 'net:unknown'
+    // Wrong codes count under the owner, apart from passwords: a right password does not reset them.
+    const key = `2fa:${owner.id}`
+    const wait = Math.max(byNetwork.retryAfterMs(network), byAccount.retryAfterMs(key))
+    if (wait > 0) return c.json(say('too_many_codes'), 429, { 'Retry-After': String(Math.ceil(wait / 1000)) })
+    byNetwork.fail(network)
+    byAccount.fail(key)
+    const used = await twoFactor.spend(owner.id, code)
+    if (!used) return c.json(say('two_factor_code_wrong'), 401)
+    byAccount.reset(key)
+    deleteCookie(c, SECOND_STEP_COOKIE, { path: '/' })
+    await startSession(c, owner.id)
+    if (used === 'recovery') log.info({ owner: owner.id, left: twoFactor.recoveryLeft(owner.id) }, 'login with a recovery code')
+    return done(c, { owner: { id: owner.id, email: owner.email }, used, recovery_left: twoFactor.recoveryLeft(owner.id) })
+  })
+
+  app.post('/login/2fa/cancel', (c) => {
+    deleteCookie(c, SECOND_STEP_COOKIE, { path: '/' })
+    return isForm(c) ? c.redirect('/', 303) : c.json({ ok: true })
   })
 
   app.post('/logout', async (c) => {

@@ -4,6 +4,8 @@ import { getCookie } from 'hono/cookie'
 import type { Boot, BootSite, Lang } from '../../dashboard/src/boot.ts'
 import type { Access } from '../auth/access.ts'
 import { shareUnlocked, type AuthEnv } from '../auth/principal.ts'
+import { SECOND_STEP_COOKIE } from '../auth/route.ts'
+import type { TwoFactor } from '../auth/totp.ts'
 import type { Logger } from '../log.ts'
 import { firstCountedAt, type Site, type Sites } from '../sites/sites.ts'
 import { dayOf } from '../time.ts'
@@ -23,6 +25,8 @@ export interface DashboardDeps {
   log: Logger
   /** whether reports can be e-mailed: the settings say so when not */
   mail: { configured: boolean }
+  /** issue 25: two-factor login (the login's second step, enrolment the rule requires) */
+  twoFactor?: TwoFactor
   /** the built dashboard; default dist/dashboard */
   dir?: string
 }
@@ -82,11 +86,16 @@ export function dashboardRoute(deps: DashboardDeps) {
     const lang = pickLang(c)
     const p = c.get('principal')
     if (deps.access.ownerCount() === 0) return either(c, boot(c, 'setup', []), fallback.setup(lang))
-    if (p?.kind !== 'owner') return either(c, boot(c, 'login', []), fallback.login(lang))
+    if (p?.kind !== 'owner') {
+      const step = getCookie(c, SECOND_STEP_COOKIE)
+      if (step && deps.twoFactor?.secondStepOwner(step)) return either(c, boot(c, 'login', [], { secondStep: true }), fallback.secondStep(lang))
+      return either(c, boot(c, 'login', []), fallback.login(lang))
+    }
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+    const enrol = deps.twoFactor?.mustEnrol(p.owner.id) ? { enrol: true } : {}
+    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail, ...enrol }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/settings', (c) => {
@@ -96,7 +105,8 @@ export function dashboardRoute(deps: DashboardDeps) {
     const sites = sorted(deps.sites.list())
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
-    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+    const enrol = deps.twoFactor?.mustEnrol(p.owner.id) ? { enrol: true } : {}
+    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail, ...enrol }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
   })
 
   app.get('/share/:token', (c) => {

@@ -34,6 +34,11 @@ const TEXT = {
     noScript: 'The dashboard needs JavaScript.',
     sharedStats: 'Shared statistics',
     linkInvalid: 'This link is not valid (revoked or mistyped).',
+    secondStep: 'Two-factor login',
+    codeLabel: 'Code from your authenticator app',
+    codeHint: 'Or one of your recovery codes.',
+    verify: 'Log in',
+    startOver: 'Log in as someone else',
   },
   lv: {
     setup: 'Skaits iestatīšana',
@@ -52,6 +57,11 @@ const TEXT = {
     noScript: 'Pārskatam vajag JavaScript.',
     sharedStats: 'Kopīgota statistika',
     linkInvalid: 'Šī saite nav derīga (atsaukta vai kļūdaina).',
+    secondStep: 'Divpakāpju pieteikšanās',
+    codeLabel: 'Kods no autentifikācijas lietotnes',
+    codeHint: 'Vai kāds no jūsu rezerves kodiem.',
+    verify: 'Pieteikties',
+    startOver: 'Pieteikties kā citam lietotājam',
   },
 } satisfies Record<Lang, Record<string, string>>
 
@@ -79,6 +89,18 @@ export const fallback = {
   login: (lang: Lang) => {
     const t = TEXT[lang]
     return { title: t.login, body: auth(`<h1>${t.login}</h1>${credentialsForm(lang, '/api/login', t.login, 'current-password')}`) }
+  },
+  /** issue 25: the login's second step; the token travels in its HttpOnly cookie, not in the page. */
+  secondStep: (lang: Lang) => {
+    const t = TEXT[lang]
+    return {
+      title: t.secondStep,
+      body: auth(`<h1>${t.secondStep}</h1><form method="post" action="/api/login/2fa">
+<label for="code">${t.codeLabel}</label><input id="code" name="code" type="text" required autocomplete="one-time-code" autocapitalize="none" spellcheck="false" maxlength="64" aria-describedby="code_help">
+<p id="code_help" class="hint">${t.codeHint}</p>
+<button type="submit">${t.verify}</button></form>
+<form method="post" action="/api/login/2fa/cancel" class="start-over"><button type="submit" class="link">${t.startOver}</button></form>`),
+    }
   },
   unlock: (lang: Lang, token: string, site: string) => {
     const t = TEXT[lang]

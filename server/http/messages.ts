@@ -128,6 +128,20 @@ export const MESSAGES = {
   import_input: 'the file cannot be imported: {detail}',
   import_too_old: '{n} rows of days before {before} are left out: they are older than RETENTION_MONTHS ({months} months), which would delete them at once',
   import_interrupted: 'the server stopped during this import; nothing of it is counted: import the files again',
+
+  // issue 25, two-factor login (wt-t)
+  two_factor_code_missing: 'send the 6-digit code from your authenticator app, or one of your recovery codes',
+  two_factor_code_wrong: 'wrong code: enter the current code from your authenticator app (each code works once), or an unused recovery code',
+  two_factor_step_invalid: 'this login step has expired or is not valid: log in again with your email and password',
+  too_many_codes: 'too many wrong codes; try again later',
+  two_factor_already_on: 'two-factor login is already on for this account: turn it off first to move it to another device',
+  two_factor_not_started: 'start the enrolment first (POST /api/2fa/setup)',
+  two_factor_off: 'two-factor login is not on for this account',
+  two_factor_required: 'two-factor login is required on this server: turn it on for your account first (Settings, Account)',
+  two_factor_owner_only: 'two-factor login belongs to an owner logged in with the dashboard; this credential has none',
+  two_factor_policy_invalid: 'send {"required": true} or {"required": false}',
+  two_factor_policy_own_first: 'turn on two-factor login for your own account before requiring it for everyone',
+  two_factor_disable_missing: 'send your password and a current code (or a recovery code) to turn two-factor login off',
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

@@ -146,8 +146,10 @@ describe.each(LANGS)('a 390 px phone in %s', (lang) => {
 
     for (const tab of TABS) {
       await page.goto(`${server.url}/settings?tab=${tab}&lang=${lang}`)
-      await page.locator('.settings-body h2').waitFor()
+      await page.locator('.settings-body h2').first().waitFor()
       if (tab !== 'account') await page.locator('.settings-body .list tr').first().waitFor()
+      // issue 25: the account's two-factor section loads its state after the page.
+      else await page.locator('.account-two-factor .two-factor-policy').waitFor()
       if (tab === 'sites') {
         await page.locator('.list tr', { hasText: LONG_SITE }).locator('button').first().click()
         await page.locator('.list tr.more code').waitFor()

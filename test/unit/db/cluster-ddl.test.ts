@@ -20,7 +20,7 @@ const all = translated.flatMap((m) => m.statements)
 
 /** Tables the runtime code names, and how it expects them to live on a cluster. */
 const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows']
-const REPLICATED = ['sites', 'salts', 'rolled_days', 'owners', 'owner_sessions', 'api_keys', 'shares', 'invitations', 'password_resets', 'partner_shares', 'partner_releases', 'alerts_sent', 'reports_sent', 'imports']
+const REPLICATED = ['sites', 'salts', 'rolled_days', 'owners', 'owner_sessions', 'api_keys', 'shares', 'invitations', 'password_resets', 'partner_shares', 'partner_releases', 'alerts_sent', 'reports_sent', 'imports', 'two_factor', 'two_factor_policy']
 
 /** Every table or view named after TABLE(S), VIEW, TO, FROM, JOIN, AS or EXCHANGE's AND in a statement. */
 function namedTables(sql: string): { database: string | undefined; name: string }[] {
