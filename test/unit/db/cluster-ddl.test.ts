@@ -19,7 +19,7 @@ const { schema, migrations: translated } = translateMigrations(target, migration
 const all = translated.flatMap((m) => m.statements)
 
 /** Tables the runtime code names, and how it expects them to live on a cluster. */
-const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows']
+const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows', 'filtered_counts']
 const REPLICATED = ['sites', 'salts', 'rolled_days', 'owners', 'owner_sessions', 'api_keys', 'shares', 'invitations', 'password_resets', 'partner_shares', 'partner_releases', 'alerts_sent', 'reports_sent', 'imports']
 
 /** Every table or view named after TABLE(S), VIEW, TO, FROM, JOIN, AS or EXCHANGE's AND in a statement. */
