@@ -7,9 +7,9 @@ CREATE TABLE IF NOT EXISTS filtered_counts
     site   LowCardinality(String),
     day    Date,                    -- the day in the instance time zone
     reason LowCardinality(String),
-    n      UInt64
+    events UInt64                   -- events not counted
 )
-ENGINE = SummingMergeTree(n)
+ENGINE = SummingMergeTree(events)
 ORDER BY (site, day, reason)
 -- RETENTION_MONTHS (server/db/migrate.ts)
 TTL day + INTERVAL 25 MONTH;

@@ -49,7 +49,7 @@ export class FilteredCounts {
     this.sums = new Map()
     const values = [...sums].map(([key, n]) => {
       const [site, day, reason] = key.split('\u0000')
-      return { site, day, reason, n }
+      return { site, day, reason, events: n }
     })
     try {
       await this.deps.db.insert({ table: 'filtered_counts', values, format: 'JSONEachRow' }, 'none')

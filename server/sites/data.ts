@@ -61,7 +61,7 @@ export async function renameSiteData(db: Db, from: string, to: string): Promise<
   })
   // The counts of events not counted (ingest/filtered.ts) move too; they have no dimension.
   await db.command({
-    query: `INSERT INTO filtered_counts (site, day, reason, n) SELECT {to:String}, day, reason, n FROM filtered_counts WHERE site = {from:String}`,
+    query: `INSERT INTO filtered_counts (site, day, reason, events) SELECT {to:String}, day, reason, events FROM filtered_counts WHERE site = {from:String}`,
     query_params: { from, to },
   })
   await deleteSiteData(db, from)

@@ -64,16 +64,16 @@ export function exclusionsRoute(deps: { db: Db; sites: Sites; clock: () => numbe
     if (fromDay > toDay || toDay - fromDay >= MAX_FILTERED_DAYS) {
       return c.json(say('invalid_request', { detail: `from must not be after to, and the span at most ${MAX_FILTERED_DAYS} days` }), 400)
     }
-    const rows = await queryRows<{ site: string; day: string; reason: string; n: string }>(
+    const rows = await queryRows<{ site: string; day_text: string; reason: string; events: string }>(
       deps.db,
-      `SELECT site, toString(day) AS day, reason, sum(n) AS n
+      `SELECT site, toString(day) AS day_text, reason, sum(events) AS events
        FROM filtered_counts
        WHERE site IN ({site:String}, '') AND day BETWEEN {from:Date} AND {to:Date}
        GROUP BY site, day, reason
-       ORDER BY day, reason`,
+       ORDER BY day_text, reason`,
       { site: site.domain, from, to },
     )
-    const pick = (s: string) => rows.filter((r) => r.site === s).map((r): FilteredDay => ({ day: r.day, reason: r.reason, n: Number(r.n) }))
+    const pick = (s: string) => rows.filter((r) => r.site === s).map((r): FilteredDay => ({ day: r.day_text, reason: r.reason, n: Number(r.events) }))
     const totals = (days: FilteredDay[]) => days.reduce<Record<string, number>>((t, d) => ({ ...t, [d.reason]: (t[d.reason] ?? 0) + d.n }), {})
     const days = pick(site.domain)
     const instance = pick('')

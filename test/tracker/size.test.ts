@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { buildTracker, GOALS, type Goal, type TrackerBuild } from '../../tracker/build.ts'
 
 // t.goals.js is t.js plus the automatic goals (forms, 404, tagged elements), about 310 B.
-// t.js was 1200: the read of the owner's opt-out key (localStorage.skaits_ignore, in a try) costs
+// t.js was 1200 and t.goals.js 1500: the read of the owner's opt-out key (localStorage.skaits_ignore, in a try) costs
 // 29 B gzip, and no byte of the rest could go without changing what the tracker sends.
 const builds: { file: string; goals: readonly Goal[]; budget: number }[] = [
   { file: 't.js', goals: [], budget: 1220 },
-  { file: 't.goals.js', goals: GOALS, budget: 1500 },
+  { file: 't.goals.js', goals: GOALS, budget: 1530 },
 ]
 
 for (const { file, goals, budget } of builds)
