@@ -11,11 +11,21 @@ import type { Site, Sites } from './sites.ts'
 /** The longest span `filtered` answers: the counts live RETENTION_MONTHS, at most a few years. */
 const MAX_FILTERED_DAYS = 3 * 366
 
-function answer(site: Site) {
+/** A site's exclusions as REST and the CLI show them, with the hostnames setting they sit beside. */
+export function exclusionsView(site: Site) {
   const exclusions: Exclusions = site.settings.exclusions ?? NO_EXCLUSIONS
   // The hosts a site's events may come from are the hostnames setting; shown here, changed there.
   const hostnames = site.settings.hostnames ?? defaultHostnames(site.domain)
   return { ...exclusions, hostnames, hostnamesUrl: `/api/sites/${site.domain}/hostnames` }
+}
+
+/** Replaces a site's exclusions with what `body` gives (a SiteError names the first problem). */
+export async function setExclusions(deps: { sites: Sites; clock: () => number }, site: Site, body: unknown): Promise<Site> {
+  const input = parseOrRefuse(exclusionsInput, body)
+  const exclusions = { addresses: [...new Set(input.addresses)], pages: [...new Set(input.pages)] }
+  const { exclusions: _, ...rest } = site.settings
+  const settings = exclusions.addresses.length || exclusions.pages.length ? { ...rest, exclusions } : rest
+  return deps.sites.updateSettings(site.domain, settings, deps.clock())
 }
 
 export interface FilteredDay {
@@ -33,17 +43,13 @@ export function exclusionsRoute(deps: { db: Db; sites: Sites; clock: () => numbe
   app.use('/:domain/exclusions', ...managedSite(deps.sites))
   app.use('/:domain/filtered', ...managedSite(deps.sites))
 
-  app.get('/:domain/exclusions', (c) => c.json(answer(c.get('site'))))
+  app.get('/:domain/exclusions', (c) => c.json(exclusionsView(c.get('site'))))
 
   /** Replaces both lists; events follow them at once (nothing already counted changes). */
   app.put('/:domain/exclusions', (c) =>
     siteErrors(c, async () => {
-      const site = c.get('site')
-      const input = parseOrRefuse(exclusionsInput, await c.req.json().catch(() => undefined))
-      const exclusions = { addresses: [...new Set(input.addresses)], pages: [...new Set(input.pages)] }
-      const { exclusions: _, ...rest } = site.settings
-      const settings = exclusions.addresses.length || exclusions.pages.length ? { ...rest, exclusions } : rest
-      return c.json(answer(await deps.sites.updateSettings(site.domain, settings, deps.clock())))
+      const body: unknown = await c.req.json().catch(() => undefined)
+      return c.json(exclusionsView(await setExclusions(deps, c.get('site'), body)))
     }),
   )
 
