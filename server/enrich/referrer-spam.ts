@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The list shipped in the repository (Matomo's referrer-spam-list; header in the file). */
-export const SPAM_LIST_FILE = fileURLToPath(new URL('./referrer-spam.txt', import.meta.url))
+// Two directories up, as from server/enrich/ in the sources so from dist/server/ in the bundle (server/build.ts).
+export const SPAM_LIST_FILE = fileURLToPath(new URL('../../server/enrich/referrer-spam.txt', import.meta.url))
 
 /** Where `npm run refresh-spam-list` fetches the list from. */
 export const SPAM_LIST_URL = 'https://raw.githubusercontent.com/matomo-org/referrer-spam-list/master/spammers.txt'
