@@ -68,6 +68,11 @@ import { AnswerCache } from './stats/answer-cache.ts'
 import { QueryLimits } from './stats/limits.ts'
 import { systemClock, type Clock } from './time.ts'
 import { say } from './http/messages.ts'
+// issue 25, exclusions part: exclusions per site, referrer spam, counts of what was filtered, the opt-out page
+import { exclusionsRoute } from './sites/exclusions-route.ts'
+import { FilteredCounts } from './ingest/filtered.ts'
+import { ReferrerSpam } from './enrich/referrer-spam.ts'
+import { optOutRoute } from './pages/opt-out.ts'
 
 export interface Skaits {
   app: Hono<AuthEnv>
@@ -81,6 +86,8 @@ export interface Skaits {
   admin: Admin
   ingestor: Ingestor
   enricher: Enricher
+  /** events not counted, per site, day and reason (issue 25, exclusions part) */
+  filtered: FilteredCounts
   maintenance: Maintenance
   /** reports due go out through it, every minute with timers on */
   reports: ReportScheduler
@@ -200,6 +207,9 @@ export async function createSkaits(
   // A dashboard's first view asks about a dozen questions at once: room for them in the queue.
   // Real time, not `clock`: the limit is on the machine's load, whatever day tests pretend it is.
   const queryLimits = new QueryLimits({ ...config.stats, queue: 4 * config.stats.concurrency })
+  // issue 25, exclusions part: the spam list is read once; drops are summed, inserted every few flushes.
+  const filtered = new FilteredCounts({ db, tz: config.timezone, clock, log, flushIntervalMs: 5 * config.flushIntervalMs })
+  const spam = ReferrerSpam.load()
   const ingestor = new Ingestor({
     sites,
     salts,
@@ -209,6 +219,8 @@ export async function createSkaits(
     clock,
     enricher,
     values,
+    spam,
+    filtered,
   })
   const maintenance = new Maintenance({ db, salts, buffer, sessions, clock, tz: config.timezone, log })
   metrics = createMetrics({ ingestor, buffer, sessions, isps, maintenance, values, queryLimits })
@@ -278,6 +290,9 @@ export async function createSkaits(
   app.route('/api/sites', reportsRoute({ sites, clock }))
   app.route('/unsubscribe', unsubscribeRoute({ sites, clock }))
   app.route('/api/sites', siteCrowdRoute({ sites, clock }))
+  // issue 25, exclusions part
+  app.route('/api/sites', exclusionsRoute({ db, sites, clock, timezone: config.timezone }))
+  app.route('/', optOutRoute())
   const { imports } = await openImports(config, db, clock, { enricher, live: liveSink(ingestor, config.timezone, clock), log, sites })
   // An import a stopped process left in the middle is taken back (or its deletion finished).
   const recovered = await imports.recover()
@@ -344,6 +359,7 @@ export async function createSkaits(
   let alertTimer: ReturnType<typeof setInterval> | undefined
   if (options.start) {
     buffer.start()
+    filtered.start()
     maintenance.start()
     alertTimer = setInterval(() => {
       void alerts.check()
@@ -374,6 +390,7 @@ export async function createSkaits(
     admin,
     ingestor,
     enricher,
+    filtered,
     maintenance,
     reports,
     alerts,
@@ -386,6 +403,7 @@ export async function createSkaits(
       await Promise.all([access.stopRefresh(), twoFactor.stopRefresh(), partners.stopRefresh(), relabels.stop()])
       enricher.close()
       await buffer.close()
+      await filtered.close()
     },
   }
 }

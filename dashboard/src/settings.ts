@@ -10,6 +10,8 @@ import { goalsEditor } from './goal-settings.ts'
 import { alertsEditor } from './alert-settings.ts'
 import { reportsEditor } from './report-settings.ts'
 import { importsEditor } from './import-settings.ts'
+// issue 25, exclusions part
+import { exclusionsEditor, filteredView } from './exclusion-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 import { twoFactorSection } from './two-factor.ts'
 
@@ -150,7 +152,7 @@ interface SiteContext {
 }
 
 /** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
-const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports'] as const
+const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports', 'exclusions', 'filtered'] as const
 type Openable = (typeof OPENABLE)[number]
 
 async function sites(el: HTMLElement, context: SiteContext, added?: string): Promise<void> {
@@ -191,6 +193,9 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
     else if (what === 'funnels') fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
     else if (what === 'reports') fill(cell, await reportsEditor(s.domain, context.mailConfigured).catch(failed))
     else if (what === 'imports') fill(cell, await importsEditor(s.domain, timezone).catch(failed))
+    // issue 25, exclusions part
+    else if (what === 'exclusions') fill(cell, await exclusionsEditor(s.domain).catch(failed))
+    else if (what === 'filtered') fill(cell, await filteredView(s.domain).catch(failed))
     else fill(cell, await alertsEditor(s.domain).catch(failed))
   }
   if (open) void toggle(open)
@@ -210,6 +215,9 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
         h('button', { type: 'button', class: 'link reports-button', onclick: () => void toggle('reports') }, t('reports')),
         h('button', { type: 'button', class: 'link alerts-button', onclick: () => void toggle('alerts') }, t('alerts')),
         h('button', { type: 'button', class: 'link imports-button', onclick: () => void toggle('imports') }, t('imports')),
+        // issue 25, exclusions part
+        h('button', { type: 'button', class: 'link exclusions-button', onclick: () => void toggle('exclusions') }, t('exclusions')),
+        h('button', { type: 'button', class: 'link filtered-button', onclick: () => void toggle('filtered') }, t('filtered')),
         h(
           'button',
           {

@@ -12,6 +12,7 @@ import type { GoalService } from '../sites/goals.ts'
 import type { FunnelService } from '../sites/funnels.ts'
 import { subscribe, subscriptionView, unsubscribe } from '../sites/reports-route.ts'
 import { alertsView, setAlerts } from '../sites/alerts-route.ts'
+import { exclusionsView, setExclusions } from '../sites/exclusions-route.ts'
 import { funnelView, parseFunnel } from '../sites/funnels-route.ts'
 import { goalView } from '../sites/goals-route.ts'
 import { activeGoals, goalInput } from '../goals/goals.ts'
@@ -82,6 +83,15 @@ export class Admin {
 
   async alertsSet(domain: string, body: unknown) {
     return alertsView(await setAlerts({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), body))
+  }
+
+  // issue 25, exclusions part
+  exclusionsShow(domain: string) {
+    return exclusionsView(this.site(domain))
+  }
+
+  async exclusionsSet(domain: string, body: unknown) {
+    return exclusionsView(await setExclusions({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), body))
   }
 
   funnelsList(domain: string) {

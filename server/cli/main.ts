@@ -55,6 +55,10 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   alerts show --site <domain>
   alerts set --site <domain> [--quiet-hours 12] [--spike-visitors 50] [--spike-hours 6] [--webhook <url>]
                                         what is not given is turned off
+  exclusions show --site <domain>
+  exclusions set --site <domain> [--addresses 203.0.113.0/24,2001:db8::/32] [--pages '/admin/**,/preview/*']
+                                        events from these ranges or on these pages are not counted;
+                                        a list not given is emptied
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 ${REPORTS_USAGE}
 ${IMPORTS_USAGE}
@@ -97,6 +101,8 @@ interface Options {
   'spike-visitors'?: string
   'spike-hours'?: string
   webhook?: string
+  addresses?: string
+  pages?: string
 }
 
 function operation(args: string[], o: Options): Operation {
@@ -254,6 +260,17 @@ function operation(args: string[], o: Options): Operation {
       const body = { quiet_hours: n(o['quiet-hours']), spike_visitors: n(o['spike-visitors']), spike_hours: n(o['spike-hours']), webhook: o.webhook ?? null }
       return { http: { method: 'PUT', path: `/api/sites/${enc(site)}/alerts`, body }, direct: (x) => x.alertsSet(site, body) }
     }
+    // issue 25, exclusions part
+    case 'exclusions show': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/exclusions` }, direct: (x) => x.exclusionsShow(site) }
+    }
+    case 'exclusions set': {
+      const site = need(o.site, '--site')
+      const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean)
+      const body = { addresses: list(o.addresses), pages: list(o.pages) }
+      return { http: { method: 'PUT', path: `/api/sites/${enc(site)}/exclusions`, body }, direct: (x) => x.exclusionsSet(site, body) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -356,6 +373,8 @@ async function main(argv: string[]): Promise<number> {
         'spike-visitors': { type: 'string' },
         'spike-hours': { type: 'string' },
         webhook: { type: 'string' },
+        addresses: { type: 'string' },
+        pages: { type: 'string' },
         period: { type: 'string' },
         at: { type: 'string' },
         out: { type: 'string' },

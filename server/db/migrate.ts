@@ -56,6 +56,8 @@ const RETAINED: Record<string, string> = {
   // what each import wrote, and its record, kept while its rows may be (imports/)
   import_rows: 'day',
   imports: 'toDateTime(updated_at)',
+  // issue 25, exclusions part: events not counted, per site, day and reason (ingest/filtered.ts)
+  filtered_counts: 'day',
 }
 
 /** Brings every retained table's TTL to `months`, touching only tables that differ. */

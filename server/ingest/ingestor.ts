@@ -6,6 +6,8 @@ import type { GoalMatcher } from '../goals/goals.ts'
 import type { FunnelMatcher } from '../goals/funnels.ts'
 import type { Sites } from '../sites/sites.ts'
 import type { EventBuffer } from './buffer.ts'
+import type { ReferrerSpam } from '../enrich/referrer-spam.ts'
+import { INSTANCE, type FilterReason, type FilteredCounts } from './filtered.ts'
 import { pagePath } from './page-path.ts'
 import type { IngestRateLimiter } from './rate-limit.ts'
 import type { IncomingEvent } from './schema.ts'
@@ -27,7 +29,7 @@ export type Outcome =
   | { status: 'unknown_site'; domains: string[] }
   | { status: 'busy' }
 
-type DropReason = 'gpc' | 'bot' | 'hostname'
+type DropReason = Exclude<FilterReason, 'rate_limited'>
 
 export interface IngestCounters {
   accepted: number
@@ -54,6 +56,10 @@ export class Ingestor {
       enricher: Pick<Enricher, 'isBot' | 'visitDimensions'>
       /** distinct values per site, day and dimension (MAX_VALUES_PER_DAY); none: no cap */
       values?: ValueCap
+      /** referrers whose events are not counted (enrich/referrer-spam.ts); none: no list */
+      spam?: Pick<ReferrerSpam, 'isSpam'>
+      /** events not counted, per site, day and reason (ingest/filtered.ts); none: counted for /metrics only */
+      filtered?: Pick<FilteredCounts, 'add'>
     },
   ) {}
 
@@ -68,7 +74,11 @@ export class Ingestor {
    */
   admit(address: ClientAddress | undefined): number {
     const wait = this.limiter?.take(address) ?? 0
-    if (wait) this.count('rate_limited')
+    if (wait) {
+      this.count('rate_limited')
+      // The body, and so the site, is not read for a refusal: counted for the whole instance.
+      this.deps.filtered?.add(INSTANCE, 'rate_limited')
+    }
     return wait
   }
 
@@ -78,16 +88,19 @@ export class Ingestor {
    */
   ingest(event: IncomingEvent, facts: RequestFacts, at?: number): Outcome {
     const { sites, salts, sessions, buffer, clock } = this.deps
-    if (facts.gpc && this.deps.respectGpc) return this.drop('gpc')
-    if (this.deps.enricher.isBot(facts)) return this.drop('bot')
     const known = event.domains.filter((d) => sites.get(d))
+    if (facts.gpc && this.deps.respectGpc) return this.drop('gpc', known)
+    if (this.deps.enricher.isBot(facts)) return this.drop('bot', known)
     if (!known.length) {
       this.count('unknown_site')
       return { status: 'unknown_site', domains: event.domains }
     }
     // Someone else's pages with a copy of the snippet: counted nowhere (sites/hostnames.ts).
-    const allowed = known.filter((d) => sites.get(d)!.allowsHost(event.url.hostname))
-    if (!allowed.length) return this.drop('hostname')
+    const hosted = known.filter((d) => sites.get(d)!.allowsHost(event.url.hostname))
+    if (!hosted.length) return this.drop('hostname', known)
+    if (this.deps.spam?.isSpam(event.referrer)) return this.drop('spam_referrer', hosted)
+    const allowed = this.notExcluded(hosted, event, facts)
+    if (!allowed.length) return { status: 'dropped', reason: this.excludedReason(hosted, event, facts) }
     if (!buffer.hasRoom()) {
       this.count('buffer_full')
       return { status: 'busy' }
@@ -140,9 +153,34 @@ export class Ingestor {
     if (cells.length) this.deps.buffer.add(site, this.deps.clock(), day, key, cells)
   }
 
-  private drop(reason: DropReason): Outcome {
+  private drop(reason: DropReason, sites: readonly string[]): Outcome {
     this.count(reason)
+    for (const site of sites) this.deps.filtered?.add(site, reason)
     return { status: 'dropped', reason }
+  }
+
+  /** The sites whose exclusions (sites/exclusions.ts) keep the event; each other one counts its reason. */
+  private notExcluded(sites: string[], event: IncomingEvent, facts: RequestFacts): string[] {
+    return sites.filter((site) => {
+      const reason = this.exclusionOf(site, event, facts)
+      if (reason) {
+        this.count(reason)
+        this.deps.filtered?.add(site, reason)
+      }
+      return !reason
+    })
+  }
+
+  private excludedReason(sites: string[], event: IncomingEvent, facts: RequestFacts): DropReason {
+    return this.exclusionOf(sites[0]!, event, facts) ?? 'excluded_page'
+  }
+
+  private exclusionOf(site: string, event: IncomingEvent, facts: RequestFacts): 'excluded_address' | 'excluded_page' | undefined {
+    const excludes = this.deps.sites.get(site)!.excludes
+    if (!excludes.any) return undefined
+    if (excludes.address(facts.address)) return 'excluded_address'
+    if (excludes.page(event.url.pathname)) return 'excluded_page'
+    return undefined
   }
 
   private count(reason: string): void {

@@ -16,7 +16,9 @@ import { visitorHash } from './visitor-hash.ts'
  * - `ispCachedFrom()`, `ispLookupFrom()`: to the ISP lookup (enrich/isp.ts), the prefix alone
  *   (reverse DNS and its cache need no more), the address only when an ISP database
  *   (`ISP_DB`) is read in memory;
- * - `isLoopback()`: whether the peer is this machine, for the CLI's token (auth/principal.ts).
+ * - `isLoopback()`: whether the peer is this machine, for the CLI's token (auth/principal.ts);
+ * - `inRanges()`: whether the address lies in a site's excluded ranges (sites/exclusions.ts),
+ *   compared in memory; only the yes or no leaves.
  *
  * There is no getter for the address, and its string, JSON and `util.inspect` forms are
  * `[client address]`, so a log line or an error that is handed the object cannot carry it.
@@ -82,6 +84,11 @@ export class ClientAddress {
     return this.#address.startsWith('127.') || this.#address === '::1'
   }
 
+  /** Whether the address lies in one of `ranges` (a site's excluded CIDR ranges), compared in memory. */
+  inRanges(ranges: AddressRanges): boolean {
+    return ranges.check(this.#address, isIP(this.#address) === 6 ? 'ipv6' : 'ipv4')
+  }
+
   toString(): string {
     return REDACTED
   }
@@ -105,6 +112,11 @@ const REDACTED = '[client address]'
 export function requestVisitorHash(address: ClientAddress | undefined, salt: Buffer, site: string, userAgent: string, visitor?: string): bigint {
   if (visitor !== undefined) return visitorHash(salt, site, '', `visitor:${visitor}`)
   return address ? address.visitorHash(salt, site, userAgent) : visitorHash(salt, site, '', userAgent)
+}
+
+/** Address ranges as `ClientAddress.inRanges` asks them (node:net's `BlockList`, sites/exclusions.ts). */
+export interface AddressRanges {
+  check(address: string, family: 'ipv4' | 'ipv6'): boolean
 }
 
 /** The in-memory country database, as `ClientAddress.countryFrom` uses it (enrich/country.ts's `CountryLookup`). */

@@ -6,7 +6,7 @@ export const SITE_DATA_TABLES = ['counts_hourly', 'visitor_sketches', 'visitors_
 
 /** Deletes every count of a site, and its imports, synchronously. */
 export async function deleteSiteData(db: Db, site: string): Promise<void> {
-  for (const table of [...SITE_DATA_TABLES, 'imports']) {
+  for (const table of [...SITE_DATA_TABLES, 'imports', 'filtered_counts']) {
     const stored = await storedTable(db, table)
     await db.command({
       query: `ALTER TABLE ${stored.target} DELETE WHERE site = {site:String}`,
@@ -57,6 +57,11 @@ export async function renameSiteData(db: Db, from: string, to: string): Promise<
             SELECT id, {to:String}, status, replaceOne(info, concat('"site":', toJSONString({from:String})), concat('"site":', toJSONString({to:String}))),
                    updated_at + toIntervalMillisecond(1)
             FROM imports FINAL WHERE site = {from:String}`,
+    query_params: { from, to },
+  })
+  // The counts of events not counted (ingest/filtered.ts) move too; they have no dimension.
+  await db.command({
+    query: `INSERT INTO filtered_counts (site, day, reason, events) SELECT {to:String}, day, reason, events FROM filtered_counts WHERE site = {from:String}`,
     query_params: { from, to },
   })
   await deleteSiteData(db, from)

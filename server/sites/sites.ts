@@ -6,6 +6,7 @@ import { compileSections, sectionRules, type SectionOf, type SectionRule } from 
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
 import { compileFunnels, type Funnel, type FunnelMatcher } from '../goals/funnels.ts'
+import { compileExclusions, parseStoredExclusions, type ExclusionMatcher, type Exclusions } from './exclusions.ts'
 
 /** What an owner sets for a site's alerts (reports/alerts.ts). */
 export interface AlertSettings {
@@ -62,6 +63,8 @@ export interface SiteSettings {
   funnelsNextId?: number
   /** the first day an import wrote (imports/service.ts): the site's history begins there, not at its creation */
   historySince?: string
+  /** address ranges and page patterns whose events are not counted (sites/exclusions.ts) */
+  exclusions?: Exclusions
 }
 
 export interface Site {
@@ -72,6 +75,7 @@ export interface Site {
   allowsHost: HostAllowed
   goals: GoalMatcher
   funnels: FunnelMatcher
+  excludes: ExclusionMatcher
 }
 
 const DEFAULTS: SiteSettings = { sections: [] }
@@ -195,6 +199,7 @@ function site(domain: string, createdAt: number, settings: SiteSettings): Site {
     allowsHost: compileHostnames(settings.hostnames ?? defaultHostnames(domain)),
     goals: compileGoals(settings.goals),
     funnels: compileFunnels(settings.funnels),
+    excludes: compileExclusions(settings.exclusions),
   }
 }
 
@@ -219,7 +224,8 @@ function parseSettings(json: string): SiteSettings {
     const hostnames = hostnamePatterns.safeParse(raw.hostnames)
     const goals = Array.isArray(raw.goals) ? raw.goals.filter(isGoal) : undefined
     const funnels = Array.isArray(raw.funnels) ? raw.funnels.filter(isFunnel) : undefined
-    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels }
+    const exclusions = parseStoredExclusions(raw.exclusions)
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels, exclusions }
   } catch {
     return DEFAULTS
   }

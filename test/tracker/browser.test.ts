@@ -408,6 +408,47 @@ describe('opt-out, consent and refusals', () => {
     await expectSilence(await open('/gpc/', { attrs: { automation: true } }, { init }), '/gpc/')
   })
 
+  // issue 25, exclusions part: privacy rule 1 allows the tracker one read of one key, no writes.
+  it('reads localStorage.skaits_ignore and nothing else of any storage, and writes none', async () => {
+    const init = () => {
+      const log: string[] = []
+      ;(window as unknown as { storageLog: string[] }).storageLog = log
+      const watch = (name: 'localStorage' | 'sessionStorage') => {
+        const real = window[name]
+        const proxy = new Proxy(real, {
+          get: (t, k) => (log.push(`${name} get ${String(k)}`), typeof t[k as never] === 'function' ? (t[k as never] as () => unknown).bind(t) : t[k as never]),
+          set: (t, k, v) => (log.push(`${name} set ${String(k)}`), (t[k as never] = v as never), true),
+          deleteProperty: (t, k) => (log.push(`${name} delete ${String(k)}`), delete t[k as never]),
+        })
+        Object.defineProperty(window, name, { get: () => proxy })
+      }
+      watch('localStorage')
+      watch('sessionStorage')
+      Object.defineProperty(Document.prototype, 'cookie', { get: () => (log.push('cookie get'), ''), set: () => log.push('cookie set') })
+    }
+    const s = await open('/storage/', { attrs: { automation: true, outbound: true, downloads: true } }, { init })
+    await s.page.evaluate(() => history.pushState(null, '', '/storage/next'))
+    await s.page.evaluate(() => window.skaits!('Signup', { props: { plan: 'pro' } }))
+    await capture.waitFor(3, under('/storage/'))
+    expect(await s.page.evaluate(() => (window as unknown as { storageLog: string[] }).storageLog)).toEqual(['localStorage get skaits_ignore'])
+    await finish(s)
+  })
+
+  it('sends nothing in a browser whose owner opted out (localStorage.skaits_ignore), and writes nothing', async () => {
+    const init = () => {
+      if (location.pathname.startsWith('/ignored/')) localStorage.setItem('skaits_ignore', 'true')
+    }
+    const s = await open('/ignored/', { attrs: { automation: true } }, { init })
+    await s.page.evaluate(() => window.skaits!('Signup'))
+    await sleep(400)
+    expect(s.apiRequests).toEqual([])
+    expect(capture.events.filter(under('/ignored/'))).toEqual([])
+    // Only the key the test set: the tracker added nothing.
+    expect(await s.page.evaluate(() => Object.keys(localStorage))).toEqual(['skaits_ignore'])
+    await s.page.evaluate(() => localStorage.clear())
+    await finish(s)
+  })
+
   it('sends nothing under navigator.webdriver without data-automation', async () => {
     const s = await open('/bot/')
     expect(await s.page.evaluate(() => navigator.webdriver)).toBe(true)

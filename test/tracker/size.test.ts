@@ -3,9 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { buildTracker, GOALS, type Goal, type TrackerBuild } from '../../tracker/build.ts'
 
 // t.goals.js is t.js plus the automatic goals (forms, 404, tagged elements), about 310 B.
+// t.js was 1200 and t.goals.js 1500: the read of the owner's opt-out key (localStorage.skaits_ignore, in a try) costs
+// 29 B gzip, and no byte of the rest could go without changing what the tracker sends.
 const builds: { file: string; goals: readonly Goal[]; budget: number }[] = [
-  { file: 't.js', goals: [], budget: 1200 },
-  { file: 't.goals.js', goals: GOALS, budget: 1500 },
+  { file: 't.js', goals: [], budget: 1220 },
+  { file: 't.goals.js', goals: GOALS, budget: 1530 },
 ]
 
 for (const { file, goals, budget } of builds)
@@ -22,10 +24,13 @@ for (const { file, goals, budget } of builds)
       expect(built.brotli).toBeLessThan(built.gzip)
     })
 
-    it('touches no browser storage and writes no console output', () => {
-      for (const word of ['document.cookie', 'cookie', 'localStorage', 'sessionStorage', 'indexedDB', 'openDatabase', 'caches', 'console']) {
+    it('writes no browser storage, reads one key only, and writes no console output', () => {
+      for (const word of ['document.cookie', 'cookie', 'sessionStorage', 'indexedDB', 'openDatabase', 'caches', 'console', 'setItem', 'getItem']) {
         expect(built.code, word).not.toContain(word)
       }
+      // The owner's opt-out (docs/design.md, rule 1): one read of one key, never an assignment.
+      expect(built.code.match(/localStorage/g)).toEqual(['localStorage'])
+      expect(built.code).toMatch(/localStorage\.skaits_ignore(?!\s*=[^=])/)
     })
 
     it('is one self-contained classic script (an IIFE, no module syntax)', () => {

@@ -1,6 +1,7 @@
 // Skaits browser tracker. Every byte ships to every visitor, so this file trades a little
 // elegance for size: one closure, short locals, bare globals, no classes, no polyfills.
-// It reads and writes no cookie or storage of any kind (see tracker/README.md).
+// It writes no cookie or storage of any kind, and reads one key only: localStorage.skaits_ignore,
+// which Skaits's /opt-out page sets on the owner's own devices (see tracker/README.md).
 // The automatic goals exist only in the t.goals.js build: tracker/build.ts defines these
 // flags, and for t.js the minifier drops every branch they guard, so t.js carries none of
 // their code.
@@ -41,11 +42,17 @@ const excluded = RegExp(
 const downloads =
   'downloads' in ds &&
   RegExp('\\.(' + (ds.downloads || 'pdf,zip,rar,7z,gz,dmg,exe,msi,apk,docx?,xlsx?,pptx?,csv,txt,mp[34]').replace(/ *, */g, '|') + ')$', 'i')
-const off =
-  // protocol + hostname, e.g. "https:example.lv"; an empty hostname is also a local page.
-  /^file|:(localhost|\[::1\]|)$|:127\./.test(l.protocol + l.hostname) ||
-  (n.webdriver && !('automation' in ds)) ||
-  n.globalPrivacyControl
+// The owner's own devices: Skaits's /opt-out page sets localStorage.skaits_ignore there; this is
+// the one key the tracker reads, and it writes none. Storage that is off throws: off stays unset.
+let off: unknown
+try {
+  off =
+    // protocol + hostname, e.g. "https:example.lv"; an empty hostname is also a local page.
+    /^file|:(localhost|\[::1\]|)$|:127\./.test(l.protocol + l.hostname) ||
+    (n.webdriver && !('automation' in ds)) ||
+    n.globalPrivacyControl ||
+    localStorage.skaits_ignore
+} catch {}
 // Consent mode keeps bodies in this array (memory only) until skaits.allow().
 let held: string[] | 0 | false = 'requireConsent' in ds && []
 

@@ -7,7 +7,7 @@ import { readMigrations, type Migration } from '../../../server/db/migration-fil
 import { isName, isPunct, isWord, tokenize } from '../../../server/db/sql-tokens.ts'
 import { dropDaySketches } from '../../../server/rollup/rollup.ts'
 import { relabelSections } from '../../../server/sections/relabel.ts'
-import { deleteSiteData } from '../../../server/sites/data.ts'
+import { deleteSiteData, SITE_DATA_TABLES } from '../../../server/sites/data.ts'
 import { recordingDb } from './recording-db.ts'
 
 const target = { cluster: 'skaits', database: 'analytics' }
@@ -19,7 +19,7 @@ const { schema, migrations: translated } = translateMigrations(target, migration
 const all = translated.flatMap((m) => m.statements)
 
 /** Tables the runtime code names, and how it expects them to live on a cluster. */
-const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows']
+const SHARDED = ['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows', 'filtered_counts']
 const REPLICATED = ['sites', 'salts', 'rolled_days', 'owners', 'owner_sessions', 'api_keys', 'shares', 'invitations', 'password_resets', 'partner_shares', 'partner_releases', 'alerts_sent', 'reports_sent', 'imports', 'two_factor', 'two_factor_policy']
 
 /** Every table or view named after TABLE(S), VIEW, TO, FROM, JOIN, AS or EXCHANGE's AND in a statement. */
@@ -327,7 +327,7 @@ describe('runtime DDL and mutations through storedTable()', () => {
     await applyRetention(db, 25)
     expect(commands).toEqual([
       { query: "ALTER TABLE visitor_sketches DROP PARTITION '2026-03-01'", clickhouse_settings: undefined },
-      ...['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows', 'imports'].map((t) => ({
+      ...['counts_hourly', 'visitor_sketches', 'visitors_daily', 'visitors_hourly', 'import_rows', 'imports', 'filtered_counts'].map((t) => ({
         query: `ALTER TABLE ${t} DELETE WHERE site = {site:String}`,
         query_params: { site: 'example.lv' },
         clickhouse_settings: { mutations_sync: '2' },
@@ -351,15 +351,16 @@ describe('runtime DDL and mutations through storedTable()', () => {
     await dropDaySketches(db, '2026-03-01')
     await deleteSiteData(db, 'example.lv')
     await relabelSections(db, 'example.lv', () => 'x', 1_700_000_000, '2026-03-01', 'UTC')
-    expect(await applyRetention(db, 13)).toEqual(['counts_hourly', 'visitors_daily', 'visitors_hourly', 'rolled_days', 'visitor_sketches', 'import_rows', 'imports'])
+    expect(await applyRetention(db, 13)).toEqual(['counts_hourly', 'visitors_daily', 'visitors_hourly', 'rolled_days', 'visitor_sketches', 'import_rows', 'imports', 'filtered_counts'])
     const queries = commands.map((c) => c.query.replace(/\s+/g, ' '))
     expect(queries[0]).toBe(`ALTER TABLE ${q('visitor_sketches_local')} ${ON} DROP PARTITION '2026-03-01'`)
-    expect(queries.slice(1, 7)).toEqual([
-      ...SHARDED.map((t) => `ALTER TABLE ${q(t + '_local')} ${ON} DELETE WHERE site = {site:String}`),
+    expect(queries.slice(1, 8)).toEqual([
+      ...SITE_DATA_TABLES.map((t) => `ALTER TABLE ${q(t + '_local')} ${ON} DELETE WHERE site = {site:String}`),
       `ALTER TABLE ${q('imports')} DELETE WHERE site = {site:String}`,
+      `ALTER TABLE ${q('filtered_counts_local')} ${ON} DELETE WHERE site = {site:String}`,
     ])
-    expect(queries[7]).toMatch(new RegExp(`^ALTER TABLE ${q('visitors_daily_local')} ${ON} DELETE IN PARTITION 202311 WHERE`))
-    expect(queries.slice(-7)).toEqual([
+    expect(queries[8]).toMatch(new RegExp(`^ALTER TABLE ${q('visitors_daily_local')} ${ON} DELETE IN PARTITION 202311 WHERE`))
+    expect(queries.slice(-8)).toEqual([
       `ALTER TABLE ${q('counts_hourly_local')} ${ON} MODIFY TTL hour + toIntervalMonth(13)`,
       `ALTER TABLE ${q('visitors_daily_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
       `ALTER TABLE ${q('visitors_hourly_local')} ${ON} MODIFY TTL hour + toIntervalMonth(13)`,
@@ -367,6 +368,7 @@ describe('runtime DDL and mutations through storedTable()', () => {
       `ALTER TABLE ${q('visitor_sketches_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
       `ALTER TABLE ${q('import_rows_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
       `ALTER TABLE ${q('imports')} MODIFY TTL toDateTime(updated_at) + toIntervalMonth(13)`,
+      `ALTER TABLE ${q('filtered_counts_local')} ${ON} MODIFY TTL day + toIntervalMonth(13)`,
     ])
     for (const c of commands) expect(c.clickhouse_settings).toMatchObject({ alter_sync: '2', mutations_sync: '2' })
   })
