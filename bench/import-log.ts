@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, closeSync, writeSync } from 'node:fs'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import { openImports } from '../server/app.ts'
 import { loadConfig } from '../server/config.ts'
-import { createDb } from '../server/db/client.ts'
+import { createDb, queryRows } from '../server/db/client.ts'
 import { migrate } from '../server/db/migrate.ts'
 import { Sites } from '../server/sites/sites.ts'
+import { SUMS } from '../server/vocabulary/metrics.ts'
 import { load, ROOT, SKAITS, startProcess } from './lib.ts'
 
 /**
@@ -58,12 +60,16 @@ if (process.argv[2] === '--child') {
     const size = statSync(file).size
     let read = 0
     const started = performance.now()
+    const cpu = process.cpuUsage()
     // Progress comes every MiB read: the last one is about when the file has been read and staged.
     const info = await opened.imports.run(sites.get(SITE)!, { source: 'log', format: 'combined' }, [{ name: path.basename(file), stream: createReadStream(file), size }], () => {
       read = performance.now()
     })
     const seconds = (performance.now() - started) / 1000
+    const cpuUsed = process.cpuUsage(cpu)
     const rssAfter = residentMb(process.pid)
+    // BENCH_DIGEST=1: a hash of everything the import wrote, to show a change to the import counts the same.
+    const digest = process.env.BENCH_DIGEST ? await written(db) : undefined
     opened.close()
     await db.close()
     const counted = info.read - Object.values(info.skipped).reduce((a, b) => a + (b ?? 0), 0)
@@ -71,6 +77,8 @@ if (process.argv[2] === '--child') {
       JSON.stringify({
         status: info.status,
         seconds,
+        // this process's CPU time (chDB's threads included): the work, whatever the machine's load
+        cpu_seconds: (cpuUsed.user + cpuUsed.system) / 1e6,
         read_seconds: read ? (read - started) / 1000 : undefined,
         read: info.read,
         counted,
@@ -79,12 +87,27 @@ if (process.argv[2] === '--child') {
         errors: info.errors.length,
         rss_after_mb: rssAfter.rss,
         hwm_mb: rssAfter.hwm,
+        digest,
       }),
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
   process.exit(0)
+}
+
+/** SHA-256 of the rows an import wrote: counts, and daily and hourly unique visitors, in order. */
+async function written(db: ReturnType<typeof createDb>): Promise<string> {
+  const hash = createHash('sha256')
+  for (const [table, time, values] of [
+    ['counts_hourly', 'hour', SUMS.map((s) => `sum(${s})`).join(', ')],
+    ['visitors_daily', 'day', 'max(visitors)'],
+    ['visitors_hourly', 'hour', 'max(visitors)'],
+  ] as const) {
+    const rows = await queryRows(db, `SELECT dimension, toString(${time}) AS t, value, ${values} FROM ${table} GROUP BY dimension, t, value ORDER BY dimension, t, value`)
+    for (const r of rows) hash.update(JSON.stringify(Object.values(r)) + '\n')
+  }
+  return hash.digest('hex')
 }
 
 /** Resident memory of a process in MB, from /proc (Linux): now, and its high-water mark. */

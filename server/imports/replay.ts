@@ -60,14 +60,15 @@ export class Replay {
   private now = 0
   private swept = 0
   private known: KnownFacts | undefined
+  private currentDay: { day: string; previous: string; from: number; to: number } | undefined
 
   constructor(private readonly o: ReplayOptions) {
     // Goals and funnels are counted from their declaration on, never over history.
     const site: Site = { ...o.site, goals: compileGoals([]), funnels: compileFunnels([]) }
     this.sessions = new Sessions(o.sessionIdleMs, o.sessionMax)
     const salts = {
-      current: (now: number) => this.salt(dayOf(now, o.tz)),
-      previous: (now: number) => this.salt(addDays(dayOf(now, o.tz), -1)),
+      current: (now: number) => this.salt(this.dayAt(now).day),
+      previous: (now: number) => this.salt(this.dayAt(now).previous),
     }
     const tallyOf = (day: string) => {
       let t = this.tallies.get(day)
@@ -114,6 +115,20 @@ export class Replay {
       clock: () => this.now,
       enricher,
     })
+  }
+
+  /**
+   * The day of an instant, and the day before it: worked out (Intl, slow) only when the replay's
+   * clock leaves the day it was last in, not twice a record.
+   */
+  private dayAt(now: number): { day: string; previous: string } {
+    const d = this.currentDay
+    if (d && now >= d.from && now < d.to) return d
+    const day = dayOf(now, this.o.tz)
+    const found = { day, previous: addDays(day, -1), from: startOfDay(day, this.o.tz), to: startOfDay(addDays(day, 1), this.o.tz) }
+    // A zone whose day starts oddly (a DST shift at midnight): no reuse, never a wrong day.
+    this.currentDay = now >= found.from && now < found.to ? found : undefined
+    return found
   }
 
   private salt(day: string) {
