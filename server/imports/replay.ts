@@ -68,7 +68,11 @@ export class Replay {
     this.sessions = new Sessions(o.sessionIdleMs, o.sessionMax)
     const salts = {
       current: (now: number) => this.salt(this.dayAt(now).day),
-      previous: (now: number) => this.salt(this.dayAt(now).previous),
+      // As live (privacy/salts.ts): yesterday's salt only while a visit from before midnight may go on.
+      previous: (now: number) => {
+        const d = this.dayAt(now)
+        return now - d.from < o.sessionIdleMs && this.salts.has(d.previous) ? this.salt(d.previous) : undefined
+      },
     }
     const tallyOf = (day: string) => {
       let t = this.tallies.get(day)
