@@ -12,7 +12,7 @@ import { ROOT } from './lib.ts'
  * ends with one JSON line holding every figure. Writes the same, with a description of the
  * machine, to bench/RESULTS.md. BENCH_PARTS=ingest,tracker runs a subset.
  *
- * Bounded: each part has its own time limit, and the whole run stops at 10 minutes.
+ * Bounded: each part has its own time limit, and the whole run stops at 700 s.
  */
 interface Part {
   name: string
