@@ -60,14 +60,19 @@ export class Replay {
   private now = 0
   private swept = 0
   private known: KnownFacts | undefined
+  private currentDay: { day: string; previous: string; from: number; to: number } | undefined
 
   constructor(private readonly o: ReplayOptions) {
     // Goals and funnels are counted from their declaration on, never over history.
     const site: Site = { ...o.site, goals: compileGoals([]), funnels: compileFunnels([]) }
     this.sessions = new Sessions(o.sessionIdleMs, o.sessionMax)
     const salts = {
-      current: (now: number) => this.salt(dayOf(now, o.tz)),
-      previous: (now: number) => this.salt(addDays(dayOf(now, o.tz), -1)),
+      current: (now: number) => this.salt(this.dayAt(now).day),
+      // As live (privacy/salts.ts): yesterday's salt only while a visit from before midnight may go on.
+      previous: (now: number) => {
+        const d = this.dayAt(now)
+        return now - d.from < o.sessionIdleMs && this.salts.has(d.previous) ? this.salt(d.previous) : undefined
+      },
     }
     const tallyOf = (day: string) => {
       let t = this.tallies.get(day)
@@ -114,6 +119,20 @@ export class Replay {
       clock: () => this.now,
       enricher,
     })
+  }
+
+  /**
+   * The day of an instant, and the day before it: worked out (Intl, slow) only when the replay's
+   * clock leaves the day it was last in, not twice a record.
+   */
+  private dayAt(now: number): { day: string; previous: string; from: number } {
+    const d = this.currentDay
+    if (d && now >= d.from && now < d.to) return d
+    const day = dayOf(now, this.o.tz)
+    const found = { day, previous: addDays(day, -1), from: startOfDay(day, this.o.tz), to: startOfDay(addDays(day, 1), this.o.tz) }
+    // A zone whose day starts oddly (a DST shift at midnight): no reuse, never a wrong day.
+    this.currentDay = now >= found.from && now < found.to ? found : undefined
+    return found
   }
 
   private salt(day: string) {
@@ -179,12 +198,8 @@ export class Replay {
 
 /** A record as the event and request facts a live request would have made; undefined when its path is no URL path. */
 export function hitRequest(r: HitRecord, domain: string): { event: IncomingEvent; facts: RequestFacts } | undefined {
-  let url: URL
-  try {
-    url = new URL(r.path.startsWith('/') ? r.path : `/${r.path}`, `https://${r.host ?? domain}`)
-  } catch {
-    return undefined
-  }
+  const url = urlOf(r.host ?? domain, r.path)
+  if (!url) return undefined
   const event: IncomingEvent = {
     name: r.event ?? 'pageview',
     url,
@@ -205,6 +220,28 @@ export function hitRequest(r: HitRecord, domain: string): { event: IncomingEvent
     visitor: r.session,
   }
   return { event, facts }
+}
+
+/**
+ * The URLs of a site's pages, parsed once: a log asks for the same few hundred pages over and
+ * over, and parsing a URL was a twentieth of an import's time. Nothing that reads an event's
+ * URL changes it. Bounded; when full it starts over.
+ */
+const urls = new Map<string, URL>()
+const URLS_KEPT = 10_000
+
+function urlOf(host: string, path: string): URL | undefined {
+  const key = `${host}\u0000${path}`
+  let url = urls.get(key)
+  if (url) return url
+  try {
+    url = new URL(path.startsWith('/') ? path : `/${path}`, `https://${host}`)
+  } catch {
+    return undefined
+  }
+  if (urls.size >= URLS_KEPT) urls.clear()
+  urls.set(key, url)
+  return url
 }
 
 /** What the ingestor's outcome means for an imported record. */

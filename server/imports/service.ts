@@ -21,10 +21,11 @@ export interface ImportInput {
   size?: number
 }
 
+/** Records to replay, or why a record is not counted, several at a time (a chunk of a log: one await for them all). */
+export type HitBatch = ({ record: HitRecord; known?: KnownFacts } | { skip: SkipReason })[]
+
 /** What a source's parser makes of one input: aggregated day rows, or records to replay. */
-export type Parsed =
-  | { kind: 'rows'; rows: AsyncIterable<DayRow> }
-  | { kind: 'hits'; hits: AsyncIterable<{ record: HitRecord; known?: KnownFacts } | { skip: SkipReason }> }
+export type Parsed = { kind: 'rows'; rows: AsyncIterable<DayRow> } | { kind: 'hits'; hits: AsyncIterable<HitBatch> }
 
 /** How a source reads an input (server/imports/sources.ts), counting what it reads into `counts`. */
 export type SourceParser = (input: ImportInput, counts: ReadCounts, options: ImportOptions) => Parsed
@@ -231,20 +232,22 @@ export class ImportService {
       else {
         if (!replay) throw new Error(`${info.source}: not an event-level source`)
         let n = 0
-        for await (const item of parsed.hits) {
-          if ('skip' in item) {
-            skip(counts, item.skip)
-            continue
+        for await (const batch of parsed.hits) {
+          for (const item of batch) {
+            if ('skip' in item) {
+              skip(counts, item.skip)
+              continue
+            }
+            // Today's records: counted live when asked (a followed log), else left for no one.
+            const outcome =
+              item.record.time < days.todayStart
+                ? replay.hit(item.record, item.known)
+                : options.live && this.d.live
+                  ? this.d.live(site, item.record)
+                  : 'open_day'
+            if (outcome !== 'count') skip(counts, outcome)
+            if (++n % STAGE_EVERY === 0) await this.stageDays(site, info, index, await replay.takeDays(false), counts, days)
           }
-          // Today's records: counted live when asked (a followed log), else left for no one.
-          const outcome =
-            item.record.time < days.todayStart
-              ? replay.hit(item.record, item.known)
-              : options.live && this.d.live
-                ? this.d.live(site, item.record)
-                : 'open_day'
-          if (outcome !== 'count') skip(counts, outcome)
-          if (++n % STAGE_EVERY === 0) await this.stageDays(site, info, index, await replay.takeDays(false), counts, days)
         }
       }
       // A parser that stopped early (a file of no interest in a zip) leaves the rest unread.

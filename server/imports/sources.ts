@@ -2,7 +2,7 @@ import { parseGoatCounterCsv } from './goatcounter.ts'
 import { readLogFile } from './logs/reader.ts'
 import { parsePlausibleFiles, readPlausibleExport } from './plausible.ts'
 import { logFormat } from './route.ts'
-import type { ImportInput, Parsed, SourceParser } from './service.ts'
+import type { HitBatch, ImportInput, Parsed, SourceParser } from './service.ts'
 import type { HitRecord, ReadCounts, SkipReason } from './types.ts'
 
 /**
@@ -23,15 +23,18 @@ export const parseSource: SourceParser = (input, counts, options): Parsed => {
   }
 }
 
-async function* goatCounterHits(input: ImportInput, counts: ReadCounts) {
+async function* goatCounterHits(input: ImportInput, counts: ReadCounts): AsyncGenerator<HitBatch> {
   for await (const h of parseGoatCounterCsv(input.stream, input.name, counts)) {
     const { browser, browserVersion, os, osVersion, ...record } = h
-    yield { record: record as HitRecord, known: { country: h.country, browser, browserVersion, os, osVersion } }
+    yield [{ record: record as HitRecord, known: { country: h.country, browser, browserVersion, os, osVersion } }]
   }
 }
 
-/** A log's records; its reader's own counts (lines read, skipped, errors) are added to the import's as it goes. */
-async function* logHits(input: ImportInput, counts: ReadCounts, format: string | undefined): AsyncGenerator<{ record: HitRecord } | { skip: SkipReason }> {
+/**
+ * A log's records, a chunk of the file at a time; its reader's own counts (lines read, skipped,
+ * errors) are added to the import's as it goes.
+ */
+async function* logHits(input: ImportInput, counts: ReadCounts, format: string | undefined): AsyncGenerator<HitBatch> {
   const reader = readLogFile(input.stream, { format: logFormat(format ?? 'auto'), file: input.name })
   // The reader counts lines and its own skips; the import adds the replay's skips beside them.
   const readBefore = counts.read
@@ -40,11 +43,11 @@ async function* logHits(input: ImportInput, counts: ReadCounts, format: string |
     counts.errors.push(...reader.counts.errors)
   }
   try {
-    for await (const item of reader) {
-      if ('record' in item) {
-        counts.read = readBefore + reader.counts.read
-        yield item
-      }
+    for await (const items of reader.batches()) {
+      const records: HitBatch = []
+      for (const item of items) if ('record' in item) records.push(item)
+      counts.read = readBefore + reader.counts.read
+      if (records.length) yield records
     }
   } finally {
     counts.read = readBefore + reader.counts.read

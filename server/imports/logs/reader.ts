@@ -30,6 +30,11 @@ export type LogItem = { record: HitRecord } | { skip: SkipReason; line: number }
 
 export interface LogReader extends AsyncIterable<LogItem> {
   readonly counts: LogReadCounts
+  /**
+   * The same items, a chunk's worth at a time (a few hundred lines): what an import of a large
+   * file iterates, one await per chunk rather than per line.
+   */
+  batches(): AsyncIterable<LogItem[]>
 }
 
 const MAX_ERRORS = 10
@@ -67,12 +72,15 @@ async function* plainBytes(source: Readable, counts: LogReadCounts, file: string
   }
 }
 
-async function* numberedLines(bytes: AsyncIterable<Buffer>): AsyncGenerator<[number, string | BadLine]> {
+/** The lines of each chunk, together: one await per chunk, not per line. */
+async function* lineBatches(bytes: AsyncIterable<Buffer>): AsyncGenerator<(string | BadLine)[]> {
   const splitter = new LineSplitter()
-  let n = 0
-  for await (const chunk of bytes) for (const line of splitter.push(chunk)) yield [++n, line]
+  for await (const chunk of bytes) {
+    const lines = splitter.push(chunk)
+    if (lines.length) yield lines
+  }
   const last = splitter.end()
-  if (last !== undefined) yield [++n, last]
+  if (last !== undefined) yield [last]
 }
 
 class Reading {
@@ -98,9 +106,9 @@ class Reading {
   }
 
   /** Picks the format from the first lines, when it was not given; throws when none reads them. */
-  detect(sample: [number, string | BadLine][]): void {
+  detect(sample: (string | BadLine)[]): void {
     if (this.parse) return
-    const detected = detectFormat(sample.flatMap(([, l]) => (typeof l === 'string' ? [l] : [])))
+    const detected = detectFormat(sample.flatMap((l) => (typeof l === 'string' ? [l] : [])))
     if (!detected) throw new ImportInputError(this.file, 0, 'not an access log Skaits knows (combined, common, vhost_combined or Caddy JSON): give its format string')
     this.useFormat(detected.format)
   }
@@ -137,35 +145,41 @@ class Reading {
 export function readLogFile(input: string | Readable, options: LogReadOptions = {}): LogReader {
   const file = options.file ?? (typeof input === 'string' ? path.basename(input) : 'log')
   const reading = new Reading(file, options)
-  async function* items(): AsyncGenerator<LogItem> {
+  async function* batches(): AsyncGenerator<LogItem[]> {
     if (typeof input === 'string') reading.counts.totalBytes = (await stat(input)).size
     const source = typeof input === 'string' ? createReadStream(input) : input
+    let n = 0
+    const itemsOf = (lines: (string | BadLine)[]) => {
+      const out: LogItem[] = []
+      for (const line of lines) {
+        const item = reading.item(++n, line)
+        if (item) out.push(item)
+      }
+      return out
+    }
     try {
-      const lines = numberedLines(plainBytes(source, reading.counts, file))
-      const sample: [number, string | BadLine][] = []
+      const chunks = lineBatches(plainBytes(source, reading.counts, file))
+      const sample: (string | BadLine)[] = []
       let failed: unknown
       try {
         while (reading.needsSample && sample.length < SAMPLE_LINES) {
-          const next = await lines.next()
+          const next = await chunks.next()
           if (next.done) break
-          sample.push(next.value)
+          sample.push(...next.value)
         }
       } catch (err) {
         failed = err // a gzip truncated within the sample: its lines still count
       }
-      if (sample.length) reading.detect(sample)
-      for (const [n, line] of sample) {
-        const item = reading.item(n, line)
-        if (item) yield item
-      }
+      if (sample.length) reading.detect(sample.slice(0, SAMPLE_LINES))
+      if (sample.length) yield itemsOf(sample)
       if (failed) throw failed
-      for await (const [n, line] of lines) {
-        const item = reading.item(n, line)
-        if (item) yield item
-      }
+      for await (const lines of chunks) yield itemsOf(lines)
     } finally {
       source.destroy()
     }
   }
-  return { counts: reading.counts, [Symbol.asyncIterator]: items }
+  async function* items(): AsyncGenerator<LogItem> {
+    for await (const batch of batches()) yield* batch
+  }
+  return { counts: reading.counts, batches, [Symbol.asyncIterator]: items }
 }
