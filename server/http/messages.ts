@@ -127,6 +127,15 @@ export const MESSAGES = {
   import_overlap: '{site} already holds counts on {n} of the days to import ({days}): import with overlap "skip" to leave those days out, or "merge" to add to them',
   import_input: 'the file cannot be imported: {detail}',
   import_interrupted: 'the server stopped during this import; nothing of it is counted: import the files again',
+
+  // Roles and per-site access (issue 25, roles)
+  role_owners_only: 'only an owner may do this (users, API keys, adding, renaming and removing sites)',
+  role_viewer_reads: 'a viewer reads the dashboards of their sites and changes no settings',
+  role_site_not_granted: '{domain} is not among the sites you manage',
+  role_unknown: 'role must be owner, admin or viewer',
+  role_needs_sites: 'a user with the role {role} needs at least one site: send sites',
+  last_owner_role: 'the last owner must stay an owner: make another user an owner first',
+  // end of roles
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES
