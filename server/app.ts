@@ -11,7 +11,7 @@ import { IdleSessions } from './auth/session-idle.ts'
 import { SetupToken } from './auth/setup-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
 import { authenticate, bearerToken, type AuthEnv } from './auth/principal.ts'
-import { can, userMay } from './auth/roles.ts'
+import { refusal, userMay } from './auth/roles.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { authRoute } from './auth/route.ts'
 import { shareUnlockRoute } from './auth/share-unlock.ts'
@@ -288,9 +288,9 @@ export async function createSkaits(
   }))
   /** Prometheus scrape: for the admin credentials and owners (roles: not admins or viewers), or anyone with METRICS_PUBLIC. */
   app.get('/metrics', async (c) => {
-    if (!config.metricsPublic && !can(c.get('principal'), 'administer')) {
-      return c.json({ error: 'metrics need the admin key (Authorization: Bearer …) or METRICS_PUBLIC=true' }, 401)
-    }
+    const no = config.metricsPublic ? undefined : refusal(c.get('principal'), 'administer')
+    if (no?.status === 401) return c.json({ error: 'metrics need the admin key (Authorization: Bearer …) or METRICS_PUBLIC=true' }, 401)
+    if (no) return c.json(no.said, no.status)
     return c.text(await metrics!.registry.metrics(), 200, { 'Content-Type': metrics!.registry.contentType })
   })
   app.get('/healthz', async (c) => {

@@ -15,9 +15,7 @@ const optionalPassword = z.string().max(1024).optional()
 /** A user's role; checked against auth/roles.ts's ROLES by the service, with its own message. */
 const role = z.string().max(20)
 /** An admin's or a viewer's sites (a list, or "a.lv,b.lv" as a form sends it). */
-const sites = z
-  .union([z.array(z.string().max(253)).max(1000), z.string().max(10_000).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
-  .default([])
+const sites = z.union([z.array(z.string().max(253)).max(1000), z.string().max(10_000).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
 
 /**
  * Sites, API keys, users ("owners") and shared links. Who may do what is auth/roles.ts's:
@@ -83,7 +81,7 @@ export function adminRoute(admin: Admin) {
     const body = await readBody(c)
     const p = c.get('principal')
     return run(c, () => {
-      const b = z.object({ email: z.string().max(320), password: optionalPassword, role: role.default('owner'), sites }).parse(body)
+      const b = z.object({ email: z.string().max(320), password: optionalPassword, role: role.default('owner'), sites: sites.default([]) }).parse(body)
       return admin.ownersAdd(b.email, b.password, p?.kind === 'owner' ? p.owner.id : 'admin', b.role, b.sites)
     }, 201)
   })

@@ -219,7 +219,7 @@ export class Admin {
   async ownersSet(idOrEmail: string, change: { role?: string; sites?: string[] }) {
     const owner = this.owner(idOrEmail)
     const role = change.role ?? owner.role
-    const sites = change.sites ?? (role === owner.role ? owner.sites : [])
+    const sites = change.sites ?? owner.sites
     return view.owner(await this.deps.access.setRole(owner.id, this.grant(role, sites)))
   }
 
