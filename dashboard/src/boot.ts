@@ -1,4 +1,4 @@
-import type { Role } from '../../server/auth/roles.ts'
+import type { Role } from '../../server/vocabulary/roles.ts'
 
 /** What the server tells the page at load, in `<meta name="skaits-boot">` (no inline script: CSP). */
 export interface Boot {

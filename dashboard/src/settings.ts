@@ -11,7 +11,7 @@ import { alertsEditor } from './alert-settings.ts'
 import { reportsEditor } from './report-settings.ts'
 import { importsEditor } from './import-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
-import type { Role } from '../../server/auth/roles.ts'
+import type { Role } from '../../server/vocabulary/roles.ts'
 
 interface SiteRow {
   domain: string
@@ -234,30 +234,30 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
 /** Renaming and removing a site: an owner's. */
 function ownerActions(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
   return [
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link',
-            onclick: async () => {
-              const to = prompt(t('rename'), s.domain)?.trim()
-              if (to && to !== s.domain) await call('PATCH', `/api/sites/${encodeURIComponent(s.domain)}`, { domain: to }).then(reload, (e: unknown) => alert(message(e)))
-            },
-          },
-          t('rename'),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link danger',
-            onclick: async () => {
-              if (prompt(`${t('confirmRemove', { site: s.domain })}\n${t('confirmDelete')}`)?.trim() !== s.domain) return
-              await call('DELETE', `/api/sites/${encodeURIComponent(s.domain)}`).then(reload, (e: unknown) => alert(message(e)))
-            },
-          },
-          t('remove'),
-        ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: async () => {
+          const to = prompt(t('rename'), s.domain)?.trim()
+          if (to && to !== s.domain) await call('PATCH', `/api/sites/${encodeURIComponent(s.domain)}`, { domain: to }).then(reload, (e: unknown) => alert(message(e)))
+        },
+      },
+      t('rename'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link danger',
+        onclick: async () => {
+          if (prompt(`${t('confirmRemove', { site: s.domain })}\n${t('confirmDelete')}`)?.trim() !== s.domain) return
+          await call('DELETE', `/api/sites/${encodeURIComponent(s.domain)}`).then(reload, (e: unknown) => alert(message(e)))
+        },
+      },
+      t('remove'),
+    ),
   ]
 }
 
@@ -503,8 +503,10 @@ async function owners(el: HTMLElement): Promise<void> {
 
 function userRow(o: OwnerRow, domains: string[], reload: () => Promise<void>): HTMLElement[] {
   const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '4' }))
+  const button = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', onclick: () => edit() }, t('edit'))
   const edit = () => {
     extra.hidden = !extra.hidden
+    button.setAttribute('aria-expanded', String(!extra.hidden))
     if (extra.hidden) return
     fill(
       extra.firstElementChild as HTMLElement,
@@ -521,7 +523,7 @@ function userRow(o: OwnerRow, domains: string[], reload: () => Promise<void>): H
       h('th', { scope: 'row' }, o.email),
       h('td', null, h('span', { class: 'badge role' }, t(`role_${o.role}`)), ' ', o.role === 'owner' ? t('allSites') : o.sites.join(', ')),
       h('td', { class: 'muted' }, created(o.created_at)),
-      h('td', { class: 'actions' }, h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', onclick: (e: MouseEvent) => (edit(), (e.currentTarget as HTMLElement).setAttribute('aria-expanded', String(!extra.hidden))) }, t('edit'))),
+      h('td', { class: 'actions' }, button),
     ),
     extra,
   ]

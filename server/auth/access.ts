@@ -5,7 +5,7 @@ import { Repeater, stampText, Versions } from '../db/versioned.ts'
 import { say, UserError, type Said } from '../http/messages.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { newToken, tokenHash } from './tokens.ts'
-import type { Role } from './roles.ts'
+import type { Role } from '../vocabulary/roles.ts'
 
 /** A dashboard user (an "owner" before roles existed: the name stays in tables and routes). */
 export interface Owner {

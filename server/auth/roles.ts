@@ -1,14 +1,21 @@
 import type { MiddlewareHandler } from 'hono'
 import { say, type Said } from '../http/messages.ts'
-import type { AuthEnv, Principal } from './principal.ts'
+import type { Role } from '../vocabulary/roles.ts'
+
+export { ROLES, type Role } from '../vocabulary/roles.ts'
 
 /**
- * A dashboard user's role. `owner`: everything. `admin`: the settings of the sites granted
- * (goals, funnels, shares, partner exports, reports, alerts, imports, sections, hostnames), and
- * reading them. `viewer`: reading the sites granted (dashboards, Stats API).
+ * Who asks, as far as the rule needs to know (principal.ts's Principal is one): the admin
+ * credentials, a dashboard user with a role and sites, an API key with its sites, a shared link
+ * with its site. Said here, not imported, so that principal.ts can ask this module.
  */
-export const ROLES = ['owner', 'admin', 'viewer'] as const
-export type Role = (typeof ROLES)[number]
+export type Asker =
+  | { kind: 'admin' }
+  | { kind: 'owner'; owner: { role: Role; sites: readonly string[] } }
+  | { kind: 'key'; key: { sites: readonly string[] } }
+  | { kind: 'share'; share: { site: string } }
+
+type AskerEnv = { Variables: { principal: Asker | undefined } }
 
 /**
  * What may be asked of Skaits. `read`: a site's statistics. `manage`: a site's settings.
@@ -27,12 +34,12 @@ export type Reach = 'all' | readonly string[]
  * The admin credentials (SKAITS_API_KEY, the CLI's token) and owners may do everything. An API
  * key and a shared link only read, the key its sites (all when it lists none), the link its one.
  */
-export function can(p: Principal | undefined, action: Action, site?: string): boolean {
+export function can(p: Asker | undefined, action: Action, site?: string): boolean {
   return refusal(p, action, site) === undefined
 }
 
 /** Why `p` may not do `action` (on `site`): the status and message, or undefined when it may. */
-export function refusal(p: Principal | undefined, action: Action, site?: string): { status: 401 | 403; said: Said } | undefined {
+export function refusal(p: Asker | undefined, action: Action, site?: string): { status: 401 | 403; said: Said } | undefined {
   if (!p) return { status: 401, said: say('credentials_needed') }
   return ruling(roleOf(p), reachOf(p), action, site)
 }
@@ -54,7 +61,7 @@ function ruling(role: Role | undefined, reach: Reach, action: Action, site: stri
 }
 
 /** The role `p` acts with: the admin credentials act as an owner; keys and shared links have none. */
-export function roleOf(p: Principal): Role | undefined {
+export function roleOf(p: Asker): Role | undefined {
   switch (p.kind) {
     case 'admin':
       return 'owner'
@@ -67,7 +74,7 @@ export function roleOf(p: Principal): Role | undefined {
 }
 
 /** The sites `p` reaches (for what its role allows: settings for an admin, reading for the rest). */
-export function reachOf(p: Principal): Reach {
+export function reachOf(p: Asker): Reach {
   switch (p.kind) {
     case 'admin':
       return 'all'
@@ -85,7 +92,7 @@ export function reaches(reach: Reach, site: string): boolean {
 }
 
 /** Of `items`, those whose site `p` reaches: what a listing shows an admin or a viewer. */
-export function withinReach<T>(p: Principal | undefined, items: T[], siteOf: (item: T) => string): T[] {
+export function withinReach<T>(p: Asker | undefined, items: T[], siteOf: (item: T) => string): T[] {
   if (!p) return []
   const reach = reachOf(p)
   return reach === 'all' ? items : items.filter((item) => reach.includes(siteOf(item)))
@@ -96,7 +103,7 @@ export function withinReach<T>(p: Principal | undefined, items: T[], siteOf: (it
  * `action` (on the site `siteOf` names, when given); the site's own existence is checked after,
  * so a refused credential learns nothing about sites outside its reach.
  */
-export function requireCan<E extends AuthEnv = AuthEnv>(action: Action, siteOf?: (c: Parameters<MiddlewareHandler<E>>[0]) => string): MiddlewareHandler<E> {
+export function requireCan<E extends AskerEnv = AskerEnv>(action: Action, siteOf?: (c: Parameters<MiddlewareHandler<E>>[0]) => string): MiddlewareHandler<E> {
   return async (c, next) => {
     const no = refusal(c.get('principal'), action, siteOf?.(c))
     if (no) return c.json(no.said, no.status)
