@@ -10,7 +10,8 @@ import { loadLocalToken } from './auth/local-token.ts'
 import { IdleSessions } from './auth/session-idle.ts'
 import { SetupToken } from './auth/setup-token.ts'
 import { checkPasswordPolicy } from './auth/password.ts'
-import { authenticate, bearerToken, canManage, type AuthEnv } from './auth/principal.ts'
+import { authenticate, bearerToken, type AuthEnv } from './auth/principal.ts'
+import { refusal, userMay } from './auth/roles.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { authRoute, loginLimits } from './auth/route.ts'
 // issue 25, two-factor login (wt-t)
@@ -323,11 +324,11 @@ export async function createSkaits(
     cache: answers,
     observe: { query: (s) => metrics?.observeQuery(s), error: () => metrics?.clickhouseError() },
   }))
-  /** Prometheus scrape: for the admin credentials and owners, or anyone with METRICS_PUBLIC. */
+  /** Prometheus scrape: for the admin credentials and owners (roles: not admins or viewers), or anyone with METRICS_PUBLIC. */
   app.get('/metrics', async (c) => {
-    if (!config.metricsPublic && !canManage(c.get('principal'))) {
-      return c.json({ error: 'metrics need the admin key (Authorization: Bearer …) or METRICS_PUBLIC=true' }, 401)
-    }
+    const no = config.metricsPublic ? undefined : refusal(c.get('principal'), 'administer')
+    if (no?.status === 401) return c.json({ error: 'metrics need the admin key (Authorization: Bearer …) or METRICS_PUBLIC=true' }, 401)
+    if (no) return c.json(no.said, no.status)
     return c.text(await metrics!.registry.metrics(), 200, { 'Content-Type': metrics!.registry.contentType })
   })
   app.get('/healthz', async (c) => {
@@ -346,7 +347,8 @@ export async function createSkaits(
     activeVisits: (site, ms) => sessions.activeSince(site, clock(), ms),
     clock,
     log,
-    notify: mailer.enabled ? alertMailer(mailer, () => access.listOwners().map((o) => o.email)) : undefined,
+    // roles: a site's alerts go to those who manage it, its owners and admins
+    notify: mailer.enabled ? alertMailer(mailer, (site) => access.listOwners().filter((u) => userMay(u, 'manage', site)).map((u) => u.email)) : undefined,
   })
   const reports = new ReportScheduler({
     db,

@@ -1,3 +1,5 @@
+import type { Role } from '../../server/vocabulary/roles.ts'
+
 /** What the server tells the page at load, in `<meta name="skaits-boot">` (no inline script: CSP). */
 export interface Boot {
   /** app: an owner is logged in; share: a shared link's read-only view; the rest are forms */
@@ -10,6 +12,8 @@ export interface Boot {
   /** the server's TIMEZONE (IANA name): the day of an instant, such as a goal's declaration, is its day there */
   timezone: string
   email?: string
+  /** app: the logged-in user's role (roles: an admin's or a viewer's `sites` are only those granted) */
+  role?: Role
   sites: BootSite[]
   /** an owner's page: whether reports can be e-mailed (SMTP_URL set); they can be subscribed to either way */
   mail?: { configured: boolean }

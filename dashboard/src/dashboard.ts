@@ -58,6 +58,8 @@ export function langSwitch(onPick: (l: Lang) => void): HTMLElement {
 /** The dashboard of one site: top row, chart, panels; an owner's or a shared link's (read-only). */
 export function mountDashboard(root: HTMLElement, boot: Boot): void {
   const shared = boot.mode === 'share'
+  // roles: a viewer reads the dashboards and has no settings (a shared link has none either)
+  const settings = !shared && boot.role !== 'viewer'
   let state = readState(location.search, boot)
   let cleanup: (() => void)[] = []
   let realtimeTimer: number | undefined
@@ -116,7 +118,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
   /** An owner's sites' imported periods, asked once a site; a shared link has no such route and asks nothing. */
   const importsAsked = new Map<string, Promise<Imported[]>>()
   const importedOf = (domain: string): Promise<Imported[]> => {
-    if (shared) return Promise.resolve([])
+    if (!settings) return Promise.resolve([])
     let answer = importsAsked.get(domain)
     if (!answer) {
       answer = call<{ imports: ImportRow[] }>('GET', `/api/sites/${encodeURIComponent(domain)}/imports`).then(
@@ -162,7 +164,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     realtime.title = t('realtimeTitle')
     const header = renderHeader()
     if (!state.site) {
-      fill(root, header, h('main', null, h('p', { class: 'card empty' }, t('noSites'), ' ', h('a', { href: '/settings' }, t('settings')))))
+      fill(root, header, h('main', null, h('p', { class: 'card empty' }, t('noSites'), ' ', settings ? h('a', { href: '/settings' }, t('settings')) : null)))
       return
     }
     startRealtime()
@@ -177,7 +179,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       ctx,
       setFilter: (filter) => go({ filter }),
       timezone: boot.timezone,
-      settingsHref: shared ? undefined : `/settings?${new URLSearchParams({ goals: state.site, ...(state.lang ? { lang: state.lang } : {}) })}`,
+      settingsHref: !settings ? undefined : `/settings?${new URLSearchParams({ goals: state.site, ...(state.lang ? { lang: state.lang } : {}) })}`,
       goalsHidden: shared && !boot.share?.goals,
       pickGoal: (goal) => go({ goal }),
       showFrom: (day) => go({ period: 'custom', from: day, to: now().today }),
@@ -284,7 +286,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
         shared
           ? null
           : [
-              h('a', { href: `/settings${state.lang ? `?lang=${state.lang}` : ''}`, class: 'settings-link' }, t('settings')),
+              settings ? h('a', { href: `/settings${state.lang ? `?lang=${state.lang}` : ''}`, class: 'settings-link' }, t('settings')) : null,
               h('form', { method: 'post', action: '/api/logout', class: 'logout' }, h('button', { type: 'submit', class: 'link' }, t('logout'))),
             ],
       ),

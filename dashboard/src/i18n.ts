@@ -421,6 +421,17 @@ const en = {
   reason_excluded_page: 'excluded pages',
   reason_hostname: 'hosts not allowed',
   reason_rate_limited: 'rate limited',
+  // Roles and per-site access (issue 25, roles)
+  users: 'Users',
+  role: 'Role',
+  role_owner: 'Owner',
+  role_admin: 'Admin',
+  role_viewer: 'Viewer',
+  rolesHelp: 'Owners manage everything. Admins manage the settings of their sites. Viewers read the dashboards of their sites.',
+  roleSites: 'Sites (for an admin or a viewer)',
+  settingsNotAllowed: 'Settings are not open to viewers: you read the dashboards of your sites. An owner can change your role.',
+  backToDashboard: 'Back to the dashboard',
+  // end of roles
 } as const
 
 export type Key = keyof typeof en
@@ -846,6 +857,17 @@ const lv: Record<Key, string> = {
   reason_excluded_page: 'izslēgtas lapas',
   reason_hostname: 'neatļauti resursdatori',
   reason_rate_limited: 'ierobežoti',
+  // Roles and per-site access (issue 25, roles)
+  users: 'Lietotāji',
+  role: 'Loma',
+  role_owner: 'Īpašnieks',
+  role_admin: 'Administrators',
+  role_viewer: 'Skatītājs',
+  rolesHelp: 'Īpašnieki pārvalda visu. Administratori pārvalda savu vietņu iestatījumus. Skatītāji lasa savu vietņu pārskatus.',
+  roleSites: 'Vietnes (administratoram vai skatītājam)',
+  settingsNotAllowed: 'Iestatījumi skatītājiem nav pieejami: jūs lasāt savu vietņu pārskatus. Jūsu lomu var mainīt īpašnieks.',
+  backToDashboard: 'Atpakaļ uz pārskatu',
+  // end of roles
 }
 
 let current: Lang = 'en'
@@ -1004,6 +1026,14 @@ const messagesEn = {
   import_input: 'The file cannot be imported: {detail}',
   import_too_old: '{n} rows of days before {before} are left out: they are older than the retention ({months} months) and would be deleted at once.',
   import_interrupted: 'The server stopped during this import; nothing of it is counted. Import the files again.',
+  // Roles and per-site access (issue 25, roles)
+  role_owners_only: 'Only an owner may do this (users, API keys, adding, renaming and removing sites).',
+  role_viewer_reads: 'A viewer reads the dashboards of their sites and changes no settings.',
+  role_site_not_granted: '{domain} is not among the sites you manage.',
+  role_unknown: 'The role must be owner, admin or viewer.',
+  role_needs_sites: 'A user with the role {role} needs at least one site: choose the sites.',
+  last_owner_role: 'The last owner must stay an owner: make another user an owner first.',
+  // end of roles
   too_many_funnels: 'A site has at most {max} funnels. Delete one first.',
   funnel_kept_series: '{name} is an old series of a changed funnel: it can be deleted, not changed.',
   funnel_not_found: 'This funnel does not exist any more.',
@@ -1128,6 +1158,14 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   import_input: 'Failu nevar importēt: {detail}',
   import_too_old: '{n} rindas no dienām pirms {before} ir izlaistas: tās ir vecākas par glabāšanas laiku ({months} mēneši) un tiktu dzēstas uzreiz.',
   import_interrupted: 'Serveris apstājās šī importa laikā; nekas no tā nav ieskaitīts. Importējiet failus vēlreiz.',
+  // Roles and per-site access (issue 25, roles)
+  role_owners_only: 'To var tikai īpašnieks (lietotāji, API atslēgas, vietņu pievienošana, pārdēvēšana un noņemšana).',
+  role_viewer_reads: 'Skatītājs lasa savu vietņu pārskatus un nemaina iestatījumus.',
+  role_site_not_granted: '{domain} nav starp jūsu pārvaldītajām vietnēm.',
+  role_unknown: 'Lomai jābūt owner, admin vai viewer.',
+  role_needs_sites: 'Lomai {role} vajag vismaz vienu vietni: izvēlieties vietnes.',
+  last_owner_role: 'Pēdējam īpašniekam jāpaliek īpašniekam: vispirms padariet par īpašnieku citu lietotāju.',
+  // end of roles
   too_many_funnels: 'Vietnei var būt ne vairāk kā {max} piltuves. Vispirms izdzēsiet kādu.',
   funnel_kept_series: '„{name}” ir mainītas piltuves vecā sērija: to var izdzēst, bet ne mainīt.',
   funnel_not_found: 'Šīs piltuves vairs nav.',

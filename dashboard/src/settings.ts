@@ -14,6 +14,7 @@ import { importsEditor } from './import-settings.ts'
 import { exclusionsEditor, filteredView } from './exclusion-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 import { twoFactorSection } from './two-factor.ts'
+import type { Role } from '../../server/vocabulary/roles.ts'
 
 interface SiteRow {
   domain: string
@@ -37,21 +38,30 @@ interface ShareRow {
   goals: boolean
   created_at: string
 }
+/** A dashboard user as `GET /api/owners` lists them (server/admin/service.ts view.owner). */
 interface OwnerRow {
   id: string
   email: string
+  role: Role
+  /** an admin's or a viewer's sites */
+  sites: string[]
   created_at: string
 }
 
 const TABS = ['sites', 'keys', 'shares', 'owners', 'account'] as const
 type Tab = (typeof TABS)[number]
+/** roles: what an admin's settings show (their sites' settings and links); users and keys are the owners' */
+const ADMIN_TABS: readonly Tab[] = ['sites', 'shares', 'account']
+const ROLE_NAMES = ['owner', 'admin', 'viewer'] as const satisfies readonly Role[]
 
 const created = (iso: string) => dayLabel(iso.slice(0, 10))
 
 /** Settings for owners: sites (and their section rules), API keys, shared links, owners, password. */
 export function mountSettings(root: HTMLElement, boot: Boot): void {
   const q = new URLSearchParams(location.search)
-  let tab: Tab = (TABS as readonly string[]).includes(q.get('tab') ?? '') ? (q.get('tab') as Tab) : 'sites'
+  const owner = boot.role === undefined || boot.role === 'owner'
+  const tabs = owner ? TABS : ADMIN_TABS
+  let tab: Tab = (tabs as readonly string[]).includes(q.get('tab') ?? '') ? (q.get('tab') as Tab) : 'sites'
   const lang = () => (q.get('lang') as Lang | null) ?? undefined
 
   const render = () => {
@@ -89,7 +99,7 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h(
           'nav',
           { class: 'tabs settings-tabs', 'aria-label': t('settings') },
-          TABS.map((x) =>
+          tabs.map((x) =>
             h(
               'a',
               {
@@ -103,7 +113,7 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
                   render()
                 },
               },
-              t(x as Key),
+              t(x === 'owners' ? 'users' : (x as Key)),
             ),
           ),
         ),
@@ -111,7 +121,8 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted' }, t('loggedInAs', { email: boot.email ?? '' })),
       ),
     )
-    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false }), keys, shares, owners, account }
+    const context = { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false, owner }
+    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, context), keys, shares, owners, account }
     panes[tab](body).catch((err: unknown) => body.append(h('p', { class: 'refused' }, message(err))))
   }
   render()
@@ -149,6 +160,8 @@ interface SiteContext {
   timezone: string
   /** whether the server can e-mail reports (SMTP_URL set) */
   mailConfigured: boolean
+  /** roles: only an owner adds, renames and removes sites */
+  owner: boolean
 }
 
 /** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
@@ -169,11 +182,13 @@ async function sites(el: HTMLElement, context: SiteContext, added?: string): Pro
       { class: 'list' },
       h('tbody', null, list.map((s) => siteRow(s, reload, context, opened(s.domain)))),
     ),
-    form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
-      const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
-      await sites(el, context, made.domain)
-      el.querySelector<HTMLElement>('#added-site code')?.focus()
-    }),
+    context.owner
+      ? form([field('domain', t('domain'), { required: true, placeholder: 'example.lv', autocomplete: 'off' })], t('addSite'), async (d) => {
+          const made = await call<SiteRow>('POST', '/api/sites', { domain: d.domain })
+          await sites(el, context, made.domain)
+          el.querySelector<HTMLElement>('#added-site code')?.focus()
+        })
+      : null,
   )
 }
 
@@ -218,33 +233,40 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
         // issue 25, exclusions part
         h('button', { type: 'button', class: 'link exclusions-button', onclick: () => void toggle('exclusions') }, t('exclusions')),
         h('button', { type: 'button', class: 'link filtered-button', onclick: () => void toggle('filtered') }, t('filtered')),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link',
-            onclick: async () => {
-              const to = prompt(t('rename'), s.domain)?.trim()
-              if (to && to !== s.domain) await call('PATCH', `/api/sites/${encodeURIComponent(s.domain)}`, { domain: to }).then(reload, (e: unknown) => alert(message(e)))
-            },
-          },
-          t('rename'),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link danger',
-            onclick: async () => {
-              if (prompt(`${t('confirmRemove', { site: s.domain })}\n${t('confirmDelete')}`)?.trim() !== s.domain) return
-              await call('DELETE', `/api/sites/${encodeURIComponent(s.domain)}`).then(reload, (e: unknown) => alert(message(e)))
-            },
-          },
-          t('remove'),
-        ),
+        context.owner ? ownerActions(s, reload) : null,
       ),
     ),
     extra,
+  ]
+}
+
+/** Renaming and removing a site: an owner's. */
+function ownerActions(s: SiteRow, reload: () => Promise<void>): HTMLElement[] {
+  return [
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: async () => {
+          const to = prompt(t('rename'), s.domain)?.trim()
+          if (to && to !== s.domain) await call('PATCH', `/api/sites/${encodeURIComponent(s.domain)}`, { domain: to }).then(reload, (e: unknown) => alert(message(e)))
+        },
+      },
+      t('rename'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link danger',
+        onclick: async () => {
+          if (prompt(`${t('confirmRemove', { site: s.domain })}\n${t('confirmDelete')}`)?.trim() !== s.domain) return
+          await call('DELETE', `/api/sites/${encodeURIComponent(s.domain)}`).then(reload, (e: unknown) => alert(message(e)))
+        },
+      },
+      t('remove'),
+    ),
   ]
 }
 
@@ -470,18 +492,74 @@ async function shares(el: HTMLElement): Promise<void> {
   )
 }
 
+/** Users: their roles and sites, invitations with a role, a role changed in place. */
 async function owners(el: HTMLElement): Promise<void> {
-  const list = await call<OwnerRow[]>('GET', '/api/owners')
+  const [list, siteList] = await Promise.all([call<OwnerRow[]>('GET', '/api/owners'), call<SiteRow[]>('GET', '/api/sites')])
+  const domains = siteList.map((s) => s.domain)
+  const reload = () => owners(el)
   fill(
     el,
-    h('h2', null, t('owners')),
-    h('table', { class: 'list' }, h('tbody', null, list.map((o) => h('tr', null, h('th', { scope: 'row' }, o.email), h('td', { class: 'muted' }, created(o.created_at)))))),
-    form([field('email', t('email'), { type: 'email', required: true, autocomplete: 'off' })], t('invite'), async (d) => {
-      const made = await call<{ invitation?: { path: string } }>('POST', '/api/owners', { email: d.email })
-      await owners(el)
+    h('h2', null, t('users')),
+    h('p', { class: 'muted' }, t('rolesHelp')),
+    h('table', { class: 'list users' }, h('tbody', null, list.map((o) => userRow(o, domains, reload)))),
+    roleForm(domains, [field('email', t('email'), { type: 'email', required: true, autocomplete: 'off' })], { role: 'owner', sites: [] }, t('invite'), async (d, grant) => {
+      const made = await call<{ invitation?: { path: string } }>('POST', '/api/owners', { email: d.email, ...grant })
+      await reload()
       if (made.invitation) showOnce(el, t('inviteLink'), `${location.origin}${made.invitation.path}`)
     }),
   )
+}
+
+function userRow(o: OwnerRow, domains: string[], reload: () => Promise<void>): HTMLElement[] {
+  const extra = h('tr', { class: 'more', hidden: true }, h('td', { colspan: '4' }))
+  const button = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', onclick: () => edit() }, t('edit'))
+  const edit = () => {
+    extra.hidden = !extra.hidden
+    button.setAttribute('aria-expanded', String(!extra.hidden))
+    if (extra.hidden) return
+    fill(
+      extra.firstElementChild as HTMLElement,
+      roleForm(domains, [], o, t('save'), async (_, grant) => {
+        await call('PATCH', `/api/owners/${encodeURIComponent(o.id)}`, grant)
+        await reload()
+      }),
+    )
+  }
+  return [
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'row' }, o.email),
+      h('td', null, h('span', { class: 'badge role' }, t(`role_${o.role}`)), ' ', o.role === 'owner' ? t('allSites') : o.sites.join(', ')),
+      h('td', { class: 'muted' }, created(o.created_at)),
+      h('td', { class: 'actions' }, button),
+    ),
+    extra,
+  ]
+}
+
+/** A form that names a role and, for an admin or a viewer, the sites (checkboxes) it is granted. */
+function roleForm(
+  domains: string[],
+  fields: HTMLElement[],
+  current: { role: Role; sites: string[] },
+  button: string,
+  work: (data: Record<string, string>, grant: { role: Role; sites: string[] }) => Promise<void>,
+): HTMLFormElement {
+  const role = h('select', { name: 'role' }, ROLE_NAMES.map((r) => h('option', { value: r, selected: r === current.role }, t(`role_${r}`))))
+  const sites = h(
+    'fieldset',
+    { class: 'role-sites', hidden: current.role === 'owner' },
+    h('legend', null, t('roleSites')),
+    domains.map((d) => h('label', { class: 'field check' }, h('input', { type: 'checkbox', name: 'sites', value: d, checked: current.sites.includes(d) }), h('span', null, d))),
+  )
+  role.addEventListener('change', () => (sites.hidden = role.value === 'owner'))
+  const f = form([...fields, h('label', { class: 'field' }, h('span', null, t('role')), role), sites], button, (d) => {
+    const chosen = role.value as Role
+    const granted = chosen === 'owner' ? [] : [...f.querySelectorAll<HTMLInputElement>('input[name=sites]:checked')].map((i) => i.value)
+    return work(d, { role: chosen, sites: granted })
+  }, 'stack')
+  return f
 }
 
 async function account(el: HTMLElement): Promise<void> {

@@ -1,4 +1,5 @@
-import type { Access, ApiKey, Invitation, Owner, Share } from '../auth/access.ts'
+import type { Access, ApiKey, Grant, Invitation, Owner, Share } from '../auth/access.ts'
+import { reaches, ROLES, type Reach, type Role } from '../auth/roles.ts'
 import { AccessError, DEFAULT_MIN_CROWD, normalizeEmail } from '../auth/access.ts'
 import { passwordRefusal } from '../auth/password.ts'
 import { say } from '../http/messages.ts'
@@ -23,12 +24,15 @@ export const view = {
   site: (s: Site) => ({ domain: s.domain, created_at: new Date(s.createdAt).toISOString(), sections: s.settings.sections.length }),
   key: (k: ApiKey) => ({ id: k.id, name: k.name, sites: k.sites, public: k.minCrowd > 0, min_crowd: k.minCrowd || null, created_at: new Date(k.createdAt).toISOString() }),
   share: (s: Share) => ({ id: s.id, site: s.site, name: s.name, password: Boolean(s.passwordHash), min_crowd: s.minCrowd, goals: s.goals, created_at: new Date(s.createdAt).toISOString() }),
-  owner: (o: Owner) => ({ id: o.id, email: o.email, created_at: new Date(o.createdAt).toISOString() }),
+  /** a dashboard user: `sites` are an admin's or a viewer's; an owner's are all */
+  owner: (o: Owner) => ({ id: o.id, email: o.email, role: o.role, sites: o.sites, created_at: new Date(o.createdAt).toISOString() }),
   /** `id`: the first 16 hex digits of the token's SHA-256, which says nothing of the token */
   invitation: (i: Invitation) => ({
     id: i.tokenHash.slice(0, 16),
     email: i.email,
     invited_by: i.invitedBy,
+    role: i.role,
+    sites: i.sites,
     created_at: new Date(i.createdAt).toISOString(),
     expires_at: new Date(i.expiresAt).toISOString(),
   }),
@@ -126,11 +130,18 @@ export class Admin {
     return { ...view.partner(share, 0), token, path: `/export/${token}` }
   }
 
-  partnersList(site?: string) {
-    return this.deps.partners.list(site ? this.site(site).domain : undefined).map((p) => view.partner(p, this.deps.partners.spentMicros(p.id)))
+  /** `reach`: the sites the asker manages; a partner export of another site is not listed. */
+  partnersList(site?: string, reach: Reach = 'all') {
+    return this.deps.partners
+      .list(site ? this.site(site).domain : undefined)
+      .filter((p) => reaches(reach, p.site))
+      .map((p) => view.partner(p, this.deps.partners.spentMicros(p.id)))
   }
 
-  async partnersRevoke(id: string) {
+  /** `reach`: the sites the asker manages; a partner export of another site is as unknown to them (404). */
+  async partnersRevoke(id: string, reach: Reach = 'all') {
+    const known = this.deps.partners.list().find((p) => p.id === id)
+    if (known && !reaches(reach, known.site)) throw new AccessError(`no partner share with id ${id}`, 404)
     return view.partner(await this.deps.partners.revoke(id), 0)
   }
 
@@ -149,8 +160,13 @@ export class Admin {
     )
   }
 
-  sitesList() {
-    return this.deps.sites.list().sort((a, b) => a.domain.localeCompare(b.domain)).map(view.site)
+  /** `reach`: the sites the asker may see (an admin's are those granted). */
+  sitesList(reach: Reach = 'all') {
+    return this.deps.sites
+      .list()
+      .filter((s) => reaches(reach, s.domain))
+      .sort((a, b) => a.domain.localeCompare(b.domain))
+      .map(view.site)
   }
 
   async sitesAdd(domain: string) {
@@ -192,15 +208,37 @@ export class Admin {
     return view.key(await this.deps.access.revokeKey(id))
   }
 
-  /** With a password the owner exists at once; without, an invitation link is made. */
-  async ownersAdd(email: string, password: string | undefined, invitedBy: string) {
+  /**
+   * With a password the user exists at once; without, an invitation link is made. The role is
+   * owner unless given; an admin or a viewer is granted `sites` (at least one, each existing).
+   */
+  async ownersAdd(email: string, password: string | undefined, invitedBy: string, role: string = 'owner', sites: string[] = []) {
+    const grant = this.grant(role, sites)
     if (password !== undefined) {
       const problem = passwordRefusal(password)
       if (problem) throw new AccessError(problem)
-      return { owner: view.owner(await this.deps.access.createOwner(email, password)) }
+      return { owner: view.owner(await this.deps.access.createOwner(email, password, grant)) }
     }
-    const { token, expiresAt } = await this.deps.access.invite(email, invitedBy)
-    return { invitation: { email: normalizeEmailForView(email), token, path: `/invite/${token}`, expires_at: new Date(expiresAt).toISOString() } }
+    const { token, expiresAt } = await this.deps.access.invite(email, invitedBy, grant)
+    return {
+      invitation: { email: normalizeEmailForView(email), ...grant, token, path: `/invite/${token}`, expires_at: new Date(expiresAt).toISOString() },
+    }
+  }
+
+  /** Another role or other sites for a user (by id or email); what is not given stays. Never the last owner's role. */
+  async ownersSet(idOrEmail: string, change: { role?: string; sites?: string[] }) {
+    const owner = this.owner(idOrEmail)
+    const role = change.role ?? owner.role
+    const sites = change.sites ?? owner.sites
+    return view.owner(await this.deps.access.setRole(owner.id, this.grant(role, sites)))
+  }
+
+  /** A role and sites checked: a known role; an admin's or a viewer's sites at least one, each a site. */
+  private grant(role: string, sites: string[]): Grant {
+    if (!(ROLES as readonly string[]).includes(role)) throw new AccessError(say('role_unknown'))
+    if (role === 'owner') return { role: 'owner', sites: [] }
+    if (!sites.length) throw new AccessError(say('role_needs_sites', { role }))
+    return { role: role as Role, sites: sites.map((s) => this.site(s).domain) }
   }
 
   ownersList() {
@@ -247,11 +285,18 @@ export class Admin {
     return { ...view.share(share), token, path: `/share/${token}` }
   }
 
-  sharesList(site?: string) {
-    return this.deps.access.listShares(site ? this.site(site).domain : undefined).map(view.share)
+  /** `reach`: the sites the asker manages; a link to another site is not listed. */
+  sharesList(site?: string, reach: Reach = 'all') {
+    return this.deps.access
+      .listShares(site ? this.site(site).domain : undefined)
+      .filter((s) => reaches(reach, s.site))
+      .map(view.share)
   }
 
-  async sharesRevoke(id: string) {
+  /** `reach`: the sites the asker manages; a link to another site is as unknown to them (404). */
+  async sharesRevoke(id: string, reach: Reach = 'all') {
+    const known = this.deps.access.listShares().find((s) => s.id === id)
+    if (known && !reaches(reach, known.site)) throw new AccessError(say('share_not_found', { id }), 404)
     return view.share(await this.deps.access.revokeShare(id))
   }
 

@@ -5,12 +5,17 @@ import { Repeater, stampText, Versions } from '../db/versioned.ts'
 import { say, UserError, type Said } from '../http/messages.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { newToken, tokenHash } from './tokens.ts'
+import type { Role } from '../vocabulary/roles.ts'
 
+/** A dashboard user (an "owner" before roles existed: the name stays in tables and routes). */
 export interface Owner {
   id: string
   email: string
   passwordHash: string
   createdAt: number
+  role: Role
+  /** the sites an admin or a viewer is granted; empty for an owner (every site) */
+  sites: string[]
 }
 
 export interface ApiKey {
@@ -55,6 +60,9 @@ export interface Invitation {
   invitedBy: string
   createdAt: number
   expiresAt: number
+  /** what accepting it makes the invited person */
+  role: Role
+  sites: string[]
 }
 
 interface PasswordReset {
@@ -84,7 +92,7 @@ const ROWS = {
   owners: (o: Owner) => ({
     key: o.id,
     gone: 'deleted',
-    row: { id: o.id, email: o.email, password_hash: o.passwordHash, created_at: secs(o.createdAt) },
+    row: { id: o.id, email: o.email, password_hash: o.passwordHash, created_at: secs(o.createdAt), role: o.role, sites: o.sites },
   }),
   password_resets: (r: PasswordReset) => ({
     key: r.tokenHash,
@@ -94,7 +102,7 @@ const ROWS = {
   invitations: (i: Invitation) => ({
     key: i.tokenHash,
     gone: 'used',
-    row: { token_hash: i.tokenHash, email: i.email, invited_by: i.invitedBy, created_at: secs(i.createdAt), expires_at: secs(i.expiresAt) },
+    row: { token_hash: i.tokenHash, email: i.email, invited_by: i.invitedBy, created_at: secs(i.createdAt), expires_at: secs(i.expiresAt), role: i.role, sites: i.sites },
   }),
   owner_sessions: (s: OwnerSession) => ({
     key: s.tokenHash,
@@ -167,7 +175,7 @@ export class Access {
        WHERE updated_at > fromUnixTimestamp64Milli({since:Int64}) ORDER BY updated_at`
     // Read first, apply after: a failure half-way leaves the last known state whole.
     const [owners, sessions, keys, shares, invitations, resets] = await Promise.all([
-      queryRows<OwnerRow>(this.db, changed('id, email, password_hash, toUnixTimestamp(created_at) AS created_s, deleted', 'owners'), since),
+      queryRows<OwnerRow>(this.db, changed('id, email, password_hash, toUnixTimestamp(created_at) AS created_s, role, sites, deleted', 'owners'), since),
       queryRows<SessionRow>(
         this.db,
         changed('token_hash, owner_id, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, revoked', 'owner_sessions'),
@@ -181,7 +189,7 @@ export class Access {
       ),
       queryRows<InvitationRow>(
         this.db,
-        changed('token_hash, email, invited_by, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, used', 'invitations'),
+        changed('token_hash, email, invited_by, toUnixTimestamp(created_at) AS created_s, toUnixTimestamp(expires_at) AS expires_s, role, sites, used', 'invitations'),
         since,
       ),
       queryRows<ResetRow>(
@@ -195,7 +203,7 @@ export class Access {
     for (const r of owners) {
       if (!this.versions.accept(`owners:${r.id}`, Number(r.v))) continue
       if (Number(r.deleted)) this.owners.delete(r.id)
-      else this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: ms(r.created_s) })
+      else this.owners.set(r.id, { id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: ms(r.created_s), role: roleIn(r.role), sites: r.sites })
     }
     for (const r of sessions) {
       if (!this.versions.accept(`owner_sessions:${r.token_hash}`, Number(r.v))) continue
@@ -229,7 +237,7 @@ export class Access {
     }
     for (const r of invitations) {
       if (!this.versions.accept(`invitations:${r.token_hash}`, Number(r.v))) continue
-      const inv = { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, createdAt: ms(r.created_s), expiresAt: ms(r.expires_s) }
+      const inv = { tokenHash: r.token_hash, email: r.email, invitedBy: r.invited_by, createdAt: ms(r.created_s), expiresAt: ms(r.expires_s), role: roleIn(r.role), sites: r.sites }
       if (Number(r.used) || inv.expiresAt <= now) this.invitations.delete(r.token_hash)
       else this.invitations.set(r.token_hash, inv)
     }
@@ -269,9 +277,10 @@ export class Access {
     return [...this.owners.values()].find((o) => o.email === e)
   }
 
-  async createOwner(email: string, password: string): Promise<Owner> {
+  /** A user with a password at once: an owner unless `grant` says otherwise. */
+  async createOwner(email: string, password: string, grant: Grant = OWNER): Promise<Owner> {
     const passwordHash = await hashPassword(password)
-    return this.exclusive(() => this.insertOwner(email, passwordHash))
+    return this.exclusive(() => this.insertOwner(email, passwordHash, grant))
   }
 
   /** The first owner, unless one appeared meanwhile (two setup forms sent at once). */
@@ -279,7 +288,7 @@ export class Access {
     const passwordHash = await hashPassword(password)
     return this.exclusive(() => {
       if (this.owners.size > 0) throw new AccessError(say('setup_done'), 409)
-      return this.insertOwner(email, passwordHash)
+      return this.insertOwner(email, passwordHash, OWNER)
     })
   }
 
@@ -291,11 +300,11 @@ export class Access {
     return run
   }
 
-  private async insertOwner(email: string, passwordHash: string): Promise<Owner> {
+  private async insertOwner(email: string, passwordHash: string, grant: Grant): Promise<Owner> {
     const e = normalizeEmail(email)
     if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError(say('not_an_email'))
     if (this.ownerByEmail(e)) throw new AccessError(say('owner_exists', { email: e }), 409)
-    const owner: Owner = { id: randomUUID(), email: e, passwordHash, createdAt: this.clock() }
+    const owner: Owner = { id: randomUUID(), email: e, passwordHash, createdAt: this.clock(), ...granted(grant) }
     this.owners.set(owner.id, owner)
     await this.write('owners', owner, 0)
     return owner
@@ -327,12 +336,7 @@ export class Access {
     return this.exclusive(async () => {
       const owner = this.owners.get(id)
       if (!owner) throw new AccessError(say('owner_not_found', { owner: id }), 404)
-      // Another node may have removed an owner a moment ago: count the stored owners, not only
-      // those this node knows of. With none left, anyone reaching / could set up a new owner.
-      const stored = await queryRows<{ id: string }>(this.db, 'SELECT id FROM owners FINAL WHERE deleted = 0')
-      if (!stored.some((o) => o.id !== id && this.owners.has(o.id)) || this.owners.size < 2) {
-        throw new AccessError(say('last_owner'), 409)
-      }
+      if (owner.role === 'owner') await this.keepAnotherOwner(id, 'last_owner')
       await this.write('owners', owner, 1)
       this.owners.delete(id)
       await this.endSessionsOf(id)
@@ -341,6 +345,33 @@ export class Access {
     })
   }
 
+
+  /**
+   * Gives a user another role and sites; never takes the last owner's role. Their sessions
+   * go on: every request reads the user anew, so the change holds from the next one.
+   */
+  async setRole(id: string, grant: Grant): Promise<Owner> {
+    return this.exclusive(async () => {
+      const owner = this.owners.get(id)
+      if (!owner) throw new AccessError(say('owner_not_found', { owner: id }), 404)
+      if (owner.role === 'owner' && grant.role !== 'owner') await this.keepAnotherOwner(id, 'last_owner_role')
+      const updated = { ...owner, ...granted(grant) }
+      await this.write('owners', updated, 0)
+      this.owners.set(id, updated)
+      return updated
+    })
+  }
+
+  /**
+   * Refuses (409) to let `id` stop being an owner when no other owner would be left. Another node
+   * may have removed or demoted an owner a moment ago: the stored owners count, not only those
+   * this node knows of. With no owner left, no one could manage users or sites again.
+   */
+  private async keepAnotherOwner(id: string, refusal: 'last_owner' | 'last_owner_role'): Promise<void> {
+    const stored = await queryRows<{ id: string }>(this.db, "SELECT id FROM owners FINAL WHERE deleted = 0 AND role = 'owner'")
+    const others = (o: { id: string }) => o.id !== id && this.owners.get(o.id)?.role === 'owner'
+    if (!stored.some(others) || ![...this.owners.values()].some(others)) throw new AccessError(say(refusal), 409)
+  }
 
   ownerById(id: string): Owner | undefined {
     return this.owners.get(id)
@@ -400,20 +431,20 @@ export class Access {
   }
 
 
-  async invite(email: string, invitedBy: string): Promise<{ token: string; expiresAt: number }> {
+  async invite(email: string, invitedBy: string, grant: Grant = OWNER): Promise<{ token: string; expiresAt: number }> {
     const e = normalizeEmail(email)
     if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(e)) throw new AccessError(say('not_an_email'))
     if (this.ownerByEmail(e)) throw new AccessError(say('owner_exists', { email: e }), 409)
     const token = newToken('inv')
-    const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, createdAt: this.clock(), expiresAt: this.clock() + INVITATION_MS }
+    const inv: Invitation = { tokenHash: tokenHash(token), email: e, invitedBy, createdAt: this.clock(), expiresAt: this.clock() + INVITATION_MS, ...granted(grant) }
     await this.write('invitations', inv, 0)
     this.invitations.set(inv.tokenHash, inv)
     return { token, expiresAt: inv.expiresAt }
   }
 
-  invitation(token: string): { email: string } | undefined {
+  invitation(token: string): { email: string; role: Role; sites: string[] } | undefined {
     const inv = this.invitations.get(tokenHash(token))
-    return inv && inv.expiresAt > this.clock() ? { email: inv.email } : undefined
+    return inv && inv.expiresAt > this.clock() ? { email: inv.email, role: inv.role, sites: inv.sites } : undefined
   }
 
   async acceptInvitation(token: string, password: string): Promise<Owner> {
@@ -425,7 +456,7 @@ export class Access {
       const inv = this.invitations.get(tokenHash(token))
       if (!inv || inv.expiresAt <= this.clock()) throw new AccessError(say('invitation_invalid'), 404)
       this.invitations.delete(inv.tokenHash)
-      const owner = await this.insertOwner(inv.email, passwordHash)
+      const owner = await this.insertOwner(inv.email, passwordHash, inv)
       await this.write('invitations', inv, 1)
       return owner
     })
@@ -619,6 +650,7 @@ export class Access {
    */
   async forgetSite(site: string): Promise<void> {
     for (const share of this.listShares(site)) await this.revokeShare(share.id)
+    await this.regrant((sites) => sites.filter((s) => s !== site), site)
     for (const key of this.listKeys()) {
       if (!key.sites.includes(site)) continue
       const rest = key.sites.filter((s) => s !== site)
@@ -629,6 +661,7 @@ export class Access {
 
   /** Keys and shared links follow a renamed site. */
   async renameSite(from: string, to: string): Promise<void> {
+    await this.regrant((sites) => sites.map((s) => (s === from ? to : s)), from)
     for (const key of this.listKeys()) {
       if (key.sites.includes(from)) await this.updateKey({ ...key, sites: key.sites.map((s) => (s === from ? to : s)) })
     }
@@ -636,6 +669,22 @@ export class Access {
       const moved = { ...share, site: to }
       this.shares.set(share.tokenHash, moved)
       await this.write('shares', moved, 0)
+    }
+  }
+
+  /** Users' and pending invitations' grants of `site`, changed by `change` (a site renamed or removed). */
+  private async regrant(change: (sites: string[]) => string[], site: string): Promise<void> {
+    for (const o of [...this.owners.values()]) {
+      if (!o.sites.includes(site)) continue
+      const updated = { ...o, sites: change(o.sites) }
+      this.owners.set(o.id, updated)
+      await this.write('owners', updated, 0)
+    }
+    for (const i of [...this.invitations.values()]) {
+      if (!i.sites.includes(site)) continue
+      const updated = { ...i, sites: change(i.sites) }
+      this.invitations.set(i.tokenHash, updated)
+      await this.write('invitations', updated, 0)
     }
   }
 
@@ -663,6 +712,8 @@ interface OwnerRow {
   email: string
   password_hash: string
   created_s: number
+  role: string
+  sites: string[]
   deleted: number
   v: string
 }
@@ -702,6 +753,8 @@ interface InvitationRow {
   invited_by: string
   created_s: number
   expires_s: number
+  role: string
+  sites: string[]
   used: number
   v: string
 }
@@ -713,6 +766,22 @@ interface ResetRow {
   expires_s: number
   used: number
   v: string
+}
+
+/** A role and the sites it is granted (an owner's are all: none listed). */
+export interface Grant {
+  role: Role
+  sites: string[]
+}
+const OWNER: Grant = { role: 'owner', sites: [] }
+
+function granted(g: Grant): Grant {
+  return { role: g.role, sites: g.role === 'owner' ? [] : [...new Set(g.sites)].sort() }
+}
+
+/** A stored role; one this version does not know reads as the least (a newer node may add roles). */
+function roleIn(stored: string): Role {
+  return stored === 'owner' || stored === 'admin' ? stored : 'viewer'
 }
 
 export function normalizeEmail(email: string): string {

@@ -8,6 +8,7 @@ import { FailureLimiter } from './rate-limit.ts'
 import type { IdleSessions } from './session-idle.ts'
 import { safeEqual } from './tokens.ts'
 import { say } from '../http/messages.ts'
+import { can, requireCan } from './roles.ts'
 
 /** Who is asking. */
 export type Principal =
@@ -146,35 +147,22 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1]
 }
 
+/** Whether `p` may read `site`'s statistics (auth/roles.ts decides). */
 export function canRead(p: Principal | undefined, site: string): boolean {
-  if (!p) return false
-  switch (p.kind) {
-    case 'admin':
-    case 'owner':
-      return true
-    case 'key':
-      return p.key.sites.length === 0 || p.key.sites.includes(site)
-    case 'share':
-      return p.share.site === site
-  }
+  return can(p, 'read', site)
 }
 
-/** Owners and the admin credentials manage everything; keys and shared links only read. */
 /** Whether a shared link's view is open to `p`: it has no password, or `p` unlocked this very link. */
 export function shareUnlocked(share: Pick<Share, 'id' | 'passwordHash'>, p: Principal | undefined): boolean {
   return !share.passwordHash || (p?.kind === 'share' && p.share.id === share.id)
 }
 
+/** Whether `p` may manage some site's settings: the admin credentials, owners and admins (auth/roles.ts). */
 export function canManage(p: Principal | undefined): boolean {
-  return p?.kind === 'admin' || p?.kind === 'owner'
+  return can(p, 'manage')
 }
 
-/** 401 without credentials, 403 with credentials that do not reach this. */
+/** 401 without credentials, 403 with credentials that manage no site's settings (auth/roles.ts). */
 export function requireManager<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
-  return async (c, next) => {
-    const p = c.get('principal')
-    if (!p) return c.json(say('credentials_needed'), 401)
-    if (!canManage(p)) return c.json(say('read_only_credential'), 403)
-    await next()
-  }
+  return requireCan<E>('manage')
 }

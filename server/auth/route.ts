@@ -194,7 +194,7 @@ export function authRoute(deps: AuthRouteDeps) {
   app.get('/me', (c) => {
     const p = c.get('principal')
     if (p?.kind !== 'owner') return c.json(say('not_logged_in'), 401)
-    return c.json({ id: p.owner.id, email: p.owner.email })
+    return c.json({ id: p.owner.id, email: p.owner.email, role: p.owner.role, sites: p.owner.sites })
   })
 
   app.post('/password', async (c) => {

@@ -27,8 +27,12 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   keys create --name <name> [--sites a.lv,b.lv] [--public [--min-crowd 5]]
                                         public: answers hide values of fewer than k visitors
   keys revoke <id>
-  owners list
-  owners add <email> [--password-stdin]  without a password: prints an invitation link
+  owners list                           the users, with their roles and sites
+  owners add <email> [--role owner|admin|viewer] [--sites a.lv,b.lv] [--password-stdin]
+                                        without a password: prints an invitation link;
+                                        an admin manages, a viewer reads, the sites given
+  owners set <email|id> [--role owner|admin|viewer] [--sites a.lv,b.lv]
+                                        never the last owner's role
   owners remove <email|id>              ends their sessions; never the last owner
   owners reset <email|id>               prints a one-time password-reset link (24 h)
   shares list [--site <domain>]
@@ -78,6 +82,7 @@ interface Operation {
 
 interface Options {
   name?: string
+  role?: string
   sites?: string
   site?: string
   password?: string
@@ -104,6 +109,9 @@ interface Options {
   addresses?: string
   pages?: string
 }
+
+/** "a.lv, b.lv" as a list. */
+const list = (csv: string | undefined) => (csv ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 
 function operation(args: string[], o: Options): Operation {
   const [noun, verb, a, b] = args
@@ -140,7 +148,7 @@ function operation(args: string[], o: Options): Operation {
       return { http: { method: 'GET', path: '/api/keys' }, direct: (x) => x.keysList() }
     case 'keys create': {
       const name = need(o.name, '--name')
-      const sites = o.sites ? o.sites.split(',').map((s) => s.trim()).filter(Boolean) : []
+      const sites = list(o.sites)
       const crowd = o['min-crowd'] === undefined ? undefined : Number(o['min-crowd'])
       const minCrowd = o.public || crowd !== undefined ? (crowd ?? DEFAULT_MIN_CROWD) : 0
       return {
@@ -156,10 +164,18 @@ function operation(args: string[], o: Options): Operation {
       return { http: { method: 'GET', path: '/api/owners' }, direct: (x) => x.ownersList() }
     case 'owners add': {
       const email = need(a, 'an email address')
+      const role = o.role ?? 'owner'
+      const sites = list(o.sites)
       return {
-        http: { method: 'POST', path: '/api/owners', body: { email, password: o.password } },
-        direct: (x) => x.ownersAdd(email, o.password, 'cli'),
+        http: { method: 'POST', path: '/api/owners', body: { email, password: o.password, role, sites } },
+        direct: (x) => x.ownersAdd(email, o.password, 'cli', role, sites),
       }
+    }
+    case 'owners set': {
+      const who = need(a, 'an email address or user id')
+      if (o.role === undefined && o.sites === undefined) throw new UsageError('owners set needs --role or --sites')
+      const change = { role: o.role, sites: o.sites === undefined ? undefined : list(o.sites) }
+      return { http: { method: 'PATCH', path: `/api/owners/${enc(who)}`, body: change }, direct: (x) => x.ownersSet(who, change) }
     }
     case 'owners remove': {
       const who = need(a, 'an email address or owner id')
@@ -350,6 +366,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: 'boolean', default: false },
         name: { type: 'string' },
+        role: { type: 'string' },
         sites: { type: 'string' },
         site: { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },

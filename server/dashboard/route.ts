@@ -3,14 +3,16 @@ import { Hono, type Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Boot, BootSite, Lang } from '../../dashboard/src/boot.ts'
 import type { Access } from '../auth/access.ts'
-import { shareUnlocked, type AuthEnv } from '../auth/principal.ts'
+import { shareUnlocked, type AuthEnv, type Principal } from '../auth/principal.ts'
+import { can, withinReach } from '../auth/roles.ts'
 import { SECOND_STEP_COOKIE } from '../auth/route.ts'
 import type { TwoFactor } from '../auth/totp.ts'
+import { textIn } from '../../dashboard/src/i18n.ts'
 import type { Logger } from '../log.ts'
 import { firstCountedAt, type Site, type Sites } from '../sites/sites.ts'
 import { dayOf } from '../time.ts'
 import { loadBuild } from './assets.ts'
-import { fallback, NOT_BUILT, plainPage, renderShell } from './shell.ts'
+import { esc, fallback, NOT_BUILT, plainPage, renderShell } from './shell.ts'
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url))
 
@@ -91,23 +93,32 @@ export function dashboardRoute(deps: DashboardDeps) {
       if (step && deps.twoFactor?.secondStepOwner(step)) return either(c, boot(c, 'login', [], { secondStep: true }), fallback.secondStep(lang))
       return either(c, boot(c, 'login', []), fallback.login(lang))
     }
-    const sites = sorted(deps.sites.list())
-    const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
-    if (!build) return notBuilt(c, content)
-    const enrol = deps.twoFactor?.mustEnrol(p.owner.id) ? { enrol: true } : {}
-    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail, ...enrol }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+    return appPage(c, p)
   })
 
   app.get('/settings', (c) => {
     const p = c.get('principal')
     if (p?.kind !== 'owner') return c.redirect('/', 303)
+    // roles: a viewer has no settings; the page says so rather than showing a form every save of which fails
+    if (!can(p, 'manage')) {
+      const lang = pickLang(c)
+      c.header('Cache-Control', 'no-cache, private')
+      const back = `<p><a href="/${c.req.query('lang') ? `?lang=${lang}` : ''}">${esc(textIn(lang, 'backToDashboard'))}</a></p>`
+      return c.html(plainPage(lang, textIn(lang, 'settings'), `<p>${esc(textIn(lang, 'settingsNotAllowed'))}</p>${back}`), 403)
+    }
+    return appPage(c, p)
+  })
+
+  /** The app (dashboard or settings) for a logged-in user: the sites their role reaches (auth/roles.ts), and the role. */
+  const appPage = (c: Context, p: Extract<Principal, { kind: 'owner' }>) => {
     const lang = pickLang(c)
-    const sites = sorted(deps.sites.list())
+    const sites = sorted(withinReach(p, deps.sites.list(), (s) => s.domain))
     const content = fallback.owner(lang, p.owner.email, sites.map((s) => s.domain), build ? '' : NOT_BUILT)
     if (!build) return notBuilt(c, content)
     const enrol = deps.twoFactor?.mustEnrol(p.owner.id) ? { enrol: true } : {}
-    return page(c, boot(c, 'app', sites, { email: p.owner.email, mail: deps.mail, ...enrol }, true), { title: content.title, body: fallback.noScript(lang, content.body) })
-  })
+    const extra = { email: p.owner.email, role: p.owner.role, mail: deps.mail, ...enrol }
+    return page(c, boot(c, 'app', sites, extra, true), { title: content.title, body: fallback.noScript(lang, content.body) })
+  }
 
   app.get('/share/:token', (c) => {
     const lang = pickLang(c)

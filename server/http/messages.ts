@@ -142,6 +142,14 @@ export const MESSAGES = {
   two_factor_policy_invalid: 'send {"required": true} or {"required": false}',
   two_factor_policy_own_first: 'turn on two-factor login for your own account before requiring it for everyone',
   two_factor_disable_missing: 'send your password and a current code (or a recovery code) to turn two-factor login off',
+  // Roles and per-site access (issue 25, roles)
+  role_owners_only: 'only an owner may do this (users, API keys, adding, renaming and removing sites)',
+  role_viewer_reads: 'a viewer reads the dashboards of their sites and changes no settings',
+  role_site_not_granted: '{domain} is not among the sites you manage',
+  role_unknown: 'role must be owner, admin or viewer',
+  role_needs_sites: 'a user with the role {role} needs at least one site: send sites',
+  last_owner_role: 'the last owner must stay an owner: make another user an owner first',
+  // end of roles
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

@@ -28,9 +28,10 @@ export function reportSender(deps: { db: Db; timezone: string; clock: () => numb
 }
 
 /** Alerts by e-mail to the instance's owners, beside the site's webhook. */
-export function alertMailer(mailer: Mailer, owners: () => string[]) {
+/** `recipients`: the addresses that hear of a site's alerts (its owners and admins). */
+export function alertMailer(mailer: Mailer, recipients: (site: string) => string[]) {
   return async (alert: Alert): Promise<void> => {
-    for (const to of owners()) {
+    for (const to of recipients(alert.site)) {
       const sent = await mailer.send({ to, subject: `Skaits: ${alert.text}`, text: `${alert.text}\n`, html: `<p>${escape(alert.text)}</p>`, attachments: [] })
       if (!sent.ok) throw new Error(sent.error)
     }

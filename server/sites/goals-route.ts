@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { requireManager, type AuthEnv } from '../auth/principal.ts'
+import { refusal } from '../auth/roles.ts'
 import { goalInput, type Goal } from '../goals/goals.ts'
 import { say } from '../http/messages.ts'
 import { normalizeDomain } from './domain.ts'
@@ -72,8 +73,11 @@ export function plausibleGoalsRoute(deps: { sites: Sites; goals: GoalService }) 
   const app = new Hono<AuthEnv>()
   app.use('/v1/sites/goals', requireManager())
   app.use('/v1/sites/goals/*', requireManager())
-  const siteOf = (c: Context, id: unknown, verb: string): Site => {
+  const siteOf = (c: Context<AuthEnv>, id: unknown, verb: string): Site => {
     if (typeof id !== 'string' || !id) throw new SiteError({ error: `Parameter \`site_id\` is required to ${verb}`, code: 'invalid_request', params: {} })
+    // Permission first (auth/roles.ts): an admin learns nothing of sites outside their reach.
+    const no = refusal(c.get('principal'), 'manage', normalizeDomain(id))
+    if (no) throw new SiteError(no.said, 403)
     const site = deps.sites.get(normalizeDomain(id))
     if (!site) throw new SiteError({ error: 'Site could not be found', code: 'site_unknown', params: {} }, 404)
     return site

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { z } from 'zod'
-import { requireManager, type AuthEnv } from '../auth/principal.ts'
+import type { AuthEnv } from '../auth/principal.ts'
+import { requireCan, type Action } from '../auth/roles.ts'
 import { normalizeDomain } from './domain.ts'
 import { SiteError, type Site, type Sites } from './sites.ts'
 import { say } from '../http/messages.ts'
@@ -9,17 +10,19 @@ import { say } from '../http/messages.ts'
 export type SiteEnv = { Variables: AuthEnv['Variables'] & { site: Site } }
 
 /**
- * The gate of every `/api/sites/:domain/<setting>` route: a manager's credential (owners, the
- * admin credentials), then the site the path names, or 404.
+ * The gate of every `/api/sites/:domain/<setting>` route: a credential that may `action` (manage,
+ * unless said) the site the path names (auth/roles.ts: owners and the admin credentials, admins
+ * of that site), else 401 or 403; then the site, or 404. Permission first: an admin learns
+ * nothing of sites outside their reach.
  */
-export function managedSite(sites: Sites): MiddlewareHandler<SiteEnv>[] {
+export function managedSite(sites: Sites, action: Action = 'manage'): MiddlewareHandler<SiteEnv>[] {
   const siteOfPath: MiddlewareHandler<SiteEnv> = async (c, next) => {
     const site = sites.get(normalizeDomain(c.req.param('domain') ?? ''))
     if (!site) return c.json(say('site_unknown'), 404)
     c.set('site', site)
     await next()
   }
-  return [requireManager<SiteEnv>(), siteOfPath]
+  return [requireCan<SiteEnv>(action, (c) => normalizeDomain(c.req.param('domain') ?? '')), siteOfPath]
 }
 
 /** The answer of `work`, or the refusal a SiteError it throws carries. */

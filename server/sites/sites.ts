@@ -83,7 +83,7 @@ const DEFAULTS: SiteSettings = { sections: [] }
 export class SiteError extends UserError {
   constructor(
     message: string | Said,
-    readonly status: 400 | 404 | 409 = 400,
+    readonly status: 400 | 403 | 404 | 409 = 400,
   ) {
     super(message)
   }

@@ -310,7 +310,7 @@ describe('dashboard', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-390.png'), fullPage: true })
   })
 
-  it('has settings for sites, keys, shared links and owners', async () => {
+  it('has settings for sites, keys, shared links and users', async () => {
     await page.setViewportSize({ width: 1440, height: 1000 })
     await page.goto(`${server.url}/settings`)
     await page.locator('.list th', { hasText: 'other.lv' }).waitFor()
@@ -319,7 +319,7 @@ describe('dashboard', () => {
     await page.locator('form.inline button[type=submit]').click()
     const link = await page.locator('.once code').textContent()
     expect(link).toMatch(new RegExp(`^${server.url}/share/sh_`))
-    await page.locator('.settings-tabs a', { hasText: 'Owners' }).click()
+    await page.locator('.settings-tabs a', { hasText: 'Users' }).click()
     await page.locator('.list th', { hasText: OWNER }).waitFor()
   })
 

@@ -18,7 +18,7 @@ const FUNNELS = [
   { ...FUNNEL, id: 2, name: 'Checkout' },
 ]
 const SITE = { domain: 'example.lv', createdAt: Date.parse('2026-01-05T12:00:00Z'), settings: { sections: [], sectionsSince: '2026-11-01', funnels: FUNNELS } }
-const OWNER = { kind: 'owner', owner: { id: 'o1', email: 'anna@example.lv' }, sessionHash: 'x' } as unknown as Principal
+const OWNER = { kind: 'owner', owner: { id: 'o1', email: 'anna@example.lv', role: 'owner', sites: [] }, sessionHash: 'x' } as unknown as Principal
 const SHARE = { id: 's1', site: 'example.lv', passwordHash: '', goals: false }
 const GOALS_SHARE = { id: 's3', site: 'example.lv', passwordHash: '', goals: true }
 const LOCKED = { id: 's2', site: 'example.lv', passwordHash: 'scrypt$…' }
@@ -73,6 +73,7 @@ describe('dashboard route', () => {
       minute: 30,
       timezone: 'Europe/Riga',
       email: 'anna@example.lv',
+      role: 'owner',
       mail: { configured: false },
       sites: [{ domain: 'example.lv', created: '2026-01-05', sectionsSince: '2026-11-01', funnels: ['Checkout', 'Checkout (2026-11-01 – 2026-11-10)'] }],
     })

@@ -97,7 +97,7 @@ describe('managing owners, invitations, sessions and resets', () => {
       expect(list.status).toBe(200)
       const id = tokenHash(token).slice(0, 16)
       expect(list.json).toEqual([
-        { id, email: 'invited@example.lv', invited_by: 'admin', created_at: new Date(now).toISOString(), expires_at: new Date(now + 7 * 24 * HOUR).toISOString() },
+        { id, email: 'invited@example.lv', invited_by: 'admin', role: 'owner', sites: [], created_at: new Date(now).toISOString(), expires_at: new Date(now + 7 * 24 * HOUR).toISOString() },
       ])
       expect(list.text).not.toContain(token)
       expect(list.text).not.toContain(tokenHash(token))

@@ -161,7 +161,7 @@ describe('access control (one server instance)', () => {
       expect(Math.abs(Date.parse(c.attrs.get('expires')!) - (now + 24 * HOUR))).toBeLessThan(2000)
 
       const session = `skaits_session=${c.value}`
-      expect((await call('GET', '/api/me', { cookie: session })).json).toEqual({ id: r.json.owner.id, email: OWNER })
+      expect((await call('GET', '/api/me', { cookie: session })).json).toEqual({ id: r.json.owner.id, email: OWNER, role: 'owner', sites: [] })
       expect((await call('GET', '/api/setup')).json).toEqual({ needed: false })
       const home = await call('GET', '/', { cookie: session })
       expect(home.text).toContain(`Logged in as ${OWNER}`)
@@ -211,7 +211,7 @@ describe('access control (one server instance)', () => {
       expect(r.json).toEqual({ owner: { id: expect.any(String), email: OWNER } })
       const me = await call('GET', '/api/me', { cookie: r.session })
       expect(me.status).toBe(200)
-      expect(me.json).toEqual({ id: r.json.owner.id, email: OWNER })
+      expect(me.json).toEqual({ id: r.json.owner.id, email: OWNER, role: 'owner', sites: [] })
       expect((await call('GET', '/api/me')).status).toBe(401)
       expect((await call('GET', '/api/me', { cookie: 'skaits_session=ss_forged' })).status).toBe(401)
 
@@ -381,9 +381,9 @@ describe('access control (one server instance)', () => {
       token = remember(r.json.invitation.token)
       expect(token).toMatch(/^inv_[A-Za-z0-9_-]{43}$/)
       expect(r.json).toEqual({
-        invitation: { email: 'b@example.lv', token, path: `/invite/${token}`, expires_at: new Date(now + 7 * 24 * HOUR).toISOString() },
+        invitation: { email: 'b@example.lv', role: 'owner', sites: [], token, path: `/invite/${token}`, expires_at: new Date(now + 7 * 24 * HOUR).toISOString() },
       })
-      expect(await call('GET', `/api/invitations/${token}`).then((x) => x.json)).toEqual({ email: 'b@example.lv' })
+      expect(await call('GET', `/api/invitations/${token}`).then((x) => x.json)).toEqual({ email: 'b@example.lv', role: 'owner', sites: [] })
       const page = await call('GET', r.json.invitation.path)
       expect(page.status).toBe(200)
       expect(page.text).toContain(`<form method="post" action="/api/invitations/${token}">`)
@@ -419,7 +419,7 @@ describe('access control (one server instance)', () => {
       const emails = (r.json as { email: string }[]).map((o) => o.email)
       expect(emails).toContain(OWNER)
       expect(emails).toContain('b@example.lv')
-      for (const o of r.json) expect(Object.keys(o).sort()).toEqual(['created_at', 'email', 'id'])
+      for (const o of r.json) expect(Object.keys(o).sort()).toEqual(['created_at', 'email', 'id', 'role', 'sites'])
       expect(r.text).not.toMatch(/scrypt|hash|password/i)
     })
   })
