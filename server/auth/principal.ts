@@ -157,11 +157,6 @@ export function shareUnlocked(share: Pick<Share, 'id' | 'passwordHash'>, p: Prin
   return !share.passwordHash || (p?.kind === 'share' && p.share.id === share.id)
 }
 
-/** Whether `p` may manage some site's settings: the admin credentials, owners and admins (auth/roles.ts). */
-export function canManage(p: Principal | undefined): boolean {
-  return can(p, 'manage')
-}
-
 /** 401 without credentials, 403 with credentials that manage no site's settings (auth/roles.ts). */
 export function requireManager<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
   return requireCan<E>('manage')

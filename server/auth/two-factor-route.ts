@@ -4,7 +4,8 @@ import { z } from 'zod'
 import { say } from '../http/messages.ts'
 import { AccessError, type Access } from './access.ts'
 import { verifyPassword } from './password.ts'
-import { canManage, type AuthEnv } from './principal.ts'
+import type { AuthEnv } from './principal.ts'
+import { refusal } from './roles.ts'
 import { readBody, type LoginLimits } from './route.ts'
 import type { TwoFactor } from './totp.ts'
 
@@ -97,14 +98,15 @@ export function twoFactorRoute(deps: TwoFactorRouteDeps) {
 
   app.get('/settings/2fa', (c) => {
     if (!c.get('principal')) return c.json(say('credentials_needed'), 401)
-    if (!canManage(c.get('principal'))) return c.json(say('read_only_credential'), 403)
+    if (c.get('principal')?.kind === 'share') return c.json(say('read_only_credential'), 403)
     return c.json({ required: twoFactor.required })
   })
 
   app.put('/settings/2fa', async (c) => {
     const p = c.get('principal')
-    if (!p) return c.json(say('credentials_needed'), 401)
-    if (!canManage(p)) return c.json(say('read_only_credential'), 403)
+    // The owners' rule, as users and keys: an owner's (roles.ts 'administer').
+    const refused = refusal(p, 'administer')
+    if (refused || !p) return c.json(refused?.said ?? say('credentials_needed'), refused?.status ?? 401)
     const body = z.object({ required: z.boolean() }).safeParse(await readBody(c))
     if (!body.success) return c.json(say('two_factor_policy_invalid'), 400)
     // An owner who required it without having it would be sent to enrol at their next request.
@@ -116,8 +118,8 @@ export function twoFactorRoute(deps: TwoFactorRouteDeps) {
   /** For an owner who lost both their device and their recovery codes: another owner, or the admin key, turns it off. */
   app.delete('/owners/:id/2fa', async (c) => {
     const p = c.get('principal')
-    if (!p) return c.json(say('credentials_needed'), 401)
-    if (!canManage(p)) return c.json(say('read_only_credential'), 403)
+    const refused = refusal(p, 'administer')
+    if (refused || !p) return c.json(refused?.said ?? say('credentials_needed'), refused?.status ?? 401)
     const id = c.req.param('id')
     if (!access.ownerById(id)) return c.json(say('owner_not_found', { owner: id }), 404)
     const was = twoFactor.state(id)

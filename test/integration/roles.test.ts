@@ -79,6 +79,19 @@ const RULES: Record<string, Rule> = {
   'GET /invite/:token': 'open',
   'GET /reset/:token': 'open',
   'GET /healthz': 'open',
+  // exclusions: the owner's opt-out page and its script (issue 25)
+  'GET /opt-out': 'open',
+  'GET /opt-out.js': 'open',
+  // two-factor login: one's own; the owners' rule and another user's reset are an owner's
+  'GET /api/2fa': 'self',
+  'POST /api/2fa/setup': 'self',
+  'POST /api/2fa/confirm': 'self',
+  'POST /api/2fa/disable': 'self',
+  'GET /api/settings/2fa': 'self',
+  'PUT /api/settings/2fa': 'administer',
+  'DELETE /api/owners/:id/2fa': 'administer',
+  'POST /api/login/2fa': 'open',
+  'POST /api/login/2fa/cancel': 'open',
 }
 
 function ruleOf(route: string): Rule | undefined {
