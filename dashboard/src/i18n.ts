@@ -896,6 +896,9 @@ const messagesEn = {
   funnel_unknown: 'There is no funnel named {name}.',
   funnel_since: '{name} is counted from {since} on, the day it was declared. Choose a period from then.',
   funnel_dimension: '{name} is not counted by {dim}.',
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'This note does not exist any more.',
+  too_many_annotations: 'A site has at most {max} notes. Delete one first.',
 }
 
 const messagesLv: Record<keyof typeof messagesEn, string> = {
@@ -1006,6 +1009,9 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   funnel_unknown: 'Nav piltuves ar nosaukumu „{name}”.',
   funnel_since: '„{name}” tiek skaitīta no {since}, dienas, kad tā tika izveidota. Izvēlieties periodu no tās.',
   funnel_dimension: '„{name}” netiek skaitīta pēc „{dim}”.',
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'Šīs piezīmes vairs nav.',
+  too_many_annotations: 'Vietnei var būt ne vairāk kā {max} piezīmes. Vispirms izdzēsiet kādu.',
 }
 
 /** Every server message in both languages: the test checks it against the server's list. */

@@ -127,6 +127,9 @@ export const MESSAGES = {
   import_overlap: '{site} already holds counts on {n} of the days to import ({days}): import with overlap "skip" to leave those days out, or "merge" to add to them',
   import_input: 'the file cannot be imported: {detail}',
   import_interrupted: 'the server stopped during this import; nothing of it is counted: import the files again',
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'no annotation {id} on this site',
+  too_many_annotations: 'a site has at most {max} annotations; delete one first',
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

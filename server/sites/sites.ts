@@ -6,6 +6,7 @@ import { compileSections, sectionRules, type SectionOf, type SectionRule } from 
 import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed } from './hostnames.ts'
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
 import { compileFunnels, type Funnel, type FunnelMatcher } from '../goals/funnels.ts'
+import { isAnnotation, type Annotation } from './annotations.ts'
 
 /** What an owner sets for a site's alerts (reports/alerts.ts). */
 export interface AlertSettings {
@@ -62,6 +63,11 @@ export interface SiteSettings {
   funnelsNextId?: number
   /** the first day an import wrote (imports/service.ts): the site's history begins there, not at its creation */
   historySince?: string
+  // Annotations (issue 25, annotations and comparison modes)
+  /** dated notes drawn on the chart (sites/annotations.ts) */
+  annotations?: Annotation[]
+  /** the id the next note gets: ids are never reused */
+  annotationsNextId?: number
 }
 
 export interface Site {
@@ -219,7 +225,8 @@ function parseSettings(json: string): SiteSettings {
     const hostnames = hostnamePatterns.safeParse(raw.hostnames)
     const goals = Array.isArray(raw.goals) ? raw.goals.filter(isGoal) : undefined
     const funnels = Array.isArray(raw.funnels) ? raw.funnels.filter(isFunnel) : undefined
-    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels }
+    const annotations = Array.isArray(raw.annotations) ? raw.annotations.filter(isAnnotation) : undefined
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels, annotations }
   } catch {
     return DEFAULTS
   }
