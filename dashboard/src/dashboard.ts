@@ -17,14 +17,18 @@ import {
   bucketStart,
   intervalsOf,
   comparedRange,
+  comparisonRange,
+  COMPARE_MODES,
+  PREVIOUS_PERIOD,
   isLive,
   partialBucket,
   PERIODS,
-  previousRange,
   resolvePeriod,
   stepRange,
   wallTimeAfter,
   type Comparison,
+  type CompareChoice,
+  type CompareMode,
   type DayRange,
   type Granularity,
   type Period,
@@ -33,6 +37,7 @@ import {
 } from './periods.ts'
 import { CHART_METRICS, isCount, readState, writeState, type ChartMetric, type State } from './state.ts'
 import { everCounted, waitForFirstEvent } from './waiting.ts'
+import { drawMarks, marksOf, openNoteForm, type NotesEnv } from './annotations.ts'
 
 const TOP: Metric[] = [...CHART_METRICS]
 const SHORTCUTS: Record<string, Period> = { d: 'day', e: 'yesterday', w: '7d', t: '30d', m: 'month', l: 'lastmonth', y: '12mo', a: 'all', c: 'custom' }
@@ -167,7 +172,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     }
     startRealtime()
     const range = currentRange()
-    const prev = previousRange(range)
+    const prev = comparisonRange(range, state.compare)
     const ctx: Context = { from: range.from, sectionsSince: site()?.sectionsSince }
     const env: GoalEnv = {
       site: state.site,
@@ -330,8 +335,64 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       isLive(range, today) ? h('span', { class: 'live-note', id: 'live-note', title: t('liveTitle') }, t('live')) : null,
       state.goal !== undefined ? goalChip(state.goal) : null,
       state.filter ? filterChip(state.filter) : null,
+      range.period === 'all' && state.compare?.mode !== 'custom' ? null : compareControls(range),
     )
   }
+
+  // Comparison modes (issue 25, annotations and comparison modes)
+  /** What the top row and the chart compare with: the previous period, a year before, or chosen days; weekdays matched or not. */
+  const compareControls = (range: Range): HTMLElement => {
+    const c = state.compare ?? PREVIOUS_PERIOD
+    const choose = (next: CompareChoice) => go({ compare: next.mode === 'previous_period' && !next.matchDayOfWeek ? undefined : next })
+    const from = h('input', { type: 'date', id: 'compare-from', value: c.from ?? '', max: now().today, 'aria-label': t('compareFrom') })
+    const to = h('input', { type: 'date', id: 'compare-to', value: c.to ?? '', max: now().today, 'aria-label': t('compareTo') })
+    return h(
+      'div',
+      { class: 'compare', role: 'group', 'aria-label': t('compareWith') },
+      h(
+        'select',
+        {
+          id: 'compare',
+          'aria-label': t('compareWith'),
+          onchange: (e: Event) => {
+            const mode = (e.target as HTMLSelectElement).value as CompareMode
+            const days = comparisonRange(range, c) ?? comparisonRange(range, PREVIOUS_PERIOD) ?? range
+            choose(mode === 'custom' ? { mode, from: days.from, to: days.to } : { mode, matchDayOfWeek: c.matchDayOfWeek })
+          },
+        },
+        COMPARE_MODES.map((m) => h('option', { value: m, selected: m === c.mode }, t(`cmp_${m}` as Key))),
+      ),
+      c.mode === 'custom'
+        ? h(
+            'form',
+            {
+              class: 'custom',
+              onsubmit: (e: Event) => {
+                e.preventDefault()
+                if (from.value && to.value) choose({ mode: 'custom', from: from.value, to: to.value })
+              },
+            },
+            from,
+            h('span', { 'aria-hidden': 'true' }, '–'),
+            to,
+            h('button', { type: 'submit', id: 'compare-apply' }, t('apply')),
+          )
+        : h(
+            'label',
+            { class: 'match-dow', title: t('matchDayOfWeekTitle') },
+            h('input', {
+              type: 'checkbox',
+              id: 'match-dow',
+              checked: c.matchDayOfWeek === true,
+              onchange: (e: Event) => choose({ mode: c.mode, matchDayOfWeek: (e.target as HTMLInputElement).checked }),
+            }),
+            t('matchDayOfWeek'),
+          ),
+    )
+  }
+
+  /** The chart legend's name of the days compared with. */
+  const compareKey = (): string => t(`cmpKey_${(state.compare ?? PREVIOUS_PERIOD).mode}` as Key)
 
   const goalChip = (goal: string): HTMLElement =>
     h(
@@ -378,7 +439,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const load = () => {
       const n = ++asked
       const created = site()?.created
-      const cmp = comparedRange(env.range, now(), created)
+      const cmp = comparedRange(env.range, now(), created, state.compare)
       readTops(env, metrics, cmp).then(
         ([a, b]) => {
           if (n !== asked) return
@@ -424,7 +485,8 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const metrics: Metric[] = goal ? ['visitors'] : CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const metric: Metric = goal ? 'visitors' : chartMetricOf(env)
     const label = goal ? t('goal_visitors') : t(metric)
-    const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: label }) })
+    // A group, not an image: the notes' flags on it are buttons (an image's content is not read).
+    const host = h('div', { class: 'chart', role: 'group', 'aria-label': t('chartOf', { m: label }) })
     const partialKey = h('span', { class: 'key partial', hidden: true })
     const importedKey = h('span', { class: 'key imported', hidden: true }, t('importedKey'))
     const legend = h(
@@ -432,11 +494,22 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       { class: 'legend' },
       h('span', { class: 'key now' }, label),
       partialKey,
-      prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
+      prev ? h('span', { class: 'key prev' }, `${compareKey()}: ${rangeText(prev)}`) : null,
       importedKey,
     )
     const note = h('p', { class: 'muted imported-note', hidden: true })
-    fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host, note)
+    // Annotations (issue 25): the site's notes, as the boot data gave them and this page changed them.
+    const siteNow = site()
+    const notes: NotesEnv | undefined = siteNow && {
+      site: env.site,
+      notes: (siteNow.annotations ??= []),
+      editable: !shared,
+      changed: () => load(),
+    }
+    const addNote = notes?.editable
+      ? h('button', { type: 'button', id: 'add-note', class: 'link add-note', onclick: () => openNoteForm(env.range.to < now().today ? env.range.to : now().today, now().today, notes) }, t('addNote'))
+      : null
+    fill(el, h('div', { class: 'chart-head' }, legend, addNote, intervalSwitch(intervals, g)), host, note)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter, [], env.goal), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
     const empty = isCount(metric) ? 0 : null
@@ -450,7 +523,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     }
     // The previous period ends the day before this one: one query reads both, unless a week or
     // month bucket would hold days of both (a range not starting on a Monday or the 1st).
-    const together = prev && bucketStart(env.range.from, g) === env.range.from
+    const together = prev && prev.to === addDays(env.range.from, -1) && bucketStart(env.range.from, g) === env.range.from
     let destroy: (() => void) | undefined
     cleanup.push(() => destroy?.())
     let asked = 0
@@ -482,6 +555,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
             previous: before && prev ? series(before, labels(before, prev)) : undefined,
             partial,
             imported,
+            ...(notes && {
+              overlay: (over: HTMLElement, x: (label: string) => number | undefined) => drawMarks(over, x, marksOf(notes.notes, currentLabels, g), notes),
+              onPick: notes.editable ? (label: string) => openNoteForm(label.slice(0, 10) < wall.today ? label.slice(0, 10) : wall.today, wall.today, notes) : undefined,
+            }),
           }).then((d) => (host.isConnected && n === asked ? (destroy = d) : d()))
         },
         (err: unknown) => {

@@ -364,6 +364,26 @@ const en = {
   skip_unsupported: 'not supported',
   importedKey: 'Imported',
   importedNote: 'Includes imported data: {list}',
+  // Annotations and comparison modes (issue 25)
+  addNote: 'Add note',
+  noteDate: 'Day',
+  noteText: 'Note (at most {n} characters)',
+  noteShared: 'Show on shared links too',
+  noteSharedBadge: 'shared',
+  noteFlag: 'Note: {notes}',
+  noteDelete: 'Delete the note {text}',
+  noteConfirmDelete: 'Delete the note “{text}”?',
+  compareWith: 'Compare with',
+  compareFrom: 'Compare from',
+  compareTo: 'Compare to',
+  cmp_previous_period: 'Previous period',
+  cmp_year_over_year: 'Year over year',
+  cmp_custom: 'Custom period',
+  cmpKey_previous_period: 'Previous period',
+  cmpKey_year_over_year: 'A year before',
+  cmpKey_custom: 'Compared with',
+  matchDayOfWeek: 'Match day of week',
+  matchDayOfWeekTitle: 'Compare each day with the same weekday: Mondays with Mondays',
 } as const
 
 export type Key = keyof typeof en
@@ -732,6 +752,26 @@ const lv: Record<Key, string> = {
   skip_unsupported: 'neatbalstītas',
   importedKey: 'Importēts',
   importedNote: 'Ietver importētus datus: {list}',
+  // Annotations and comparison modes (issue 25)
+  addNote: 'Pievienot piezīmi',
+  noteDate: 'Diena',
+  noteText: 'Piezīme (ne vairāk kā {n} rakstzīmes)',
+  noteShared: 'Rādīt arī kopīgotajās saitēs',
+  noteSharedBadge: 'kopīgota',
+  noteFlag: 'Piezīme: {notes}',
+  noteDelete: 'Dzēst piezīmi {text}',
+  noteConfirmDelete: 'Dzēst piezīmi „{text}”?',
+  compareWith: 'Salīdzināt ar',
+  compareFrom: 'Salīdzināt no',
+  compareTo: 'Salīdzināt līdz',
+  cmp_previous_period: 'Iepriekšējo periodu',
+  cmp_year_over_year: 'Gadu iepriekš',
+  cmp_custom: 'Izvēlētu periodu',
+  cmpKey_previous_period: 'Iepriekšējais periods',
+  cmpKey_year_over_year: 'Gadu iepriekš',
+  cmpKey_custom: 'Salīdzina ar',
+  matchDayOfWeek: 'Tās pašas nedēļas dienas',
+  matchDayOfWeekTitle: 'Salīdzināt katru dienu ar to pašu nedēļas dienu: pirmdienas ar pirmdienām',
 }
 
 let current: Lang = 'en'
