@@ -335,64 +335,59 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       isLive(range, today) ? h('span', { class: 'live-note', id: 'live-note', title: t('liveTitle') }, t('live')) : null,
       state.goal !== undefined ? goalChip(state.goal) : null,
       state.filter ? filterChip(state.filter) : null,
-      range.period === 'all' && state.compare?.mode !== 'custom' ? null : compareControls(range),
     )
   }
 
   // Comparison modes (issue 25, annotations and comparison modes)
-  /** What the top row and the chart compare with: the previous period, a year before, or chosen days; weekdays matched or not. */
-  const compareControls = (range: Range): HTMLElement => {
+  /**
+   * What the top row and the chart compare with, in the chart's legend where the comparison is
+   * drawn (a row of its own would push a phone's plot off the first screen): the previous period
+   * or a year before, each with weekdays matched or not, or chosen days (two date fields).
+   */
+  const compareChoice = (range: Range): HTMLElement[] => {
     const c = state.compare ?? PREVIOUS_PERIOD
     const choose = (next: CompareChoice) => go({ compare: next.mode === 'previous_period' && !next.matchDayOfWeek ? undefined : next })
+    const value = (o: CompareChoice) => (o.mode !== 'custom' && o.matchDayOfWeek ? `${o.mode}:weekdays` : o.mode)
+    const options: CompareChoice[] = [
+      { mode: 'previous_period' },
+      { mode: 'previous_period', matchDayOfWeek: true },
+      { mode: 'year_over_year' },
+      { mode: 'year_over_year', matchDayOfWeek: true },
+      { mode: 'custom' },
+    ]
+    const select = h(
+      'select',
+      {
+        id: 'compare',
+        'aria-label': t('compareWith'),
+        title: t('compareTitle'),
+        onchange: (e: Event) => {
+          const picked = options.find((o) => value(o) === (e.target as HTMLSelectElement).value)!
+          const days = comparisonRange(range, c) ?? comparisonRange(range, PREVIOUS_PERIOD) ?? range
+          choose(picked.mode === 'custom' ? { mode: 'custom', from: days.from, to: days.to } : picked)
+        },
+      },
+      options.map((o) => h('option', { value: value(o), selected: value(o) === value(c) }, t(`cmp_${value(o).replace(':', '_')}` as Key))),
+    )
+    if (c.mode !== 'custom') return [select]
     const from = h('input', { type: 'date', id: 'compare-from', value: c.from ?? '', max: now().today, 'aria-label': t('compareFrom') })
     const to = h('input', { type: 'date', id: 'compare-to', value: c.to ?? '', max: now().today, 'aria-label': t('compareTo') })
-    return h(
-      'div',
-      { class: 'compare', role: 'group', 'aria-label': t('compareWith') },
-      h(
-        'select',
-        {
-          id: 'compare',
-          'aria-label': t('compareWith'),
-          onchange: (e: Event) => {
-            const mode = (e.target as HTMLSelectElement).value as CompareMode
-            const days = comparisonRange(range, c) ?? comparisonRange(range, PREVIOUS_PERIOD) ?? range
-            choose(mode === 'custom' ? { mode, from: days.from, to: days.to } : { mode, matchDayOfWeek: c.matchDayOfWeek })
-          },
+    const dates = h(
+      'form',
+      {
+        class: 'custom compare-days',
+        onsubmit: (e: Event) => {
+          e.preventDefault()
+          if (from.value && to.value) choose({ mode: 'custom', from: from.value, to: to.value })
         },
-        COMPARE_MODES.map((m) => h('option', { value: m, selected: m === c.mode }, t(`cmp_${m}` as Key))),
-      ),
-      c.mode === 'custom'
-        ? h(
-            'form',
-            {
-              class: 'custom',
-              onsubmit: (e: Event) => {
-                e.preventDefault()
-                if (from.value && to.value) choose({ mode: 'custom', from: from.value, to: to.value })
-              },
-            },
-            from,
-            h('span', { 'aria-hidden': 'true' }, '–'),
-            to,
-            h('button', { type: 'submit', id: 'compare-apply' }, t('apply')),
-          )
-        : h(
-            'label',
-            { class: 'match-dow', title: t('matchDayOfWeekTitle') },
-            h('input', {
-              type: 'checkbox',
-              id: 'match-dow',
-              checked: c.matchDayOfWeek === true,
-              onchange: (e: Event) => choose({ mode: c.mode, matchDayOfWeek: (e.target as HTMLInputElement).checked }),
-            }),
-            t('matchDayOfWeek'),
-          ),
+      },
+      from,
+      h('span', { 'aria-hidden': 'true' }, '–'),
+      to,
+      h('button', { type: 'submit', id: 'compare-apply' }, t('apply')),
     )
+    return [select, dates]
   }
-
-  /** The chart legend's name of the days compared with. */
-  const compareKey = (): string => t(`cmpKey_${(state.compare ?? PREVIOUS_PERIOD).mode}` as Key)
 
   const goalChip = (goal: string): HTMLElement =>
     h(
@@ -487,6 +482,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const label = goal ? t('goal_visitors') : t(metric)
     // A group, not an image: the notes' flags on it are buttons (an image's content is not read).
     const host = h('div', { class: 'chart', role: 'group', 'aria-label': t('chartOf', { m: label }) })
+    const choice = compareChoice(env.range)
     const partialKey = h('span', { class: 'key partial', hidden: true })
     const importedKey = h('span', { class: 'key imported', hidden: true }, t('importedKey'))
     const legend = h(
@@ -494,7 +490,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       { class: 'legend' },
       h('span', { class: 'key now' }, label),
       partialKey,
-      prev ? h('span', { class: 'key prev' }, `${compareKey()}: ${rangeText(prev)}`) : null,
+      goal ? null : h('span', { class: 'key prev' }, choice[0], prev ? `: ${rangeText(prev)}` : null),
       importedKey,
     )
     const note = h('p', { class: 'muted imported-note', hidden: true })
@@ -509,7 +505,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const addNote = notes?.editable
       ? h('button', { type: 'button', id: 'add-note', class: 'link add-note', onclick: () => openNoteForm(env.range.to < now().today ? env.range.to : now().today, now().today, notes) }, t('addNote'))
       : null
-    fill(el, h('div', { class: 'chart-head' }, legend, addNote, intervalSwitch(intervals, g)), host, note)
+    fill(el, h('div', { class: 'chart-head' }, legend, choice[1] ?? null, addNote, intervalSwitch(intervals, g)), host, note)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter, [], env.goal), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
     const empty = isCount(metric) ? 0 : null

@@ -378,12 +378,10 @@ const en = {
   compareTo: 'Compare to',
   cmp_previous_period: 'Previous period',
   cmp_year_over_year: 'Year over year',
+  cmp_previous_period_weekdays: 'Previous period, same weekdays',
+  cmp_year_over_year_weekdays: 'Year over year, same weekdays',
   cmp_custom: 'Custom period',
-  cmpKey_previous_period: 'Previous period',
-  cmpKey_year_over_year: 'A year before',
-  cmpKey_custom: 'Compared with',
-  matchDayOfWeek: 'Match day of week',
-  matchDayOfWeekTitle: 'Compare each day with the same weekday: Mondays with Mondays',
+  compareTitle: 'What the top row and the chart compare with; “same weekdays” compares Mondays with Mondays',
 } as const
 
 export type Key = keyof typeof en
@@ -764,14 +762,12 @@ const lv: Record<Key, string> = {
   compareWith: 'Salīdzināt ar',
   compareFrom: 'Salīdzināt no',
   compareTo: 'Salīdzināt līdz',
-  cmp_previous_period: 'Iepriekšējo periodu',
+  cmp_previous_period: 'Iepriekšējais periods',
   cmp_year_over_year: 'Gadu iepriekš',
-  cmp_custom: 'Izvēlētu periodu',
-  cmpKey_previous_period: 'Iepriekšējais periods',
-  cmpKey_year_over_year: 'Gadu iepriekš',
-  cmpKey_custom: 'Salīdzina ar',
-  matchDayOfWeek: 'Tās pašas nedēļas dienas',
-  matchDayOfWeekTitle: 'Salīdzināt katru dienu ar to pašu nedēļas dienu: pirmdienas ar pirmdienām',
+  cmp_previous_period_weekdays: 'Iepriekšējais, tās pašas nedēļas dienas',
+  cmp_year_over_year_weekdays: 'Gadu iepriekš, tās pašas nedēļas dienas',
+  cmp_custom: 'Izvēlēts periods',
+  compareTitle: 'Ar ko salīdzina augšējo rindu un grafiku; „tās pašas nedēļas dienas” salīdzina pirmdienas ar pirmdienām',
 }
 
 let current: Lang = 'en'

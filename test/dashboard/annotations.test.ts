@@ -155,16 +155,18 @@ describe('comparison modes', () => {
     await eventually(() => change.textContent()).toMatch(/^[↑↓] \d+%$|^0%$/)
     const title = await change.locator('span').first().getAttribute('title')
     expect(title).toContain(String(Number(TODAY.slice(0, 4)) - 1))
-    expect(await page.locator('.legend .key.prev').textContent()).toMatch(/^A year before: /)
+    expect(await page.locator('#compare option:checked').textContent()).toBe('Year over year')
+    expect(await page.locator('.legend .key.prev').evaluate((k) => k.lastChild?.textContent)).toContain(`${Number(TODAY.slice(0, 4)) - 1}`)
     // The page is drawn again: the choice keeps the focus.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('compare')
 
-    // Weekdays matched: 52 weeks back, in the URL too; back and forward keep each choice.
-    await page.locator('#match-dow').check()
+    // Weekdays matched: 52 weeks back, in the URL too; Back goes back to the choice before.
+    await page.locator('#compare').selectOption('year_over_year:weekdays')
     await eventually(() => new URL(page.url()).searchParams.get('match_day_of_week')).toBe('true')
+    expect(new URL(page.url()).searchParams.get('compare')).toBe('year_over_year')
     await page.goBack()
-    await eventually(() => page.locator('#match-dow').isChecked()).toBe(false)
-    expect(await page.locator('#compare').inputValue()).toBe('year_over_year')
+    await eventually(() => page.locator('#compare').inputValue()).toBe('year_over_year')
+    expect(new URL(page.url()).searchParams.get('match_day_of_week')).toBeNull()
 
     // Chosen days: two date fields.
     await page.locator('#compare').selectOption('custom')
