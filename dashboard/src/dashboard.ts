@@ -502,7 +502,8 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       editable: !shared,
       changed: () => load(),
     }
-    const addNote = notes?.editable
+    // The goal view keeps its chart head as it was (a click on a day still adds a note there).
+    const addNote = notes?.editable && !goal
       ? h('button', { type: 'button', id: 'add-note', class: 'link add-note', onclick: () => openNoteForm(env.range.to < now().today ? env.range.to : now().today, now().today, notes) }, t('addNote'))
       : null
     fill(el, h('div', { class: 'chart-head' }, legend, choice[1] ?? null, addNote, intervalSwitch(intervals, g)), host, note)
