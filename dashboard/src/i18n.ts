@@ -366,6 +366,10 @@ const en = {
   importedNote: 'Includes imported data: {list}',
   // Annotations and comparison modes (issue 25)
   addNote: 'Add note',
+  notes: 'Notes',
+  notesOf: 'Notes on the chart of {site}',
+  notesHelp: 'Dated notes (a deploy, a campaign), drawn on the dashboard’s chart at their day. Shared links show only those marked shared.',
+  notesNone: 'No notes yet.',
   noteDate: 'Day',
   noteText: 'Note (at most {n} characters)',
   noteShared: 'Show on shared links too',
@@ -752,6 +756,10 @@ const lv: Record<Key, string> = {
   importedNote: 'Ietver importētus datus: {list}',
   // Annotations and comparison modes (issue 25)
   addNote: 'Pievienot piezīmi',
+  notes: 'Piezīmes',
+  notesOf: '{site} grafika piezīmes',
+  notesHelp: 'Datētas piezīmes (izlaidums, kampaņa), kas redzamas informācijas paneļa grafikā pie savas dienas. Kopīgotās saites rāda tikai tās, kas atzīmētas kā kopīgotas.',
+  notesNone: 'Piezīmju vēl nav.',
   noteDate: 'Diena',
   noteText: 'Piezīme (ne vairāk kā {n} rakstzīmes)',
   noteShared: 'Rādīt arī kopīgotajās saitēs',

@@ -10,6 +10,8 @@ import { goalsEditor } from './goal-settings.ts'
 import { alertsEditor } from './alert-settings.ts'
 import { reportsEditor } from './report-settings.ts'
 import { importsEditor } from './import-settings.ts'
+// Annotations (issue 25, annotations and comparison modes)
+import { annotationsEditor } from './annotation-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 
 interface SiteRow {
@@ -108,7 +110,7 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted' }, t('loggedInAs', { email: boot.email ?? '' })),
       ),
     )
-    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false }), keys, shares, owners, account }
+    const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false, today: boot.today }), keys, shares, owners, account }
     panes[tab](body).catch((err: unknown) => body.append(h('p', { class: 'refused' }, message(err))))
   }
   render()
@@ -146,10 +148,12 @@ interface SiteContext {
   timezone: string
   /** whether the server can e-mail reports (SMTP_URL set) */
   mailConfigured: boolean
+  /** the server's day: the last a note can mark (issue 25, annotations) */
+  today: string
 }
 
 /** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
-const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports'] as const
+const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports', 'annotations'] as const
 type Openable = (typeof OPENABLE)[number]
 
 async function sites(el: HTMLElement, context: SiteContext, added?: string): Promise<void> {
@@ -190,6 +194,8 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
     else if (what === 'funnels') fill(cell, await funnelsEditor(s.domain, timezone).catch(failed))
     else if (what === 'reports') fill(cell, await reportsEditor(s.domain, context.mailConfigured).catch(failed))
     else if (what === 'imports') fill(cell, await importsEditor(s.domain, timezone).catch(failed))
+    // Annotations (issue 25, annotations and comparison modes)
+    else if (what === 'annotations') fill(cell, await annotationsEditor(s.domain, context.today).catch(failed))
     else fill(cell, await alertsEditor(s.domain).catch(failed))
   }
   if (open) void toggle(open)
@@ -209,6 +215,8 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
         h('button', { type: 'button', class: 'link reports-button', onclick: () => void toggle('reports') }, t('reports')),
         h('button', { type: 'button', class: 'link alerts-button', onclick: () => void toggle('alerts') }, t('alerts')),
         h('button', { type: 'button', class: 'link imports-button', onclick: () => void toggle('imports') }, t('imports')),
+        // Annotations (issue 25, annotations and comparison modes)
+        h('button', { type: 'button', class: 'link annotations-button', onclick: () => void toggle('annotations') }, t('notes')),
         h(
           'button',
           {

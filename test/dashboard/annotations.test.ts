@@ -192,3 +192,35 @@ describe('comparison modes', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('notes in the settings', () => {
+  it('lists a site’s notes, shares or unshares one at once, adds one; fits 390 px in Latvian', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, userAgent: ANDROID_UA, locale: 'lv-LV', bypassCSP: true })
+    contexts.push(context)
+    await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
+    const page = await context.newPage()
+    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
+    await page.goto(`${server.url}/settings?annotations=example.lv&lang=lv`)
+    const editor = page.locator('#annotations-example\\.lv')
+    await editor.locator('li[data-note="1"]').waitFor()
+    expect(await editor.locator('h3').textContent()).toBe('example.lv grafika piezīmes')
+    const shared = editor.locator('li[data-note="1"] input[type=checkbox]')
+    expect(await shared.isChecked()).toBe(true)
+    await shared.uncheck()
+    const stored = async () => (await adminCall(server.url, 'GET', '/api/sites/example.lv/annotations')).json.annotations
+    await eventually(async () => (await stored())[0].shared).toBe(false)
+
+    await editor.locator('input[name=text]').fill('Kampaņa sākās')
+    await editor.locator('input[name=date]').fill(addDays(TODAY, -2))
+    await editor.locator('button[type=submit]').click()
+    await eventually(() => editor.locator('li').count()).toBe(2)
+    expect((await stored()).map((a: { date: string; text: string; shared: boolean }) => [a.date, a.text, a.shared])).toEqual([
+      [addDays(TODAY, -3), 'Deploy 4.2', false],
+      [addDays(TODAY, -2), 'Kampaņa sākās', false],
+    ])
+    await expectFitsWidth(page, path.join(ARTIFACTS, 'annotations-settings-390-lv.png'), 'notes in the settings (lv)', 390)
+    const found = describeAll(await violations(page))
+    expect(found, found.join('\n')).toEqual([])
+    expect(errors).toEqual([])
+  })
+})
