@@ -63,6 +63,9 @@ import { alertMailer, reportSender } from './reports/deliver.ts'
 import { mailerOff, smtpMailer } from './reports/mail.ts'
 import { FunnelService } from './sites/funnels.ts'
 import { siteCrowdRoute } from './sites/crowd-route.ts'
+// Annotations (issue 25, annotations and comparison modes)
+import { annotationsRoute } from './sites/annotations-route.ts'
+import { AnnotationService } from './sites/annotations-service.ts'
 import { Sites } from './sites/sites.ts'
 import { statsRoute } from './stats/route.ts'
 import { AnswerCache } from './stats/answer-cache.ts'
@@ -294,6 +297,8 @@ export async function createSkaits(
   // issue 25, exclusions part
   app.route('/api/sites', exclusionsRoute({ db, sites, clock, timezone: config.timezone }))
   app.route('/', optOutRoute())
+  // Annotations (issue 25, annotations and comparison modes)
+  app.route('/api/sites', annotationsRoute({ sites, annotations: new AnnotationService({ sites, clock }) }))
   const { imports } = await openImports(config, db, clock, { enricher, live: liveSink(ingestor, config.timezone, clock), log, sites })
   // An import a stopped process left in the middle is taken back (or its deletion finished).
   const recovered = await imports.recover()

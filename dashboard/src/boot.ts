@@ -36,6 +36,15 @@ export interface BootSite {
    * an owner's sites, or a shared link's made with goals (the only links that may read funnels)
    */
   funnels?: string[]
+  /** the site's dated notes (server/sites/annotations.ts): all of them for an owner, the shared ones on a shared link */
+  annotations?: Annotation[]
+}
+
+export interface Annotation {
+  id: number
+  date: string
+  text: string
+  shared: boolean
 }
 
 export function readBoot(doc: Document): Boot {

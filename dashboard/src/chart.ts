@@ -23,6 +23,10 @@ export interface ChartData {
   partial?: string
   /** the buckets holding imported days (by index of `current`): a hatched band behind them */
   imported?: boolean[]
+  /** draws over the plot at every redraw (annotations.ts: the notes' flags), given each bucket's x by its label */
+  overlay?: (over: HTMLElement, x: (label: string) => number | undefined) => void
+  /** a click on the plot (not on what `overlay` drew): the bucket under the cursor, by its label */
+  onPick?: (label: string) => void
 }
 
 /** uPlot is its own file, fetched at start while the first queries are being answered. */
@@ -160,6 +164,7 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
           ctx.restore()
         },
       ],
+      draw: [(u) => data.overlay?.(u.over, (label) => (data.current.labels.includes(label) ? u.valToPos(xs[data.current.labels.indexOf(label)]!, 'x') : undefined))],
       setCursor: [
         (u) => {
           const i = u.cursor.idx
@@ -193,6 +198,14 @@ export async function drawChart(host: HTMLElement, data: ChartData): Promise<() 
   const plot = new UPlot(opts, [xs, prev, complete, underWay], host)
   plot.over.append(tip)
   plot.over.addEventListener('mouseleave', () => (tip.hidden = true))
+  if (data.onPick) {
+    plot.over.classList.add('pickable')
+    plot.over.addEventListener('click', (e) => {
+      const i = plot.cursor.idx
+      if ((e.target as Element).closest('.marks') || i === null || i === undefined) return
+      data.onPick!(data.current.labels[i]!)
+    })
+  }
   const resize = new ResizeObserver(() => {
     const w = Math.max(host.clientWidth, 200)
     if (w !== plot.width) plot.setSize({ width: w, height: w < 600 ? 200 : 260 })

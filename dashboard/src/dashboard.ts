@@ -17,14 +17,18 @@ import {
   bucketStart,
   intervalsOf,
   comparedRange,
+  comparisonRange,
+  COMPARE_MODES,
+  PREVIOUS_PERIOD,
   isLive,
   partialBucket,
   PERIODS,
-  previousRange,
   resolvePeriod,
   stepRange,
   wallTimeAfter,
   type Comparison,
+  type CompareChoice,
+  type CompareMode,
   type DayRange,
   type Granularity,
   type Period,
@@ -33,6 +37,7 @@ import {
 } from './periods.ts'
 import { CHART_METRICS, isCount, readState, writeState, type ChartMetric, type State } from './state.ts'
 import { everCounted, waitForFirstEvent } from './waiting.ts'
+import { drawMarks, marksOf, openNoteForm, type NotesEnv } from './annotations.ts'
 
 const TOP: Metric[] = [...CHART_METRICS]
 const SHORTCUTS: Record<string, Period> = { d: 'day', e: 'yesterday', w: '7d', t: '30d', m: 'month', l: 'lastmonth', y: '12mo', a: 'all', c: 'custom' }
@@ -169,7 +174,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     }
     startRealtime()
     const range = currentRange()
-    const prev = previousRange(range)
+    const prev = comparisonRange(range, state.compare)
     const ctx: Context = { from: range.from, sectionsSince: site()?.sectionsSince }
     const env: GoalEnv = {
       site: state.site,
@@ -335,6 +340,57 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     )
   }
 
+  // Comparison modes (issue 25, annotations and comparison modes)
+  /**
+   * What the top row and the chart compare with, in the chart's legend where the comparison is
+   * drawn (a row of its own would push a phone's plot off the first screen): the previous period
+   * or a year before, each with weekdays matched or not, or chosen days (two date fields).
+   */
+  const compareChoice = (range: Range): HTMLElement[] => {
+    const c = state.compare ?? PREVIOUS_PERIOD
+    const choose = (next: CompareChoice) => go({ compare: next.mode === 'previous_period' && !next.matchDayOfWeek ? undefined : next })
+    const value = (o: CompareChoice) => (o.mode !== 'custom' && o.matchDayOfWeek ? `${o.mode}:weekdays` : o.mode)
+    const options: CompareChoice[] = [
+      { mode: 'previous_period' },
+      { mode: 'previous_period', matchDayOfWeek: true },
+      { mode: 'year_over_year' },
+      { mode: 'year_over_year', matchDayOfWeek: true },
+      { mode: 'custom' },
+    ]
+    const select = h(
+      'select',
+      {
+        id: 'compare',
+        'aria-label': t('compareWith'),
+        title: t('compareTitle'),
+        onchange: (e: Event) => {
+          const picked = options.find((o) => value(o) === (e.target as HTMLSelectElement).value)!
+          const days = comparisonRange(range, c) ?? comparisonRange(range, PREVIOUS_PERIOD) ?? range
+          choose(picked.mode === 'custom' ? { mode: 'custom', from: days.from, to: days.to } : picked)
+        },
+      },
+      options.map((o) => h('option', { value: value(o), selected: value(o) === value(c) }, t(`cmp_${value(o).replace(':', '_')}` as Key))),
+    )
+    if (c.mode !== 'custom') return [select]
+    const from = h('input', { type: 'date', id: 'compare-from', value: c.from ?? '', max: now().today, 'aria-label': t('compareFrom') })
+    const to = h('input', { type: 'date', id: 'compare-to', value: c.to ?? '', max: now().today, 'aria-label': t('compareTo') })
+    const dates = h(
+      'form',
+      {
+        class: 'custom compare-days',
+        onsubmit: (e: Event) => {
+          e.preventDefault()
+          if (from.value && to.value) choose({ mode: 'custom', from: from.value, to: to.value })
+        },
+      },
+      from,
+      h('span', { 'aria-hidden': 'true' }, '–'),
+      to,
+      h('button', { type: 'submit', id: 'compare-apply' }, t('apply')),
+    )
+    return [select, dates]
+  }
+
   const goalChip = (goal: string): HTMLElement =>
     h(
       'span',
@@ -380,7 +436,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const load = () => {
       const n = ++asked
       const created = site()?.created
-      const cmp = comparedRange(env.range, now(), created)
+      const cmp = comparedRange(env.range, now(), created, state.compare)
       readTops(env, metrics, cmp).then(
         ([a, b]) => {
           if (n !== asked) return
@@ -426,7 +482,9 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     const metrics: Metric[] = goal ? ['visitors'] : CHART_METRICS.filter((m) => metricAvailable(m, env.filter?.dim, env.ctx))
     const metric: Metric = goal ? 'visitors' : chartMetricOf(env)
     const label = goal ? t('goal_visitors') : t(metric)
-    const host = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartOf', { m: label }) })
+    // A group, not an image: the notes' flags on it are buttons (an image's content is not read).
+    const host = h('div', { class: 'chart', role: 'group', 'aria-label': t('chartOf', { m: label }) })
+    const choice = compareChoice(env.range)
     const partialKey = h('span', { class: 'key partial', hidden: true })
     const importedKey = h('span', { class: 'key imported', hidden: true }, t('importedKey'))
     const legend = h(
@@ -434,11 +492,23 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
       { class: 'legend' },
       h('span', { class: 'key now' }, label),
       partialKey,
-      prev ? h('span', { class: 'key prev' }, `${t('previous')}: ${rangeText(prev)}`) : null,
+      goal ? null : h('span', { class: 'key prev' }, choice[0], prev ? `: ${rangeText(prev)}` : null),
       importedKey,
     )
     const note = h('p', { class: 'muted imported-note', hidden: true })
-    fill(el, h('div', { class: 'chart-head' }, legend, intervalSwitch(intervals, g)), host, note)
+    // Annotations (issue 25): the site's notes, as the boot data gave them and this page changed them.
+    const siteNow = site()
+    const notes: NotesEnv | undefined = siteNow && {
+      site: env.site,
+      notes: (siteNow.annotations ??= []),
+      editable: !shared,
+      changed: () => load(),
+    }
+    // The goal view keeps its chart head as it was (a click on a day still adds a note there).
+    const addNote = notes?.editable && !goal
+      ? h('button', { type: 'button', id: 'add-note', class: 'link add-note', onclick: () => openNoteForm(env.range.to < now().today ? env.range.to : now().today, now().today, notes) }, t('addNote'))
+      : null
+    fill(el, h('div', { class: 'chart-head' }, legend, choice[1] ?? null, addNote, intervalSwitch(intervals, g)), host, note)
     const base = { site_id: env.site, metrics, dimensions: [`time:${g}`], filters: apiFilters(env.filter, [], env.goal), include: { time_labels: true } }
     const i = metrics.indexOf(metric)
     const empty = isCount(metric) ? 0 : null
@@ -452,7 +522,7 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
     }
     // The previous period ends the day before this one: one query reads both, unless a week or
     // month bucket would hold days of both (a range not starting on a Monday or the 1st).
-    const together = prev && bucketStart(env.range.from, g) === env.range.from
+    const together = prev && prev.to === addDays(env.range.from, -1) && bucketStart(env.range.from, g) === env.range.from
     let destroy: (() => void) | undefined
     cleanup.push(() => destroy?.())
     let asked = 0
@@ -484,6 +554,10 @@ export function mountDashboard(root: HTMLElement, boot: Boot): void {
             previous: before && prev ? series(before, labels(before, prev)) : undefined,
             partial,
             imported,
+            ...(notes && {
+              overlay: (over: HTMLElement, x: (label: string) => number | undefined) => drawMarks(over, x, marksOf(notes.notes, currentLabels, g), notes),
+              onPick: notes.editable ? (label: string) => openNoteForm(label.slice(0, 10) < wall.today ? label.slice(0, 10) : wall.today, wall.today, notes) : undefined,
+            }),
           }).then((d) => (host.isConnected && n === asked ? (destroy = d) : d()))
         },
         (err: unknown) => {

@@ -432,6 +432,28 @@ const en = {
   settingsNotAllowed: 'Settings are not open to viewers: you read the dashboards of your sites. An owner can change your role.',
   backToDashboard: 'Back to the dashboard',
   // end of roles
+  // Annotations and comparison modes (issue 25)
+  addNote: 'Add note',
+  notes: 'Notes',
+  notesOf: 'Notes on the chart of {site}',
+  notesHelp: 'Dated notes (a deploy, a campaign), drawn on the dashboard’s chart at their day. Shared links show only those marked shared.',
+  notesNone: 'No notes yet.',
+  noteDate: 'Day',
+  noteText: 'Note (at most {n} characters)',
+  noteShared: 'Show on shared links too',
+  noteSharedBadge: 'shared',
+  noteFlag: 'Note: {notes}',
+  noteDelete: 'Delete the note {text}',
+  noteConfirmDelete: 'Delete the note “{text}”?',
+  compareWith: 'Compare with',
+  compareFrom: 'Compare from',
+  compareTo: 'Compare to',
+  cmp_previous_period: 'Previous period',
+  cmp_year_over_year: 'Year over year',
+  cmp_previous_period_weekdays: 'Previous period, same weekdays',
+  cmp_year_over_year_weekdays: 'Year over year, same weekdays',
+  cmp_custom: 'Custom period',
+  compareTitle: 'What the top row and the chart compare with; “same weekdays” compares Mondays with Mondays',
 } as const
 
 export type Key = keyof typeof en
@@ -868,6 +890,28 @@ const lv: Record<Key, string> = {
   settingsNotAllowed: 'Iestatījumi skatītājiem nav pieejami: jūs lasāt savu vietņu pārskatus. Jūsu lomu var mainīt īpašnieks.',
   backToDashboard: 'Atpakaļ uz pārskatu',
   // end of roles
+  // Annotations and comparison modes (issue 25)
+  addNote: 'Pievienot piezīmi',
+  notes: 'Piezīmes',
+  notesOf: '{site} grafika piezīmes',
+  notesHelp: 'Datētas piezīmes (izlaidums, kampaņa), kas redzamas informācijas paneļa grafikā pie savas dienas. Kopīgotās saites rāda tikai tās, kas atzīmētas kā kopīgotas.',
+  notesNone: 'Piezīmju vēl nav.',
+  noteDate: 'Diena',
+  noteText: 'Piezīme (ne vairāk kā {n} rakstzīmes)',
+  noteShared: 'Rādīt arī kopīgotajās saitēs',
+  noteSharedBadge: 'kopīgota',
+  noteFlag: 'Piezīme: {notes}',
+  noteDelete: 'Dzēst piezīmi {text}',
+  noteConfirmDelete: 'Dzēst piezīmi „{text}”?',
+  compareWith: 'Salīdzināt ar',
+  compareFrom: 'Salīdzināt no',
+  compareTo: 'Salīdzināt līdz',
+  cmp_previous_period: 'Iepriekšējais periods',
+  cmp_year_over_year: 'Gadu iepriekš',
+  cmp_previous_period_weekdays: 'Iepriekšējais, tās pašas nedēļas dienas',
+  cmp_year_over_year_weekdays: 'Gadu iepriekš, tās pašas nedēļas dienas',
+  cmp_custom: 'Izvēlēts periods',
+  compareTitle: 'Ar ko salīdzina augšējo rindu un grafiku; „tās pašas nedēļas dienas” salīdzina pirmdienas ar pirmdienām',
 }
 
 let current: Lang = 'en'
@@ -1054,6 +1098,9 @@ const messagesEn = {
   two_factor_policy_invalid: 'Choose whether two-factor login is required.',
   two_factor_policy_own_first: 'Turn on two-factor login for your own account before requiring it for everyone.',
   two_factor_disable_missing: 'Enter your password and a current code (or a recovery code) to turn two-factor login off.',
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'This note does not exist any more.',
+  too_many_annotations: 'A site has at most {max} notes. Delete one first.',
 }
 
 const messagesLv: Record<keyof typeof messagesEn, string> = {
@@ -1186,6 +1233,9 @@ const messagesLv: Record<keyof typeof messagesEn, string> = {
   two_factor_policy_invalid: 'Izvēlieties, vai divpakāpju pieteikšanās ir obligāta.',
   two_factor_policy_own_first: 'Pirms prasāt divpakāpju pieteikšanos visiem, ieslēdziet to savam kontam.',
   two_factor_disable_missing: 'Lai izslēgtu divpakāpju pieteikšanos, ievadiet paroli un pašreizējo kodu (vai rezerves kodu).',
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'Šīs piezīmes vairs nav.',
+  too_many_annotations: 'Vietnei var būt ne vairāk kā {max} piezīmes. Vispirms izdzēsiet kādu.',
 }
 
 /** Every server message in both languages: the test checks it against the server's list. */

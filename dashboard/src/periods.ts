@@ -177,24 +177,88 @@ export const isLive = (r: DayRange, today: string): boolean => r.from <= today &
 export interface Comparison extends DayRange {
   /** only this much of its last day counts (minutes since midnight): the range it is compared with is under way */
   untilMinute?: number
-  /** it begins before the site was added, so it cannot be whole: there is nothing to compare with */
+  /** it begins before the site's history does, so it cannot be whole: there is nothing to compare with */
   beforeSite: boolean
 }
 
+// Comparison modes (issue 25, annotations and comparison modes)
+
+/** What a range is compared with, by Plausible's names: the period before, a year before, or chosen days. */
+export const COMPARE_MODES = ['previous_period', 'year_over_year', 'custom'] as const
+export type CompareMode = (typeof COMPARE_MODES)[number]
+
+export interface CompareChoice {
+  mode: CompareMode
+  /** the chosen days of `custom` */
+  from?: string
+  to?: string
+  /** Plausible's "match day of week": Mondays against Mondays */
+  matchDayOfWeek?: boolean
+}
+
+export const PREVIOUS_PERIOD: CompareChoice = { mode: 'previous_period' }
+
+/** The days compared with, and the day of them that stands against each day of the range. */
+export interface Counterpart extends DayRange {
+  shift: (day: string) => string
+}
+
+const daysBetween = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000)
+
+/** The same day a year before; 29 February, which that year lacks, is the 28th. */
+export function yearBefore(day: string): string {
+  const y = String(Number(day.slice(0, 4)) - 1).padStart(4, '0')
+  const md = day.slice(5) === '02-29' ? '02-28' : day.slice(5)
+  return `${y}-${md}`
+}
+
+const isMonthEnd = (day: string) => addDays(day, 1).slice(8) === '01'
+const monthEnd = (day: string) => addDays(addMonths(`${day.slice(0, 8)}01`, 1), -1)
+
 /**
- * What the top row compares a range with: the previous period (previousRange), like with like.
- * A range still under way is compared with as much of the previous one as has elapsed of its
- * own: today until now with yesterday until the same time of day, 1–7 Dec at 13:00 with the
- * seven days before until 13:00 of the last, 1 Jan–7 Dec (by months) with 1 Jan–7 Dec a year
- * before.
+ * The days a range is compared with, whole (comparedRange cuts them like a range under way):
+ * - previous period: just before, as long (previousRange); with weekdays matched, moved back by
+ *   whole weeks, the fewest that reach before the range (7 days by 7, 30 days by 35), so each
+ *   day stands against the same weekday and the two never overlap;
+ * - year over year: the same days a year before (whole months stay whole: February 2029 against
+ *   all of February 2028); with weekdays matched, 52 weeks (364 days) before;
+ * - custom: the chosen days, as they are.
+ * Ranges drawn by months cannot match weekdays: they keep their months. "All time" has only a
+ * custom comparison.
  */
-export function comparedRange(r: Range, now: WallTime, created?: string): Comparison | undefined {
-  const prev = previousRange(r)
-  if (!prev) return undefined
-  const beforeSite = created !== undefined && prev.from < created
-  if (!isLive(r, now.today)) return { ...prev, beforeSite }
-  const to = byMonths(r) ? addMonths(now.today, -monthsSpanned(r)) : addDays(prev.from, daysIn({ from: r.from, to: now.today }) - 1)
-  return { from: prev.from, to, untilMinute: now.minute, beforeSite }
+export function comparisonRange(r: Range, c: CompareChoice = PREVIOUS_PERIOD): Counterpart | undefined {
+  const back = (days: number): Counterpart => ({ from: addDays(r.from, -days), to: addDays(r.to, -days), shift: (d) => addDays(d, -days) })
+  if (c.mode === 'custom') {
+    if (!isDay(c.from) || !isDay(c.to)) return undefined
+    const [from, to] = c.from <= c.to ? [c.from, c.to] : [c.to, c.from]
+    return { from, to, shift: (d) => addDays(from, daysBetween(r.from, d)) }
+  }
+  if (r.period === 'all') return undefined
+  const weekdays = c.matchDayOfWeek === true && r.granularity !== 'month'
+  if (c.mode === 'year_over_year') {
+    if (weekdays) return back(364)
+    const whole = r.from.slice(8) === '01' && isMonthEnd(r.to)
+    return { from: yearBefore(r.from), to: whole ? monthEnd(yearBefore(r.to)) : yearBefore(r.to), shift: yearBefore }
+  }
+  if (weekdays) return back(7 * Math.ceil(daysIn(r) / 7))
+  const prev = previousRange(r)!
+  const months = byMonths(r) ? monthsSpanned(r) : 0
+  return { ...prev, shift: months ? (d) => addMonths(d, -months) : (d) => addDays(d, -daysIn(r)) }
+}
+
+/**
+ * What the top row compares a range with (comparisonRange), like with like: a range still under
+ * way is compared with as much of the other days as has elapsed of its own. Today until now
+ * against yesterday until the same time of day, 1–7 Dec at 13:00 against the seven days before
+ * until 13:00 of the last, 1 Jan–7 Dec (by months) against 1 Jan–7 Dec a year before. Chosen
+ * days (custom) are taken whole, as chosen.
+ */
+export function comparedRange(r: Range, now: WallTime, created?: string, c: CompareChoice = PREVIOUS_PERIOD): Comparison | undefined {
+  const other = comparisonRange(r, c)
+  if (!other) return undefined
+  const beforeSite = created !== undefined && other.from < created
+  if (c.mode === 'custom' || !isLive(r, now.today)) return { from: other.from, to: other.to, beforeSite }
+  return { from: other.from, to: other.shift(now.today), untilMinute: now.minute, beforeSite }
 }
 
 /** The label of the bucket under way (the hour, day or month of now), as the Stats API writes it. */

@@ -12,6 +12,8 @@ import { reportsEditor } from './report-settings.ts'
 import { importsEditor } from './import-settings.ts'
 // issue 25, exclusions part
 import { exclusionsEditor, filteredView } from './exclusion-settings.ts'
+// Annotations (issue 25, annotations and comparison modes)
+import { annotationsEditor } from './annotation-settings.ts'
 import { setLang, t, type Key } from './i18n.ts'
 import { twoFactorSection } from './two-factor.ts'
 import type { Role } from '../../server/vocabulary/roles.ts'
@@ -121,7 +123,7 @@ export function mountSettings(root: HTMLElement, boot: Boot): void {
         h('p', { class: 'muted' }, t('loggedInAs', { email: boot.email ?? '' })),
       ),
     )
-    const context = { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false, owner }
+    const context = { timezone: boot.timezone, mailConfigured: boot.mail?.configured ?? false, owner, today: boot.today }
     const panes: Record<Tab, (el: HTMLElement) => Promise<void>> = { sites: (el) => sites(el, context), keys, shares, owners, account }
     panes[tab](body).catch((err: unknown) => body.append(h('p', { class: 'refused' }, message(err))))
   }
@@ -162,10 +164,12 @@ interface SiteContext {
   mailConfigured: boolean
   /** roles: only an owner adds, renames and removes sites */
   owner: boolean
+  /** the server's day: the last a note can mark (issue 25, annotations) */
+  today: string
 }
 
 /** A site's sections that a link can open (`?goals=example.lv`, `?reports=example.lv`, …). */
-const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports', 'exclusions', 'filtered'] as const
+const OPENABLE = ['goals', 'funnels', 'reports', 'alerts', 'imports', 'exclusions', 'filtered', 'annotations'] as const
 type Openable = (typeof OPENABLE)[number]
 
 async function sites(el: HTMLElement, context: SiteContext, added?: string): Promise<void> {
@@ -211,6 +215,8 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
     // issue 25, exclusions part
     else if (what === 'exclusions') fill(cell, await exclusionsEditor(s.domain).catch(failed))
     else if (what === 'filtered') fill(cell, await filteredView(s.domain).catch(failed))
+    // Annotations (issue 25, annotations and comparison modes)
+    else if (what === 'annotations') fill(cell, await annotationsEditor(s.domain, context.today).catch(failed))
     else fill(cell, await alertsEditor(s.domain).catch(failed))
   }
   if (open) void toggle(open)
@@ -233,6 +239,8 @@ function siteRow(s: SiteRow, reload: () => Promise<void>, context: SiteContext, 
         // issue 25, exclusions part
         h('button', { type: 'button', class: 'link exclusions-button', onclick: () => void toggle('exclusions') }, t('exclusions')),
         h('button', { type: 'button', class: 'link filtered-button', onclick: () => void toggle('filtered') }, t('filtered')),
+        // Annotations (issue 25, annotations and comparison modes)
+        h('button', { type: 'button', class: 'link annotations-button', onclick: () => void toggle('annotations') }, t('notes')),
         context.owner ? ownerActions(s, reload) : null,
       ),
     ),

@@ -1,7 +1,7 @@
 import type { Boot, Lang } from './boot.ts'
 import type { Filter } from './model.ts'
 import type { Metric } from './model.ts'
-import { INTERVALS, PERIODS, isDay, type Granularity, type Period } from './periods.ts'
+import { COMPARE_MODES, INTERVALS, PERIODS, isDay, type CompareChoice, type CompareMode, type Granularity, type Period } from './periods.ts'
 
 /** The top row's seven metrics; each card draws its metric in the chart. */
 export const CHART_METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'time_on_page'] as const satisfies readonly Metric[]
@@ -24,6 +24,8 @@ export interface State {
   interval?: Granularity
   /** only when the URL names one */
   lang?: Lang
+  /** what the top row and the chart compare with; unset: the previous period (issue 25, comparison modes) */
+  compare?: CompareChoice
 }
 
 export function readState(search: string, boot: Boot): State {
@@ -51,6 +53,8 @@ export function readState(search: string, boot: Boot): State {
   if ((INTERVALS as readonly string[]).includes(interval ?? '')) state.interval = interval as Granularity
   const lang = q.get('lang')
   if (lang === 'lv' || lang === 'en') state.lang = lang
+  const compare = readCompare(q)
+  if (compare) state.compare = compare
   return state
 }
 
@@ -67,6 +71,34 @@ export function writeState(s: State, share: boolean): string {
   if (s.metric !== 'visitors') q.set('metric', s.metric)
   if (s.interval) q.set('interval', s.interval)
   if (s.lang) q.set('lang', s.lang)
+  writeCompare(q, s.compare)
   const text = q.toString()
   return text ? `?${text}` : ''
+}
+
+// Comparison modes (issue 25, annotations and comparison modes)
+
+/**
+ * `compare=previous_period|year_over_year|custom&compare_from=&compare_to=&match_day_of_week=true`;
+ * Plausible's own `comparison=` is read too, so its links keep their comparison. Custom without
+ * both days is the previous period.
+ */
+function readCompare(q: URLSearchParams): CompareChoice | undefined {
+  const asked = q.get('compare') ?? q.get('comparison')
+  const mode = (COMPARE_MODES as readonly string[]).includes(asked ?? '') ? (asked as CompareMode) : 'previous_period'
+  const matchDayOfWeek = q.get('match_day_of_week') === 'true'
+  const [from, to] = [q.get('compare_from'), q.get('compare_to')]
+  if (mode === 'custom') return isDay(from) && isDay(to) ? { mode, from, to } : undefined
+  if (mode === 'previous_period' && !matchDayOfWeek) return undefined
+  return matchDayOfWeek ? { mode, matchDayOfWeek } : { mode }
+}
+
+function writeCompare(q: URLSearchParams, c: CompareChoice | undefined): void {
+  if (!c || (c.mode === 'previous_period' && !c.matchDayOfWeek)) return
+  q.set('compare', c.mode)
+  if (c.mode === 'custom' && c.from && c.to) {
+    q.set('compare_from', c.from)
+    q.set('compare_to', c.to)
+  }
+  if (c.mode !== 'custom' && c.matchDayOfWeek) q.set('match_day_of_week', 'true')
 }

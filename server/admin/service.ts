@@ -18,6 +18,10 @@ import { funnelView, parseFunnel } from '../sites/funnels-route.ts'
 import { goalView } from '../sites/goals-route.ts'
 import { activeGoals, goalInput } from '../goals/goals.ts'
 import { activeFunnels } from '../goals/funnels.ts'
+// Annotations (issue 25, annotations and comparison modes)
+import { annotationInput, byDay } from '../sites/annotations.ts'
+import { annotationId, AnnotationService } from '../sites/annotations-service.ts'
+import { parseOrRefuse } from '../sites/managed-site.ts'
 
 /** What a listing shows of each thing: never a hash, never a secret. */
 export const view = {
@@ -79,6 +83,23 @@ export class Admin {
 
   async reportsRemove(domain: string, id: string) {
     return { deleted: subscriptionView(await unsubscribe({ sites: this.deps.sites, clock: this.deps.clock }, this.site(domain), id)) }
+  }
+
+  // Annotations (issue 25, annotations and comparison modes)
+  annotationsList(domain: string) {
+    return byDay(this.site(domain).settings.annotations)
+  }
+
+  annotationsAdd(domain: string, body: unknown) {
+    return this.annotations().add(this.site(domain), parseOrRefuse(annotationInput, body))
+  }
+
+  async annotationsRemove(domain: string, id: string) {
+    return { deleted: await this.annotations().remove(this.site(domain), annotationId(id)) }
+  }
+
+  private annotations() {
+    return new AnnotationService({ sites: this.deps.sites, clock: this.deps.clock })
   }
 
   alertsShow(domain: string) {

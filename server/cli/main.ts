@@ -63,6 +63,10 @@ const USAGE = `usage: npm run --silent skaits -- <command> [options] [--json]
   exclusions set --site <domain> [--addresses 203.0.113.0/24,2001:db8::/32] [--pages '/admin/**,/preview/*']
                                         events from these ranges or on these pages are not counted;
                                         a list not given is emptied
+  annotations list --site <domain>
+  annotations add --site <domain> --date YYYY-MM-DD --text <note> [--shared]
+                                        --shared: shared links show it too
+  annotations remove --site <domain> <id>
   notice --site <domain> [--lang lv|en]  the privacy-policy paragraphs for the site
 ${REPORTS_USAGE}
 ${IMPORTS_USAGE}
@@ -108,6 +112,9 @@ interface Options {
   webhook?: string
   addresses?: string
   pages?: string
+  date?: string
+  text?: string | boolean
+  shared?: boolean
 }
 
 /** "a.lv, b.lv" as a list. */
@@ -287,6 +294,21 @@ function operation(args: string[], o: Options): Operation {
       const body = { addresses: list(o.addresses), pages: list(o.pages) }
       return { http: { method: 'PUT', path: `/api/sites/${enc(site)}/exclusions`, body }, direct: (x) => x.exclusionsSet(site, body) }
     }
+    // Annotations (issue 25, annotations and comparison modes)
+    case 'annotations list': {
+      const site = need(o.site, '--site')
+      return { http: { method: 'GET', path: `/api/sites/${enc(site)}/annotations`, pick: (j) => j.annotations }, direct: (x) => x.annotationsList(site) }
+    }
+    case 'annotations add': {
+      const site = need(o.site, '--site')
+      const body = { date: need(o.date, '--date YYYY-MM-DD'), text: need(typeof o.text === 'string' ? o.text : undefined, '--text <note>'), shared: Boolean(o.shared) }
+      return { http: { method: 'POST', path: `/api/sites/${enc(site)}/annotations`, body }, direct: (x) => x.annotationsAdd(site, body) }
+    }
+    case 'annotations remove': {
+      const site = need(o.site, '--site')
+      const id = need(a, 'an annotation id (annotations list shows them)')
+      return { http: { method: 'DELETE', path: `/api/sites/${enc(site)}/annotations/${enc(id)}` }, direct: (x) => x.annotationsRemove(site, id) }
+    }
     case 'shares revoke': {
       const id = need(a, 'a shared link id')
       return { http: { method: 'DELETE', path: `/api/shares/${enc(id)}` }, direct: (x) => x.sharesRevoke(id) }
@@ -392,10 +414,13 @@ async function main(argv: string[]): Promise<number> {
         webhook: { type: 'string' },
         addresses: { type: 'string' },
         pages: { type: 'string' },
+        date: { type: 'string' },
+        shared: { type: 'boolean', default: false },
         period: { type: 'string' },
         at: { type: 'string' },
         out: { type: 'string' },
-        text: { type: 'boolean', default: false },
+        // `reports render --text` is a switch; `annotations add --text <note>` a value (issue 25, annotations)
+        text: argv[0] === 'annotations' ? { type: 'string' } : { type: 'boolean', default: false },
         send: { type: 'boolean', default: false },
         to: { type: 'string' },
         overlap: { type: 'string' },
@@ -416,7 +441,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2
   }
   // `reports render` is the report command's own; list, add and remove go through the operations below.
-  if (positionals[0] === 'reports' && positionals[1] === 'render') return reports(positionals[1], values)
+  if (positionals[0] === 'reports' && positionals[1] === 'render') return reports(positionals[1], { ...values, text: values.text === true })
   if (positionals[0] === 'import' || positionals[0] === 'imports') return imports(positionals, values)
   try {
     const password = values['password-stdin'] ? readPasswordFromStdin() : undefined

@@ -10,6 +10,7 @@ import type { TwoFactor } from '../auth/totp.ts'
 import { textIn } from '../../dashboard/src/i18n.ts'
 import type { Logger } from '../log.ts'
 import { firstCountedAt, type Site, type Sites } from '../sites/sites.ts'
+import { byDay, sharedOnly } from '../sites/annotations.ts'
 import { dayOf } from '../time.ts'
 import { loadBuild } from './assets.ts'
 import { esc, fallback, NOT_BUILT, plainPage, renderShell } from './shell.ts'
@@ -56,7 +57,7 @@ export function dashboardRoute(deps: DashboardDeps) {
       hour: Number(hourFormat.format(now)),
       minute: Number(minuteFormat.format(now)),
       timezone: deps.timezone,
-      sites: sites.map((s) => bootSite(s, deps.timezone, funnels)),
+      sites: sites.map((s) => bootSite(s, deps.timezone, funnels, mode === 'share')),
       ...extra,
     }
   }
@@ -140,12 +141,16 @@ function sorted(sites: Site[]): Site[] {
   return [...sites].sort((a, b) => a.domain.localeCompare(b.domain))
 }
 
-function bootSite(s: Site, tz: string, withFunnels: boolean): BootSite {
+/** `shared`: a shared link's page, which carries the notes marked shared and nothing of the others */
+function bootSite(s: Site, tz: string, withFunnels: boolean, shared: boolean): BootSite {
   const site: BootSite = { domain: s.domain, created: dayOf(firstCountedAt(s, tz), tz) }
   if (s.settings.sectionsSince) site.sectionsSince = s.settings.sectionsSince
   const funnels = withFunnels ? (s.settings.funnels ?? []) : []
   // Names only: the dashboard asks the funnel endpoint for the rest, as any client would.
   if (funnels.length) site.funnels = [...funnels.filter((f) => f.until === undefined), ...funnels.filter((f) => f.until !== undefined)].map((f) => f.name)
+  // Annotations (issue 25, annotations and comparison modes)
+  const annotations = shared ? sharedOnly(s.settings.annotations) : byDay(s.settings.annotations)
+  if (annotations.length) site.annotations = annotations
   return site
 }
 

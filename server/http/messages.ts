@@ -150,6 +150,9 @@ export const MESSAGES = {
   role_needs_sites: 'a user with the role {role} needs at least one site: send sites',
   last_owner_role: 'the last owner must stay an owner: make another user an owner first',
   // end of roles
+  // Annotations (issue 25, annotations and comparison modes)
+  annotation_not_found: 'no annotation {id} on this site',
+  too_many_annotations: 'a site has at most {max} annotations; delete one first',
 } as const satisfies Record<string, string>
 
 export type MessageCode = keyof typeof MESSAGES

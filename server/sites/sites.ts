@@ -7,6 +7,7 @@ import { compileHostnames, defaultHostnames, hostnamePatterns, type HostAllowed 
 import { compileGoals, type Goal, type GoalMatcher } from '../goals/goals.ts'
 import { compileFunnels, type Funnel, type FunnelMatcher } from '../goals/funnels.ts'
 import { compileExclusions, parseStoredExclusions, type ExclusionMatcher, type Exclusions } from './exclusions.ts'
+import { isAnnotation, type Annotation } from './annotations.ts'
 
 /** What an owner sets for a site's alerts (reports/alerts.ts). */
 export interface AlertSettings {
@@ -65,6 +66,11 @@ export interface SiteSettings {
   historySince?: string
   /** address ranges and page patterns whose events are not counted (sites/exclusions.ts) */
   exclusions?: Exclusions
+  // Annotations (issue 25, annotations and comparison modes)
+  /** dated notes drawn on the chart (sites/annotations.ts) */
+  annotations?: Annotation[]
+  /** the id the next note gets: ids are never reused */
+  annotationsNextId?: number
 }
 
 export interface Site {
@@ -225,7 +231,8 @@ function parseSettings(json: string): SiteSettings {
     const goals = Array.isArray(raw.goals) ? raw.goals.filter(isGoal) : undefined
     const funnels = Array.isArray(raw.funnels) ? raw.funnels.filter(isFunnel) : undefined
     const exclusions = parseStoredExclusions(raw.exclusions)
-    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels, exclusions }
+    const annotations = Array.isArray(raw.annotations) ? raw.annotations.filter(isAnnotation) : undefined
+    return { ...raw, sections: sections.success ? sections.data : [], hostnames: hostnames.success ? hostnames.data : undefined, goals, funnels, exclusions, annotations }
   } catch {
     return DEFAULTS
   }
