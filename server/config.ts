@@ -157,7 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxExecutionMs: int(env, 'STATS_MAX_EXECUTION_MS', 10_000, 1, 3_600_000),
       maxMemoryBytes: int(env, 'STATS_MAX_MEMORY_MB', 2048, 1, 1_048_576) * 1024 * 1024,
       concurrency: int(env, 'STATS_CONCURRENCY', 4, 1, 1000),
-      ratePerMinute: int(env, 'STATS_RATE_PER_MINUTE', 120, 0, 1_000_000_000),
+      ratePerMinute: int(env, 'STATS_RATE_PER_MINUTE', 600, 0, 1_000_000_000),
       cacheBytes: int(env, 'STATS_CACHE_MB', 64, 0, 1_048_576) * 1024 * 1024,
     },
     http: httpLimits(env),
