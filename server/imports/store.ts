@@ -65,6 +65,9 @@ export const HEAD_BYTES = 64 * 1024
 
 export const newImportId = () => randomBytes(6).toString('hex')
 
+/** How long a site's list of imports is kept in memory when this node writes none (ImportStore.list). */
+const LIST_KEPT_MS = 30_000
+
 /**
  * The imports table (migration 021): one row per import, replaced as it goes. A row is written
  * at every change of status and when counts are final; progress while an import runs is kept in
@@ -72,6 +75,8 @@ export const newImportId = () => randomBytes(6).toString('hex')
  */
 export class ImportStore {
   private last = 0
+  /** each site's list as last read, for LIST_KEPT_MS (every dashboard view asks it); a save here drops it */
+  private readonly kept = new Map<string, { at: number; list: Promise<ImportInfo[]> }>()
 
   constructor(
     private db: Db,
@@ -89,10 +94,29 @@ export class ImportStore {
       },
       'none',
     )
+    this.kept.delete(info.site)
   }
 
-  /** A site's imports, newest first; deleted ones are gone. */
-  async list(site: string): Promise<ImportInfo[]> {
+  /**
+   * A site's imports, newest first; deleted ones are gone. Kept a while: every dashboard view of
+   * an owner asks for them (the chart marks imported days), and the engine answers one query at a
+   * time, so a tiny read still waited behind the view's statistics. Another node's import shows
+   * within LIST_KEPT_MS.
+   */
+  list(site: string): Promise<ImportInfo[]> {
+    const now = performance.now()
+    const kept = this.kept.get(site)
+    if (kept && now - kept.at < LIST_KEPT_MS) return kept.list
+    const list = this.read(site)
+    const entry = { at: now, list }
+    this.kept.set(site, entry)
+    list.catch(() => {
+      if (this.kept.get(site) === entry) this.kept.delete(site)
+    })
+    return list
+  }
+
+  private async read(site: string): Promise<ImportInfo[]> {
     const rows = await queryRows<{ info: string }>(
       this.db,
       `SELECT info FROM imports FINAL WHERE site = {site:String} AND status != 'deleted' ORDER BY updated_at DESC`,
