@@ -5,7 +5,7 @@
 // and a 390 px phone.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { yearBefore } from '../../dashboard/src/periods.ts'
 import { addDays, dayOf } from '../../server/time.ts'
@@ -15,12 +15,12 @@ import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { plausibleZip, uploadImport } from '../helpers/imports.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, browserUA, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { ownerPages } from '../helpers/owner-pages.ts'
+import { adminCall, browserUA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const ARTIFACTS = path.join(ROOT, 'test-artifacts')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
-const ANDROID_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36'
 const TODAY = dayOf(Date.now(), 'UTC')
 // The fixture's two days a year before the first two of "Last 7 days": its history begins with
 // the days it is compared with (a day later, and there would be nothing to compare with).
@@ -29,29 +29,16 @@ const YEAR_AGO = { '2025-03-01': yearBefore(addDays(TODAY, -6)), '2025-03-02': y
 let server: RunningSkaits
 let browser: Browser
 let session: string
-const contexts: BrowserContext[] = []
-const errors: string[] = []
+const pages = ownerPages(() => ({ browser, url: server.url, session }))
+const { errors } = pages
 
+/** A dashboard page, the owner's unless `owner: false`, once its chart is drawn. */
 async function open(pathAndQuery: string, o: { width?: number; owner?: boolean; axe?: boolean } = {}): Promise<Page> {
-  const phone = (o.width ?? 1280) < 600
-  const context = await browser.newContext({
-    viewport: { width: o.width ?? 1280, height: phone ? 844 : 1000 },
-    userAgent: phone ? ANDROID_UA : CHROME_UA,
-    locale: 'en-GB',
-    // axe-core is injected as an inline script, which the pages' CSP forbids.
-    bypassCSP: o.axe ?? false,
-  })
-  contexts.push(context)
-  if (o.owner ?? true) await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-  const page = await context.newPage()
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`)
-  })
-  await page.goto(`${server.url}${pathAndQuery}`)
+  const page = await pages.open(pathAndQuery, { width: o.width, axe: o.axe, cookie: o.owner ?? true })
   await page.locator('.chart .u-over').waitFor()
   return page
 }
+
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 })
 const notesOnChart = (page: Page) => page.locator('.chart .mark .note').evaluateAll((ps) => ps.map((p) => p.textContent))
@@ -73,7 +60,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close()
+  await pages.close()
   await browser?.close()
   await server?.stop()
 })
@@ -195,12 +182,7 @@ describe('comparison modes', () => {
 
 describe('notes in the settings', () => {
   it('lists a site’s notes, shares or unshares one at once, adds one; fits 390 px in Latvian', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, userAgent: ANDROID_UA, locale: 'lv-LV', bypassCSP: true })
-    contexts.push(context)
-    await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-    const page = await context.newPage()
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-    await page.goto(`${server.url}/settings?annotations=example.lv&lang=lv`)
+    const page = await pages.open('/settings?annotations=example.lv', { width: 390, lang: 'lv', axe: true })
     const editor = page.locator('#annotations-example\\.lv')
     await editor.locator('li[data-note="1"]').waitFor()
     expect(await editor.locator('h3').textContent()).toBe('example.lv grafika piezīmes')

@@ -3,14 +3,15 @@
 // counts of events not counted, per reason, in English and Latvian; axe-core, and a 390 px phone.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeAll, violations } from '../helpers/axe.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { builtDashboard } from '../helpers/dashboard-build.ts'
 import { expectFitsWidth } from '../helpers/fits.ts'
 import { ownerSession } from '../helpers/session.ts'
-import { adminCall, CHROME_UA, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
+import { ownerPages } from '../helpers/owner-pages.ts'
+import { adminCall, sendEvent, startInProcess, tempDir, type RunningSkaits } from '../helpers/skaits.ts'
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts')
 const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
@@ -18,21 +19,11 @@ const OWNER = { email: 'owner@example.lv', password: 'a long owner passphrase' }
 let server: RunningSkaits
 let browser: Browser
 let session: string
-const contexts: BrowserContext[] = []
-const errors: string[] = []
+const pages = ownerPages(() => ({ browser, url: server.url, session }))
+// axe runs on every page here, so every page is opened with it
+const open = (pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv' } = {}) => pages.open(pathAndQuery, { ...o, axe: true })
+const { errors } = pages
 
-async function open(pathAndQuery: string, o: { width?: number; lang?: 'en' | 'lv' } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: o.width ?? 1280, height: 900 }, userAgent: CHROME_UA, bypassCSP: true })
-  contexts.push(context)
-  await context.addCookies([{ name: 'skaits_session', value: session, url: server.url }])
-  const page = await context.newPage()
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`)
-  })
-  await page.goto(`${server.url}${pathAndQuery}&lang=${o.lang ?? 'en'}`)
-  return page
-}
 
 const pageview = (path: string, extra: Record<string, unknown> = {}) => ({ n: 'pageview', u: `https://example.lv${path}`, d: 'example.lv', ...extra })
 
@@ -49,7 +40,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close()
+  await pages.close()
   await browser?.close()
   await server?.stop()
 })
