@@ -44,6 +44,10 @@ export const TIME_SENSITIVE = [
   'test/integration/attack-crowd.test.ts',
   'test/integration/export-csv.test.ts',
   'test/integration/access-nodes.test.ts',
+  // imports: closed days, the retention's first day, days moved from fixtures by the clock
+  'test/integration/imports.test.ts',
+  'test/integration/imports-sources.test.ts',
+  'test/integration/imports-roundtrip.test.ts',
 ]
 
 const root = path.resolve(import.meta.dirname, '..')
