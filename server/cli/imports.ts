@@ -270,27 +270,61 @@ export async function followToServer(
   format: string,
   signal: AbortSignal,
   warn: (message: string) => void = (m) => process.stderr.write(`skaits: ${m}\n`),
+  retryMs = 1000,
 ): Promise<number> {
   let batch: string[] = []
   let bytes = 0
   let counted = 0
+  // Requests not yet taken by the server, oldest first: a server restarting or unreachable loses
+  // no line; they are sent again, in order, once it answers (at most FOLLOW_QUEUE_BYTES held).
+  const queue: { body: string; lines: number }[] = []
+  let queued = 0
+  let down = false
+  const url = `${reach.url}/api/sites/${enc(site)}/imports/live?format=${enc(format)}`
+  /** Sends the oldest queued request: true when the server took it (or refused it for good). */
+  const sendOne = async (): Promise<boolean> => {
+    const { body, lines } = queue[0]!
+    let res: Response
+    try {
+      res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${reach.token}`, 'content-type': 'text/plain' }, body })
+    } catch {
+      res = new Response(null, { status: 503 })
+    }
+    // Busy, failing or restarting: the same lines again later.
+    if (res.status >= 500 || res.status === 429) {
+      if (!down) warn(`the server at ${reach.url} does not take the lines now (${res.status}); ${queue.length} request(s) held, sent again once it answers`)
+      down = true
+      return false
+    }
+    queue.shift()
+    queued -= body.length
+    const json = (await res.json().catch(() => ({}))) as { counted?: number; error?: string }
+    if (!res.ok) warn(`${lines} lines refused: ${json.error ?? res.status}`)
+    else counted += json.counted ?? 0
+    if (down) warn('the server takes the lines again')
+    down = false
+    return true
+  }
   let sending = Promise.resolve()
   // Chained: a send the timer started is still under way when the follow ends; the last one
-  // waits for it, so the caller's return means every line has reached the server.
+  // waits for it, so the caller's return means every line has reached the server or is said lost.
   const send = () =>
     (sending = sending.then(async () => {
-      if (!batch.length) return
-      const body = `${batch.join('\n')}\n`
-      batch = []
-      bytes = 0
-      try {
-        const r = await call(reach, 'POST', `/api/sites/${enc(site)}/imports/live?format=${enc(format)}`, body, { 'content-type': 'text/plain' })
-        counted += r.counted ?? 0
-      } catch (err) {
-        warn((err as Error).message)
+      if (batch.length) {
+        const body = `${batch.join('\n')}\n`
+        queue.push({ body, lines: batch.length })
+        queued += body.length
+        batch = []
+        bytes = 0
+        while (queued > FOLLOW_QUEUE_BYTES && queue.length > 1) {
+          const dropped = queue.shift()!
+          queued -= dropped.body.length
+          warn(`${dropped.lines} lines dropped: more than ${FOLLOW_QUEUE_BYTES / 2 ** 20} MiB held while the server did not answer`)
+        }
       }
+      while (queue.length && (await sendOne()));
     }))
-  const timer = setInterval(() => void send(), 1000)
+  const timer = setInterval(() => void send(), retryMs)
   try {
     for await (const line of followLog(file, { fromOffset: from, signal })) {
       batch.push(line)
@@ -300,10 +334,20 @@ export async function followToServer(
     }
   } finally {
     clearInterval(timer)
-    await send()
+    // The last lines: a few more tries, then said lost rather than waited for for ever.
+    for (let tries = 0; tries < 10; tries++) {
+      await send()
+      if (!queue.length) break
+      await new Promise((r) => setTimeout(r, retryMs))
+    }
+    const lost = queue.reduce((n, q) => n + q.lines, 0)
+    if (lost) warn(`${lost} lines not sent: the server did not answer when the follow ended`)
   }
   return counted
 }
+
+/** What a followed log holds at most while the server does not answer (then the oldest lines go). */
+const FOLLOW_QUEUE_BYTES = 64 * 2 ** 20
 
 /** What a followed log sends at most per request (the route's limit is 256 KiB, a line at most 64 KiB). */
 const LIVE_BATCH_BYTES = 192 * 1024

@@ -3,6 +3,8 @@
 // new file; the web server writes on into the old one until it reopens its log), none lost,
 // none twice; and the addresses of its lines are nowhere in the data directory or the logs.
 import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { followToServer, importsCommand } from '../../server/cli/imports.ts'
@@ -89,7 +91,7 @@ describe('following an access log (import log --follow)', () => {
     // would cross midnight (UTC) waits for it first.
     const untilMidnight = startOfDay(addDays(dayOf(Date.now(), TZ), 1), TZ) - Date.now()
     if (untilMidnight < 90_000) await sleep(untilMidnight + 1000)
-    server = await startInProcess({ dataDir, env: { TIMEZONE: TZ, SKAITS_SITES: 'follow.test,grow.test' } })
+    server = await startInProcess({ dataDir, env: { TIMEZONE: TZ, SKAITS_SITES: 'follow.test,grow.test,hold.test' } })
   }, 240_000)
   afterAll(async () => {
     await server?.stop()
@@ -130,6 +132,50 @@ describe('following an access log (import log --follow)', () => {
     // Nothing more comes later (a line sent twice would).
     await sleep(1500)
     expect(await pageviews('follow.test')).toEqual({ pageviews: total, visitors: 7 })
+  })
+
+  it('holds the lines while the server does not answer, and sends them once it does: none lost', async () => {
+    // A proxy in front of the server that answers 503 to the first requests, as a server
+    // restarting would, then passes them on.
+    let refuse = 3
+    const proxy = http.createServer((req, res) => {
+      if (refuse > 0) {
+        refuse--
+        req.resume()
+        res.writeHead(503).end()
+        return
+      }
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        void fetch(server.url + req.url, { method: req.method, headers: { authorization: req.headers.authorization!, 'content-type': 'text/plain' }, body: Buffer.concat(chunks) }).then(async (r) => {
+          res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text())
+        })
+      })
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    const dir = tempDir('skaits-follow-')
+    const log = path.join(dir, 'access.log')
+    writeFileSync(log, '')
+    const writer = new Writer(log)
+    const stop = new AbortController()
+    const warnings: string[] = []
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const following = followToServer({ url, token: API_KEY }, 'hold.test', log, 0, 'combined', stop.signal, (m) => warnings.push(m), 100)
+    for (let i = 0; i < 30; i++) {
+      writer.page(i)
+      await sleep(20)
+    }
+    writer.close()
+    await waitForPageviews('hold.test', 30)
+    stop.abort()
+    expect(await following).toBe(30)
+    expect(refuse).toBe(0)
+    expect(warnings[0]).toMatch(/does not take the lines now \(503\)/)
+    expect(warnings.at(-1)).toBe('the server takes the lines again')
+    await sleep(500)
+    expect((await pageviews('hold.test')).pageviews).toBe(30)
+    proxy.close()
   })
 
   it('imports a log as it grows, then follows it from where the import stopped: no line twice', async () => {
