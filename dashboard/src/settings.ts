@@ -540,10 +540,27 @@ function userRow(o: OwnerRow, domains: string[], reload: () => Promise<void>): H
       h('th', { scope: 'row' }, o.email),
       h('td', null, h('span', { class: 'badge role' }, t(`role_${o.role}`)), ' ', o.role === 'owner' ? t('allSites') : o.sites.join(', ')),
       h('td', { class: 'muted' }, created(o.created_at)),
-      h('td', { class: 'actions' }, button),
+      h('td', { class: 'actions' }, button, ' ', removeUser(o, reload)),
     ),
     extra,
   ]
+}
+
+/** Removes a user once confirmed: their sessions end; the last owner is refused by the server, said here. */
+function removeUser(o: OwnerRow, reload: () => Promise<void>): HTMLElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'link danger',
+      'aria-label': t('removeUserLabel', { email: o.email }),
+      onclick: async () => {
+        if (!confirm(t('confirmRemoveUser', { email: o.email }))) return
+        await call('DELETE', `/api/owners/${encodeURIComponent(o.id)}`).then(reload, (e: unknown) => alert(message(e)))
+      },
+    },
+    t('removeUser'),
+  )
 }
 
 /** A form that names a role and, for an admin or a viewer, the sites (checkboxes) it is granted. */

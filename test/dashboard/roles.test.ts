@@ -161,6 +161,25 @@ describe('an owner', () => {
     }
   })
 
+  it('removes a user from the Users tab once confirmed; the last owner stays', async () => {
+    const made = await adminCall(server.url, 'POST', '/api/owners', { email: 'leaving@example.lv', password: 'a long leaving passphrase', role: 'viewer', sites: ['a.lv'] })
+    expect(made.status, JSON.stringify(made.json)).toBe(201)
+    const { page } = await open('owner', '/settings?tab=owners')
+    const row = page.locator('table.users tbody tr:not(.more)').filter({ hasText: 'leaving@example.lv' })
+    // Dismissed: nothing happens.
+    page.once('dialog', (d) => void d.dismiss())
+    await row.getByRole('button', { name: 'Remove leaving@example.lv' }).click()
+    expect(await row.count()).toBe(1)
+    page.once('dialog', (d) => {
+      expect(d.message()).toBe('Remove leaving@example.lv? They can no longer log in, and their sessions end.')
+      void d.accept()
+    })
+    await row.getByRole('button', { name: 'Remove leaving@example.lv' }).click()
+    await eventually(() => row.count()).toBe(0)
+    const listed = (await adminCall(server.url, 'GET', '/api/owners')).json as { email: string }[]
+    expect(listed.map((u) => u.email)).not.toContain('leaving@example.lv')
+  })
+
   it("changes a user's role in place", async () => {
     const { page } = await open('owner', '/settings?tab=owners')
     const row = page.locator('table.users tbody tr:not(.more)').filter({ hasText: VIEWER.email })
