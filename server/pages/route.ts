@@ -32,7 +32,10 @@ export function pagesRoute(deps: { access: Access }) {
     const inv = deps.access.invitation(c.req.param('token'))
     if (!inv) return c.html(plainPage(lang, textIn(lang, 'invitation'), `<p>${say(lang, 'invitationInvalid')}</p>${otherLang(c, lang)}`), 404)
     const form = passwordForm(`/api/invitations/${esc(c.req.param('token'))}`, say(lang, 'password'), say(lang, 'createAccount'))
-    return c.html(plainPage(lang, textIn(lang, 'joinSkaits'), `<p>${say(lang, 'joinIntro', inv.email)}</p>${form}${otherLang(c, lang)}`))
+    // What accepting gives: the role, and for an admin or a viewer the sites.
+    const role = esc(textIn(lang, `role_${inv.role}` as Key).toLowerCase())
+    const grant = inv.role === 'owner' ? esc(textIn(lang, 'inviteAsOwner')) : `${esc(textIn(lang, 'inviteAs')).replace('{role}', role)} ${inv.sites.map(esc).join(', ')}`
+    return c.html(plainPage(lang, textIn(lang, 'joinSkaits'), `<p>${say(lang, 'joinIntro', inv.email)}</p><p class="grant">${grant}</p>${form}${otherLang(c, lang)}`))
   })
 
   app.get('/reset/:token', (c) => {

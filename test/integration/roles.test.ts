@@ -267,6 +267,9 @@ describe('roles: invitations and changes of role', () => {
     expect(made.json.invitation).toMatchObject({ email: 'invited@example.lv', role: 'viewer', sites: [B] })
     const token = made.json.invitation.token as string
     expect((await as(undefined, 'GET', `/api/invitations/${token}`)).json).toEqual({ email: 'invited@example.lv', role: 'viewer', sites: [B] })
+    // The page the e-mailed link opens says what accepting gives, in the reader's language.
+    expect((await as(undefined, 'GET', `/invite/${token}?lang=en`)).text).toContain(`You are invited as viewer of: ${B}`)
+    expect((await as(undefined, 'GET', `/invite/${token}?lang=lv`)).text).toContain(`Jūs esat uzaicināts kā skatītājs vietnēm: ${B}`)
     expect((await as('owner', 'GET', '/api/invitations')).json).toEqual(
       expect.arrayContaining([expect.objectContaining({ email: 'invited@example.lv', role: 'viewer', sites: [B] })]),
     )
