@@ -90,18 +90,31 @@ function withoutCredentials(url: string): string {
   }
 }
 
+/** How long a shutdown may take before the process stops anyway (an orchestrator kills it at about 30 s). */
+const SHUTDOWN_DEADLINE_MS = 25_000
+
 let stopping = false
+let step = 'closing connections'
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   log.info({ signal }, 'shutting down: flushing buffered events')
+  // A step that never ends (the engine not answering) must not keep the process for ever: what
+  // is still buffered is lost then, and the log says at which step.
+  setTimeout(() => {
+    log.error({ step, ms: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time: stopping anyway')
+    process.exit(1)
+  }, SHUTDOWN_DEADLINE_MS).unref()
   // Stop taking connections; requests already in progress finish (and are buffered) first.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   if ('closeIdleConnections' in server) server.closeIdleConnections()
   await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))])
   if ('closeAllConnections' in server) server.closeAllConnections()
+  step = 'draining (buffered events, refreshers, filtered counts)'
   await skaits.drain()
+  step = 'storing salts'
   await skaits.salts.settle().catch(() => {})
+  step = 'closing the engine'
   await db.close()
   withdrawServer(config.dataDir)
   log.info({ inserted: skaits.buffer.stats.inserted }, 'stopped')

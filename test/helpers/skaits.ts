@@ -132,7 +132,15 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     output: () => out,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null) proc.kill(signal)
-      return exited
+      // The server stops itself 25 s into a shutdown that hangs (main.ts); past that, it is killed
+      // and the test is told why, with what the server said last.
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 40_000)))
+      const code = await Promise.race([exited, late])
+      clearTimeout(timer)
+      if (code !== 'late') return code
+      proc.kill('SIGKILL')
+      throw new Error(`the server did not stop within 40 s of ${signal}; its last output:\n${out.split('\n').slice(-20).join('\n')}`)
     },
   }
 }
